@@ -1,0 +1,90 @@
+/**
+ * Facts read from the system. Gathered by src/system, consumed by the pure planner.
+ */
+import type { Cidr, InterfaceAddress, IpAddress } from '../net/address.js';
+
+export type LinkKind = 'ethernet' | 'veth' | 'bridge' | 'bond' | 'vlan' | 'macvlan' | 'ipvlan' | 'loopback' | 'wireguard' | 'tun' | 'dummy' | 'other';
+
+export interface InterfaceFact {
+  name: string;
+  index: number;
+  kind: LinkKind;
+  /** The raw `linkinfo.info_kind` (or undefined for plain hardware NICs). */
+  infoKind?: string;
+  /** Administratively up (IFF_UP). */
+  up: boolean;
+  /** Kernel operstate: UP, DOWN, UNKNOWN, LOWERLAYERDOWN, … */
+  operState: string;
+  /** Has a carrier (LOWER_UP). */
+  lowerUp: boolean;
+  mtu: number;
+  mac?: string;
+  /** Name of the master device when this is enslaved (bridge port, bond member). */
+  master?: string;
+  masterKind?: LinkKind;
+  /** For macvlan/vlan links: the parent device. */
+  link?: string;
+  macvlanMode?: string;
+  /** Interface alias (ifalias): we mark our shims with it. */
+  alias?: string;
+  wireless: boolean;
+  addresses: InterfaceAddress[];
+}
+
+export interface RouteFact {
+  family: 4 | 6;
+  /** undefined for the default route */
+  destination?: Cidr;
+  gateway?: IpAddress;
+  device?: string;
+  protocol?: string;
+  scope?: string;
+  metric?: number;
+  /** Source address hint (prefsrc). */
+  source?: IpAddress;
+}
+
+export interface DockerSubnetFact {
+  subnet?: Cidr;
+  gateway?: IpAddress;
+  ipRange?: Cidr;
+  auxAddresses: Record<string, IpAddress>;
+  /** Texts as the engine reported them, kept for display if parsing failed. */
+  raw: Record<string, unknown>;
+}
+
+export interface DockerNetworkFact {
+  id: string;
+  name: string;
+  driver: string;
+  scope: string;
+  parent?: string;
+  macvlanMode?: string;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  subnets: DockerSubnetFact[];
+  enableIPv6: boolean;
+  containers: { id: string; name: string; ipv4?: IpAddress; ipv6?: IpAddress; mac?: string }[];
+  configOnly: boolean;
+  configFrom?: string;
+}
+
+export type DockerFacts =
+  | {
+      available: true;
+      endpoint: string;
+      apiVersion: string;
+      engineVersion: string;
+      networks: DockerNetworkFact[];
+    }
+  | { available: false; endpoint: string; reason: string };
+
+export interface HostFacts {
+  interfaces: InterfaceFact[];
+  routes: RouteFact[];
+  docker: DockerFacts;
+  /** Stable identity of this host (machine-id or hostname), for deriving shim MAC addresses. */
+  hostId: string;
+  /** Addresses known to be in use on the LAN (from a scan; empty when none ran). */
+  inUse: IpAddress[];
+}

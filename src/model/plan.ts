@@ -1,0 +1,81 @@
+/**
+ * A plan: pure data computed from facts and desired state. `reason` and
+ * `summary` are for display only; apply acts on the typed fields.
+ */
+import type { MacvlanMode, PersistBackend } from './desired.js';
+
+export type ChangeAction = 'create' | 'update' | 'delete' | 'noop';
+
+export type Change =
+  | {
+      kind: 'docker-network';
+      action: ChangeAction;
+      network: string;
+      summary: string;
+      reason: string;
+    }
+  | { kind: 'shim-link'; action: ChangeAction; network: string; interface: string; summary: string; reason: string }
+  | { kind: 'shim-address'; action: ChangeAction; network: string; interface: string; address: string; summary: string; reason: string }
+  | { kind: 'shim-up'; action: ChangeAction; network: string; interface: string; summary: string; reason: string }
+  | { kind: 'shim-route'; action: ChangeAction; network: string; interface: string; destination: string; summary: string; reason: string };
+
+export type ChangeKind = Change['kind'];
+
+export interface Warning {
+  code: string;
+  message: string;
+  /** What to do about it. */
+  fix?: string;
+}
+
+export interface PlannedFamily {
+  subnet: string;
+  gateway: string;
+  ipRange: string;
+  /** Where the ip-range came from: the user, or carved automatically. */
+  ipRangeSource: 'explicit' | 'auto';
+}
+
+export interface PlannedShim {
+  interface: string;
+  /** IPv4 host address (/32 on the shim). */
+  address: string;
+  /** IPv6 host address (/128 on the shim), when the network is dual-stack. */
+  address6?: string;
+  mac: string;
+  mode: MacvlanMode;
+  /** Destinations routed through the shim: the ip-range(s), never the whole subnet. */
+  routes: string[];
+}
+
+export interface PlannedNetwork {
+  name: string;
+  parent: string;
+  mode: MacvlanMode;
+  subnet: string;
+  gateway: string;
+  ipRange: string;
+  ipRangeSource: 'explicit' | 'auto';
+  /** Everything Docker is told to leave alone, `host` (the shim) included. */
+  auxAddresses: Record<string, string>;
+  ipv6?: PlannedFamily & { auxAddresses: Record<string, string> };
+  shim?: PlannedShim;
+  persist: PersistBackend;
+  /** Labels put on the Docker network to mark it as ours and record the shim. */
+  labels: Record<string, string>;
+  /** Docker `IPAM.Config[]` and driver options as they will be sent to the Engine API. */
+  docker: {
+    driver: 'macvlan';
+    options: Record<string, string>;
+    ipam: { Subnet: string; Gateway: string; IPRange: string; AuxiliaryAddresses: Record<string, string> }[];
+    enableIPv6: boolean;
+  };
+}
+
+export interface Plan {
+  networks: PlannedNetwork[];
+  changes: Change[];
+  warnings: Warning[];
+  /** Things that could not be checked (e.g. Docker unreachable), shown so the user knows. */
+  unchecked: string[];
+}

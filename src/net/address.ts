@@ -1,0 +1,155 @@
+/**
+ * Strict parsing and formatting of IP addresses and CIDRs, IPv4 and IPv6 alike,
+ * as BigInt values so that the same interval code serves both families.
+ *
+ * Strict on purpose: ipaddr.js alone accepts "10.1" and "0x0a.1.2.3", which a
+ * person almost never means. Every rejection says what is wrong.
+ */
+import ipaddr from 'ipaddr.js';
+import { MacvlanError } from '../model/errors.js';
+
+export type Family = 4 | 6;
+
+export interface IpAddress {
+  readonly family: Family;
+  readonly value: bigint;
+}
+
+/** A network: `base` is the network address (no host bits set). */
+export interface Cidr {
+  readonly family: Family;
+  readonly base: bigint;
+  readonly prefix: number;
+}
+
+/** An address with the prefix length of its subnet, as on an interface (198.51.100.24/24). */
+export interface InterfaceAddress {
+  readonly address: IpAddress;
+  readonly prefix: number;
+}
+
+export const BITS: Record<Family, number> = { 4: 32, 6: 128 };
+
+const IPV4_PART = /^(0|[1-9][0-9]{0,2})$/;
+
+function invalid(text: string, why: string, label?: string): MacvlanError {
+  const where = label ? `${label}: ` : '';
+  return new MacvlanError('ADDRESS_INVALID', `${where}'${text}' is not a valid ${why}`, { value: text, ...(label ? { field: label } : {}) });
+}
+
+/** Which family a text looks like, without validating it. */
+export function looksLikeFamily(text: string): Family {
+  return text.includes(':') ? 6 : 4;
+}
+
+export function parseAddress(text: string, label?: string): IpAddress {
+  const t = text.trim();
+  if (t.includes(':')) {
+    if (t.includes('%')) throw invalid(t, 'IPv6 address: zone indexes (%eth0) are not allowed here', label);
+    if (!ipaddr.IPv6.isValid(t)) throw invalid(t, 'IPv6 address', label);
+    const bytes = ipaddr.IPv6.parse(t).toByteArray();
+    return { family: 6, value: bytesToBigInt(bytes) };
+  }
+  const parts = t.split('.');
+  if (parts.length !== 4) {
+    throw invalid(t, `IPv4 address: it needs four dot-separated numbers, it has ${parts.length}`, label);
+  }
+  let value = 0n;
+  for (const part of parts) {
+    if (!IPV4_PART.test(part)) {
+      throw invalid(t, `IPv4 address: '${part}' is not a number from 0 to 255${/^0[0-9]/.test(part) ? ' (no leading zeros)' : ''}`, label);
+    }
+    const n = Number(part);
+    if (n > 255) throw invalid(t, `IPv4 address: ${n} is more than 255`, label);
+    value = (value << 8n) | BigInt(n);
+  }
+  return { family: 4, value };
+}
+
+function bytesToBigInt(bytes: number[]): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+function parsePrefix(text: string, prefixText: string, family: Family, label?: string): number {
+  if (!/^[0-9]{1,3}$/.test(prefixText)) throw invalid(text, `CIDR: prefix length '/${prefixText}' is not a number`, label);
+  const prefix = Number(prefixText);
+  if (prefix > BITS[family]) {
+    throw invalid(text, `CIDR: prefix length /${prefix} is longer than the ${BITS[family]} bits of an IPv${family} address`, label);
+  }
+  return prefix;
+}
+
+export function hostMask(family: Family, prefix: number): bigint {
+  return (1n << BigInt(BITS[family] - prefix)) - 1n;
+}
+
+/** Parse `A.B.C.D/N` where host bits must be zero; the error suggests the network address. */
+export function parseCidr(text: string, label?: string): Cidr {
+  const t = text.trim();
+  const slash = t.indexOf('/');
+  if (slash < 0) throw invalid(t, 'CIDR: it needs a prefix length, as in 198.51.100.0/24', label);
+  const addr = parseAddress(t.slice(0, slash), label);
+  const prefix = parsePrefix(t, t.slice(slash + 1), addr.family, label);
+  const mask = hostMask(addr.family, prefix);
+  if ((addr.value & mask) !== 0n) {
+    const suggestion = formatCidr({ family: addr.family, base: addr.value & ~mask, prefix });
+    throw new MacvlanError(
+      'ADDRESS_INVALID',
+      `${label ? `${label}: ` : ''}'${t}' has host bits set; the network address of that subnet is ${suggestion}`,
+      { value: t, suggestion, ...(label ? { field: label } : {}) },
+    );
+  }
+  return { family: addr.family, base: addr.value, prefix };
+}
+
+/** Parse `A.B.C.D/N` as found on an interface: host bits are the point. */
+export function parseInterfaceAddress(text: string, label?: string): InterfaceAddress {
+  const t = text.trim();
+  const slash = t.indexOf('/');
+  if (slash < 0) throw invalid(t, 'address with prefix length', label);
+  const address = parseAddress(t.slice(0, slash), label);
+  return { address, prefix: parsePrefix(t, t.slice(slash + 1), address.family, label) };
+}
+
+export function networkOf(a: InterfaceAddress): Cidr {
+  const mask = hostMask(a.address.family, a.prefix);
+  return { family: a.address.family, base: a.address.value & ~mask, prefix: a.prefix };
+}
+
+export function formatAddress(a: IpAddress): string {
+  return formatValue(a.family, a.value);
+}
+
+export function formatValue(family: Family, value: bigint): string {
+  if (family === 4) {
+    return [24n, 16n, 8n, 0n].map((s) => ((value >> s) & 255n).toString()).join('.');
+  }
+  const bytes: number[] = [];
+  for (let i = 15; i >= 0; i--) bytes.push(Number((value >> BigInt(i * 8)) & 255n));
+  // ipaddr.js gives the RFC 5952 canonical form (shortest, lower case).
+  return ipaddr.fromByteArray(bytes).toString();
+}
+
+export function formatCidr(c: Cidr): string {
+  return `${formatValue(c.family, c.base)}/${c.prefix}`;
+}
+
+export function cidrLast(c: Cidr): bigint {
+  return c.base | hostMask(c.family, c.prefix);
+}
+
+export function cidrContains(c: Cidr, a: IpAddress | bigint): boolean {
+  const v = typeof a === 'bigint' ? a : a.value;
+  if (typeof a !== 'bigint' && a.family !== c.family) return false;
+  return v >= c.base && v <= cidrLast(c);
+}
+
+export function cidrSize(c: Cidr): bigint {
+  return 1n << BigInt(BITS[c.family] - c.prefix);
+}
+
+export function sameAddress(a: IpAddress, b: IpAddress): boolean {
+  return a.family === b.family && a.value === b.value;
+}
