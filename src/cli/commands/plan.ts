@@ -1,0 +1,39 @@
+/**
+ * `macvlanctl plan`: gather facts → pure plan → present. Touches nothing.
+ */
+import type { Plan } from '../../model/plan.js';
+import { computePlan } from '../../plan/compute-plan.js';
+import { planCommands } from '../../plan/commands.js';
+import { gatherHostFacts } from '../../system/gather-facts.js';
+import { type DeclarationOptions, readDeclaration } from '../declaration.js';
+import { jsonEnvelope } from '../output.js';
+import { presentPlan } from '../present-plan.js';
+
+export interface PlanOptions extends DeclarationOptions {
+  root: string;
+  dockerHost?: string;
+  json?: boolean;
+  showCommands?: boolean;
+}
+
+export interface PlanResult extends Plan {
+  commands?: string[];
+}
+
+export async function buildPlan(name: string | undefined, opts: PlanOptions): Promise<Plan> {
+  // Parse the declaration first: bad input fails fast, before any process runs.
+  const desired = await readDeclaration(name, opts);
+  const facts = await gatherHostFacts({ root: opts.root, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}) });
+  return computePlan(desired, facts);
+}
+
+export async function runPlan(name: string | undefined, opts: PlanOptions): Promise<void> {
+  const plan = await buildPlan(name, opts);
+  const result: PlanResult = { ...plan };
+  if (opts.showCommands) result.commands = planCommands(plan);
+  if (opts.json) {
+    process.stdout.write(jsonEnvelope('plan', result));
+    return;
+  }
+  process.stdout.write(presentPlan(result));
+}

@@ -1,0 +1,56 @@
+/**
+ * The command line: the only place that catches errors, picks exit codes and
+ * prints them. Command modules are loaded on demand so that start-up stays fast.
+ */
+import { Command, CommanderError } from 'commander';
+import { MacvlanError } from '../model/errors.js';
+import { VERSION } from '../version.js';
+import { addNetworkOptions } from './network-options.js';
+import { jsonErrorEnvelope } from './output.js';
+
+function toMacvlanError(e: unknown): MacvlanError {
+  if (e instanceof MacvlanError) return e;
+  if (e instanceof CommanderError) return new MacvlanError('USAGE', e.message.replace(/^error: /, ''), { commanderCode: e.code });
+  const err = e as Error;
+  return new MacvlanError('SYSTEM_ERROR', `unexpected failure: ${err?.stack ?? String(e)}`);
+}
+
+function buildProgram(): Command {
+  const program = new Command('macvlanctl')
+    .description('Put Docker containers directly on the LAN with macvlan, safely.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} }); // errors are printed by main(), once
+
+  addNetworkOptions(
+    program
+      .command('plan')
+      .argument('[name]', 'network name (optional with -f: all networks in the file)')
+      .description('show what apply would do; changes nothing, needs no root')
+      .option('--show-commands', 'also print the equivalent manual commands'),
+  ).action(async (name: string | undefined, opts) => {
+    const { runPlan } = await import('./commands/plan.js');
+    await runPlan(name, opts);
+  });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const command = argv.find((a) => !a.startsWith('-')) ?? '';
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError && (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')) {
+      return 0;
+    }
+    const err = toMacvlanError(e);
+    if (json) process.stdout.write(jsonErrorEnvelope(command, err));
+    else process.stderr.write(`macvlanctl: error: ${err.message}\n`);
+    return err.exitCode;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Human presentation of a plan, Terraform-style: `+` create, `~` update,
+ * `-` delete, each change with its reason underneath.
+ */
+import type { Change, ChangeAction, Plan } from '../model/plan.js';
+import { colors as c } from './colors.js';
+
+const SYMBOL: Record<ChangeAction, string> = { create: '+', update: '~', delete: '-', noop: '=' };
+
+function paint(action: ChangeAction, text: string): string {
+  if (action === 'create') return c.green(text);
+  if (action === 'update') return c.yellow(text);
+  if (action === 'delete') return c.red(text);
+  return c.dim(text);
+}
+
+export function countChanges(changes: Change[]): Record<ChangeAction, number> {
+  const n: Record<ChangeAction, number> = { create: 0, update: 0, delete: 0, noop: 0 };
+  for (const ch of changes) n[ch.action]++;
+  return n;
+}
+
+export function presentPlan(plan: Plan & { commands?: string[] }): string {
+  const out: string[] = [];
+  for (const n of plan.networks) {
+    out.push(c.bold(`Network ${n.name}`) + ` — macvlan ${n.mode} on ${n.parent}`);
+    out.push(`  subnet    ${n.subnet}   gateway ${n.gateway}`);
+    out.push(`  ip-range  ${n.ipRange}${n.ipRangeSource === 'auto' ? c.dim('   (carved automatically)') : ''}`);
+    const aux = Object.entries(n.auxAddresses).map(([k, v]) => `${k}=${v}`);
+    if (aux.length) out.push(`  aux       ${aux.join(' ')}`);
+    if (n.ipv6) out.push(`  ipv6      ${n.ipv6.subnet}   gateway ${n.ipv6.gateway}   ip-range ${n.ipv6.ipRange}`);
+    if (n.shim) {
+      out.push(`  shim      ${n.shim.interface} ${n.shim.address}/32${n.shim.address6 ? ` ${n.shim.address6}/128` : ''}   MAC ${n.shim.mac}`);
+      out.push(`  routes    ${n.shim.routes.join(', ')} via ${n.shim.interface}`);
+    } else {
+      out.push(`  shim      none (--no-host-access: the host cannot reach these containers)`);
+    }
+    out.push(`  persist   ${n.persist}`);
+    out.push('');
+    for (const ch of plan.changes.filter((x) => x.network === n.name)) {
+      if (ch.action === 'noop') {
+        out.push(paint('noop', `  ${SYMBOL.noop} ${ch.summary}`));
+        continue;
+      }
+      out.push(paint(ch.action, `  ${SYMBOL[ch.action]} ${ch.summary}`));
+      out.push(c.dim(`      ${ch.reason}`));
+    }
+    out.push('');
+  }
+  const count = countChanges(plan.changes);
+  if (count.create + count.update + count.delete === 0) {
+    out.push('No changes: the host and Docker already match the declaration.');
+  } else {
+    out.push(`Plan: ${count.create} to create, ${count.update} to change, ${count.delete} to delete (${count.noop} unchanged).`);
+  }
+  for (const w of plan.warnings) {
+    out.push(c.yellow(`warning: ${w.message}`) + (w.fix ? `\n  fix: ${w.fix}` : ''));
+  }
+  for (const u of plan.unchecked) out.push(c.dim(`note: ${u}`));
+  if (plan.commands) {
+    out.push('', c.bold('Equivalent commands:'));
+    for (const line of plan.commands) out.push(`  ${line}`);
+  }
+  return `${out.join('\n')}\n`;
+}

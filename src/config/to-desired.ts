@@ -1,0 +1,199 @@
+/**
+ * RawNetwork (text) → DesiredNetwork (parsed). Every value is parsed with its
+ * origin as the label, so an error says where the bad value came from. All
+ * problems are collected and reported together.
+ */
+import { type Family, type IpAddress, looksLikeFamily, parseAddress, parseCidr } from '../net/address.js';
+import { parseRange } from '../net/range.js';
+import {
+  type AddressRange,
+  type AuxAddress,
+  type DesiredFamily,
+  type DesiredNetwork,
+  type IpRangeSpec,
+  MACVLAN_MODES,
+  type MacvlanMode,
+  PERSIST_BACKENDS,
+  type PersistBackend,
+} from '../model/desired.js';
+import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
+import { checkInterfaceName, checkNetworkName } from './names.js';
+import type { RawFamily, RawNetwork } from './raw.js';
+
+const AUX_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+class Collector {
+  readonly errors: MacvlanError[] = [];
+  run<T>(fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof MacvlanError) {
+        this.errors.push(e);
+        return undefined;
+      }
+      throw e;
+    }
+  }
+}
+
+function fail(field: string, message: string, value?: string): never {
+  throw new MacvlanError('CONFIG_INVALID', `${field}: ${message}`, { field, ...(value !== undefined ? { value } : {}) });
+}
+
+function familyName(f: Family): string {
+  return f === 4 ? 'IPv4' : 'IPv6';
+}
+
+function expectFamily(text: string, want: Family, label: string): void {
+  const got = looksLikeFamily(text);
+  if (got !== want) {
+    fail(
+      label,
+      `'${text}' is an ${familyName(got)} value in an ${familyName(want)} field; ${
+        want === 4 ? 'put IPv6 settings under ipv6: (or pass them with the IPv6 flags)' : 'IPv4 settings belong at the top level'
+      }`,
+      text,
+    );
+  }
+}
+
+export function parseIpRangeSpec(text: string, family: Family, label: string): IpRangeSpec {
+  const t = text.trim();
+  const auto = /^auto(?:\/(\d{1,3}))?$/.exec(t);
+  if (auto) {
+    if (auto[1] === undefined) return { kind: 'auto' };
+    const prefix = Number(auto[1]);
+    const max = family === 4 ? 32 : 128;
+    if (prefix < 1 || prefix > max) fail(label, `'${t}': the block size /${prefix} must be between /1 and /${max}`, t);
+    return { kind: 'auto', prefix };
+  }
+  if (t.startsWith('auto')) fail(label, `'${t}' is not understood; write 'auto', 'auto/N' (for example auto/27) or a CIDR`, t);
+  expectFamily(t, family, label);
+  return { kind: 'explicit', cidr: parseCidr(t, label) };
+}
+
+function parseFamily(raw: RawFamily, family: Family, origin: (k: string) => string, prefix: string, c: Collector): DesiredFamily {
+  const out: DesiredFamily = {};
+  const key = (k: string) => (prefix ? `${prefix}.${k}` : k);
+  if (raw.subnet !== undefined) {
+    out.subnet = c.run(() => {
+      expectFamily(raw.subnet!, family, origin(key('subnet')));
+      return parseCidr(raw.subnet!, origin(key('subnet')));
+    });
+  }
+  if (raw.gateway !== undefined) {
+    out.gateway = c.run(() => {
+      expectFamily(raw.gateway!, family, origin(key('gateway')));
+      return parseAddress(raw.gateway!, origin(key('gateway')));
+    });
+  }
+  if (raw.ipRange !== undefined) {
+    out.ipRange = c.run(() => parseIpRangeSpec(raw.ipRange!, family, origin(key('ipRange'))));
+  }
+  if (raw.hostAddress !== undefined) {
+    out.hostAddress = c.run((): IpAddress | 'auto' => {
+      if (raw.hostAddress!.trim() === 'auto') return 'auto';
+      expectFamily(raw.hostAddress!, family, origin(key('hostAddress')));
+      return parseAddress(raw.hostAddress!, origin(key('hostAddress')));
+    });
+  }
+  return out;
+}
+
+export function toDesired(raw: RawNetwork): DesiredNetwork {
+  const c = new Collector();
+  const origin = (k: string): string => raw.origins[k] ?? defaultOrigin(k);
+
+  const name = c.run(() => checkNetworkName(raw.name, origin('name'))) ?? raw.name;
+  const parent = raw.parent === undefined ? undefined : c.run(() => checkInterfaceName(raw.parent!, origin('parent')));
+  const shimInterface =
+    raw.shimInterface === undefined ? undefined : c.run(() => checkInterfaceName(raw.shimInterface!, origin('shimInterface')));
+
+  let mode: MacvlanMode = 'bridge';
+  if (raw.mode !== undefined) {
+    c.run(() => {
+      if (!(MACVLAN_MODES as readonly string[]).includes(raw.mode!)) {
+        fail(origin('mode'), `unknown macvlan mode '${raw.mode}'; choose one of ${MACVLAN_MODES.join(', ')}`, raw.mode);
+      }
+      mode = raw.mode as MacvlanMode;
+    });
+  }
+
+  let persist: PersistBackend = 'auto';
+  if (raw.persist !== undefined) {
+    c.run(() => {
+      if (!(PERSIST_BACKENDS as readonly string[]).includes(raw.persist!)) {
+        fail(origin('persist'), `unknown persist backend '${raw.persist}'; choose one of ${PERSIST_BACKENDS.join(', ')}`, raw.persist);
+      }
+      persist = raw.persist as PersistBackend;
+    });
+  }
+
+  const ipv4 = parseFamily(raw, 4, origin, '', c);
+  const ipv6 = raw.ipv6 ? parseFamily(raw.ipv6, 6, origin, 'ipv6', c) : undefined;
+
+  const auxAddresses: AuxAddress[] = [];
+  for (const [auxName, text] of Object.entries(raw.auxAddresses ?? {})) {
+    const label = origin(`auxAddresses.${auxName}`);
+    c.run(() => {
+      if (!AUX_NAME.test(auxName)) fail(label, `aux address name '${auxName}' is not valid: use letters, digits, _ . -`, auxName);
+      if (auxName === 'host') fail(label, "the aux address name 'host' is reserved for the shim's address; use --host-address", auxName);
+      auxAddresses.push({ name: auxName, address: parseAddress(text, label) });
+    });
+  }
+
+  const avoid: AddressRange[] = [];
+  (raw.avoid ?? []).forEach((text, i) => {
+    const label = origin(`avoid.${i}`);
+    c.run(() => {
+      const r = parseRange(text, label);
+      avoid.push({ family: r.family, interval: r.interval, text });
+    });
+  });
+
+  if (c.errors.length === 1) throw c.errors[0]!;
+  if (c.errors.length > 1) {
+    // The first problem's code stands for all of them.
+    throw new AggregateMacvlanError(c.errors[0]!.code, `network ${raw.name}: ${c.errors.length} problems in the declaration:`, c.errors);
+  }
+
+  const desired: DesiredNetwork = {
+    name,
+    mode,
+    ipv4,
+    auxAddresses,
+    avoid,
+    hostAccess: raw.hostAccess ?? true,
+    persist,
+    origins: Object.fromEntries(Object.keys(raw.origins).map((k) => [k, raw.origins[k]!])),
+  };
+  if (parent !== undefined) desired.parent = parent;
+  if (shimInterface !== undefined) desired.shimInterface = shimInterface;
+  if (ipv6) desired.ipv6 = ipv6;
+  return desired;
+}
+
+/** Fallback labels name the flag, which is what most users type. */
+export function defaultOrigin(key: string): string {
+  const flags: Record<string, string> = {
+    name: 'network name',
+    parent: '--parent',
+    subnet: '--subnet',
+    gateway: '--gateway',
+    ipRange: '--ip-range',
+    hostAddress: '--host-address',
+    mode: '--mode',
+    persist: '--persist',
+    shimInterface: '--shim',
+    hostAccess: '--host-access',
+    'ipv6.subnet': '--subnet (IPv6)',
+    'ipv6.gateway': '--gateway (IPv6)',
+    'ipv6.ipRange': '--ip-range (IPv6)',
+    'ipv6.hostAddress': '--host-address (IPv6)',
+  };
+  if (flags[key]) return flags[key]!;
+  if (key.startsWith('auxAddresses.')) return `--aux-address ${key.slice('auxAddresses.'.length)}`;
+  if (key.startsWith('avoid.')) return '--avoid';
+  return key;
+}

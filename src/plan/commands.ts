@@ -1,0 +1,58 @@
+/**
+ * The manual commands equivalent to a plan (`plan --show-commands`), so a
+ * user can see, audit or run by hand exactly what apply would do. Pure.
+ */
+import type { Change, Plan, PlannedNetwork } from '../model/plan.js';
+
+function quote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+export function dockerCreateArgs(n: PlannedNetwork): string[] {
+  const args = ['docker', 'network', 'create', '-d', 'macvlan'];
+  for (const [k, v] of Object.entries(n.docker.options)) args.push('-o', `${k}=${v}`);
+  if (n.docker.enableIPv6) args.push('--ipv6');
+  for (const c of n.docker.ipam) {
+    args.push('--subnet', c.Subnet, '--gateway', c.Gateway, '--ip-range', c.IPRange);
+    for (const [k, v] of Object.entries(c.AuxiliaryAddresses)) args.push('--aux-address', `${k}=${v}`);
+  }
+  for (const [k, v] of Object.entries(n.labels)) args.push('--label', `${k}=${v}`);
+  args.push(n.name);
+  return args;
+}
+
+function commandsFor(change: Change, n: PlannedNetwork): string[][] {
+  const shim = n.shim;
+  switch (change.kind) {
+    case 'docker-network':
+      if (change.action === 'create') return [dockerCreateArgs(n)];
+      if (change.action === 'update') return [['docker', 'network', 'rm', n.name], dockerCreateArgs(n)];
+      return [];
+    case 'shim-link':
+      if (change.action === 'delete') return [['ip', 'link', 'del', change.interface]];
+      if (!shim) return [];
+      {
+        const add = ['ip', 'link', 'add', shim.interface, 'link', n.parent, 'address', shim.mac, 'type', 'macvlan', 'mode', shim.mode];
+        const alias = ['ip', 'link', 'set', shim.interface, 'alias', `macvlanctl:${n.name}`];
+        if (change.action === 'create') return [add, alias];
+        if (change.action === 'update') return [['ip', 'link', 'del', shim.interface], add, alias];
+      }
+      return [];
+    case 'shim-address':
+      return change.action === 'create' ? [['ip', 'addr', 'add', change.address, 'dev', change.interface]] : [];
+    case 'shim-up':
+      return change.action === 'update' ? [['ip', 'link', 'set', change.interface, 'up']] : [];
+    case 'shim-route':
+      return change.action === 'create' ? [['ip', 'route', 'add', change.destination, 'dev', change.interface]] : [];
+  }
+}
+
+export function planCommands(plan: Plan): string[] {
+  const lines: string[] = [];
+  for (const change of plan.changes) {
+    const n = plan.networks.find((x) => x.name === change.network);
+    if (!n || change.action === 'noop') continue;
+    for (const argv of commandsFor(change, n)) lines.push(argv.map(quote).join(' '));
+  }
+  return lines;
+}

@@ -1,0 +1,40 @@
+/**
+ * The planner's entry point: every declared network against the host's facts.
+ * Networks are planned in order; each sees the ranges of those before it, so
+ * two declarations cannot take the same addresses or shim name.
+ */
+import type { DesiredNetwork } from '../model/desired.js';
+import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
+import type { HostFacts } from '../model/facts.js';
+import type { Plan } from '../model/plan.js';
+import { type PlanContext, planNetwork } from './plan-network.js';
+
+export function computePlan(desired: DesiredNetwork[], facts: HostFacts): Plan {
+  const ctx: PlanContext = { planned: [] };
+  const plan: Plan = { networks: [], changes: [], warnings: [], unchecked: [] };
+  const errors: MacvlanError[] = [];
+  const shims = new Map<string, string>();
+  for (const d of desired) {
+    try {
+      const np = planNetwork(d, facts, ctx);
+      const shim = np.network.shim?.interface;
+      if (shim && shims.has(shim)) {
+        throw new MacvlanError('CONFIG_INVALID', `network ${d.name}: shim name ${shim} is also used by network ${shims.get(shim)}; give one of them another --shim`);
+      }
+      if (shim) shims.set(shim, d.name);
+      ctx.planned.push(np.network);
+      plan.networks.push(np.network);
+      plan.changes.push(...np.changes);
+      plan.warnings.push(...np.warnings);
+      for (const n of np.notes) if (!plan.unchecked.includes(n)) plan.unchecked.push(n);
+    } catch (e) {
+      if (e instanceof MacvlanError) errors.push(e);
+      else throw e;
+    }
+  }
+  if (errors.length === 1) throw errors[0]!;
+  if (errors.length > 1) {
+    throw new AggregateMacvlanError(errors[0]!.code, `${errors.length} networks have problems:`, errors);
+  }
+  return plan;
+}

@@ -1,0 +1,296 @@
+/**
+ * Address planning for one address family of one network: subnet, gateway,
+ * ip-range (checked or carved) and the shim's host address. Pure.
+ *
+ * The rule that keeps the host on its LAN: the ip-range, which is what gets
+ * routed through the shim, never holds the gateway, the host's own addresses,
+ * or anything else that must stay reachable through the parent.
+ */
+import type { AddressRange, AuxAddress, DesiredFamily } from '../model/desired.js';
+import { MacvlanError } from '../model/errors.js';
+import type { HostFacts, InterfaceFact } from '../model/facts.js';
+import {
+  type Cidr,
+  type Family,
+  type IpAddress,
+  cidrContains,
+  cidrLast,
+  formatAddress,
+  formatCidr,
+  formatValue,
+  networkOf,
+} from '../net/address.js';
+import { type Interval, cidrToInterval, highestAlignedBlock, largestBlocks, overlaps, subtract } from '../net/intervals.js';
+import type { ProblemCollector } from './collector.js';
+
+/** Something the ip-range must not hold, with the words to name it. */
+export interface Reserved {
+  interval: Interval;
+  what: string;
+  /** Docker ranges and live hosts are conflicts; the rest are configuration mistakes. */
+  kind: 'gateway' | 'host' | 'network' | 'broadcast' | 'avoid' | 'docker' | 'in-use' | 'planned';
+}
+
+export interface OtherRange {
+  cidr: Cidr;
+  what: string;
+  kind: 'docker' | 'planned';
+}
+
+export interface FamilyInput {
+  family: Family;
+  desired: DesiredFamily;
+  parent: InterfaceFact;
+  facts: HostFacts;
+  avoid: AddressRange[];
+  aux: AuxAddress[];
+  /** Ranges of other Docker networks on the same parent, and of networks planned before this one. */
+  otherRanges: OtherRange[];
+  hostAccess: boolean;
+  /** Origin label of a field (`--subnet`, `file:3:5 networks.lan.subnet`). */
+  label: (key: string) => string;
+  problems: ProblemCollector;
+}
+
+export interface FamilyResult {
+  subnet: Cidr;
+  gateway: IpAddress;
+  ipRange: Cidr;
+  ipRangeSource: 'explicit' | 'auto';
+  hostAddress?: IpAddress;
+  /** Where the subnet/gateway came from when not given. */
+  inferred: string[];
+}
+
+export const DEFAULT_AUTO_PREFIX: Record<Family, number> = { 4: 27, 6: 112 };
+
+const fam = (f: Family) => (f === 4 ? 'IPv4' : 'IPv6');
+
+function isLinkLocal6(a: IpAddress): boolean {
+  return a.family === 6 && a.value >> 118n === 0x3fan; // fe80::/10
+}
+
+function single(a: IpAddress): Interval {
+  return { start: a.value, end: a.value };
+}
+
+function describeInterval(family: Family, iv: Interval): string {
+  return iv.start === iv.end ? formatValue(family, iv.start) : `${formatValue(family, iv.start)}-${formatValue(family, iv.end)}`;
+}
+
+function resolveSubnet(inp: FamilyInput, inferred: string[]): Cidr {
+  const { family, desired, parent } = inp;
+  if (desired.subnet) return desired.subnet;
+  const own = parent.addresses.find((a) => a.address.family === family && !isLinkLocal6(a.address));
+  if (!own) {
+    throw new MacvlanError(
+      'CONFIG_INVALID',
+      `${parent.name} has no ${fam(family)} address to take the subnet from; give it with ${inp.label('subnet')}`,
+      { parent: parent.name },
+    );
+  }
+  const subnet = networkOf(own);
+  inferred.push(`${fam(family)} subnet ${formatCidr(subnet)} from ${parent.name}'s address ${formatAddress(own.address)}/${own.prefix}`);
+  return subnet;
+}
+
+function resolveGateway(inp: FamilyInput, subnet: Cidr, inferred: string[]): IpAddress {
+  const { family, desired, facts, parent } = inp;
+  if (desired.gateway) {
+    if (!cidrContains(subnet, desired.gateway)) {
+      throw new MacvlanError(
+        'CONFIG_INVALID',
+        `${inp.label('gateway')}: gateway ${formatAddress(desired.gateway)} is outside the subnet ${formatCidr(subnet)}; the gateway must be the router's address on this LAN`,
+        { gateway: formatAddress(desired.gateway), subnet: formatCidr(subnet) },
+      );
+    }
+    return desired.gateway;
+  }
+  const defaults = facts.routes.filter((r) => r.family === family && r.destination === undefined && r.gateway);
+  const onLan = defaults.filter((r) => cidrContains(subnet, r.gateway!));
+  const best = onLan.find((r) => r.device === parent.name) ?? onLan[0];
+  if (!best) {
+    const linkLocal = defaults.find((r) => r.gateway && isLinkLocal6(r.gateway));
+    throw new MacvlanError(
+      'CONFIG_INVALID',
+      `no ${fam(family)} default route with a gateway inside ${formatCidr(subnet)}${
+        linkLocal ? ` (the router is known only by its link-local address ${formatAddress(linkLocal.gateway!)})` : ''
+      }; give the router's address with ${inp.label('gateway')}`,
+      { subnet: formatCidr(subnet) },
+    );
+  }
+  inferred.push(`${fam(family)} gateway ${formatAddress(best.gateway!)} from the default route via ${best.device ?? '?'}`);
+  return best.gateway!;
+}
+
+/** Everything the ip-range must keep clear of, named. */
+export function reservedAddresses(inp: FamilyInput, subnet: Cidr, gateway: IpAddress): Reserved[] {
+  const { family, facts } = inp;
+  const out: Reserved[] = [{ interval: single(gateway), what: `the gateway ${formatAddress(gateway)}`, kind: 'gateway' }];
+  out.push({ interval: { start: subnet.base, end: subnet.base }, what: `the subnet's network address ${formatValue(family, subnet.base)}`, kind: 'network' });
+  if (family === 4 && subnet.prefix <= 30) {
+    const last = cidrLast(subnet);
+    out.push({ interval: { start: last, end: last }, what: `the broadcast address ${formatValue(family, last)}`, kind: 'broadcast' });
+  }
+  for (const iface of facts.interfaces) {
+    for (const a of iface.addresses) {
+      if (a.address.family === family && cidrContains(subnet, a.address)) {
+        out.push({ interval: single(a.address), what: `this host's address ${formatAddress(a.address)} on ${iface.name}`, kind: 'host' });
+      }
+    }
+  }
+  for (const r of inp.avoid) {
+    if (r.family !== family) continue;
+    out.push({ interval: r.interval, what: `${describeInterval(family, r.interval)} (avoid ${r.text})`, kind: 'avoid' });
+  }
+  for (const o of inp.otherRanges) {
+    if (o.cidr.family !== family) continue;
+    out.push({ interval: cidrToInterval(o.cidr), what: o.what, kind: o.kind });
+  }
+  for (const a of facts.inUse) {
+    if (a.family === family && cidrContains(subnet, a)) {
+      out.push({ interval: single(a), what: `live host ${formatAddress(a)}`, kind: 'in-use' });
+    }
+  }
+  return out;
+}
+
+function checkExplicitRange(inp: FamilyInput, subnet: Cidr, range: Cidr, reserved: Reserved[]): void {
+  const label = inp.label('ipRange');
+  if (range.prefix < subnet.prefix || !cidrContains(subnet, range.base) || !cidrContains(subnet, cidrLast(range))) {
+    throw new MacvlanError('CONFIG_INVALID', `${label}: ip-range ${formatCidr(range)} is outside the subnet ${formatCidr(subnet)}; it must be a block inside it`, {
+      ipRange: formatCidr(range),
+      subnet: formatCidr(subnet),
+    });
+  }
+  if (range.prefix === subnet.prefix) {
+    throw new MacvlanError(
+      'PLAN_UNSAFE',
+      `${label}: ip-range ${formatCidr(range)} is the whole subnet; its route through the shim would cut this host off the LAN. Give a smaller block, or --ip-range auto`,
+      { ipRange: formatCidr(range) },
+    );
+  }
+  const iv = cidrToInterval(range);
+  const hits = reserved.filter((r) => overlaps(r.interval, iv));
+  if (hits.length > 0) {
+    const free = subtract([cidrToInterval(subnet)], reserved.map((r) => r.interval));
+    const hint = largestBlocks(subnet.family, free, 3).map(formatCidr);
+    throw new MacvlanError(
+      'RANGE_CONFLICT',
+      `${label}: ip-range ${formatCidr(range)} holds ${hits.map((h) => h.what).join(', ')}; Docker would hand those addresses to containers. Choose a block clear of them${
+        hint.length ? ` (free: ${hint.join(', ')})` : ''
+      }, or use --ip-range auto`,
+      { ipRange: formatCidr(range), conflicts: hits.map((h) => h.what), free: hint },
+    );
+  }
+}
+
+function carveRange(inp: FamilyInput, subnet: Cidr, prefix: number | undefined, reserved: Reserved[]): Cidr {
+  const family = inp.family;
+  const size = prefix ?? DEFAULT_AUTO_PREFIX[family];
+  const label = inp.label('ipRange');
+  if (size <= subnet.prefix) {
+    throw new MacvlanError('CONFIG_INVALID', `${label}: auto/${size} is not smaller than the subnet ${formatCidr(subnet)}; choose a block size above /${subnet.prefix}`, {
+      subnet: formatCidr(subnet),
+    });
+  }
+  const free = subtract([cidrToInterval(subnet)], reserved.map((r) => r.interval));
+  const block = highestAlignedBlock(family, free, size);
+  if (block) return block;
+  const largest = largestBlocks(family, free, 3).map(formatCidr);
+  const avoidHits = reserved.filter((r) => r.kind === 'avoid' || r.kind === 'in-use');
+  throw new MacvlanError(
+    'NO_FREE_RANGE',
+    `${label}: no free /${size} block is left in ${formatCidr(subnet)}. ${
+      largest.length ? `The largest free blocks are ${largest.join(', ')}` : 'Nothing is free'
+    }. To make room: ${[
+      largest[0] ? `ask for a smaller block (--ip-range auto/${largest[0].split('/')[1]})` : undefined,
+      avoidHits.length ? "shrink the router's DHCP pool or the avoided ranges" : undefined,
+      'or use a larger subnet',
+    ]
+      .filter(Boolean)
+      .join(', ')}`,
+    { size, largestFree: largest },
+  );
+}
+
+function resolveHostAddress(inp: FamilyInput, subnet: Cidr, gateway: IpAddress, range: Cidr, reserved: Reserved[]): IpAddress | undefined {
+  if (!inp.hostAccess) return undefined;
+  const want = inp.desired.hostAddress ?? 'auto';
+  const label = inp.label('hostAddress');
+  if (want === 'auto') {
+    // The highest address of the ip-range: Docker allocates from the bottom,
+    // and the aux-address reservation keeps it out of Docker's hands.
+    return { family: inp.family, value: cidrLast(range) };
+  }
+  const text = formatAddress(want);
+  if (!cidrContains(subnet, want)) {
+    throw new MacvlanError('CONFIG_INVALID', `${label}: host address ${text} is outside the subnet ${formatCidr(subnet)}`, { hostAddress: text });
+  }
+  if (want.value === gateway.value) {
+    throw new MacvlanError('CONFIG_INVALID', `${label}: host address ${text} is the gateway's address; choose a free address, or leave it out (auto)`, { hostAddress: text });
+  }
+  const hit = reserved.find((r) => r.kind !== 'gateway' && r.kind !== 'docker' && r.kind !== 'planned' && want.value >= r.interval.start && want.value <= r.interval.end);
+  if (hit) {
+    throw new MacvlanError('RANGE_CONFLICT', `${label}: host address ${text} is ${hit.what}; the shim needs an address nobody else uses`, {
+      hostAddress: text,
+      conflict: hit.what,
+    });
+  }
+  const aux = inp.aux.find((a) => a.address.family === inp.family && a.address.value === want.value);
+  if (aux) {
+    throw new MacvlanError('RANGE_CONFLICT', `${label}: host address ${text} is already aux address '${aux.name}'`, { hostAddress: text });
+  }
+  return want;
+}
+
+function checkAux(inp: FamilyInput, subnet: Cidr, gateway: IpAddress): void {
+  const seen = new Map<bigint, string>();
+  for (const a of inp.aux) {
+    if (a.address.family !== inp.family) continue;
+    const label = inp.label(`auxAddresses.${a.name}`);
+    const text = formatAddress(a.address);
+    inp.problems.run(() => {
+      if (!cidrContains(subnet, a.address)) {
+        throw new MacvlanError('CONFIG_INVALID', `${label}: aux address ${a.name}=${text} is outside the subnet ${formatCidr(subnet)}`, { aux: a.name });
+      }
+      if (a.address.value === gateway.value) {
+        throw new MacvlanError('CONFIG_INVALID', `${label}: aux address ${a.name}=${text} is the gateway; Docker reserves the gateway already, so leave it out`, {
+          aux: a.name,
+        });
+      }
+      const other = seen.get(a.address.value);
+      if (other) {
+        throw new MacvlanError('CONFIG_INVALID', `${label}: aux address ${text} is given twice (as '${other}' and '${a.name}')`, { aux: a.name });
+      }
+      seen.set(a.address.value, a.name);
+    });
+  }
+}
+
+export function planFamily(inp: FamilyInput): FamilyResult | undefined {
+  const inferred: string[] = [];
+  const { problems } = inp;
+  const subnet = problems.run(() => resolveSubnet(inp, inferred));
+  if (!subnet) return undefined;
+  const gateway = problems.run(() => resolveGateway(inp, subnet, inferred));
+  if (!gateway) return undefined;
+  checkAux(inp, subnet, gateway);
+  const reserved = reservedAddresses(inp, subnet, gateway);
+  const spec = inp.desired.ipRange ?? { kind: 'auto' as const };
+  const ipRange = problems.run(() => {
+    if (spec.kind === 'explicit') {
+      checkExplicitRange(inp, subnet, spec.cidr, reserved);
+      return spec.cidr;
+    }
+    // An explicit host address must stay out of a carved range's way only if it is not inside it anyway.
+    return carveRange(inp, subnet, spec.prefix, reserved);
+  });
+  if (!ipRange) return undefined;
+  const hostAddress = problems.run(() => resolveHostAddress(inp, subnet, gateway, ipRange, reserved));
+  if (inp.hostAccess && !hostAddress) return undefined;
+  const result: FamilyResult = { subnet, gateway, ipRange, ipRangeSource: spec.kind, inferred };
+  if (hostAddress) result.hostAddress = hostAddress;
+  return result;
+}
+

@@ -1,0 +1,393 @@
+/**
+ * Plans one network: vets the parent, plans each address family, names the
+ * shim, and compares everything with what already exists to produce the
+ * changes. Pure: facts and desired state in, planned network and changes out.
+ */
+import type { DesiredNetwork } from '../model/desired.js';
+import type { DockerNetworkFact, HostFacts, InterfaceFact } from '../model/facts.js';
+import type { Change, PlannedNetwork, PlannedShim, Warning } from '../model/plan.js';
+import { type Cidr, type Family, type IpAddress, formatAddress, formatCidr, parseCidr } from '../net/address.js';
+import { ProblemCollector } from './collector.js';
+import { dockerDifferences } from './docker-diff.js';
+import { enforcesOneMacvlanPerParent, macvlanNetworksOn } from './docker-rules.js';
+import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_MANAGED, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
+import { parentWarnings, resolveParent } from './parent.js';
+import { type FamilyResult, type OtherRange, planFamily } from './plan-family.js';
+import { defaultShimName, deriveShimMac, shimAlias } from './shim-identity.js';
+
+export interface NetworkPlan {
+  network: PlannedNetwork;
+  changes: Change[];
+  warnings: Warning[];
+  notes: string[];
+}
+
+/** Ranges already taken by earlier networks of the same plan. */
+export interface PlanContext {
+  planned: PlannedNetwork[];
+}
+
+function dockerNetworks(facts: HostFacts): DockerNetworkFact[] {
+  return facts.docker.available ? facts.docker.networks : [];
+}
+
+function rangeOf(n: DockerNetworkFact, family: Family): Cidr[] {
+  return n.subnets.flatMap((s) => {
+    const c = s.ipRange ?? s.subnet;
+    return c && c.family === family ? [c] : [];
+  });
+}
+
+function otherRanges(desired: DesiredNetwork, parent: string, facts: HostFacts, ctx: PlanContext, family: Family): OtherRange[] {
+  const out: OtherRange[] = [];
+  for (const n of dockerNetworks(facts)) {
+    if (n.name === desired.name || n.driver !== 'macvlan' || n.configOnly) continue;
+    if (n.parent !== parent) continue;
+    for (const c of rangeOf(n, family)) out.push({ cidr: c, what: `Docker network '${n.name}' range ${formatCidr(c)}`, kind: 'docker' });
+  }
+  for (const p of ctx.planned) {
+    if (p.parent !== parent) continue;
+    const text = family === 4 ? p.ipRange : p.ipv6?.ipRange;
+    if (!text) continue;
+    out.push({ cidr: parseCidr(text), what: `network ${p.name}'s range ${text} (planned above)`, kind: 'planned' });
+  }
+  return out;
+}
+
+/** Our own shim must not count as "the host's address" when re-planning an applied network. */
+function factsWithoutShim(facts: HostFacts, shimName: string, shim: InterfaceFact | undefined, ours: boolean): HostFacts {
+  if (!shim || !ours) return facts;
+  return { ...facts, interfaces: facts.interfaces.filter((i) => i.name !== shimName) };
+}
+
+function isOurShim(iface: InterfaceFact, network: string, parent: string, mac: string): boolean {
+  if (iface.alias === shimAlias(network)) return true;
+  return iface.kind === 'macvlan' && iface.link === parent && iface.mac?.toLowerCase() === mac;
+}
+
+function previousFamily(existing: DockerNetworkFact | undefined, family: Family): { ipRange?: Cidr } {
+  if (!existing || !isManagedNetwork(existing.labels)) return {};
+  const s = existing.subnets.find((x) => x.subnet?.family === family);
+  return s?.ipRange ? { ipRange: s.ipRange } : {};
+}
+
+export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: PlanContext): NetworkPlan {
+  const problems = new ProblemCollector();
+  const context = `network ${desired.name}`;
+  const label = (k: string) => desired.origins[k] ?? defaultLabel(k);
+  const warnings: Warning[] = [];
+  const notes: string[] = [];
+
+  const choice = resolveParent(desired, facts); // a missing parent makes everything else moot
+  const parent = choice.parent;
+  if (choice.inferredFrom) notes.push(`parent ${parent.name}: ${choice.inferredFrom}`);
+  warnings.push(...parentWarnings(parent));
+
+  const shimName = desired.shimInterface ?? defaultShimName(desired.name);
+  const mac = deriveShimMac(facts.hostId, parent.mac, desired.name);
+  const existingShim = facts.interfaces.find((i) => i.name === shimName);
+  const shimIsOurs = existingShim ? isOurShim(existingShim, desired.name, parent.name, mac) : false;
+  if (desired.hostAccess && existingShim && !shimIsOurs) {
+    problems.add(
+      'PLAN_UNSAFE',
+      `${label('shimInterface')}: an interface named ${shimName} already exists and is not a macvlanctl shim (it is a ${existingShim.kind} interface); choose another name with --shim`,
+      { interface: shimName },
+    );
+  }
+  if (shimName === parent.name) {
+    problems.add('CONFIG_INVALID', `${label('shimInterface')}: the shim cannot have the parent's name ${parent.name}`);
+  }
+  const planFacts = factsWithoutShim(facts, shimName, existingShim, shimIsOurs);
+  const existingDocker = dockerNetworks(facts).find((n) => n.name === desired.name);
+
+  const families: [Family, FamilyResult | undefined][] = [];
+  for (const family of [4, 6] as Family[]) {
+    const d = family === 4 ? desired.ipv4 : desired.ipv6;
+    if (!d) continue;
+    const prev = previousFamily(existingDocker, family);
+    const spec = d.ipRange ?? { kind: 'auto' as const };
+    // An applied network keeps its carved range: "auto" must not wander.
+    const dFam = spec.kind === 'auto' && prev.ipRange ? { ...d, ipRange: { kind: 'explicit' as const, cidr: prev.ipRange } } : d;
+    const result = planFamily({
+      family,
+      desired: dFam,
+      parent,
+      facts: planFacts,
+      avoid: desired.avoid,
+      aux: desired.auxAddresses,
+      otherRanges: otherRanges(desired, parent.name, facts, ctx, family),
+      hostAccess: desired.hostAccess,
+      label: (k) => label(family === 6 ? `ipv6.${k}` : k),
+      problems,
+    });
+    if (result && spec.kind === 'auto') result.ipRangeSource = 'auto';
+    families.push([family, result]);
+  }
+  const strayAux = desired.auxAddresses.filter((a) => !families.some(([f]) => f === a.address.family));
+  for (const a of strayAux) {
+    problems.add('CONFIG_INVALID', `${label(`auxAddresses.${a.name}`)}: aux address ${a.name} is IPv${a.address.family} but the network has no IPv${a.address.family} subnet`);
+  }
+  for (const r of desired.avoid) {
+    if (!families.some(([f]) => f === r.family)) {
+      warnings.push({ code: 'AVOID_UNUSED', message: `avoid ${r.text} is IPv${r.family}, but the network has no IPv${r.family} part; it has no effect` });
+    }
+  }
+
+  checkDockerRules(desired, parent.name, facts, existingDocker, problems, label);
+  checkRoutes(desired, facts, shimName, families, problems);
+  problems.throwIfAny(context);
+
+  const v4 = families.find(([f]) => f === 4)![1]!;
+  const v6 = families.find(([f]) => f === 6)?.[1];
+  for (const r of [v4, v6]) if (r) notes.push(...r.inferred);
+
+  const network = assemble(desired, parent, shimName, mac, v4, v6);
+  if (existingShim && shimIsOurs && existingShim.mtu !== parent.mtu) {
+    warnings.push({
+      code: 'MTU_MISMATCH',
+      message: `${shimName} has MTU ${existingShim.mtu} but its parent ${parent.name} has ${parent.mtu}`,
+      fix: `it is re-created with the parent's MTU by destroy + apply, or: ip link set ${shimName} mtu ${parent.mtu}`,
+    });
+  }
+  if (!facts.docker.available) notes.push(`Docker (${facts.docker.endpoint}) was not reachable: ${facts.docker.reason}; existing networks were not checked`);
+  if (facts.inUse.length === 0 && v4.ipRangeSource === 'auto' && desired.avoid.length === 0) {
+    warnings.push({
+      code: 'DHCP_POOL_UNKNOWN',
+      message: "the router's DHCP pool is not known, so the carved range may overlap it",
+      fix: "pass the pool with --avoid FIRST-LAST (see your router's DHCP settings)",
+    });
+  }
+
+  const changes = [
+    ...dockerChanges(network, existingDocker, warnings),
+    ...shimChanges(network, facts, existingShim, shimIsOurs, desired.hostAccess),
+  ];
+  return { network, changes, warnings, notes };
+}
+
+function defaultLabel(k: string): string {
+  const flags: Record<string, string> = {
+    subnet: '--subnet',
+    gateway: '--gateway',
+    ipRange: '--ip-range',
+    hostAddress: '--host-address',
+    shimInterface: '--shim',
+    parent: '--parent',
+  };
+  if (flags[k]) return flags[k]!;
+  if (k.startsWith('ipv6.')) return `${flags[k.slice(5)] ?? k} (IPv6)`;
+  if (k.startsWith('auxAddresses.')) return `--aux-address ${k.slice(13)}`;
+  return k;
+}
+
+function checkDockerRules(
+  desired: DesiredNetwork,
+  parent: string,
+  facts: HostFacts,
+  existing: DockerNetworkFact | undefined,
+  problems: ProblemCollector,
+  label: (k: string) => string,
+): void {
+  if (!facts.docker.available) return;
+  const engine = facts.docker.engineVersion;
+  if (existing && existing.driver !== 'macvlan') {
+    problems.add('DOCKER_CONFLICT', `a Docker network named ${desired.name} already exists with driver ${existing.driver}; choose another name`, {
+      network: desired.name,
+    });
+    return;
+  }
+  if (!enforcesOneMacvlanPerParent(engine)) return;
+  const others = macvlanNetworksOn(facts.docker.networks, parent).filter((n) => n.name !== desired.name);
+  if (others.length > 0) {
+    problems.add(
+      'DOCKER_CONFLICT',
+      `${label('parent')}: Docker ${engine} allows only one macvlan network per parent interface, and ${others
+        .map((o) => `'${o.name}'`)
+        .join(', ')} already uses ${parent}. Use that network, remove it, put this one on a VLAN sub-interface (for example ${parent}.10), or upgrade to Docker 26 or later`,
+      { parent, networks: others.map((o) => o.name), engineVersion: engine },
+    );
+  }
+}
+
+/** A route for the ip-range must not already point somewhere else. */
+function checkRoutes(desired: DesiredNetwork, facts: HostFacts, shimName: string, families: [Family, FamilyResult | undefined][], problems: ProblemCollector): void {
+  if (!desired.hostAccess) return;
+  for (const [family, r] of families) {
+    if (!r) continue;
+    const clash = facts.routes.find(
+      (rt) => rt.family === family && rt.destination && rt.destination.base === r.ipRange.base && rt.destination.prefix === r.ipRange.prefix && rt.device !== shimName,
+    );
+    if (clash) {
+      problems.add(
+        'PLAN_UNSAFE',
+        `a route to ${formatCidr(r.ipRange)} already exists via ${clash.device ?? '?'}${clash.gateway ? ` (gateway ${formatAddress(clash.gateway)})` : ''}; it is not ours, so it is left alone. Remove it, or choose another ip-range`,
+        { destination: formatCidr(r.ipRange), device: clash.device },
+      );
+    }
+  }
+}
+
+function assemble(desired: DesiredNetwork, parent: InterfaceFact, shimName: string, mac: string, v4: FamilyResult, v6: FamilyResult | undefined): PlannedNetwork {
+  const aux = (family: Family, host: IpAddress | undefined): Record<string, string> => {
+    const out: Record<string, string> = {};
+    if (host) out.host = formatAddress(host);
+    for (const a of desired.auxAddresses) if (a.address.family === family) out[a.name] = formatAddress(a.address);
+    return out;
+  };
+  const labels: Record<string, string> = { [LABEL_MANAGED]: 'true' };
+  let shim: PlannedShim | undefined;
+  if (desired.hostAccess && v4.hostAddress) {
+    shim = {
+      interface: shimName,
+      address: formatAddress(v4.hostAddress),
+      mac,
+      mode: desired.mode,
+      routes: [formatCidr(v4.ipRange), ...(v6 ? [formatCidr(v6.ipRange)] : [])],
+    };
+    if (v6?.hostAddress) shim.address6 = formatAddress(v6.hostAddress);
+    labels[LABEL_SHIM] = shimName;
+    labels[LABEL_HOST_ADDRESS] = shim.address;
+    labels[LABEL_SHIM_MAC] = mac;
+    if (shim.address6) labels[LABEL_HOST_ADDRESS6] = shim.address6;
+  }
+  const v4aux = aux(4, desired.hostAccess ? v4.hostAddress : undefined);
+  const network: PlannedNetwork = {
+    name: desired.name,
+    parent: parent.name,
+    mode: desired.mode,
+    subnet: formatCidr(v4.subnet),
+    gateway: formatAddress(v4.gateway),
+    ipRange: formatCidr(v4.ipRange),
+    ipRangeSource: v4.ipRangeSource,
+    auxAddresses: v4aux,
+    persist: desired.persist,
+    labels,
+    docker: {
+      driver: 'macvlan',
+      options: { parent: parent.name, ...(desired.mode !== 'bridge' ? { macvlan_mode: desired.mode } : {}) },
+      ipam: [{ Subnet: formatCidr(v4.subnet), Gateway: formatAddress(v4.gateway), IPRange: formatCidr(v4.ipRange), AuxiliaryAddresses: v4aux }],
+      enableIPv6: v6 !== undefined,
+    },
+  };
+  if (shim) network.shim = shim;
+  if (v6) {
+    const v6aux = aux(6, desired.hostAccess ? v6.hostAddress : undefined);
+    network.ipv6 = {
+      subnet: formatCidr(v6.subnet),
+      gateway: formatAddress(v6.gateway),
+      ipRange: formatCidr(v6.ipRange),
+      ipRangeSource: v6.ipRangeSource,
+      auxAddresses: v6aux,
+    };
+    network.docker.ipam.push({ Subnet: formatCidr(v6.subnet), Gateway: formatAddress(v6.gateway), IPRange: formatCidr(v6.ipRange), AuxiliaryAddresses: v6aux });
+  }
+  return network;
+}
+
+function describeNetwork(n: PlannedNetwork): string {
+  const v6 = n.ipv6 ? `, ${n.ipv6.subnet} range ${n.ipv6.ipRange}` : '';
+  return `docker network ${n.name} (macvlan ${n.mode} on ${n.parent}, ${n.subnet} gateway ${n.gateway}, range ${n.ipRange}${v6})`;
+}
+
+function dockerChanges(n: PlannedNetwork, existing: DockerNetworkFact | undefined, warnings: Warning[]): Change[] {
+  const base = { kind: 'docker-network' as const, network: n.name, summary: describeNetwork(n) };
+  if (!existing) return [{ ...base, action: 'create', reason: `no Docker network named ${n.name} exists` }];
+  const diffs = dockerDifferences(existing, n);
+  if (diffs.length === 0) {
+    const ours = isManagedNetwork(existing.labels);
+    if (!ours) {
+      warnings.push({
+        code: 'DOCKER_NOT_OURS',
+        message: `Docker network ${n.name} matches the declaration but was not created by macvlanctl; it is used as it is and never removed by destroy`,
+      });
+    }
+    return [{ ...base, action: 'noop', reason: 'exists with the same settings' }];
+  }
+  const attached = existing.containers.length;
+  return [
+    {
+      ...base,
+      action: 'update',
+      reason: `exists with different settings (${diffs.join('; ')}); apply replaces it only with --replace${
+        attached ? `, and never while ${attached} container(s) are attached` : ''
+      }`,
+    },
+  ];
+}
+
+function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFact | undefined, ours: boolean, hostAccess: boolean): Change[] {
+  if (!hostAccess || !n.shim) {
+    if (existing && ours) {
+      return [
+        {
+          kind: 'shim-link',
+          action: 'delete',
+          network: n.name,
+          interface: existing.name,
+          summary: `link ${existing.name}`,
+          reason: 'host access is off for this network',
+        },
+      ];
+    }
+    return [];
+  }
+  const s = n.shim;
+  const out: Change[] = [];
+  const linkSummary = `link ${s.interface} (macvlan ${s.mode} on ${n.parent}, MAC ${s.mac})`;
+  let recreated = false;
+  if (!existing) {
+    out.push({ kind: 'shim-link', action: 'create', network: n.name, interface: s.interface, summary: linkSummary, reason: `${s.interface} does not exist` });
+    recreated = true;
+  } else {
+    const diffs: string[] = [];
+    if (existing.link !== n.parent) diffs.push(`parent ${existing.link ?? '?'} ≠ ${n.parent}`);
+    if ((existing.macvlanMode ?? 'bridge') !== s.mode) diffs.push(`mode ${existing.macvlanMode ?? '?'} ≠ ${s.mode}`);
+    if (existing.mac?.toLowerCase() !== s.mac) diffs.push(`MAC ${existing.mac ?? '?'} ≠ ${s.mac}`);
+    if (diffs.length) {
+      out.push({ kind: 'shim-link', action: 'update', network: n.name, interface: s.interface, summary: linkSummary, reason: `re-create: ${diffs.join('; ')}` });
+      recreated = true;
+    } else {
+      out.push({ kind: 'shim-link', action: 'noop', network: n.name, interface: s.interface, summary: linkSummary, reason: 'exists as planned' });
+    }
+  }
+  const addrs: { address: string; prefix: number; family: Family }[] = [{ address: s.address, prefix: 32, family: 4 }];
+  if (s.address6) addrs.push({ address: s.address6, prefix: 128, family: 6 });
+  for (const a of addrs) {
+    const has = !recreated && existing?.addresses.some((x) => formatAddress(x.address) === a.address && x.prefix === a.prefix);
+    const cidr = `${a.address}/${a.prefix}`;
+    out.push({
+      kind: 'shim-address',
+      action: has ? 'noop' : 'create',
+      network: n.name,
+      interface: s.interface,
+      address: cidr,
+      summary: `address ${cidr} on ${s.interface}`,
+      reason: has ? 'present' : `the host's address on the macvlan side (reserved in Docker as aux-address host)`,
+    });
+  }
+  const isUp = !recreated && existing?.up === true;
+  out.push({
+    kind: 'shim-up',
+    action: isUp ? 'noop' : 'update',
+    network: n.name,
+    interface: s.interface,
+    summary: `link ${s.interface} up`,
+    reason: isUp ? 'already up' : 'bring the shim up (and announce its address by gratuitous ARP)',
+  });
+  for (const dest of s.routes) {
+    const has =
+      !recreated &&
+      facts.routes.some((r) => r.device === s.interface && r.destination && formatCidr(r.destination) === dest);
+    out.push({
+      kind: 'shim-route',
+      action: has ? 'noop' : 'create',
+      network: n.name,
+      interface: s.interface,
+      destination: dest,
+      summary: `route ${dest} dev ${s.interface}`,
+      reason: has ? 'present' : 'reach containers through the shim (only the ip-range, never the whole subnet)',
+    });
+  }
+  return out;
+}
+

@@ -1,0 +1,40 @@
+/**
+ * The shim's name and MAC address, both derived deterministically so that a
+ * re-created shim (after drift or a reboot) is the same interface to the rest
+ * of the LAN: neighbours' ARP caches stay right.
+ */
+import { createHash } from 'node:crypto';
+import { IFNAME_MAX_BYTES } from '../config/names.js';
+
+function hashHex(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\0')).digest('hex');
+}
+
+/**
+ * `NAME-shim` when it fits Linux's 15-byte limit. Otherwise the first 9
+ * characters of the name, `-`, and 5 hex digits of SHA-256(name): for
+ * `homeassistant-lan` that is `homeassis-` + 5 hex digits. Deterministic, and
+ * two long names that share a prefix still get different shims.
+ */
+export function defaultShimName(network: string): string {
+  const plain = `${network}-shim`;
+  if (Buffer.byteLength(plain) <= IFNAME_MAX_BYTES) return plain;
+  return `${network.slice(0, 9)}-${hashHex(network).slice(0, 5)}`;
+}
+
+/**
+ * A locally administered unicast MAC (first octet: bit 1 set, bit 0 clear),
+ * from the host identity, the parent's own MAC (unique on the LAN even when
+ * hosts were cloned with the same machine-id) and the network name.
+ */
+export function deriveShimMac(hostId: string, parentMac: string | undefined, network: string): string {
+  const h = hashHex('macvlanctl-shim', hostId, (parentMac ?? '').toLowerCase(), network);
+  const bytes = [0, 1, 2, 3, 4, 5].map((i) => parseInt(h.slice(i * 2, i * 2 + 2), 16));
+  bytes[0] = (bytes[0]! & 0xfc) | 0x02;
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The ifalias we put on shims: how `status` and `destroy` recognise what is ours. */
+export function shimAlias(network: string): string {
+  return `macvlanctl:${network}`;
+}

@@ -1,0 +1,59 @@
+/**
+ * Reads the host's network facts: interfaces, addresses and routes through
+ * `ip -json` (two processes, run in parallel), wireless-ness from /sys, and
+ * the host identity used to derive stable shim MAC addresses.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { InterfaceFact, RouteFact } from '../model/facts.js';
+import { run } from './exec.js';
+import { parseInterfaces, parseRoutes } from './ip-facts.js';
+
+export interface IpFacts {
+  interfaces: InterfaceFact[];
+  routes: RouteFact[];
+}
+
+/**
+ * /sys/class/net shows the namespace sysfs was mounted in, which is not always
+ * ours (nsenter keeps the old mount): trust it only when the ifindex matches.
+ */
+function isWireless(name: string, index: number): boolean {
+  try {
+    const dir = `/sys/class/net/${name}`;
+    if (Number(readFileSync(join(dir, 'ifindex'), 'utf8')) !== index) return false;
+    return existsSync(join(dir, 'wireless')) || existsSync(join(dir, 'phy80211'));
+  } catch {
+    return false;
+  }
+}
+
+export async function gatherIpFacts(ipBinary = 'ip'): Promise<IpFacts> {
+  // One batch for links+addresses and IPv4 routes; IPv6 routes need the -6
+  // option, which batch lines cannot carry, so a second process runs beside it.
+  const [batch, v6] = await Promise.all([
+    run(ipBinary, ['-json', '-details', '-batch', '-'], { input: 'address show\nroute show table main\n' }),
+    run(ipBinary, ['-6', '-json', 'route', 'show', 'table', 'main']),
+  ]);
+  const lines = batch.stdout.split('\n').filter((l) => l.trim().length > 0);
+  const addrJson = lines[0] ?? '[]';
+  const route4Json = lines[1] ?? '[]';
+  return {
+    interfaces: parseInterfaces(addrJson, isWireless),
+    routes: [...parseRoutes(route4Json, 4), ...parseRoutes(v6.stdout || '[]', 6)],
+  };
+}
+
+/** Stable per host: machine-id under the root, else the hostname. */
+export function readHostId(root = '/'): string {
+  for (const p of ['etc/machine-id', 'var/lib/dbus/machine-id']) {
+    try {
+      const id = readFileSync(join(root, p), 'utf8').trim();
+      if (id) return id;
+    } catch {
+      // try the next
+    }
+  }
+  return hostname();
+}

@@ -1,0 +1,129 @@
+/**
+ * Pure conversion of `ip -json -details addr show` and `ip -json route show`
+ * output into InterfaceFact / RouteFact. Kept apart from the process call so it
+ * can be tested on captured output.
+ */
+import type { InterfaceFact, LinkKind, RouteFact } from '../model/facts.js';
+import { type Family, type InterfaceAddress, parseAddress, parseCidr } from '../net/address.js';
+
+interface IpAddrInfo {
+  family?: string;
+  local?: string;
+  prefixlen?: number;
+}
+
+interface IpLink {
+  ifindex: number;
+  ifname: string;
+  flags?: string[];
+  mtu?: number;
+  operstate?: string;
+  link_type?: string;
+  address?: string;
+  master?: string;
+  link?: string;
+  ifalias?: string;
+  linkinfo?: { info_kind?: string; info_data?: { mode?: string }; info_slave_kind?: string };
+  addr_info?: IpAddrInfo[];
+}
+
+interface IpRoute {
+  dst?: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+  scope?: string;
+  metric?: number;
+  prefsrc?: string;
+  type?: string;
+}
+
+const KINDS: Record<string, LinkKind> = {
+  veth: 'veth',
+  bridge: 'bridge',
+  bond: 'bond',
+  vlan: 'vlan',
+  macvlan: 'macvlan',
+  macvtap: 'macvlan',
+  ipvlan: 'ipvlan',
+  wireguard: 'wireguard',
+  tun: 'tun',
+  dummy: 'dummy',
+};
+
+function linkKind(l: IpLink): LinkKind {
+  if (l.link_type === 'loopback') return 'loopback';
+  const k = l.linkinfo?.info_kind;
+  if (k === undefined) return l.link_type === 'ether' ? 'ethernet' : 'other';
+  return KINDS[k] ?? 'other';
+}
+
+function parseAddrInfo(info: IpAddrInfo): InterfaceAddress | undefined {
+  if (!info.local || info.prefixlen === undefined) return undefined;
+  try {
+    return { address: parseAddress(info.local), prefix: info.prefixlen };
+  } catch {
+    return undefined; // link-local with zone or something exotic: not relevant to planning
+  }
+}
+
+/** `isWireless(name, index)` is asked only because `ip` cannot tell; it is injected to keep this pure. */
+export function parseInterfaces(json: string, isWireless: (name: string, index: number) => boolean = () => false): InterfaceFact[] {
+  const links = JSON.parse(json) as IpLink[];
+  const byName = new Map(links.map((l) => [l.ifname, l]));
+  return links.map((l) => {
+    const flags = l.flags ?? [];
+    const fact: InterfaceFact = {
+      name: l.ifname,
+      index: l.ifindex,
+      kind: linkKind(l),
+      up: flags.includes('UP'),
+      operState: l.operstate ?? 'UNKNOWN',
+      lowerUp: flags.includes('LOWER_UP'),
+      mtu: l.mtu ?? 1500,
+      wireless: isWireless(l.ifname, l.ifindex),
+      addresses: (l.addr_info ?? []).map(parseAddrInfo).filter((a): a is InterfaceAddress => a !== undefined),
+    };
+    if (l.linkinfo?.info_kind) fact.infoKind = l.linkinfo.info_kind;
+    if (l.address) fact.mac = l.address;
+    if (l.master) {
+      fact.master = l.master;
+      const m = byName.get(l.master);
+      const slaveKind = l.linkinfo?.info_slave_kind;
+      fact.masterKind = m ? linkKind(m) : slaveKind === 'bond' ? 'bond' : slaveKind === 'bridge' ? 'bridge' : 'other';
+    }
+    if (l.link) fact.link = l.link;
+    if (l.linkinfo?.info_data?.mode && (fact.kind === 'macvlan' || fact.kind === 'ipvlan')) fact.macvlanMode = l.linkinfo.info_data.mode;
+    if (l.ifalias) fact.alias = l.ifalias;
+    return fact;
+  });
+}
+
+function parseDestination(dst: string, family: Family) {
+  if (dst === 'default') return undefined;
+  const withPrefix = dst.includes('/') ? dst : `${dst}/${family === 4 ? 32 : 128}`;
+  return parseCidr(withPrefix);
+}
+
+export function parseRoutes(json: string, family: Family): RouteFact[] {
+  const routes = JSON.parse(json) as IpRoute[];
+  const out: RouteFact[] = [];
+  for (const r of routes) {
+    if (r.type && r.type !== 'unicast') continue; // local/broadcast/unreachable are not ours to reason about
+    try {
+      const fact: RouteFact = { family };
+      const dest = parseDestination(r.dst ?? 'default', family);
+      if (dest) fact.destination = dest;
+      if (r.gateway) fact.gateway = parseAddress(r.gateway);
+      if (r.dev) fact.device = r.dev;
+      if (r.protocol) fact.protocol = r.protocol;
+      if (r.scope) fact.scope = r.scope;
+      if (r.metric !== undefined) fact.metric = r.metric;
+      if (r.prefsrc) fact.source = parseAddress(r.prefsrc);
+      out.push(fact);
+    } catch {
+      // A route we cannot parse (e.g. a multipath nexthop object) is skipped rather than failing the plan.
+    }
+  }
+  return out;
+}

@@ -1,0 +1,40 @@
+/**
+ * HostFacts built from output captured from real `ip -json` runs (see
+ * test/fixtures/README.md), so planner tests see exactly what the system shows.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DockerFacts, DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
+import { parseAddress } from '../../src/net/address.js';
+import { parseInterfaces, parseRoutes } from '../../src/system/ip-facts.js';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
+
+export function fixture(path: string): string {
+  return readFileSync(join(FIXTURES, path), 'utf8');
+}
+
+export type IpFixture = 'fresh-host' | 'lab-host';
+
+export function ipFacts(name: IpFixture, wireless: string[] = []) {
+  return {
+    interfaces: parseInterfaces(fixture(`ip/${name}.addr.json`), (n) => wireless.includes(n)),
+    routes: [...parseRoutes(fixture(`ip/${name}.route4.json`), 4), ...parseRoutes(fixture(`ip/${name}.route6.json`), 6)],
+  };
+}
+
+export function noDocker(): DockerFacts {
+  return { available: false, endpoint: 'unix:///nonexistent.sock', reason: 'connect ENOENT' };
+}
+
+export function docker(networks: DockerNetworkFact[] = [], engineVersion = '20.10.24+dfsg1'): DockerFacts {
+  return { available: true, endpoint: 'unix:///run/docker.sock', apiVersion: '1.41', engineVersion, networks };
+}
+
+export function hostFacts(name: IpFixture = 'fresh-host', over: Partial<HostFacts> = {}): HostFacts {
+  return { ...ipFacts(name), docker: docker(), hostId: 'test-host-id', inUse: [], ...over };
+}
+
+export function addresses(...texts: string[]) {
+  return texts.map((t) => parseAddress(t));
+}
