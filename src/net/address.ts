@@ -44,26 +44,42 @@ export function looksLikeFamily(text: string): Family {
 
 export function parseAddress(text: string, label?: string): IpAddress {
   const t = text.trim();
+  if (t === '') throw invalid(t, 'IP address: it is empty', label);
   if (t.includes(':')) {
     if (t.includes('%')) throw invalid(t, 'IPv6 address: zone indexes (%eth0) are not allowed here', label);
-    if (!ipaddr.IPv6.isValid(t)) throw invalid(t, 'IPv6 address', label);
-    const bytes = ipaddr.IPv6.parse(t).toByteArray();
+    // An embedded IPv4 tail (::ffff:198.51.100.7) is checked with the strict IPv4 rules and
+    // handed to ipaddr.js as two hex groups: ipaddr.js alone reads 010 as octal, accepts 0x0a,
+    // and turns the IPv4-compatible form ::1.2.3.4 into ::ffff:1.2.3.4.
+    const colon = t.lastIndexOf(':');
+    let hex = t;
+    const tail = t.slice(colon + 1);
+    if (tail.includes('.')) {
+      const v4 = ipv4Value(t, tail, 'IPv6 address, in its embedded IPv4 part', label);
+      hex = `${t.slice(0, colon + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
+    }
+    if (!ipaddr.IPv6.isValid(hex)) throw invalid(t, 'IPv6 address', label);
+    const bytes = ipaddr.IPv6.parse(hex).toByteArray();
     return { family: 6, value: bytesToBigInt(bytes) };
   }
-  const parts = t.split('.');
+  return { family: 4, value: ipv4Value(t, t, 'IPv4 address', label) };
+}
+
+/** Strict dotted-quad: four decimal numbers 0..255 without leading zeros. `text` is reported. */
+function ipv4Value(text: string, dotted: string, what: string, label?: string): bigint {
+  const parts = dotted.split('.');
   if (parts.length !== 4) {
-    throw invalid(t, `IPv4 address: it needs four dot-separated numbers, it has ${parts.length}`, label);
+    throw invalid(text, `${what}: it needs four dot-separated numbers, it has ${parts.length}`, label);
   }
   let value = 0n;
   for (const part of parts) {
     if (!IPV4_PART.test(part)) {
-      throw invalid(t, `IPv4 address: '${part}' is not a number from 0 to 255${/^0[0-9]/.test(part) ? ' (no leading zeros)' : ''}`, label);
+      throw invalid(text, `${what}: '${part}' is not a number from 0 to 255${/^0[0-9]/.test(part) ? ' (no leading zeros)' : ''}`, label);
     }
     const n = Number(part);
-    if (n > 255) throw invalid(t, `IPv4 address: ${n} is more than 255`, label);
+    if (n > 255) throw invalid(text, `${what}: ${n} is more than 255`, label);
     value = (value << 8n) | BigInt(n);
   }
-  return { family: 4, value };
+  return value;
 }
 
 function bytesToBigInt(bytes: number[]): bigint {
