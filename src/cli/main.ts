@@ -34,6 +34,46 @@ function buildProgram(): Command {
     await runPlan(name, opts);
   });
 
+  addNetworkOptions(
+    program
+      .command('apply')
+      .argument('[name]', 'network name (optional with -f: all networks in the file)')
+      .description('create or repair the Docker network and the host shim; shows the plan and asks first')
+      .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
+      .option('--replace', 'replace a same-named Docker network whose settings differ (never while containers are attached)')
+      .option('--lock-wait <seconds>', 'how long to wait for another apply to finish', '5'),
+  ).action(async (name: string | undefined, opts) => {
+    const { runApply } = await import('./commands/apply.js');
+    await runApply(name, opts);
+  });
+
+  program
+    .command('status')
+    .argument('[name]', 'one network (default: all managed by macvlanctl)')
+    .description('show managed networks, their shims, containers and whether the host reaches them')
+    .option('--no-reach', 'skip the reachability checks')
+    .option('--root <dir>', 'root directory for files read (default: /)', '/')
+    .option('--docker-host <url>', 'Docker engine endpoint')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (name: string | undefined, opts) => {
+      const { runStatus } = await import('./commands/status.js');
+      await runStatus(name, opts);
+    });
+
+  program
+    .command('destroy')
+    .argument('<name>', 'network name')
+    .description('remove what macvlanctl created for NAME: shim, route and Docker network')
+    .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
+    .option('--force', 'disconnect attached containers first')
+    .option('--root <dir>', 'root directory for files (default: /)', '/')
+    .option('--docker-host <url>', 'Docker engine endpoint')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (name: string, opts) => {
+      const { runDestroy } = await import('./commands/destroy.js');
+      await runDestroy(name, opts);
+    });
+
   return program;
 }
 

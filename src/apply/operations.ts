@@ -1,0 +1,156 @@
+/**
+ * Turns a plan into concrete operations, each with its undo. Pure: the
+ * operations are data, executed by run-operations.ts.
+ *
+ * Order per network: the Docker network first (nothing on the host changes if
+ * the engine refuses), then the shim. A new shim is built as: link with its
+ * fixed MAC and our alias, addresses, arp_notify (so the kernel sends a
+ * gratuitous ARP on link-up), link up, routes. Deleting the link undoes all of
+ * it at once, since addresses and routes go with the link.
+ */
+import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
+import type { Change, Plan, PlannedNetwork } from '../model/plan.js';
+import { MacvlanError } from '../model/errors.js';
+import { shimAlias } from '../plan/shim-identity.js';
+
+export type Operation =
+  | { kind: 'ip'; title: string; line: string; undo?: string }
+  | { kind: 'sysctl'; title: string; family: 'ipv4' | 'ipv6'; iface: string; key: string; value: string }
+  | { kind: 'docker-create'; title: string; network: string; body: DockerCreateBody }
+  | { kind: 'docker-remove'; title: string; network: string; id: string; recreate?: DockerCreateBody };
+
+export interface DockerCreateBody {
+  Name: string;
+  Driver: string;
+  Options: Record<string, string>;
+  IPAM: { Driver: 'default'; Config: { Subnet: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> }[] };
+  EnableIPv6: boolean;
+  Labels: Record<string, string>;
+  CheckDuplicate: boolean;
+  Attachable?: boolean;
+}
+
+export interface OperationOptions {
+  /** Replace a same-named Docker network with different settings (never with containers attached). */
+  replace: boolean;
+}
+
+export function createBody(n: PlannedNetwork): DockerCreateBody {
+  return {
+    Name: n.name,
+    Driver: 'macvlan',
+    Options: n.docker.options,
+    IPAM: { Driver: 'default', Config: n.docker.ipam.map((c) => ({ ...c })) },
+    EnableIPv6: n.docker.enableIPv6,
+    Labels: n.labels,
+    CheckDuplicate: true,
+  };
+}
+
+/** Enough of an existing network to create it again, for rollback of a replace. */
+export function bodyFromExisting(e: DockerNetworkFact): DockerCreateBody {
+  const config = e.subnets.map((s) => {
+    const raw = s.raw as { Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> };
+    return {
+      ...(raw.Subnet ? { Subnet: raw.Subnet } : { Subnet: '' }),
+      ...(raw.Gateway ? { Gateway: raw.Gateway } : {}),
+      ...(raw.IPRange ? { IPRange: raw.IPRange } : {}),
+      ...(raw.AuxiliaryAddresses ? { AuxiliaryAddresses: raw.AuxiliaryAddresses } : {}),
+    };
+  });
+  return {
+    Name: e.name,
+    Driver: e.driver,
+    Options: e.options,
+    IPAM: { Driver: 'default', Config: config },
+    EnableIPv6: e.enableIPv6,
+    Labels: e.labels,
+    CheckDuplicate: true,
+  };
+}
+
+function dockerOperations(change: Change, n: PlannedNetwork, facts: HostFacts, opts: OperationOptions): Operation[] {
+  if (change.action === 'create') {
+    return [{ kind: 'docker-create', title: `create Docker network ${n.name}`, network: n.name, body: createBody(n) }];
+  }
+  if (change.action !== 'update') return [];
+  const existing = facts.docker.available ? facts.docker.networks.find((x) => x.name === n.name) : undefined;
+  if (!existing) return [{ kind: 'docker-create', title: `create Docker network ${n.name}`, network: n.name, body: createBody(n) }];
+  if (existing.containers.length > 0) {
+    throw new MacvlanError(
+      'DOCKER_CONFLICT',
+      `Docker network ${n.name} exists with different settings and has ${existing.containers.length} container(s) attached (${existing.containers
+        .map((c) => c.name)
+        .join(', ')}); it is never replaced while in use. Stop or disconnect them first`,
+      { network: n.name, containers: existing.containers.map((c) => c.name) },
+    );
+  }
+  if (!opts.replace) {
+    throw new MacvlanError('DOCKER_CONFLICT', `Docker network ${n.name} exists with different settings: ${change.reason.replace(/; apply replaces.*$/, '')}. It is left alone; pass --replace to replace it`, {
+      network: n.name,
+    });
+  }
+  return [
+    { kind: 'docker-remove', title: `remove Docker network ${n.name} (to replace it)`, network: n.name, id: existing.id, recreate: bodyFromExisting(existing) },
+    { kind: 'docker-create', title: `create Docker network ${n.name}`, network: n.name, body: createBody(n) },
+  ];
+}
+
+function shimOperations(changes: Change[], n: PlannedNetwork): Operation[] {
+  const ops: Operation[] = [];
+  const link = changes.find((c) => c.kind === 'shim-link');
+  const shim = n.shim;
+  if (link?.action === 'delete') {
+    return [{ kind: 'ip', title: `delete shim ${link.interface}`, line: `link del dev ${link.interface}` }];
+  }
+  if (!shim) return [];
+  const dev = shim.interface;
+  const fresh = link?.action === 'create' || link?.action === 'update';
+  if (link?.action === 'update') {
+    ops.push({ kind: 'ip', title: `delete drifted shim ${dev}`, line: `link del dev ${dev}` });
+  }
+  if (fresh) {
+    ops.push({
+      kind: 'ip',
+      title: `create shim ${dev}`,
+      line: `link add ${dev} link ${n.parent} address ${shim.mac} type macvlan mode ${shim.mode}`,
+      undo: `link del dev ${dev}`,
+    });
+    ops.push({ kind: 'ip', title: `mark ${dev} as ours`, line: `link set dev ${dev} alias ${shimAlias(n.name)}` });
+  }
+  // Addresses and routes of a new link go with the link on undo; on an
+  // existing link each repair is undone on its own.
+  const undo = (line: string) => (fresh ? undefined : line);
+  for (const c of changes) {
+    if (c.kind === 'shim-address' && c.action === 'create') {
+      const nodad = c.address.includes(':') ? ' nodad' : '';
+      ops.push({ kind: 'ip', title: `add ${c.address} to ${dev}`, line: `addr add ${c.address} dev ${dev}${nodad}`, ...opt(undo(`addr del ${c.address} dev ${dev}`)) });
+    }
+  }
+  const up = changes.find((c) => c.kind === 'shim-up');
+  if (up?.action === 'update') {
+    ops.push({ kind: 'sysctl', title: `announce ${dev} by gratuitous ARP when it comes up`, family: 'ipv4', iface: dev, key: 'arp_notify', value: '1' });
+    ops.push({ kind: 'ip', title: `bring ${dev} up`, line: `link set dev ${dev} up`, ...opt(undo(`link set dev ${dev} down`)) });
+  }
+  for (const c of changes) {
+    if (c.kind === 'shim-route' && c.action === 'create') {
+      ops.push({ kind: 'ip', title: `route ${c.destination} via ${dev}`, line: `route add ${c.destination} dev ${dev}`, ...opt(undo(`route del ${c.destination} dev ${dev}`)) });
+    }
+  }
+  return ops;
+}
+
+function opt(undo: string | undefined): { undo?: string } {
+  return undo === undefined ? {} : { undo };
+}
+
+export function planOperations(plan: Plan, facts: HostFacts, opts: OperationOptions): Operation[] {
+  const ops: Operation[] = [];
+  for (const n of plan.networks) {
+    const changes = plan.changes.filter((c) => c.network === n.name && c.action !== 'noop');
+    const docker = changes.find((c) => c.kind === 'docker-network');
+    if (docker) ops.push(...dockerOperations(docker, n, facts, opts));
+    ops.push(...shimOperations(changes, n));
+  }
+  return ops;
+}

@@ -1,0 +1,132 @@
+/**
+ * Executes operations in order and, when one fails, undoes the ones that took
+ * effect, in reverse. Consecutive `ip` operations run as one `ip -batch`; the
+ * failing line number tells which of them took effect. Every failure, of the
+ * apply and of the rollback, is reported.
+ */
+import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
+import type { DockerCreateBody, Operation } from './operations.js';
+
+export interface DockerPort {
+  createNetwork(body: DockerCreateBody): Promise<string>;
+  removeNetwork(idOrName: string): Promise<void>;
+}
+
+export interface IpPort {
+  /** Runs lines through one `ip -batch`; on failure throws with `applied` = lines that took effect. */
+  batch(lines: string[]): Promise<void>;
+  /** Like batch, but tries every line and returns the failures (for rollback). */
+  batchForce(lines: string[]): Promise<string[]>;
+  sysctl(family: 'ipv4' | 'ipv6', iface: string, key: string, value: string): void;
+}
+
+export interface Ports {
+  docker: DockerPort;
+  ip: IpPort;
+  log: (line: string) => void;
+}
+
+type Undo = { title: string; run: () => Promise<void> };
+
+export interface RunReport {
+  done: string[];
+}
+
+function appliedCount(e: unknown): number {
+  const n = (e as { applied?: unknown }).applied;
+  return typeof n === 'number' ? n : 0;
+}
+
+export async function runOperations(ops: Operation[], ports: Ports): Promise<RunReport> {
+  const undos: Undo[] = [];
+  const done: string[] = [];
+  let i = 0;
+  try {
+    while (i < ops.length) {
+      const op = ops[i]!;
+      if (op.kind === 'ip') {
+        // gather the run of consecutive ip operations into one batch
+        const group: Extract<Operation, { kind: 'ip' }>[] = [];
+        while (i < ops.length && ops[i]!.kind === 'ip') group.push(ops[i++] as Extract<Operation, { kind: 'ip' }>);
+        try {
+          await ports.ip.batch(group.map((g) => g.line));
+        } catch (e) {
+          registerIpUndos(group.slice(0, appliedCount(e)), undos, ports, done);
+          const failed = group[appliedCount(e)];
+          throw failed && e instanceof MacvlanError ? e.withContext(failed.title) : e;
+        }
+        registerIpUndos(group, undos, ports, done);
+        continue;
+      }
+      if (op.kind === 'sysctl') {
+        try {
+          ports.ip.sysctl(op.family, op.iface, op.key, op.value);
+        } catch (e) {
+          // An announcement that cannot be switched on is not worth a rollback.
+          ports.log(`warning: ${op.title}: ${(e as Error).message}`);
+        }
+        done.push(op.title);
+        i++;
+        continue;
+      }
+      if (op.kind === 'docker-create') {
+        const id = await ports.docker.createNetwork(op.body).catch((e: unknown) => {
+          throw e instanceof MacvlanError ? e.withContext(op.title) : e;
+        });
+        undos.push({ title: `remove Docker network ${op.network}`, run: () => ports.docker.removeNetwork(id) });
+        ports.log(`  ✓ ${op.title}`);
+        done.push(op.title);
+        i++;
+        continue;
+      }
+      if (op.kind === 'docker-remove') {
+        await ports.docker.removeNetwork(op.id).catch((e: unknown) => {
+          throw e instanceof MacvlanError ? e.withContext(op.title) : e;
+        });
+        const recreate = op.recreate;
+        if (recreate) undos.push({ title: `re-create Docker network ${op.network}`, run: async () => void (await ports.docker.createNetwork(recreate)) });
+        ports.log(`  ✓ ${op.title}`);
+        done.push(op.title);
+        i++;
+        continue;
+      }
+    }
+  } catch (e) {
+    const failure = e instanceof MacvlanError ? e : new MacvlanError('SYSTEM_ERROR', String((e as Error)?.message ?? e));
+    const rollbackErrors = await rollback(undos, ports);
+    const errors = [failure, ...rollbackErrors];
+    const state = rollbackErrors.length === 0 ? 'everything done before it was undone; the host is as it was' : 'the rollback was incomplete; see below';
+    throw new AggregateMacvlanError('APPLY_FAILED', `apply failed (${state}):`, errors);
+  }
+  return { done };
+}
+
+function registerIpUndos(group: Extract<Operation, { kind: 'ip' }>[], undos: Undo[], ports: Ports, done: string[]): void {
+  for (const g of group) {
+    ports.log(`  ✓ ${g.title}`);
+    done.push(g.title);
+    const line = g.undo;
+    if (line) {
+      undos.push({
+        title: `undo: ${g.title}`,
+        run: async () => {
+          const failures = await ports.ip.batchForce([line]);
+          if (failures.length) throw new MacvlanError('SYSTEM_ERROR', failures.join('; '));
+        },
+      });
+    }
+  }
+}
+
+async function rollback(undos: Undo[], ports: Ports): Promise<MacvlanError[]> {
+  const errors: MacvlanError[] = [];
+  for (const u of [...undos].reverse()) {
+    try {
+      await u.run();
+      ports.log(`  ↺ ${u.title}`);
+    } catch (e) {
+      errors.push(new MacvlanError('SYSTEM_ERROR', `rollback: ${u.title}: ${(e as Error).message}`));
+    }
+  }
+  return errors;
+}

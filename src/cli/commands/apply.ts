@@ -1,0 +1,73 @@
+/**
+ * `macvlanctl apply`: plan from live facts, show it, confirm, execute with
+ * rollback, then check that the host now matches (a second plan is empty).
+ */
+import { planOperations } from '../../apply/operations.js';
+import { type Ports, runOperations } from '../../apply/run-operations.js';
+import type { Plan } from '../../model/plan.js';
+import { computePlan } from '../../plan/compute-plan.js';
+import { acquireLock } from '../../system/lock.js';
+import { gatherHostFacts } from '../../system/gather-facts.js';
+import { runIpBatch, runIpBatchForce, setInterfaceSysctl } from '../../system/ip-batch.js';
+import { confirm } from '../confirm.js';
+import { type DeclarationOptions, readDeclaration } from '../declaration.js';
+import { jsonEnvelope, log } from '../output.js';
+import { countChanges, presentPlan } from '../present-plan.js';
+import { requireDocker, requireNetAdmin } from '../preflight.js';
+import { connectDocker } from '../docker-connect.js';
+
+export interface ApplyOptions extends DeclarationOptions {
+  root: string;
+  dockerHost?: string;
+  json?: boolean;
+  yes?: boolean;
+  replace?: boolean;
+  lockWait?: string;
+}
+
+export interface ApplyResult {
+  plan: Plan;
+  applied: string[];
+  changed: boolean;
+  /** Changes still pending after apply (should be none). */
+  remaining: number;
+}
+
+export async function runApply(name: string | undefined, opts: ApplyOptions): Promise<void> {
+  const desired = await readDeclaration(name, opts);
+  requireNetAdmin('apply');
+  const lock = await acquireLock(opts.root, `apply ${desired.map((d) => d.name).join(' ')}`, Number(opts.lockWait ?? 5) * 1000);
+  try {
+    const gather = { root: opts.root, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}) };
+    const facts = await gatherHostFacts(gather);
+    requireDocker(facts);
+    const plan = computePlan(desired, facts);
+    const count = countChanges(plan.changes);
+    const pending = count.create + count.update + count.delete;
+    const show = opts.json ? (s: string) => process.stderr.write(s) : (s: string) => process.stdout.write(s);
+    show(presentPlan(plan));
+    if (pending === 0) {
+      if (opts.json) process.stdout.write(jsonEnvelope('apply', { plan, applied: [], changed: false, remaining: 0 } satisfies ApplyResult));
+      return;
+    }
+    const ops = planOperations(plan, facts, { replace: opts.replace === true });
+    await confirm('Apply these changes?', opts.yes, 'apply');
+    const docker = await connectDocker(facts);
+    const ports: Ports = {
+      docker: { createNetwork: (b) => docker.createNetwork(b), removeNetwork: (id) => docker.removeNetwork(id) },
+      ip: { batch: runIpBatch, batchForce: runIpBatchForce, sysctl: setInterfaceSysctl },
+      log: (l) => log(l),
+    };
+    log('Applying:');
+    const report = await runOperations(ops, ports);
+    // Converged? Re-plan against fresh facts: anything left is a bug or a race, and the user should know.
+    const after = computePlan(desired, await gatherHostFacts(gather));
+    const left = after.changes.filter((c) => c.action !== 'noop');
+    for (const c of left) log(`warning: still pending after apply: ${c.summary} (${c.reason})`);
+    const result: ApplyResult = { plan, applied: report.done, changed: true, remaining: left.length };
+    if (opts.json) process.stdout.write(jsonEnvelope('apply', result));
+    else process.stdout.write(`Applied ${report.done.length} step(s).${left.length ? ` ${left.length} change(s) still pending: run apply again or see the warnings.` : ''}\n`);
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * `macvlanctl destroy NAME`: removes, of what is marked as ours only, the
+ * shim (its address and route go with it) and the Docker network. Refuses
+ * while containers are attached unless --force, which disconnects them first.
+ */
+import { bodyFromExisting, type Operation } from '../../apply/operations.js';
+import { type Ports, runOperations } from '../../apply/run-operations.js';
+import { checkNetworkName } from '../../config/names.js';
+import { MacvlanError } from '../../model/errors.js';
+import type { HostFacts } from '../../model/facts.js';
+import { isManagedNetwork } from '../../plan/labels.js';
+import { shimAlias } from '../../plan/shim-identity.js';
+import { gatherHostFacts } from '../../system/gather-facts.js';
+import { runIpBatch, runIpBatchForce, setInterfaceSysctl } from '../../system/ip-batch.js';
+import { acquireLock } from '../../system/lock.js';
+import { confirm } from '../confirm.js';
+import { connectDocker } from '../docker-connect.js';
+import { jsonEnvelope, log } from '../output.js';
+import { requireDocker, requireNetAdmin } from '../preflight.js';
+
+export interface DestroyOptions {
+  root: string;
+  dockerHost?: string;
+  json?: boolean;
+  yes?: boolean;
+  force?: boolean;
+}
+
+export interface DestroyResult {
+  name: string;
+  removed: string[];
+  disconnected: string[];
+  skipped: string[];
+}
+
+interface Target {
+  ops: Operation[];
+  disconnect: { id: string; name: string }[];
+  skipped: string[];
+  networkId?: string;
+}
+
+/** What destroy would remove: pure, from facts. */
+export function destroyTarget(name: string, facts: HostFacts, force: boolean): Target {
+  const ops: Operation[] = [];
+  const skipped: string[] = [];
+  const net = facts.docker.available ? facts.docker.networks.find((n) => n.name === name) : undefined;
+  let disconnect: Target['disconnect'] = [];
+  if (net && !isManagedNetwork(net.labels)) {
+    skipped.push(`Docker network ${name} was not created by macvlanctl; it is left alone`);
+  } else if (net) {
+    if (net.containers.length > 0 && !force) {
+      throw new MacvlanError(
+        'DOCKER_CONFLICT',
+        `Docker network ${name} has ${net.containers.length} container(s) attached (${net.containers.map((c) => c.name).join(', ')}); stop them, or pass --force to disconnect them first`,
+        { containers: net.containers.map((c) => c.name) },
+      );
+    }
+    disconnect = net.containers.map((c) => ({ id: c.id, name: c.name }));
+  }
+  const shim = facts.interfaces.find((i) => i.alias === shimAlias(name));
+  if (shim) ops.push({ kind: 'ip', title: `delete shim ${shim.name} (with its address and route)`, line: `link del dev ${shim.name}` });
+  if (net && isManagedNetwork(net.labels)) {
+    ops.push({ kind: 'docker-remove', title: `remove Docker network ${name}`, network: name, id: net.id, recreate: bodyFromExisting(net) });
+  }
+  const labelled = net?.labels['io.macvlanctl.shim'];
+  if (!shim && labelled && facts.interfaces.some((i) => i.name === labelled)) {
+    skipped.push(`interface ${labelled} is not marked as macvlanctl's (no alias ${shimAlias(name)}); it is left alone`);
+  }
+  return { ops, disconnect, skipped, ...(net ? { networkId: net.id } : {}) };
+}
+
+export async function runDestroy(name: string, opts: DestroyOptions): Promise<void> {
+  checkNetworkName(name, 'network name');
+  requireNetAdmin('destroy');
+  const lock = await acquireLock(opts.root, `destroy ${name}`);
+  try {
+    const facts = await gatherHostFacts({ root: opts.root, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}) });
+    requireDocker(facts);
+    const target = destroyTarget(name, facts, opts.force === true);
+    for (const s of target.skipped) log(`note: ${s}`);
+    if (target.ops.length === 0) {
+      throw new MacvlanError('NOT_FOUND', `nothing named ${name} is managed by macvlanctl on this host (no labelled Docker network, no shim with alias ${shimAlias(name)})`);
+    }
+    const lines = [
+      ...target.disconnect.map((c) => `  - disconnect container ${c.name}`),
+      ...target.ops.map((o) => `  - ${o.title}`),
+    ];
+    (opts.json ? process.stderr : process.stdout).write(`Destroy ${name}:\n${lines.join('\n')}\n`);
+    await confirm(`Destroy ${name}?`, opts.yes, 'destroy');
+    const docker = await connectDocker(facts);
+    for (const c of target.disconnect) {
+      await docker.disconnectContainer(target.networkId!, c.id, { force: true });
+      log(`  ✓ disconnected ${c.name}`);
+    }
+    const ports: Ports = {
+      docker: { createNetwork: (b) => docker.createNetwork(b), removeNetwork: (id) => docker.removeNetwork(id) },
+      ip: { batch: runIpBatch, batchForce: runIpBatchForce, sysctl: setInterfaceSysctl },
+      log: (l) => log(l),
+    };
+    const report = await runOperations(target.ops, ports);
+    const result: DestroyResult = { name, removed: report.done, disconnected: target.disconnect.map((c) => c.name), skipped: target.skipped };
+    if (opts.json) process.stdout.write(jsonEnvelope('destroy', result));
+    else process.stdout.write(`Destroyed ${name}.\n`);
+  } finally {
+    lock.release();
+  }
+}

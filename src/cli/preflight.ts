@@ -1,0 +1,30 @@
+/**
+ * Checks before apply and destroy touch anything: the right to change
+ * interfaces, and access to the Docker engine.
+ */
+import type { HostFacts } from '../model/facts.js';
+import { MacvlanError } from '../model/errors.js';
+import { hasNetAdmin } from '../system/capabilities.js';
+
+export function requireNetAdmin(what: string): void {
+  if (!hasNetAdmin()) {
+    throw new MacvlanError(
+      'NOT_PERMITTED',
+      `${what} needs the CAP_NET_ADMIN capability to create interfaces and routes, and this process does not have it; run it as root (sudo macvlanctl …)`,
+    );
+  }
+}
+
+export function requireDocker(facts: HostFacts): void {
+  if (!facts.docker.available) {
+    const reason = facts.docker.reason;
+    const denied = /EACCES|permission denied/i.test(reason);
+    throw new MacvlanError(
+      denied ? 'NOT_PERMITTED' : 'DOCKER_UNAVAILABLE',
+      denied
+        ? `no permission to use the Docker engine at ${facts.docker.endpoint}; run as root or as a member of the docker group`
+        : `the Docker engine at ${facts.docker.endpoint} is not reachable (${reason}); start it (systemctl start docker) or point DOCKER_HOST / --docker-host at it. Nothing was changed`,
+      { endpoint: facts.docker.endpoint },
+    );
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Does the host reach an address? One ICMP echo through the kernel's own
+ * routing (so through the shim for container addresses), with `ping` from
+ * iputils. If ping is missing, a UDP datagram makes the kernel resolve the
+ * neighbour, and the neighbour table says whether it answered ARP.
+ */
+import { createSocket } from 'node:dgram';
+import { run } from '../system/exec.js';
+
+async function viaPing(address: string, timeoutS: number): Promise<boolean> {
+  const args = [address.includes(':') ? '-6' : '-4', '-n', '-q', '-c', '1', '-W', String(timeoutS), address];
+  try {
+    await run('ping', args, { timeoutMs: (timeoutS + 2) * 1000 });
+    return true;
+  } catch (e) {
+    if (/was not found/.test((e as Error).message)) throw e;
+    return false;
+  }
+}
+
+async function viaNeighbour(address: string, timeoutS: number): Promise<boolean> {
+  const family = address.includes(':') ? 'udp6' : 'udp4';
+  await new Promise<void>((resolve) => {
+    const s = createSocket(family);
+    s.send(Buffer.alloc(0), 9, address, () => {
+      s.close();
+      resolve();
+    });
+  });
+  const deadline = Date.now() + timeoutS * 1000;
+  while (Date.now() < deadline) {
+    const { stdout } = await run('ip', ['-json', 'neigh', 'show', 'to', address]);
+    const entries = JSON.parse(stdout || '[]') as { state?: string[] }[];
+    const state = entries[0]?.state ?? [];
+    if (state.some((s) => s === 'REACHABLE' || s === 'STALE' || s === 'DELAY' || s === 'PROBE')) return true;
+    if (state.includes('FAILED')) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+export async function reachable(address: string, timeoutS = 1): Promise<boolean> {
+  try {
+    return await viaPing(address, timeoutS);
+  } catch {
+    return viaNeighbour(address, timeoutS);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * An exclusive lock for apply and destroy: a file created with O_EXCL that
+ * records who holds it. A lock left by a process that no longer exists is
+ * taken over. The second caller waits a little, then says who holds it.
+ */
+import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { MacvlanError } from '../model/errors.js';
+
+export interface LockHolder {
+  pid: number;
+  command: string;
+  since: string;
+}
+
+export function lockPath(root: string): string {
+  return join(root, 'run', 'macvlanctl', 'apply.lock');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readHolder(path: string): LockHolder | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+  } catch {
+    return undefined;
+  }
+}
+
+function tryTake(path: string, command: string): boolean {
+  try {
+    const fd = openSync(path, 'wx', 0o644);
+    const holder: LockHolder = { pid: process.pid, command, since: new Date().toISOString() };
+    writeSync(fd, JSON.stringify(holder));
+    closeSync(fd);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const holder = readHolder(path);
+    if (holder && !alive(holder.pid)) {
+      rmSync(path, { force: true }); // stale: its process is gone
+      return tryTake(path, command);
+    }
+    return false;
+  }
+}
+
+export interface Lock {
+  release(): void;
+}
+
+export async function acquireLock(root: string, command: string, waitMs = 5000): Promise<Lock> {
+  const path = lockPath(root);
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  } catch (e) {
+    throw new MacvlanError('NOT_PERMITTED', `cannot create ${dirname(path)}: ${(e as Error).message}`);
+  }
+  const deadline = Date.now() + waitMs;
+  while (!tryTake(path, command)) {
+    if (Date.now() >= deadline) {
+      const h = readHolder(path);
+      throw new MacvlanError(
+        'LOCKED',
+        `another macvlanctl is changing this host${h ? ` (pid ${h.pid}, ${h.command}, since ${h.since})` : ''}; wait for it to finish and try again. Lock: ${path}`,
+        { lock: path, ...(h ? { holder: h } : {}) },
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      const h = readHolder(path);
+      if (h?.pid === process.pid) rmSync(path, { force: true });
+    },
+  };
+}

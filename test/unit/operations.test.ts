@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { flagsToRaw } from '../../src/config/flags.js';
+import { toDesired } from '../../src/config/to-desired.js';
+import { planOperations } from '../../src/apply/operations.js';
+import { type Ports, runOperations } from '../../src/apply/run-operations.js';
+import { AggregateMacvlanError, MacvlanError } from '../../src/model/errors.js';
+import type { DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
+import { parseAddress, parseCidr } from '../../src/net/address.js';
+import { computePlan } from '../../src/plan/compute-plan.js';
+import { deriveShimMac } from '../../src/plan/shim-identity.js';
+import { BatchError } from '../../src/system/ip-batch.js';
+import { docker, hostFacts } from '../support/fixture-facts.js';
+
+const RECIPE = { parent: 'eno1', ipRange: ['198.51.100.192/27'], auxAddress: ['host=198.51.100.223'] };
+
+function ops(facts: HostFacts = hostFacts(), replace = false) {
+  const plan = computePlan([toDesired(flagsToRaw('mynet', RECIPE))], facts);
+  return planOperations(plan, facts, { replace });
+}
+
+describe('planOperations', () => {
+  it('builds the recipe: Docker network first, then the shim with its fixed MAC, arp_notify before link-up', () => {
+    const mac = deriveShimMac('test-host-id', '02:00:c6:33:64:18', 'mynet');
+    const o = ops();
+    expect(o.map((x) => (x.kind === 'ip' ? x.line : x.kind))).toEqual([
+      'docker-create',
+      `link add mynet-shim link eno1 address ${mac} type macvlan mode bridge`,
+      'link set dev mynet-shim alias macvlanctl:mynet',
+      'addr add 198.51.100.223/32 dev mynet-shim',
+      'sysctl',
+      'link set dev mynet-shim up',
+      'route add 198.51.100.192/27 dev mynet-shim',
+    ]);
+    const create = o[0]!;
+    expect(create.kind === 'docker-create' && create.body).toMatchObject({
+      Name: 'mynet',
+      Driver: 'macvlan',
+      Options: { parent: 'eno1' },
+      IPAM: { Config: [{ Subnet: '198.51.100.0/24', Gateway: '198.51.100.1', IPRange: '198.51.100.192/27', AuxiliaryAddresses: { host: '198.51.100.223' } }] },
+      Labels: { 'io.macvlanctl.managed': 'true', 'io.macvlanctl.shim': 'mynet-shim' },
+    });
+  });
+
+  it('repairs only what drifted on an existing shim, each repair with its own undo', () => {
+    const base = hostFacts('lab-host', { hostId: 'x' });
+    const mac = deriveShimMac('x', '02:00:c6:33:64:18', 'mynet');
+    // our shim, right MAC, but down and without its route
+    const facts: HostFacts = {
+      ...base,
+      interfaces: base.interfaces.map((i) => (i.name === 'mynet-shim' ? { ...i, mac, up: false } : i)),
+      routes: base.routes.filter((r) => r.device !== 'mynet-shim'),
+      docker: docker([]),
+    };
+    const o = ops(facts).filter((x) => x.kind === 'ip');
+    expect(o).toEqual([
+      expect.objectContaining({ line: 'link set dev mynet-shim up', undo: 'link set dev mynet-shim down' }),
+      expect.objectContaining({ line: 'route add 198.51.100.192/27 dev mynet-shim', undo: 'route del 198.51.100.192/27 dev mynet-shim' }),
+    ]);
+  });
+
+  it('leaves a same-named network with other settings alone unless --replace, and never replaces one in use', () => {
+    const existing: DockerNetworkFact = {
+      id: 'abc',
+      name: 'mynet',
+      driver: 'macvlan',
+      scope: 'local',
+      parent: 'eno1',
+      labels: {},
+      options: { parent: 'eno1' },
+      subnets: [{ subnet: parseCidr('198.51.100.0/24'), gateway: parseAddress('198.51.100.1'), auxAddresses: {}, raw: { Subnet: '198.51.100.0/24', Gateway: '198.51.100.1' } }],
+      enableIPv6: false,
+      containers: [],
+      configOnly: false,
+    };
+    const facts = hostFacts('fresh-host', { docker: docker([existing]) });
+    expect(() => ops(facts)).toThrow(/left alone; pass --replace/);
+    const replaced = ops(facts, true);
+    expect(replaced.slice(0, 2).map((x) => x.kind)).toEqual(['docker-remove', 'docker-create']);
+    const busy = hostFacts('fresh-host', { docker: docker([{ ...existing, containers: [{ id: 'c1', name: 'pihole' }] }]) });
+    expect(() => ops(busy, true)).toThrow(/1 container\(s\) attached \(pihole\); it is never replaced while in use/);
+  });
+});
+
+describe('runOperations', () => {
+  function fakePorts(failAtLine?: string) {
+    const calls: string[] = [];
+    const ports: Ports = {
+      docker: {
+        createNetwork: async (b) => {
+          calls.push(`docker create ${b.Name}`);
+          return 'net-id';
+        },
+        removeNetwork: async (id) => void calls.push(`docker rm ${id}`),
+      },
+      ip: {
+        batch: async (lines) => {
+          const idx = failAtLine ? lines.indexOf(failAtLine) : -1;
+          const ok = idx < 0 ? lines : lines.slice(0, idx);
+          for (const l of ok) calls.push(`ip ${l}`);
+          if (idx >= 0) throw new BatchError(`'ip ${failAtLine}' failed: RTNETLINK answers: Address already in use`, idx, '');
+        },
+        batchForce: async (lines) => {
+          for (const l of lines) calls.push(`undo ${l}`);
+          return [];
+        },
+        sysctl: (_f, i, k, v) => void calls.push(`sysctl ${i} ${k}=${v}`),
+      },
+      log: () => {},
+    };
+    return { ports, calls };
+  }
+
+  it('runs every step in order', async () => {
+    const { ports, calls } = fakePorts();
+    const report = await runOperations(ops(), ports);
+    expect(report.done).toHaveLength(7);
+    expect(calls[0]).toBe('docker create mynet');
+    expect(calls.at(-1)).toBe('ip route add 198.51.100.192/27 dev mynet-shim');
+  });
+
+  it('rolls back in reverse order when a step fails half-way, and reports it', async () => {
+    const { ports, calls } = fakePorts('link set dev mynet-shim up');
+    const err = await runOperations(ops(), ports).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AggregateMacvlanError);
+    expect((err as MacvlanError).code).toBe('APPLY_FAILED');
+    expect((err as MacvlanError).message).toMatch(/the host is as it was/);
+    expect((err as MacvlanError).message).toMatch(/bring mynet-shim up: 'ip link set dev mynet-shim up' failed/);
+    // the link (with its address) is deleted, then the Docker network removed
+    expect(calls.slice(-2)).toEqual(['undo link del dev mynet-shim', 'docker rm net-id']);
+    expect(calls).not.toContain('ip route add 198.51.100.192/27 dev mynet-shim');
+  });
+});
