@@ -46,7 +46,6 @@ export interface FamilyInput {
   aux: AuxAddress[];
   /** Ranges of other Docker networks on the same parent, and of networks planned before this one. */
   otherRanges: OtherRange[];
-  hostAccess: boolean;
   /** Origin label of a field (`--subnet`, `file:3:5 networks.lan.subnet`). */
   label: (key: string) => string;
   problems: ProblemCollector;
@@ -215,7 +214,6 @@ function carveRange(inp: FamilyInput, subnet: Cidr, prefix: number | undefined, 
 }
 
 function resolveHostAddress(inp: FamilyInput, subnet: Cidr, gateway: IpAddress, range: Cidr, reserved: Reserved[]): IpAddress | undefined {
-  if (!inp.hostAccess) return undefined;
   const want = inp.desired.hostAddress ?? 'auto';
   const label = inp.label('hostAddress');
   if (want === 'auto') {
@@ -287,8 +285,11 @@ export function planFamily(inp: FamilyInput): FamilyResult | undefined {
     return carveRange(inp, subnet, spec.prefix, reserved);
   });
   if (!ipRange) return undefined;
+  // Resolved and reserved in Docker even with host access off: Docker cannot
+  // change a network's aux addresses later, so turning host access on must
+  // not require re-creating a network that has containers attached.
   const hostAddress = problems.run(() => resolveHostAddress(inp, subnet, gateway, ipRange, reserved));
-  if (inp.hostAccess && !hostAddress) return undefined;
+  if (!hostAddress) return undefined;
   const result: FamilyResult = { subnet, gateway, ipRange, ipRangeSource: spec.kind, inferred };
   if (hostAddress) result.hostAddress = hostAddress;
   return result;

@@ -116,7 +116,6 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
       avoid: desired.avoid,
       aux: desired.auxAddresses,
       otherRanges: otherRanges(desired, parent.name, facts, ctx, family),
-      hostAccess: desired.hostAccess,
       label: (k) => label(family === 6 ? `ipv6.${k}` : k),
       problems,
     });
@@ -155,6 +154,15 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
       code: 'DHCP_POOL_UNKNOWN',
       message: "the router's DHCP pool is not known, so the carved range may overlap it",
       fix: "pass the pool with --avoid FIRST-LAST (see your router's DHCP settings)",
+    });
+  }
+
+  if (desired.hostAccess && desired.persist !== 'none') {
+    // Until persistence lands (issue 4) the truth is that nothing survives a reboot.
+    warnings.push({
+      code: 'NOT_PERSISTENT',
+      message: `the shim ${shimName} is not made persistent yet (--persist ${desired.persist} is recorded but no files are written): it is gone after a reboot`,
+      fix: 'run macvlanctl apply again after boot (it restores the shim in milliseconds)',
     });
   }
 
@@ -250,7 +258,7 @@ function assemble(desired: DesiredNetwork, parent: InterfaceFact, shimName: stri
     labels[LABEL_SHIM_MAC] = mac;
     if (shim.address6) labels[LABEL_HOST_ADDRESS6] = shim.address6;
   }
-  const v4aux = aux(4, desired.hostAccess ? v4.hostAddress : undefined);
+  const v4aux = aux(4, v4.hostAddress);
   const network: PlannedNetwork = {
     name: desired.name,
     parent: parent.name,
@@ -271,7 +279,7 @@ function assemble(desired: DesiredNetwork, parent: InterfaceFact, shimName: stri
   };
   if (shim) network.shim = shim;
   if (v6) {
-    const v6aux = aux(6, desired.hostAccess ? v6.hostAddress : undefined);
+    const v6aux = aux(6, v6.hostAddress);
     network.ipv6 = {
       subnet: formatCidr(v6.subnet),
       gateway: formatAddress(v6.gateway),

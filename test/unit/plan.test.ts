@@ -157,6 +157,17 @@ describe('defaults from the host', () => {
   });
 });
 
+describe('host access', () => {
+  it('--no-host-access plans no shim but still reserves its address in Docker, so host access can be added later', () => {
+    const p = plan('mynet', { ...RECIPE, hostAccess: false });
+    expect(p.changes.map((c) => c.kind)).toEqual(['docker-network']);
+    expect(p.networks[0]!.shim).toBeUndefined();
+    expect(p.networks[0]!.auxAddresses).toEqual({ host: '198.51.100.223' });
+    const withShim = plan('mynet', RECIPE);
+    expect(withShim.networks[0]!.docker.ipam).toEqual(p.networks[0]!.docker.ipam);
+  });
+});
+
 describe('safety', () => {
   it('never routes the whole subnet through the shim', () => {
     const e = planError('lan', { parent: 'eno1', ipRange: ['198.51.100.0/24'] });
