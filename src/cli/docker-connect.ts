@@ -1,10 +1,10 @@
-/** Opens the Docker client for commands that change things, on the endpoint the facts came from. */
-import type { HostFacts } from '../model/facts.js';
-import { MacvlanError } from '../model/errors.js';
-
-export async function connectDocker(facts: HostFacts) {
-  if (!facts.docker.available) throw new MacvlanError('DOCKER_UNAVAILABLE', `the Docker engine at ${facts.docker.endpoint} is not reachable`);
+/**
+ * Opens the Docker client for commands that change things, resolving the
+ * endpoint exactly as fact gathering did (--docker-host, DOCKER_HOST, the
+ * Docker context, the default socket), TLS settings included.
+ */
+export async function connectDocker(dockerHost: string | undefined) {
   const { DockerClient } = await import('../system/docker/client.js');
   const { resolveEndpoint } = await import('../system/docker/endpoint.js');
-  return DockerClient.connect(resolveEndpoint(facts.docker.endpoint), { timeoutMs: 15_000 });
+  return DockerClient.connect(resolveEndpoint(dockerHost), { timeoutMs: 15_000 });
 }

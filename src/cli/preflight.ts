@@ -19,12 +19,7 @@ export function requireDocker(facts: HostFacts): void {
   if (!facts.docker.available) {
     const reason = facts.docker.reason;
     const denied = /EACCES|permission denied/i.test(reason);
-    throw new MacvlanError(
-      denied ? 'NOT_PERMITTED' : 'DOCKER_UNAVAILABLE',
-      denied
-        ? `no permission to use the Docker engine at ${facts.docker.endpoint}; run as root or as a member of the docker group`
-        : `the Docker engine at ${facts.docker.endpoint} is not reachable (${reason}); start it (systemctl start docker) or point DOCKER_HOST / --docker-host at it. Nothing was changed`,
-      { endpoint: facts.docker.endpoint },
-    );
+    // The client's reasons are complete sentences that say what to do.
+    throw new MacvlanError(denied ? 'NOT_PERMITTED' : 'DOCKER_UNAVAILABLE', `${reason} Nothing was changed.`, { endpoint: facts.docker.endpoint });
   }
 }

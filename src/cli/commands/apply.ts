@@ -52,14 +52,14 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     }
     const ops = planOperations(plan, facts, { replace: opts.replace === true });
     await confirm('Apply these changes?', opts.yes, 'apply');
-    const docker = await connectDocker(facts);
+    const docker = await connectDocker(opts.dockerHost);
     const ports: Ports = {
       docker: { createNetwork: (b) => docker.createNetwork(b), removeNetwork: (id) => docker.removeNetwork(id) },
       ip: { batch: runIpBatch, batchForce: runIpBatchForce, sysctl: setInterfaceSysctl },
       log: (l) => log(l),
     };
     log('Applying:');
-    const report = await runOperations(ops, ports);
+    const report = await runOperations(ops, ports).finally(() => docker.close());
     // Converged? Re-plan against fresh facts: anything left is a bug or a race, and the user should know.
     const after = computePlan(desired, await gatherHostFacts(gather));
     const left = after.changes.filter((c) => c.action !== 'noop');

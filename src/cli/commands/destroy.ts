@@ -88,17 +88,22 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
     ];
     (opts.json ? process.stderr : process.stdout).write(`Destroy ${name}:\n${lines.join('\n')}\n`);
     await confirm(`Destroy ${name}?`, opts.yes, 'destroy');
-    const docker = await connectDocker(facts);
-    for (const c of target.disconnect) {
-      await docker.disconnectContainer(target.networkId!, c.id, { force: true });
-      log(`  ✓ disconnected ${c.name}`);
+    const docker = await connectDocker(opts.dockerHost);
+    try {
+      for (const c of target.disconnect) {
+        await docker.disconnectContainer(target.networkId!, c.id, { force: true });
+        log(`  ✓ disconnected ${c.name}`);
+      }
+    } catch (e) {
+      docker.close();
+      throw e;
     }
     const ports: Ports = {
       docker: { createNetwork: (b) => docker.createNetwork(b), removeNetwork: (id) => docker.removeNetwork(id) },
       ip: { batch: runIpBatch, batchForce: runIpBatchForce, sysctl: setInterfaceSysctl },
       log: (l) => log(l),
     };
-    const report = await runOperations(target.ops, ports);
+    const report = await runOperations(target.ops, ports).finally(() => docker.close());
     const result: DestroyResult = { name, removed: report.done, disconnected: target.disconnect.map((c) => c.name), skipped: target.skipped };
     if (opts.json) process.stdout.write(jsonEnvelope('destroy', result));
     else process.stdout.write(`Destroyed ${name}.\n`);

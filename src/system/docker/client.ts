@@ -1,0 +1,617 @@
+/**
+ * A small Docker Engine API client on node:http (node:https only for TLS endpoints, loaded on
+ * demand). It covers what macvlanctl needs and nothing else; dockerode would cost ~0.1 s of import
+ * time on every run for grpc/protobuf/ssh2 we never use.
+ *
+ * Version negotiation follows the Docker CLI: GET /_ping, read the API-Version header, then talk
+ * min(server, MAX_API_VERSION) with every path prefixed by /v<version>.
+ *
+ * Errors are MacvlanErrors: DOCKER_UNAVAILABLE (cannot reach the engine), NOT_PERMITTED (socket
+ * permissions), NOT_FOUND (404), DOCKER_CONFLICT (409 and the engine's known conflict messages),
+ * DOCKER_ERROR (anything else the engine refused), with `status` and the engine's `message` in details.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions } from 'node:http';
+import { MacvlanError } from '../../model/errors.js';
+import type { DockerEndpoint, TlsSettings } from './endpoint.js';
+
+/** The newest Engine API version this client was written against. */
+export const MAX_API_VERSION = '1.45';
+/** What an engine that sends no API-Version header speaks (as the Docker CLI assumes). */
+const FALLBACK_API_VERSION = '1.24';
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+// ---------------------------------------------------------------------------------------------------
+// Engine API shapes (only the fields we read; the engine sends more)
+
+export interface EngineIpamConfig {
+  Subnet?: string;
+  IPRange?: string;
+  Gateway?: string;
+  AuxiliaryAddresses?: Record<string, string> | null;
+}
+
+export interface EngineNetworkContainer {
+  Name?: string;
+  EndpointID?: string;
+  MacAddress?: string;
+  IPv4Address?: string;
+  IPv6Address?: string;
+}
+
+export interface EngineNetwork {
+  Name: string;
+  Id: string;
+  Created?: string;
+  Scope?: string;
+  Driver?: string;
+  EnableIPv6?: boolean;
+  IPAM?: { Driver?: string; Options?: Record<string, string> | null; Config?: EngineIpamConfig[] | null };
+  Internal?: boolean;
+  Attachable?: boolean;
+  Ingress?: boolean;
+  ConfigFrom?: { Network?: string } | null;
+  ConfigOnly?: boolean;
+  Containers?: Record<string, EngineNetworkContainer> | null;
+  Options?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+  [key: string]: unknown;
+}
+
+export interface EngineNetworkCreate {
+  Name: string;
+  Driver?: string;
+  /** Defaults to true here: before API 1.44 the engine otherwise allows two networks with one name. */
+  CheckDuplicate?: boolean;
+  Scope?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  EnableIPv6?: boolean;
+  ConfigOnly?: boolean;
+  ConfigFrom?: { Network: string };
+  IPAM?: { Driver?: string; Config?: EngineIpamConfig[]; Options?: Record<string, string> };
+  Options?: Record<string, string>;
+  Labels?: Record<string, string>;
+}
+
+export interface EngineEndpointSettings {
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null;
+  Aliases?: string[] | null;
+  NetworkID?: string;
+  EndpointID?: string;
+  Gateway?: string;
+  IPAddress?: string;
+  IPPrefixLen?: number;
+  GlobalIPv6Address?: string;
+  MacAddress?: string;
+  [key: string]: unknown;
+}
+
+export interface EngineContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  State: string;
+  Status: string;
+  Labels?: Record<string, string> | null;
+  NetworkSettings?: { Networks?: Record<string, EngineEndpointSettings> };
+  [key: string]: unknown;
+}
+
+export interface EngineContainer {
+  Id: string;
+  Name: string;
+  State: { Status: string; Running: boolean; ExitCode: number; [key: string]: unknown };
+  Config: { Image?: string; Labels?: Record<string, string> | null; [key: string]: unknown };
+  HostConfig: { NetworkMode?: string; [key: string]: unknown };
+  NetworkSettings: { Networks?: Record<string, EngineEndpointSettings>; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export interface EngineImageSummary {
+  Id: string;
+  RepoTags?: string[] | null;
+  Created?: number;
+  Size?: number;
+  Labels?: Record<string, string> | null;
+  [key: string]: unknown;
+}
+
+export interface EngineVersion {
+  Version: string;
+  ApiVersion: string;
+  MinAPIVersion?: string;
+  Os?: string;
+  Arch?: string;
+  KernelVersion?: string;
+  [key: string]: unknown;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ConnectOptions {
+  /** Deadline for each request (the whole request, not just idle time). Default 15 s. */
+  timeoutMs?: number;
+  /** Talk this API version instead of negotiating (still capped by the server's). */
+  apiVersion?: string;
+}
+
+export interface RequestSpec {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  timeoutMs?: number;
+  /** Statuses that are not errors besides 2xx (e.g. 304 for start/stop). */
+  okStatuses?: number[];
+}
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Pure helpers (exported for tests)
+
+/** Compare dotted API versions numerically ("1.9" < "1.41"). */
+export function compareApiVersions(a: string, b: string): number {
+  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+/** The version to talk: the server's, capped at ours. Garbage or absent → the CLI's fallback 1.24. */
+export function negotiateApiVersion(serverHeader: string | undefined, max = MAX_API_VERSION): string {
+  const server = serverHeader?.trim();
+  if (!server || !/^[0-9]+\.[0-9]+$/.test(server)) return compareApiVersions(FALLBACK_API_VERSION, max) < 0 ? FALLBACK_API_VERSION : max;
+  return compareApiVersions(server, max) < 0 ? server : max;
+}
+
+/**
+ * Split Docker's multiplexed stream (no TTY): frames of [type, 0, 0, 0, size(uint32 BE)] + payload,
+ * type 1 = stdout, 2 = stderr (0 = stdin, treated as stdout). A truncated last frame keeps what arrived.
+ */
+export function demultiplexStream(data: Buffer): { stdout: Buffer; stderr: Buffer } {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let off = 0;
+  while (off + 8 <= data.length) {
+    const type = data[off]!;
+    const size = data.readUInt32BE(off + 4);
+    const payload = data.subarray(off + 8, Math.min(off + 8 + size, data.length));
+    (type === 2 ? err : out).push(payload);
+    off += 8 + size;
+  }
+  return { stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+}
+
+/** The engine's error text from a response body ({"message": …}, else the text itself). */
+export function engineMessage(body: Buffer | string): string {
+  const text = (typeof body === 'string' ? body : body.toString('utf8')).trim();
+  if (text === '') return '';
+  try {
+    const j = JSON.parse(text) as { message?: unknown };
+    if (j && typeof j.message === 'string') return j.message;
+  } catch {
+    // not JSON: plain text
+  }
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+/**
+ * MacvlanError for an HTTP error status. Some conflicts come with other statuses than 409 in
+ * dockerd 20.10: a second macvlan network on a parent that already has one is HTTP 500
+ * ("network dm-… is already using parent interface eno1"), an overlapping subnet is HTTP 403
+ * ("Pool overlaps with other one on this address space"). Both are DOCKER_CONFLICT here.
+ */
+export function httpError(status: number, method: string, path: string, body: Buffer | string, endpoint: string): MacvlanError {
+  const message = engineMessage(body);
+  const what = `${method} ${path.replace(/^\/v[0-9.]+/, '')}`;
+  const details = { status, method, path, engineMessage: message, endpoint };
+  const text = message || `HTTP ${status}`;
+  if (status === 404) return new MacvlanError('NOT_FOUND', `Docker engine: ${text} (HTTP 404 from ${what})`, details);
+  if (/already using parent interface/i.test(message)) {
+    return new MacvlanError(
+      'DOCKER_CONFLICT',
+      `Docker engine: ${text} (HTTP ${status} from ${what}); a parent interface carries at most one macvlan network per Docker host: ` +
+        `reuse that network, remove it, or use a VLAN subinterface (eno1.10) as parent`,
+      { ...details, conflict: 'parent' },
+    );
+  }
+  if (/pool overlaps/i.test(message)) {
+    return new MacvlanError(
+      'DOCKER_CONFLICT',
+      `Docker engine: ${text} (HTTP ${status} from ${what}); another Docker network already uses an overlapping subnet`,
+      { ...details, conflict: 'subnet' },
+    );
+  }
+  if (status === 409) return new MacvlanError('DOCKER_CONFLICT', `Docker engine: ${text} (HTTP 409 from ${what})`, details);
+  return new MacvlanError('DOCKER_ERROR', `Docker engine: ${text} (HTTP ${status} from ${what})`, details);
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'ENOTSOCK', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EADDRNOTAVAIL']);
+
+/** MacvlanError for a transport failure (socket/TCP/TLS), with what to do about it. */
+export function transportError(err: NodeJS.ErrnoException, endpoint: DockerEndpoint): MacvlanError {
+  const code = err.code ?? '';
+  const where = endpoint.url;
+  const details = { endpoint: where, source: endpoint.source, errno: code, cause: err.message };
+  if (code === 'EACCES' || code === 'EPERM') {
+    const sock = endpoint.kind === 'unix' ? endpoint.socketPath : where;
+    return new MacvlanError(
+      'NOT_PERMITTED',
+      `permission denied on the Docker engine socket ${sock}: run as root (sudo), or add your user to the docker group ` +
+        `(sudo usermod -aG docker $USER, then log in again)`,
+      details,
+      { cause: err },
+    );
+  }
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME|ERR_OSSL/i.test(code) || /certificate|ssl|tls/i.test(err.message)) {
+    return new MacvlanError(
+      'DOCKER_UNAVAILABLE',
+      `TLS with the Docker engine at ${where} failed (${err.message}); check DOCKER_CERT_PATH / the context's certificates and DOCKER_TLS_VERIFY`,
+      details,
+      { cause: err },
+    );
+  }
+  let hint =
+    endpoint.kind === 'unix'
+      ? `start Docker (systemctl start docker), or point DOCKER_HOST / --docker-host / the Docker context at the right socket`
+      : `check that the engine listens there and that DOCKER_HOST / --docker-host / the Docker context is right`;
+  if (endpoint.kind === 'tcp' && !endpoint.tls && code === 'ECONNRESET') hint += `; if it expects TLS, set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH`;
+  const why = UNREACHABLE.has(code)
+    ? code === 'ENOENT'
+      ? `the socket does not exist`
+      : code === 'ECONNREFUSED'
+        ? `connection refused`
+        : `${code}`
+    : err.message;
+  return new MacvlanError('DOCKER_UNAVAILABLE', `the Docker engine at ${where} is not reachable (${why}): ${hint}`, details, { cause: err });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Transport
+
+interface Transport {
+  request: typeof httpRequest;
+  base: RequestOptions;
+  agent: Agent;
+  basePath: string;
+}
+
+async function makeTransport(endpoint: DockerEndpoint): Promise<Transport> {
+  if (endpoint.kind === 'unix') {
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    return { request: httpRequest, base: { socketPath: endpoint.socketPath, host: 'localhost' }, agent, basePath: '' };
+  }
+  if (!endpoint.tls) {
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    return { request: httpRequest, base: { host: endpoint.host, port: endpoint.port }, agent, basePath: endpoint.basePath };
+  }
+  const https = await import('node:https');
+  const tlsOpts = readTlsMaterial(endpoint.tls, endpoint);
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 8, ...tlsOpts });
+  return {
+    request: https.request as unknown as typeof httpRequest,
+    base: { host: endpoint.host, port: endpoint.port, ...tlsOpts },
+    agent,
+    basePath: endpoint.basePath,
+  };
+}
+
+function readTlsMaterial(tls: TlsSettings, endpoint: DockerEndpoint): { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean } {
+  const read = (file: string | undefined, what: string, required: boolean): Buffer | undefined => {
+    if (!file) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new MacvlanError(
+        'DOCKER_UNAVAILABLE',
+        `cannot read the TLS ${what} ${file} for the Docker engine at ${endpoint.url} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ` +
+          `check DOCKER_CERT_PATH or the context's TLS files`,
+        { endpoint: endpoint.url, file },
+      );
+    }
+  };
+  const out: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean } = { rejectUnauthorized: tls.verify };
+  // With verification the CA file is required (as the CLI); client cert and key are optional as a pair.
+  const ca = read(tls.caFile, 'CA certificate', tls.verify);
+  const cert = read(tls.certFile, 'client certificate', false);
+  const key = read(tls.keyFile, 'client key', false);
+  if (ca) out.ca = ca;
+  if (cert && key) {
+    out.cert = cert;
+    out.key = key;
+  }
+  return out;
+}
+
+function buildQuery(query: RequestSpec['query']): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue;
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+const seg = encodeURIComponent;
+
+// ---------------------------------------------------------------------------------------------------
+// Client
+
+export class DockerClient {
+  /** The API version in use ("1.41"). */
+  readonly apiVersion: string;
+  /** Raw API-Version header of GET /_ping. */
+  readonly serverApiVersion: string | undefined;
+  readonly endpoint: DockerEndpoint;
+  readonly timeoutMs: number;
+  private readonly transport: Transport;
+
+  private constructor(endpoint: DockerEndpoint, transport: Transport, apiVersion: string, serverApiVersion: string | undefined, timeoutMs: number) {
+    this.endpoint = endpoint;
+    this.transport = transport;
+    this.apiVersion = apiVersion;
+    this.serverApiVersion = serverApiVersion;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** Ping the engine and negotiate the API version. Throws DOCKER_UNAVAILABLE / NOT_PERMITTED. */
+  static async connect(endpoint: DockerEndpoint, opts: ConnectOptions = {}): Promise<DockerClient> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const transport = await makeTransport(endpoint);
+    let res: RawResponse;
+    try {
+      res = await send(transport, endpoint, 'GET', '/_ping', undefined, timeoutMs, true);
+    } catch (e) {
+      transport.agent.destroy();
+      throw e;
+    }
+    if (res.status !== 200) {
+      transport.agent.destroy();
+      const err = httpError(res.status, 'GET', '/_ping', res.body, endpoint.url);
+      if (/HTTP request to an HTTPS server/i.test(res.body.toString('utf8'))) {
+        throw new MacvlanError(
+          'DOCKER_UNAVAILABLE',
+          `the Docker engine at ${endpoint.url} expects TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), or use a Docker context with TLS`,
+          err.details,
+        );
+      }
+      throw new MacvlanError('DOCKER_UNAVAILABLE', `the Docker engine at ${endpoint.url} is not healthy: ${err.message}`, err.details);
+    }
+    const header = res.headers['api-version'];
+    const server = Array.isArray(header) ? header[0] : header;
+    let version = negotiateApiVersion(server);
+    if (opts.apiVersion) version = negotiateApiVersion(opts.apiVersion, version);
+    return new DockerClient(endpoint, transport, version, server, timeoutMs);
+  }
+
+  /** Release kept-alive sockets (idle ones never keep the process alive anyway). */
+  close(): void {
+    this.transport.agent.destroy();
+  }
+
+  /** One request; `path` without the version prefix. Resolves for 2xx and `okStatuses`, throws otherwise. */
+  async request(spec: RequestSpec): Promise<RawResponse> {
+    const path = `/v${this.apiVersion}${spec.path}${buildQuery(spec.query)}`;
+    const res = await send(this.transport, this.endpoint, spec.method, path, spec.body, spec.timeoutMs ?? this.timeoutMs, false);
+    if ((res.status >= 200 && res.status < 300) || spec.okStatuses?.includes(res.status)) return res;
+    throw httpError(res.status, spec.method, path, res.body, this.endpoint.url);
+  }
+
+  async requestJson<T>(spec: RequestSpec): Promise<T> {
+    const res = await this.request(spec);
+    const text = res.body.toString('utf8');
+    if (text.trim() === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new MacvlanError('DOCKER_ERROR', `Docker engine sent invalid JSON for ${spec.method} ${spec.path}`, { path: spec.path, body: text.slice(0, 200) });
+    }
+  }
+
+  version(): Promise<EngineVersion> {
+    return this.requestJson<EngineVersion>({ method: 'GET', path: '/version' });
+  }
+
+  /** GET /networks. Note: the list does not fill `Containers`; inspect a network for that. */
+  listNetworks(filters?: Record<string, string[]>): Promise<EngineNetwork[]> {
+    return this.requestJson<EngineNetwork[]>({ method: 'GET', path: '/networks', query: { filters: filters ? JSON.stringify(filters) : undefined } });
+  }
+
+  /** GET /networks/{id}; undefined when there is no such network. */
+  async inspectNetwork(idOrName: string): Promise<EngineNetwork | undefined> {
+    try {
+      return await this.requestJson<EngineNetwork>({ method: 'GET', path: `/networks/${seg(idOrName)}` });
+    } catch (e) {
+      if (e instanceof MacvlanError && e.code === 'NOT_FOUND') return undefined;
+      throw e;
+    }
+  }
+
+  /** POST /networks/create → the new network's id. CheckDuplicate defaults to true. */
+  async createNetwork(body: EngineNetworkCreate): Promise<string> {
+    const res = await this.requestJson<{ Id: string; Warning?: string }>({
+      method: 'POST',
+      path: '/networks/create',
+      body: { CheckDuplicate: true, ...body },
+    });
+    return res.Id;
+  }
+
+  async removeNetwork(idOrName: string): Promise<void> {
+    await this.request({ method: 'DELETE', path: `/networks/${seg(idOrName)}` });
+  }
+
+  async connectContainer(network: string, container: string, opts: { endpointConfig?: EngineEndpointSettings } = {}): Promise<void> {
+    await this.request({
+      method: 'POST',
+      path: `/networks/${seg(network)}/connect`,
+      body: { Container: container, ...(opts.endpointConfig ? { EndpointConfig: opts.endpointConfig } : {}) },
+    });
+  }
+
+  async disconnectContainer(network: string, container: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.request({ method: 'POST', path: `/networks/${seg(network)}/disconnect`, body: { Container: container, Force: opts.force ?? false } });
+  }
+
+  listContainers(opts: { all?: boolean; filters?: Record<string, string[]> } = {}): Promise<EngineContainerSummary[]> {
+    return this.requestJson<EngineContainerSummary[]>({
+      method: 'GET',
+      path: '/containers/json',
+      query: { all: opts.all ? 'true' : undefined, filters: opts.filters ? JSON.stringify(opts.filters) : undefined },
+    });
+  }
+
+  /** GET /containers/{id}/json; throws NOT_FOUND when there is no such container. */
+  inspectContainer(idOrName: string): Promise<EngineContainer> {
+    return this.requestJson<EngineContainer>({ method: 'GET', path: `/containers/${seg(idOrName)}/json` });
+  }
+
+  /** POST /containers/create?name= → the new container's id. */
+  async createContainer(name: string | undefined, body: Record<string, unknown>): Promise<string> {
+    const res = await this.requestJson<{ Id: string; Warnings?: string[] }>({
+      method: 'POST',
+      path: '/containers/create',
+      query: { name },
+      body,
+    });
+    return res.Id;
+  }
+
+  /** Starting a running container is not an error (HTTP 304). */
+  async startContainer(idOrName: string): Promise<void> {
+    await this.request({ method: 'POST', path: `/containers/${seg(idOrName)}/start`, okStatuses: [304] });
+  }
+
+  /** Stopping a stopped container is not an error (HTTP 304). The request deadline grows by `timeoutSeconds`. */
+  async stopContainer(idOrName: string, opts: { timeoutSeconds?: number } = {}): Promise<void> {
+    const t = opts.timeoutSeconds;
+    await this.request({
+      method: 'POST',
+      path: `/containers/${seg(idOrName)}/stop`,
+      query: { t },
+      okStatuses: [304],
+      timeoutMs: this.timeoutMs + (t ?? 10) * 1000,
+    });
+  }
+
+  async removeContainer(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    await this.request({
+      method: 'DELETE',
+      path: `/containers/${seg(idOrName)}`,
+      query: { force: opts.force ? 'true' : undefined, v: opts.volumes ? 'true' : undefined },
+    });
+  }
+
+  /**
+   * Run `cmd` in a running container without a TTY and collect its output and exit code.
+   * The start call answers with the raw multiplexed stream until the process exits.
+   */
+  async execInContainer(idOrName: string, cmd: string[], opts: { timeoutMs?: number; user?: string; env?: string[] } = {}): Promise<ExecResult> {
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const created = await this.requestJson<{ Id: string }>({
+      method: 'POST',
+      path: `/containers/${seg(idOrName)}/exec`,
+      body: { AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false, Cmd: cmd, ...(opts.user ? { User: opts.user } : {}), ...(opts.env ? { Env: opts.env } : {}) },
+    });
+    const started = await this.request({ method: 'POST', path: `/exec/${seg(created.Id)}/start`, body: { Detach: false, Tty: false }, timeoutMs });
+    const { stdout, stderr } = demultiplexStream(started.body);
+    // The stream ends when the process has exited; the exit code may lag a moment behind.
+    let exitCode: number | null = null;
+    for (let i = 0; i < 50; i++) {
+      const info = await this.requestJson<{ Running: boolean; ExitCode: number | null }>({ method: 'GET', path: `/exec/${seg(created.Id)}/json` });
+      if (!info.Running && info.ExitCode !== null) {
+        exitCode = info.ExitCode;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    if (exitCode === null) throw new MacvlanError('DOCKER_ERROR', `exec ${cmd.join(' ')} in ${idOrName}: the engine reported no exit code`, { container: idOrName, cmd });
+    return { exitCode, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8') };
+  }
+
+  listImages(opts: { all?: boolean } = {}): Promise<EngineImageSummary[]> {
+    return this.requestJson<EngineImageSummary[]>({ method: 'GET', path: '/images/json', query: { all: opts.all ? 'true' : undefined } });
+  }
+}
+
+function send(
+  transport: Transport,
+  endpoint: DockerEndpoint,
+  method: string,
+  path: string,
+  body: unknown,
+  timeoutMs: number,
+  connecting: boolean,
+  retried = false,
+): Promise<RawResponse> {
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const headers: Record<string, string | number> = { Accept: 'application/json' };
+  if (payload) {
+    headers['Content-Type'] = 'application/json';
+    headers['Content-Length'] = payload.length;
+  } else if (method === 'POST' || method === 'PUT') {
+    headers['Content-Length'] = 0;
+  }
+  return new Promise<RawResponse>((resolve, reject) => {
+    let done = false;
+    const finish = (err: Error | undefined, res?: RawResponse) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(res!);
+    };
+    const req = transport.request({ ...transport.base, agent: transport.agent, method, path: transport.basePath + path, headers }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', (e) => finish(transportError(e as NodeJS.ErrnoException, endpoint)));
+      res.on('aborted', () => finish(transportError(Object.assign(new Error('the engine closed the connection mid-response'), { code: 'ECONNRESET' }), endpoint)));
+    });
+    const timer = setTimeout(() => {
+      const what = `${method} ${path.replace(/^\/v[0-9.]+/, '')}`;
+      finish(
+        connecting
+          ? new MacvlanError(
+              'DOCKER_UNAVAILABLE',
+              `the Docker engine at ${endpoint.url} did not answer within ${timeoutMs} ms: check that it is running and that DOCKER_HOST / --docker-host / the Docker context is right`,
+              { endpoint: endpoint.url, timeoutMs },
+            )
+          : new MacvlanError('DOCKER_ERROR', `the Docker engine at ${endpoint.url} did not answer ${what} within ${timeoutMs} ms`, {
+              endpoint: endpoint.url,
+              timeoutMs,
+              method,
+              path,
+            }),
+      );
+      req.destroy();
+    }, timeoutMs);
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      // A kept-alive socket the engine closed while idle fails on first use: retry once on a fresh one.
+      if (!done && !retried && req.reusedSocket && e.code === 'ECONNRESET') {
+        done = true;
+        clearTimeout(timer);
+        send(transport, endpoint, method, path, body, timeoutMs, connecting, true).then(resolve, reject);
+        return;
+      }
+      finish(transportError(e, endpoint));
+    });
+    if (payload) req.end(payload);
+    else req.end();
+  });
+}
