@@ -17,7 +17,10 @@ export type Operation =
   | { kind: 'ip'; title: string; line: string; undo?: string }
   | { kind: 'sysctl'; title: string; family: 'ipv4' | 'ipv6'; iface: string; key: string; value: string }
   | { kind: 'docker-create'; title: string; network: string; body: DockerCreateBody }
-  | { kind: 'docker-remove'; title: string; network: string; id: string; recreate?: DockerCreateBody };
+  | { kind: 'docker-remove'; title: string; network: string; id: string; recreate?: DockerCreateBody }
+  /** Our record of what was applied (src/system/state-store.ts), written last. */
+  | { kind: 'state-write'; title: string; network: PlannedNetwork }
+  | { kind: 'state-remove'; title: string; network: string };
 
 export interface DockerCreateBody {
   Name: string;
@@ -150,7 +153,9 @@ export function planOperations(plan: Plan, facts: HostFacts, opts: OperationOpti
     const changes = plan.changes.filter((c) => c.network === n.name && c.action !== 'noop');
     const docker = changes.find((c) => c.kind === 'docker-network');
     if (docker) ops.push(...dockerOperations(docker, n, facts, opts));
-    ops.push(...shimOperations(changes, n));
+    const forNetwork = shimOperations(changes, n);
+    ops.push(...forNetwork);
+    if (docker || forNetwork.length > 0) ops.push({ kind: 'state-write', title: `record ${n.name} as applied`, network: n });
   }
   return ops;
 }

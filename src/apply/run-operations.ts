@@ -5,6 +5,7 @@
  * apply and of the rollback, is reported.
  */
 import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
+import type { PlannedNetwork } from '../model/plan.js';
 import type { DockerCreateBody, Operation } from './operations.js';
 
 export interface DockerPort {
@@ -20,9 +21,16 @@ export interface IpPort {
   sysctl(family: 'ipv4' | 'ipv6', iface: string, key: string, value: string): void;
 }
 
+export interface StatePort {
+  read(name: string): string | undefined;
+  write(network: PlannedNetwork): void;
+  restore(name: string, text: string | undefined): void;
+}
+
 export interface Ports {
   docker: DockerPort;
   ip: IpPort;
+  state: StatePort;
   log: (line: string) => void;
 }
 
@@ -75,6 +83,20 @@ export async function runOperations(ops: Operation[], ports: Ports): Promise<Run
         });
         undos.push({ title: `remove Docker network ${op.network}`, run: () => ports.docker.removeNetwork(id) });
         ports.log(`  ✓ ${op.title}`);
+        done.push(op.title);
+        i++;
+        continue;
+      }
+      if (op.kind === 'state-write' || op.kind === 'state-remove') {
+        const name = op.kind === 'state-write' ? op.network.name : op.network;
+        const previous = ports.state.read(name);
+        try {
+          if (op.kind === 'state-write') ports.state.write(op.network);
+          else ports.state.restore(name, undefined);
+        } catch (e) {
+          throw new MacvlanError('SYSTEM_ERROR', `${op.title}: ${(e as Error).message}`);
+        }
+        undos.push({ title: `restore the record of ${name}`, run: async () => ports.state.restore(name, previous) });
         done.push(op.title);
         i++;
         continue;

@@ -18,22 +18,30 @@ async function viaPing(address: string, timeoutS: number): Promise<boolean> {
   }
 }
 
-async function viaNeighbour(address: string, timeoutS: number): Promise<boolean> {
-  const family = address.includes(':') ? 'udp6' : 'udp4';
+async function sendDatagram(address: string): Promise<void> {
   await new Promise<void>((resolve) => {
-    const s = createSocket(family);
+    const s = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    s.on('error', () => {
+      s.close();
+      resolve();
+    });
     s.send(Buffer.alloc(0), 9, address, () => {
       s.close();
       resolve();
     });
   });
+}
+
+async function viaNeighbour(address: string, timeoutS: number): Promise<boolean> {
   const deadline = Date.now() + timeoutS * 1000;
+  // A FAILED entry left by an earlier attempt is not an answer: keep asking
+  // (each datagram makes the kernel resolve again) until the deadline.
   while (Date.now() < deadline) {
+    await sendDatagram(address);
     const { stdout } = await run('ip', ['-json', 'neigh', 'show', 'to', address]);
     const entries = JSON.parse(stdout || '[]') as { state?: string[] }[];
     const state = entries[0]?.state ?? [];
     if (state.some((s) => s === 'REACHABLE' || s === 'STALE' || s === 'DELAY' || s === 'PROBE')) return true;
-    if (state.includes('FAILED')) return false;
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;

@@ -30,6 +30,7 @@ describe('planOperations', () => {
       'sysctl',
       'link set dev mynet-shim up',
       'route add 198.51.100.192/27 dev mynet-shim',
+      'state-write',
     ]);
     const create = o[0]!;
     expect(create.kind === 'docker-create' && create.body).toMatchObject({
@@ -105,6 +106,11 @@ describe('runOperations', () => {
         },
         sysctl: (_f, i, k, v) => void calls.push(`sysctl ${i} ${k}=${v}`),
       },
+      state: {
+        read: () => undefined,
+        write: (n) => void calls.push(`state write ${n.name}`),
+        restore: (name, text) => void calls.push(`state restore ${name} ${text ?? '(none)'}`),
+      },
       log: () => {},
     };
     return { ports, calls };
@@ -113,9 +119,9 @@ describe('runOperations', () => {
   it('runs every step in order', async () => {
     const { ports, calls } = fakePorts();
     const report = await runOperations(ops(), ports);
-    expect(report.done).toHaveLength(7);
+    expect(report.done).toHaveLength(8);
     expect(calls[0]).toBe('docker create mynet');
-    expect(calls.at(-1)).toBe('ip route add 198.51.100.192/27 dev mynet-shim');
+    expect(calls.slice(-2)).toEqual(['ip route add 198.51.100.192/27 dev mynet-shim', 'state write mynet']);
   });
 
   it('rolls back in reverse order when a step fails half-way, and reports it', async () => {
@@ -131,5 +137,6 @@ describe('runOperations', () => {
     // the link (with its address) is deleted, then the Docker network removed
     expect(calls.slice(-2)).toEqual(['undo link del dev mynet-shim', 'docker rm net-id']);
     expect(calls).not.toContain('ip route add 198.51.100.192/27 dev mynet-shim');
+    expect(calls).not.toContain('state write mynet');
   });
 });

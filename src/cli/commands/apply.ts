@@ -3,18 +3,19 @@
  * rollback, then check that the host now matches (a second plan is empty).
  */
 import { planOperations } from '../../apply/operations.js';
-import { type Ports, runOperations } from '../../apply/run-operations.js';
+import { runOperations } from '../../apply/run-operations.js';
 import type { Plan } from '../../model/plan.js';
 import { computePlan } from '../../plan/compute-plan.js';
 import { acquireLock } from '../../system/lock.js';
+import { readState, stateText, writeStateText } from '../../system/state-store.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
-import { runIpBatch, runIpBatchForce, setInterfaceSysctl } from '../../system/ip-batch.js';
 import { confirm } from '../confirm.js';
 import { type DeclarationOptions, readDeclaration } from '../declaration.js';
 import { jsonEnvelope, log } from '../output.js';
 import { countChanges, presentPlan } from '../present-plan.js';
 import { requireDocker, requireNetAdmin } from '../preflight.js';
 import { connectDocker } from '../docker-connect.js';
+import { realPorts } from '../ports.js';
 
 export interface ApplyOptions extends DeclarationOptions {
   root: string;
@@ -47,17 +48,15 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     const show = opts.json ? (s: string) => process.stderr.write(s) : (s: string) => process.stdout.write(s);
     show(presentPlan(plan));
     if (pending === 0) {
+      // Our own record may be missing (first apply by an older version, or deleted): restore it quietly.
+      for (const n of plan.networks) if (!readState(opts.root, n.name)) writeStateText(opts.root, n.name, stateText(n));
       if (opts.json) process.stdout.write(jsonEnvelope('apply', { plan, applied: [], changed: false, remaining: 0 } satisfies ApplyResult));
       return;
     }
     const ops = planOperations(plan, facts, { replace: opts.replace === true });
     await confirm('Apply these changes?', opts.yes, 'apply');
     const docker = await connectDocker(opts.dockerHost);
-    const ports: Ports = {
-      docker: { createNetwork: (b) => docker.createNetwork(b), removeNetwork: (id) => docker.removeNetwork(id) },
-      ip: { batch: runIpBatch, batchForce: runIpBatchForce, sysctl: setInterfaceSysctl },
-      log: (l) => log(l),
-    };
+    const ports = realPorts(docker, opts.root);
     log('Applying:');
     const report = await runOperations(ops, ports).finally(() => docker.close());
     // Converged? Re-plan against fresh facts: anything left is a bug or a race, and the user should know.

@@ -4,17 +4,18 @@
  * while containers are attached unless --force, which disconnects them first.
  */
 import { bodyFromExisting, type Operation } from '../../apply/operations.js';
-import { type Ports, runOperations } from '../../apply/run-operations.js';
+import { runOperations } from '../../apply/run-operations.js';
 import { checkNetworkName } from '../../config/names.js';
 import { MacvlanError } from '../../model/errors.js';
 import type { HostFacts } from '../../model/facts.js';
 import { isManagedNetwork } from '../../plan/labels.js';
 import { shimAlias } from '../../plan/shim-identity.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
-import { runIpBatch, runIpBatchForce, setInterfaceSysctl } from '../../system/ip-batch.js';
 import { acquireLock } from '../../system/lock.js';
+import { readState } from '../../system/state-store.js';
 import { confirm } from '../confirm.js';
 import { connectDocker } from '../docker-connect.js';
+import { realPorts } from '../ports.js';
 import { jsonEnvelope, log } from '../output.js';
 import { requireDocker, requireNetAdmin } from '../preflight.js';
 
@@ -41,7 +42,7 @@ interface Target {
 }
 
 /** What destroy would remove: pure, from facts. */
-export function destroyTarget(name: string, facts: HostFacts, force: boolean): Target {
+export function destroyTarget(name: string, facts: HostFacts, force: boolean, hasState: boolean): Target {
   const ops: Operation[] = [];
   const skipped: string[] = [];
   const net = facts.docker.available ? facts.docker.networks.find((n) => n.name === name) : undefined;
@@ -63,6 +64,7 @@ export function destroyTarget(name: string, facts: HostFacts, force: boolean): T
   if (net && isManagedNetwork(net.labels)) {
     ops.push({ kind: 'docker-remove', title: `remove Docker network ${name}`, network: name, id: net.id, recreate: bodyFromExisting(net) });
   }
+  if (hasState) ops.push({ kind: 'state-remove', title: `forget the record of ${name}`, network: name });
   const labelled = net?.labels['io.macvlanctl.shim'];
   if (!shim && labelled && facts.interfaces.some((i) => i.name === labelled)) {
     skipped.push(`interface ${labelled} is not marked as macvlanctl's (no alias ${shimAlias(name)}); it is left alone`);
@@ -77,7 +79,7 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
   try {
     const facts = await gatherHostFacts({ root: opts.root, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}) });
     requireDocker(facts);
-    const target = destroyTarget(name, facts, opts.force === true);
+    const target = destroyTarget(name, facts, opts.force === true, readState(opts.root, name) !== undefined);
     for (const s of target.skipped) log(`note: ${s}`);
     if (target.ops.length === 0) {
       throw new MacvlanError('NOT_FOUND', `nothing named ${name} is managed by macvlanctl on this host (no labelled Docker network, no shim with alias ${shimAlias(name)})`);
@@ -98,11 +100,7 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
       docker.close();
       throw e;
     }
-    const ports: Ports = {
-      docker: { createNetwork: (b) => docker.createNetwork(b), removeNetwork: (id) => docker.removeNetwork(id) },
-      ip: { batch: runIpBatch, batchForce: runIpBatchForce, sysctl: setInterfaceSysctl },
-      log: (l) => log(l),
-    };
+    const ports = realPorts(docker, opts.root);
     const report = await runOperations(target.ops, ports).finally(() => docker.close());
     const result: DestroyResult = { name, removed: report.done, disconnected: target.disconnect.map((c) => c.name), skipped: target.skipped };
     if (opts.json) process.stdout.write(jsonEnvelope('destroy', result));

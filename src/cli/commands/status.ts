@@ -10,6 +10,7 @@ import { LABEL_HOST_ADDRESS, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from
 import { shimAlias } from '../../plan/shim-identity.js';
 import { reachable } from '../../probe/reachability.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
+import { type NetworkState, listStates, readState } from '../../system/state-store.js';
 import { colors as c } from '../colors.js';
 import { jsonEnvelope } from '../output.js';
 
@@ -45,13 +46,15 @@ export interface NetworkStatus {
 }
 
 /** The status of one network from facts alone (reachability is added after). Pure. */
-export function describeNetwork(name: string, net: DockerNetworkFact | undefined, facts: HostFacts): NetworkStatus {
+export function describeNetwork(name: string, net: DockerNetworkFact | undefined, facts: HostFacts, state?: NetworkState): NetworkStatus {
   const problems: string[] = [];
   const s4 = net?.subnets.find((s) => s.subnet?.family === 4);
-  const shimName = net?.labels[LABEL_SHIM] ?? facts.interfaces.find((i) => i.alias === shimAlias(name))?.name;
+  // What the shim should be: from apply's record, else the Docker labels, else whatever carries our alias.
+  const recorded = state?.network.shim;
+  const shimName = recorded?.interface ?? net?.labels[LABEL_SHIM] ?? facts.interfaces.find((i) => i.alias === shimAlias(name))?.name;
   const shim = shimName ? facts.interfaces.find((i) => i.name === shimName && i.alias === shimAlias(name)) : undefined;
-  const expectedAddress = net?.labels[LABEL_HOST_ADDRESS];
-  const expectedMac = net?.labels[LABEL_SHIM_MAC];
+  const expectedAddress = recorded?.address ?? net?.labels[LABEL_HOST_ADDRESS];
+  const expectedMac = recorded?.mac ?? net?.labels[LABEL_SHIM_MAC];
   const routes = shim ? facts.routes.filter((r) => r.device === shim.name && r.destination).map((r) => formatCidr(r.destination!)) : [];
   const shimAddress = shim?.addresses.find((a) => a.address.family === 4 && a.prefix === 32);
   if (!net) problems.push(facts.docker.available ? `Docker network ${name} is missing` : 'Docker is not reachable');
@@ -92,8 +95,8 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   return status;
 }
 
-export function managedNames(facts: HostFacts): string[] {
-  const names = new Set<string>();
+export function managedNames(facts: HostFacts, recorded: string[] = []): string[] {
+  const names = new Set<string>(recorded);
   if (facts.docker.available) for (const n of facts.docker.networks) if (isManagedNetwork(n.labels) && !n.configOnly) names.add(n.name);
   for (const i of facts.interfaces) if (i.alias?.startsWith('macvlanctl:')) names.add(i.alias.slice('macvlanctl:'.length));
   return [...names].sort();
@@ -101,11 +104,15 @@ export function managedNames(facts: HostFacts): string[] {
 
 export async function gatherStatus(name: string | undefined, opts: StatusOptions): Promise<{ networks: NetworkStatus[]; docker: string }> {
   const facts = await gatherHostFacts({ root: opts.root, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}) });
-  const names = managedNames(facts).filter((n) => !name || n === name);
+  const recorded = listStates(opts.root);
+  const all = managedNames(facts, recorded);
+  const names = all.filter((n) => !name || n === name);
   if (name && names.length === 0) {
-    throw new MacvlanError('NOT_FOUND', `no network named ${name} is managed by macvlanctl on this host; managed here: ${managedNames(facts).join(', ') || 'none'}`);
+    throw new MacvlanError('NOT_FOUND', `no network named ${name} is managed by macvlanctl on this host; managed here: ${all.join(', ') || 'none'}`);
   }
-  const networks = names.map((n) => describeNetwork(n, facts.docker.available ? facts.docker.networks.find((x) => x.name === n) : undefined, facts));
+  const networks = names.map((n) =>
+    describeNetwork(n, facts.docker.available ? facts.docker.networks.find((x) => x.name === n) : undefined, facts, readState(opts.root, n)),
+  );
   if (opts.reach !== false) {
     await Promise.all(
       networks.flatMap((n) =>

@@ -1,0 +1,23 @@
+/** The real adapters behind apply and destroy's operations. */
+import type { Ports } from '../apply/run-operations.js';
+import { runIpBatch, runIpBatchForce, setInterfaceSysctl } from '../system/ip-batch.js';
+import { readStateText, removeState, stateText, writeStateText } from '../system/state-store.js';
+import { log } from './output.js';
+
+interface DockerLike {
+  createNetwork(body: Parameters<Ports['docker']['createNetwork']>[0]): Promise<string>;
+  removeNetwork(id: string): Promise<void>;
+}
+
+export function realPorts(docker: DockerLike, root: string): Ports {
+  return {
+    docker: { createNetwork: (b) => docker.createNetwork(b), removeNetwork: (id) => docker.removeNetwork(id) },
+    ip: { batch: runIpBatch, batchForce: runIpBatchForce, sysctl: setInterfaceSysctl },
+    state: {
+      read: (name) => readStateText(root, name),
+      write: (n) => writeStateText(root, n.name, stateText(n)),
+      restore: (name, text) => (text === undefined ? removeState(root, name) : writeStateText(root, name, text)),
+    },
+    log: (l) => log(l),
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * "Did you mean …?" for keys in configuration files. Keys are compared after
+ * folding case and dropping `_` and `-`, so `iprange`, `ip-range` and `IP_Range`
+ * all find `ip_range`; what remains is compared by edit distance.
+ */
+
+function fold(key: string): string {
+  return key.toLowerCase().replace(/[_-]/g, '');
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * The candidate closest to `input`, or undefined when none is close enough
+ * (at most 2 edits, or a third of the key's length for long keys).
+ * `aliases` maps other words people use (folded) to a candidate, for example
+ * `macvlanmode` → `mode`.
+ */
+export function suggestKey(input: string, candidates: readonly string[], aliases: Readonly<Record<string, string>> = {}): string | undefined {
+  const folded = fold(input);
+  const alias = aliases[folded];
+  if (alias !== undefined && candidates.includes(alias)) return alias;
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(folded, fold(candidate));
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  const allowed = Math.max(2, Math.floor(folded.length / 3));
+  return bestDistance <= allowed ? best : undefined;
+}

@@ -1,0 +1,39 @@
+/**
+ * Runs the built CLI (bin/macvlanctl → dist/) inside a lab host's network
+ * namespace, as a user would on that host. `npm test` builds dist/ first.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LabHost } from '../lab.js';
+
+export const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'macvlanctl');
+
+if (!existsSync(join(import.meta.dirname, '..', '..', '..', 'dist', 'cli', 'main.js'))) {
+  throw new Error('dist/ is not built: run `npm run build` (npm test does it)');
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed when --json was given */
+  json?: { ok: boolean; result?: any; error?: { code: string; message: string } };
+}
+
+export async function macvlanctl(host: LabHost, args: string[], opts: { root?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  const full = [...args];
+  if (host.docker && !args.includes('--docker-host') && ['plan', 'apply', 'status', 'destroy'].includes(args[0] ?? '')) {
+    full.push('--docker-host', host.docker.dockerHost);
+  }
+  if (opts.root && !args.includes('--root')) full.push('--root', opts.root);
+  const r = await host.exec([process.execPath, BIN, ...full], { timeoutMs: opts.timeoutMs ?? 60_000, env: { ...process.env, NO_COLOR: '1' } });
+  const out: CliResult = { code: r.code, stdout: r.stdout, stderr: r.stderr };
+  if (args.includes('--json')) {
+    try {
+      out.json = JSON.parse(r.stdout);
+    } catch {
+      throw new Error(`--json output is not one JSON document:\n${r.stdout}\n${r.stderr}`);
+    }
+  }
+  return out;
+}
