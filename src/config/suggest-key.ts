@@ -24,7 +24,8 @@ function editDistance(a: string, b: string): number {
 
 /**
  * The candidate closest to `input`, or undefined when none is close enough
- * (at most 2 edits, or a third of the key's length for long keys).
+ * (1 edit for keys of up to 4 letters, else 2, or a third of the length
+ * for long keys).
  * `aliases` maps other words people use (folded) to a candidate, for example
  * `macvlanmode` → `mode`.
  */
@@ -41,6 +42,6 @@ export function suggestKey(input: string, candidates: readonly string[], aliases
       best = candidate;
     }
   }
-  const allowed = Math.max(2, Math.floor(folded.length / 3));
+  const allowed = folded.length <= 4 ? 1 : Math.max(2, Math.floor(folded.length / 3));
   return bestDistance <= allowed ? best : undefined;
 }
