@@ -3,7 +3,7 @@
  * gateway .1) with a real dockerd: the recipe's five changes, and the host
  * byte-for-byte unchanged afterwards, also when the input is bad.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,6 +73,29 @@ describe.skipIf(!root)('plan in a lab namespace', () => {
     const r = await macvlanctl(lab.host('h1'), ['plan', 'mynet', '--parent', 'eno1', '--docker-host', `unix://${dir}/nothing.sock`, '--json'], { root: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json!.result.unchecked.join('\n')).toMatch(/not reachable/);
+  });
+
+  it('plans a Docker Compose file, and flags override it', async () => {
+    const compose = join(import.meta.dirname, '..', 'fixtures', 'config', 'pihole-compose.yaml');
+    const r = await macvlanctl(lab.host('h1'), ['plan', '-f', compose, '--json'], { root: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json!.result.networks[0]).toMatchObject({
+      name: 'pihole_lan',
+      ipRange: '198.51.100.192/28',
+      auxAddresses: { host: '198.51.100.206' },
+      shim: { interface: 'pihole-shim', address: '198.51.100.206' },
+    });
+    const o = await macvlanctl(lab.host('h1'), ['plan', 'pihole_lan', '-f', compose, '--ip-range', '198.51.100.224/28', '--host-address', 'auto', '--json'], { root: dir });
+    expect(o.code, o.stderr).toBe(0);
+    expect(o.json!.result.networks[0]).toMatchObject({ ipRange: '198.51.100.224/28' });
+  });
+
+  it('points at the place of an error in a file', async () => {
+    const file = join(dir, 'macvlanctl.yaml');
+    writeFileSync(file, 'networks:\n  lan:\n    parent: eno1\n    iprange: auto\n');
+    const r = await macvlanctl(lab.host('h1'), ['plan', '-f', file], { root: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/macvlanctl\.yaml:4:5 networks\.lan\.iprange: .*ip_range/);
   });
 
   const bad: [string, string[], string, RegExp][] = [
