@@ -73,6 +73,7 @@ export async function runOperations(ops: Operation[], ports: Ports): Promise<Run
           // An announcement that cannot be switched on is not worth a rollback.
           ports.log(`warning: ${op.title}: ${(e as Error).message}`);
         }
+        ports.log(`  ✓ ${op.title}`);
         done.push(op.title);
         i++;
         continue;
@@ -97,6 +98,7 @@ export async function runOperations(ops: Operation[], ports: Ports): Promise<Run
           throw new MacvlanError('SYSTEM_ERROR', `${op.title}: ${(e as Error).message}`);
         }
         undos.push({ title: `restore the record of ${name}`, run: async () => ports.state.restore(name, previous) });
+        ports.log(`  ✓ ${op.title}`);
         done.push(op.title);
         i++;
         continue;

@@ -74,6 +74,17 @@ function buildProgram(): Command {
       await runDestroy(name, opts);
     });
 
+  program
+    .command('demo')
+    .description('show the main job on a sandbox LAN in network namespaces (needs root; touches nothing else)')
+    .option('--install-deps', 'install missing Debian packages with apt-get first')
+    .option('--keep', 'leave the sandbox running at the end')
+    .option('--cleanup', 'remove a sandbox left by --keep')
+    .action(async (opts) => {
+      const { runDemo } = await import('./commands/demo.js');
+      await runDemo(opts);
+    });
+
   return program;
 }
 

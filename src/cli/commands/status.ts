@@ -55,7 +55,10 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   const shim = shimName ? facts.interfaces.find((i) => i.name === shimName && i.alias === shimAlias(name)) : undefined;
   const expectedAddress = recorded?.address ?? net?.labels[LABEL_HOST_ADDRESS];
   const expectedMac = recorded?.mac ?? net?.labels[LABEL_SHIM_MAC];
-  const routes = shim ? facts.routes.filter((r) => r.device === shim.name && r.destination).map((r) => formatCidr(r.destination!)) : [];
+  // The kernel's own routes (fe80::/64 on every link) are not ours to show.
+  const routes = shim
+    ? facts.routes.filter((r) => r.device === shim.name && r.destination && r.protocol !== 'kernel').map((r) => formatCidr(r.destination!))
+    : [];
   const shimAddress = shim?.addresses.find((a) => a.address.family === 4 && a.prefix === 32);
   if (!net) problems.push(facts.docker.available ? `Docker network ${name} is missing` : 'Docker is not reachable');
   if (shimName && !shim) problems.push(`shim ${shimName} is missing`);
