@@ -32,7 +32,7 @@ function runVitest(label, args) {
   return counts;
 }
 
-const unit = runVitest('unit', ['--dir', 'test', '--exclude', 'test/e2e/**']);
+const unit = runVitest('unit', ['test/unit']);
 let e2e = { passed: 0, failed: 0, skipped: 0 };
 let e2eNote = '';
 if (isRoot) {

@@ -12,7 +12,7 @@
  * network, firewall and /etc are never touched. The sandbox is removed on
  * success, failure and Ctrl-C alike.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Lab, type LabHost, LAB_IMAGE, cleanupStaleLabs, createLab } from '../../lab/lab.js';
@@ -82,6 +82,18 @@ function say(line = ''): void {
  * Runs macvlanctl inside the sandbox host, as a user on that host would, and
  * shows its stdout and stderr interleaved as they come.
  */
+let inFlight: ChildProcess | undefined;
+
+/** Stops a macvlanctl run in flight (on Ctrl-C), so nothing writes into the sandbox while it is removed. */
+function stopInFlight(): Promise<void> {
+  const child = inFlight;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('close', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
 function macvlanctl(lab: Lab, host: LabHost, args: string[]): Promise<{ code: number }> {
   const full = [...args, '--docker-host', host.docker!.dockerHost, '--root', join(lab.dir, 'root')];
   say(c.cyan(`  $ macvlanctl ${args.join(' ')}`));
@@ -90,6 +102,7 @@ function macvlanctl(lab: Lab, host: LabHost, args: string[]): Promise<{ code: nu
       env: { ...process.env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    inFlight = child;
     let pending = '';
     const write = (chunk: Buffer) => {
       pending += chunk.toString('utf8');
@@ -131,13 +144,20 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     if (interrupted) return void process.stderr.write('still removing the sandbox…\n');
     interrupted = true;
     process.stderr.write(`\n${signal}: removing the sandbox…\n`);
-    void cleanup().finally(() => process.exit(130));
+    void stopInFlight()
+      .then(cleanup)
+      .finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   const checks: Check[] = [];
+  // After Ctrl-C nothing new may start in the sandbox while it is being removed.
+  const stopIfInterrupted = () => {
+    if (interrupted) throw new MacvlanError('ABORTED', 'interrupted');
+  };
   const check = async (what: string, expected: boolean, probe: () => Promise<boolean>, attempts = 1) => {
+    stopIfInterrupted();
     let actual = false;
     for (let i = 0; i < attempts && !actual; i++) actual = await probe();
     checks.push({ what, expected, actual });
@@ -150,14 +170,19 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     lab = await createLab({ prefix: `${DEMO_PREFIX}${process.pid.toString(36).slice(-4)}`, docker: true, hosts: [{ name: 'h1', address: HOST }] });
     const host = lab.host('h1');
     say(`  ready in ${lab.timings.total ?? '?'} ms (namespaces ${lab.prefix}-lan and ${host.netns})`);
+    const show = (args: string[]) => {
+      stopIfInterrupted();
+      return macvlanctl(lab!, host, args);
+    };
     const containerPing = (address: string) => async () => (await host.dockerCli(['exec', 'web', 'ping', '-c', '1', '-W', '1', address])).code === 0;
     const hostPing = (address: string) => async () => (await host.exec(['busybox', 'ping', '-c', '1', '-W', '1', address])).code === 0;
 
     say();
     say(c.bold('1. The usual manual setup: a macvlan network, no shim'));
-    const first = await macvlanctl(lab, host, ['apply', ...DECLARATION, '--no-host-access', '--yes']);
+    const first = await show(['apply', ...DECLARATION, '--no-host-access', '--yes']);
     if (first.code !== 0) throw new MacvlanError('APPLY_FAILED', 'the first apply (without a shim) failed; see above');
     say(c.cyan(`  $ docker run -d --network ${NETWORK} --name web ${LAB_IMAGE} sleep 3600`));
+    stopIfInterrupted();
     const started1 = await host.dockerCli(['run', '-d', '--network', NETWORK, '--name', 'web', LAB_IMAGE, 'sleep', '3600']);
     if (started1.code !== 0) throw new MacvlanError('SYSTEM_ERROR', `could not start the demo container: ${started1.stderr.trim()}`);
     const web = (await host.dockerCli(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'web'])).stdout.trim();
@@ -169,8 +194,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 
     say();
     say(c.bold('2. macvlanctl adds the host shim'));
-    await macvlanctl(lab, host, ['plan', ...DECLARATION]);
-    const second = await macvlanctl(lab, host, ['apply', ...DECLARATION, '--yes']);
+    await show(['plan', ...DECLARATION]);
+    const second = await show(['apply', ...DECLARATION, '--yes']);
     if (second.code !== 0) throw new MacvlanError('APPLY_FAILED', 'apply failed; see above');
     // The failed attempts above left ARP entries being resolved; the kernel
     // re-asks on its own one-second timer, so allow a few tries.
@@ -181,12 +206,12 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
 
     say();
     say(c.bold('3. Status'));
-    await macvlanctl(lab, host, ['status', NETWORK]);
+    await show(['status', NETWORK]);
 
     if (!opts.keep) {
       say();
       say(c.bold('4. Clean up'));
-      await macvlanctl(lab, host, ['destroy', NETWORK, '--force', '--yes']);
+      await show(['destroy', NETWORK, '--force', '--yes']);
     }
   } catch (e) {
     // Interrupted: the step in flight fails because the sandbox is going away.
