@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { InterfaceFact, RouteFact } from '../model/facts.js';
 import { run } from './exec.js';
-import { parseInterfaces, parseRoutes } from './ip-facts.js';
+import { parseInterfaces, parseProcIpv6Routes, parseRoutes } from './ip-facts.js';
 
 export interface IpFacts {
   interfaces: InterfaceFact[];
@@ -29,19 +29,30 @@ function isWireless(name: string, index: number): boolean {
   }
 }
 
+/** IPv6 routes without a process when /proc allows; `ip -6 route` otherwise. */
+async function ipv6Routes(ipBinary: string): Promise<RouteFact[]> {
+  try {
+    return parseProcIpv6Routes(readFileSync('/proc/net/ipv6_route', 'utf8'));
+  } catch {
+    const v6 = await run(ipBinary, ['-6', '-json', 'route', 'show', 'table', 'main']);
+    return parseRoutes(v6.stdout || '[]', 6);
+  }
+}
+
 export async function gatherIpFacts(ipBinary = 'ip'): Promise<IpFacts> {
-  // One batch for links+addresses and IPv4 routes; IPv6 routes need the -6
-  // option, which batch lines cannot carry, so a second process runs beside it.
-  const [batch, v6] = await Promise.all([
+  // One process for links, addresses and IPv4 routes (start-up time is a
+  // feature: every spawn costs milliseconds). IPv6 routes need `-6`, which
+  // batch lines cannot carry, so they come from /proc.
+  const [batch, routes6] = await Promise.all([
     run(ipBinary, ['-json', '-details', '-batch', '-'], { input: 'address show\nroute show table main\n' }),
-    run(ipBinary, ['-6', '-json', 'route', 'show', 'table', 'main']),
+    ipv6Routes(ipBinary),
   ]);
   const lines = batch.stdout.split('\n').filter((l) => l.trim().length > 0);
   const addrJson = lines[0] ?? '[]';
   const route4Json = lines[1] ?? '[]';
   return {
     interfaces: parseInterfaces(addrJson, isWireless),
-    routes: [...parseRoutes(route4Json, 4), ...parseRoutes(v6.stdout || '[]', 6)],
+    routes: [...parseRoutes(route4Json, 4), ...routes6],
   };
 }
 

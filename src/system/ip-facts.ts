@@ -127,3 +127,37 @@ export function parseRoutes(json: string, family: Family): RouteFact[] {
   }
   return out;
 }
+
+const RTF_GATEWAY = 0x0002;
+const RTF_REJECT = 0x0200;
+const RTF_CACHE = 0x01000000;
+const RTF_LOCAL = 0x80000000;
+
+function hex128(h: string): bigint {
+  return BigInt(`0x${h}`);
+}
+
+/**
+ * IPv6 routes from /proc/net/ipv6_route (the reading process's namespace):
+ * the same facts as `ip -6 -json route show table main` for planning, without
+ * spawning a process. Columns: destination, prefix length, source, source
+ * prefix length, next hop, metric, refcount, use, flags, device. Local,
+ * cached and reject routes are left out, as `ip route show table main` would.
+ */
+export function parseProcIpv6Routes(text: string): RouteFact[] {
+  const out: RouteFact[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10) continue;
+    const flags = Number.parseInt(f[8]!, 16);
+    if (flags & (RTF_LOCAL | RTF_CACHE | RTF_REJECT)) continue;
+    const prefix = Number.parseInt(f[1]!, 16);
+    const dest = hex128(f[0]!);
+    if (dest >> 120n === 0xffn) continue; // multicast (ff00::/8) lives in the local table
+    const fact: RouteFact = { family: 6, device: f[9]!, metric: Number.parseInt(f[5]!, 16) };
+    if (prefix !== 0 || dest !== 0n) fact.destination = { family: 6, base: dest, prefix };
+    if (flags & RTF_GATEWAY) fact.gateway = { family: 6, value: hex128(f[4]!) };
+    out.push(fact);
+  }
+  return out;
+}

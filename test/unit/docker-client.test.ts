@@ -13,6 +13,7 @@ import { MacvlanError } from '../../src/model/errors.js';
 import {
   DockerClient,
   compareApiVersions,
+  engineVersionFromServerHeader,
   demultiplexStream,
   engineMessage,
   httpError,
@@ -384,5 +385,16 @@ describe.skipIf(!hasOpenssl)('TLS endpoints (DOCKER_TLS_VERIFY + DOCKER_CERT_PAT
     const e = await expectError(DockerClient.connect(parseDockerHost(`tcp://127.0.0.1:${port}`), { timeoutMs: 2000 }));
     expect(e.code).toBe('DOCKER_UNAVAILABLE');
     expect(e.message).toMatch(/if it expects TLS, set DOCKER_TLS_VERIFY=1/);
+  });
+});
+
+
+describe('engine version from the /_ping Server header', () => {
+  it('reads it from the real header of dockerd 20.10', () => {
+    const headers = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'docker', 'ping.headers.txt'), 'utf8');
+    const server = /^Server: (.*)$/m.exec(headers)![1]!.trim();
+    expect(engineVersionFromServerHeader(server)).toBe('20.10.24+dfsg1');
+    expect(engineVersionFromServerHeader(undefined)).toBeUndefined();
+    expect(engineVersionFromServerHeader('nginx')).toBeUndefined();
   });
 });

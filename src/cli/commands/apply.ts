@@ -9,7 +9,6 @@ import { computePlan } from '../../plan/compute-plan.js';
 import { acquireLock } from '../../system/lock.js';
 import { readState, stateText, writeStateText } from '../../system/state-store.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
-import { confirm } from '../confirm.js';
 import { type DeclarationOptions, readDeclaration } from '../declaration.js';
 import { jsonEnvelope, log } from '../output.js';
 import { countChanges, presentPlan } from '../present-plan.js';
@@ -54,7 +53,7 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
       return;
     }
     const ops = planOperations(plan, facts, { replace: opts.replace === true });
-    await confirm('Apply these changes?', opts.yes, 'apply');
+    if (!opts.yes) await (await import('../confirm.js')).confirm('Apply these changes?', opts.yes, 'apply');
     const docker = await connectDocker(opts.dockerHost);
     const ports = realPorts(docker, opts.root);
     log('Applying:');

@@ -13,7 +13,7 @@
  * success, failure and Ctrl-C alike.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Lab, type LabHost, LAB_IMAGE, cleanupStaleLabs, createLab } from '../../lab/lab.js';
 import { MacvlanError } from '../../model/errors.js';
@@ -26,7 +26,8 @@ export interface DemoOptions {
   cleanup?: boolean;
 }
 
-const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'macvlanctl');
+// The launcher this process was started from (bundled or not, it is bin/macvlanctl).
+const BIN = realpathSync(process.argv[1] ?? 'macvlanctl');
 const DEMO_PREFIX = 'mvdemo';
 const NETWORK = 'demo-lan';
 const HOST = '198.51.100.24';

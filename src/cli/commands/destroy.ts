@@ -13,7 +13,6 @@ import { shimAlias } from '../../plan/shim-identity.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { acquireLock } from '../../system/lock.js';
 import { readState } from '../../system/state-store.js';
-import { confirm } from '../confirm.js';
 import { connectDocker } from '../docker-connect.js';
 import { realPorts } from '../ports.js';
 import { jsonEnvelope, log } from '../output.js';
@@ -89,7 +88,7 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
       ...target.ops.map((o) => `  - ${o.title}`),
     ];
     (opts.json ? process.stderr : process.stdout).write(`Destroy ${name}:\n${lines.join('\n')}\n`);
-    await confirm(`Destroy ${name}?`, opts.yes, 'destroy');
+    if (!opts.yes) await (await import('../confirm.js')).confirm(`Destroy ${name}?`, opts.yes, 'destroy');
     const docker = await connectDocker(opts.dockerHost);
     try {
       for (const c of target.disconnect) {

@@ -55,9 +55,14 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   const shim = shimName ? facts.interfaces.find((i) => i.name === shimName && i.alias === shimAlias(name)) : undefined;
   const expectedAddress = recorded?.address ?? net?.labels[LABEL_HOST_ADDRESS];
   const expectedMac = recorded?.mac ?? net?.labels[LABEL_SHIM_MAC];
-  // The kernel's own routes (fe80::/64 on every link) are not ours to show.
+  // The kernel's own routes (fe80::/64 on every link, a /128 or /32 for the
+  // shim's own address) are not ours to show.
+  const own = new Set((shim?.addresses ?? []).map((a) => `${formatAddress(a.address)}/${a.address.family === 4 ? 32 : 128}`));
   const routes = shim
-    ? facts.routes.filter((r) => r.device === shim.name && r.destination && r.protocol !== 'kernel').map((r) => formatCidr(r.destination!))
+    ? facts.routes
+        .filter((r) => r.device === shim.name && r.destination && r.protocol !== 'kernel')
+        .map((r) => formatCidr(r.destination!))
+        .filter((d) => !d.startsWith('fe80:') && !own.has(d))
     : [];
   const shimAddress = shim?.addresses.find((a) => a.address.family === 4 && a.prefix === 32);
   if (!net) problems.push(facts.docker.available ? `Docker network ${name} is missing` : 'Docker is not reachable');

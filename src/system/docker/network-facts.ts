@@ -107,7 +107,10 @@ export async function gatherDockerFacts(endpoint: DockerEndpoint, timeoutMs: num
     throw e;
   }
   try {
-    const [version, list] = await Promise.all([client.version(), client.listNetworks()]);
+    const [engineVersion, list] = await Promise.all([
+      client.engineVersionFromPing ?? client.version().then((v) => v.Version),
+      client.listNetworks(),
+    ]);
     const networks = await Promise.all(
       list.map(async (n) => {
         if (!needsInspect(n)) return networkFactFromEngine(n);
@@ -117,7 +120,7 @@ export async function gatherDockerFacts(endpoint: DockerEndpoint, timeoutMs: num
       }),
     );
     networks.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { available: true, endpoint: endpoint.url, apiVersion: client.apiVersion, engineVersion: version.Version, networks };
+    return { available: true, endpoint: endpoint.url, apiVersion: client.apiVersion, engineVersion, networks };
   } catch (e) {
     if (e instanceof MacvlanError && (e.code === 'DOCKER_UNAVAILABLE' || e.code === 'NOT_PERMITTED')) {
       return { available: false, endpoint: endpoint.url, reason: e.message };
