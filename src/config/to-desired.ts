@@ -17,25 +17,11 @@ import {
   type PersistBackend,
 } from '../model/desired.js';
 import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
+import { ProblemCollector } from '../plan/collector.js';
 import { checkInterfaceName, checkNetworkName } from './names.js';
 import type { RawFamily, RawNetwork } from './raw.js';
 
 const AUX_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-
-class Collector {
-  readonly errors: MacvlanError[] = [];
-  run<T>(fn: () => T): T | undefined {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof MacvlanError) {
-        this.errors.push(e);
-        return undefined;
-      }
-      throw e;
-    }
-  }
-}
 
 function fail(field: string, message: string, value?: string): never {
   throw new MacvlanError('CONFIG_INVALID', `${field}: ${message}`, { field, ...(value !== undefined ? { value } : {}) });
@@ -73,7 +59,7 @@ export function parseIpRangeSpec(text: string, family: Family, label: string): I
   return { kind: 'explicit', cidr: parseCidr(t, label) };
 }
 
-function parseFamily(raw: RawFamily, family: Family, origin: (k: string) => string, prefix: string, c: Collector): DesiredFamily {
+function parseFamily(raw: RawFamily, family: Family, origin: (k: string) => string, prefix: string, c: ProblemCollector): DesiredFamily {
   const out: DesiredFamily = {};
   const key = (k: string) => (prefix ? `${prefix}.${k}` : k);
   if (raw.subnet !== undefined) {
@@ -102,7 +88,7 @@ function parseFamily(raw: RawFamily, family: Family, origin: (k: string) => stri
 }
 
 export function toDesired(raw: RawNetwork): DesiredNetwork {
-  const c = new Collector();
+  const c = new ProblemCollector();
   const origin = (k: string): string => raw.origins[k] ?? defaultOrigin(k);
 
   const name = c.run(() => checkNetworkName(raw.name, origin('name'))) ?? raw.name;

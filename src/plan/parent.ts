@@ -6,7 +6,7 @@ import type { DesiredNetwork } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
 import type { HostFacts, InterfaceFact } from '../model/facts.js';
 import type { Warning } from '../model/plan.js';
-import { closest } from './suggest.js';
+import { closest } from '../config/suggest.js';
 
 export interface ParentChoice {
   parent: InterfaceFact;
