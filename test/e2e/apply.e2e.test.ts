@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, type LabHost, LAB_IMAGE, createLab, hostFingerprint } from './lab.js';
-import { macvlanctl } from './support/cli.js';
+import { BIN, macvlanctl } from './support/cli.js';
 
 const root = process.getuid?.() === 0;
 if (!root) console.warn('apply e2e: SKIPPED — needs root to build network namespaces and run dockerd');
@@ -251,6 +251,50 @@ describe.skipIf(!root)('apply, status, destroy in the lab', () => {
       expect([a.json!.result.changed, b.json!.result.changed].sort()).toEqual([false, true]);
       const d = await macvlanctl(h, ['destroy', 'mynet', '--yes'], { root: dir });
       expect(d.code, d.stderr).toBe(0);
+    });
+
+    it('announces the shim by gratuitous ARP: the router learns its MAC without any traffic to it', async () => {
+      const h = lab.host('h2');
+      // arp_accept=1: the router records addresses announced by gratuitous ARP
+      await lab.lanExec(['sysctl', '-q', '-w', 'net.ipv4.conf.all.arp_accept=1', 'net.ipv4.conf.br0.arp_accept=1'], { check: true });
+      await lab.lanExec(['ip', 'neigh', 'flush', 'to', '198.51.100.223']);
+      const r = await macvlanctl(h, ['apply', ...RECIPE, '--yes', '--json'], { root: dir });
+      expect(r.code, r.stderr).toBe(0);
+      const mac = r.json!.result.plan.networks[0].shim.mac;
+      let learned = '';
+      for (let i = 0; i < 20 && !learned.includes(mac); i++) {
+        learned = (await lab.lanExec(['ip', 'neigh', 'show', 'to', '198.51.100.223'])).stdout;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(learned).toContain(mac);
+      expect((await macvlanctl(h, ['destroy', 'mynet', '--yes'], { root: dir })).code).toBe(0);
+    });
+
+    it('a Docker network with other settings is left alone without --replace, replaced with it', async () => {
+      const h = lab.host('h2');
+      expect((await macvlanctl(h, ['apply', ...RECIPE, '--no-host-access', '--yes'], { root: dir })).code).toBe(0);
+      const other = ['mynet', '--parent', 'eno1', '--ip-range', '198.51.100.160/27', '--aux-address', 'host=198.51.100.191'];
+      const before = await hostFingerprint(h);
+      const refused = await macvlanctl(h, ['apply', ...other, '--yes', '--json'], { root: dir });
+      expect(refused.code).toBe(1);
+      expect(refused.json!.error!.code).toBe('DOCKER_CONFLICT');
+      expect(refused.json!.error!.message).toMatch(/ip-range 198\.51\.100\.192\/27 ≠ 198\.51\.100\.160\/27.*pass --replace/);
+      expect(await hostFingerprint(h)).toBe(before);
+      const replaced = await macvlanctl(h, ['apply', ...other, '--yes', '--replace', '--json'], { root: dir });
+      expect(replaced.code, replaced.stderr).toBe(0);
+      const range = await h.dockerCli(['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.IPRange}}{{end}}', 'mynet']);
+      expect(range.stdout.trim()).toBe('198.51.100.160/27');
+      expect((await macvlanctl(h, ['destroy', 'mynet', '--yes'], { root: dir })).code).toBe(0);
+    });
+
+    it('without CAP_NET_ADMIN, apply says what is missing and changes nothing', async () => {
+      const h = lab.host('h2');
+      const before = await hostFingerprint(h);
+      const r = await h.exec(['setpriv', '--bounding-set', '-net_admin', '--', process.execPath, BIN, 'apply', ...RECIPE, '--yes', '--docker-host', h.docker!.dockerHost, '--root', dir]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/needs the CAP_NET_ADMIN capability/);
+      expect(await hostFingerprint(h)).toBe(before);
+      expect(await dockerNetworks(h)).not.toMatch(/mynet/);
     });
 
     it('the engine stopped: a clear error and nothing changed', async () => {
