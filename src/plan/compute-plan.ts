@@ -7,6 +7,7 @@ import type { DesiredNetwork } from '../model/desired.js';
 import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
 import type { HostFacts } from '../model/facts.js';
 import type { Plan } from '../model/plan.js';
+import { enforcesOneMacvlanPerParent } from './docker-rules.js';
 import { type PlanContext, planNetwork } from './plan-network.js';
 
 export function computePlan(desired: DesiredNetwork[], facts: HostFacts): Plan {
@@ -22,6 +23,14 @@ export function computePlan(desired: DesiredNetwork[], facts: HostFacts): Plan {
         throw new MacvlanError('CONFIG_INVALID', `network ${d.name}: shim name ${shim} is also used by network ${shims.get(shim)}; give one of them another --shim`);
       }
       if (shim) shims.set(shim, d.name);
+      const sameParent = ctx.planned.find((p) => p.parent === np.network.parent);
+      if (sameParent && facts.docker.available && enforcesOneMacvlanPerParent(facts.docker.engineVersion)) {
+        throw new MacvlanError(
+          'DOCKER_CONFLICT',
+          `network ${d.name}: Docker ${facts.docker.engineVersion} allows only one macvlan network per parent interface, and network ${sameParent.name} is declared on ${np.network.parent} too; put one of them on a VLAN sub-interface, or upgrade to Docker 26 or later`,
+          { parent: np.network.parent, networks: [sameParent.name, d.name] },
+        );
+      }
       ctx.planned.push(np.network);
       plan.networks.push(np.network);
       plan.changes.push(...np.changes);

@@ -168,6 +168,13 @@ describe('host access', () => {
   });
 });
 
+describe('several networks in one declaration', () => {
+  it('refuses two macvlan networks on one parent for engines before 26', () => {
+    const desired = [toDesired(flagsToRaw('a', { parent: 'eno1' })), toDesired(flagsToRaw('b', { parent: 'eno1' }))];
+    expect(() => computePlan(desired, hostFacts())).toThrow(/network b: Docker 20\.10\.24\+dfsg1 allows only one macvlan network per parent interface, and network a is declared on eno1 too/);
+  });
+});
+
 describe('safety', () => {
   it('never routes the whole subnet through the shim', () => {
     const e = planError('lan', { parent: 'eno1', ipRange: ['198.51.100.0/24'] });
