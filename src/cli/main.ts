@@ -80,6 +80,7 @@ function buildProgram(): Command {
     .option('--install-deps', 'install missing Debian packages with apt-get first')
     .option('--keep', 'leave the sandbox running at the end')
     .option('--cleanup', 'remove a sandbox left by --keep')
+    .option('--json', 'print one JSON document on stdout (the narration goes to stderr)')
     .action(async (opts) => {
       const { runDemo } = await import('./commands/demo.js');
       await runDemo(opts);

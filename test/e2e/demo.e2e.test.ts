@@ -3,9 +3,10 @@
  * with every check as expected, and nothing left behind — also after Ctrl-C.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { stripVolatile } from './lab.js';
 import { BIN } from './support/cli.js';
 
 const root = process.getuid?.() === 0;
@@ -18,8 +19,29 @@ function leftovers(): string[] {
   return [...netns, ...dirs, ...(daemons ? [`pids ${daemons}`] : [])];
 }
 
+/** This machine's own network and firewall, which the demo must never touch. */
+function rootNamespace(): string {
+  const ip = (args: string[]) => JSON.parse(spawnSync('ip', ['-json', ...args], { encoding: 'utf8' }).stdout || '[]') as unknown;
+  const text = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    // comments carry a timestamp, chain counters move with traffic
+    return r.error ? 'absent' : r.stdout.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')).join('\n');
+  };
+  return JSON.stringify({
+    net: stripVolatile({ links: ip(['link', 'show']), addrs: ip(['addr', 'show']), routes4: ip(['-4', 'route', 'show', 'table', 'all']), routes6: ip(['-6', 'route', 'show', 'table', 'all']) }),
+    iptables: text('iptables-save', []),
+    ip6tables: text('ip6tables-save', []),
+    nft: text('nft', ['list', 'ruleset']),
+    // where dockerd and the persistence backends would write if they escaped the sandbox
+    files: ['/etc/docker', '/etc/systemd/network', '/etc/NetworkManager/system-connections', '/etc/network/interfaces.d', '/run/docker', '/run/containerd', '/var/lib/macvlanctl', '/run/macvlanctl'].map(
+      (d) => `${d}: ${existsSync(d) ? readdirSync(d).sort().join(' ') : 'absent'}`,
+    ),
+  }, null, 1);
+}
+
 describe.skipIf(!root)('macvlanctl demo', () => {
   it('shows the host cut off before apply and reachable both ways after, then removes everything', () => {
+    const before = rootNamespace();
     const r = spawnSync(process.execPath, [BIN, 'demo'], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/✓ container → its host 198\.51\.100\.24: does not reach/);
@@ -28,7 +50,41 @@ describe.skipIf(!root)('macvlanctl demo', () => {
     expect(r.stdout).toMatch(/demo-lan {2}healthy/);
     expect(r.stdout).toMatch(/7 of 7 checks as expected/);
     expect(leftovers()).toEqual([]);
+    expect(rootNamespace()).toBe(before);
   }, 150_000);
+
+  it('--keep leaves the sandbox running, with the network applied; --cleanup removes it', () => {
+    const r = spawnSync(process.execPath, [BIN, 'demo', '--keep'], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+    try {
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/7 of 7 checks as expected/);
+      expect(r.stdout).toMatch(/still running \(--keep\)/);
+      const netns = /nsenter --net=\/run\/netns\/(mvdemo[a-z0-9]+-h1) bash/.exec(r.stdout)?.[1];
+      expect(netns).toBeDefined();
+      // the shim is still there, in the sandbox host and nowhere else
+      const link = spawnSync('ip', ['-n', netns!, 'link', 'show', 'demo-lan-shim'], { encoding: 'utf8' });
+      expect(link.status, link.stderr).toBe(0);
+      expect(spawnSync('ip', ['link', 'show', 'demo-lan-shim'], { encoding: 'utf8' }).status).not.toBe(0);
+    } finally {
+      const c = spawnSync(process.execPath, [BIN, 'demo', '--cleanup'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+      expect(c.status, c.stdout + c.stderr).toBe(0);
+      expect(c.stdout).toMatch(/Removed sandbox\(es\): mvdemo/);
+    }
+    expect(leftovers()).toEqual([]);
+  }, 150_000);
+
+  it('removes the sandbox on Ctrl-C while it is still being built', async () => {
+    const child = spawn(process.execPath, [BIN, 'demo'], { env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Building the sandbox LAN')) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(out).not.toMatch(/ready in/);
+    expect(code).toBe(130);
+    expect(leftovers()).toEqual([]);
+  }, 60_000);
 
   it('removes the sandbox on Ctrl-C', async () => {
     const child = spawn(process.execPath, [BIN, 'demo'], { env: { ...process.env, NO_COLOR: '1' } });

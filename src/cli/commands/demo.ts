@@ -11,29 +11,50 @@
  * directory and dockerd runs with --iptables=false, so this machine's own
  * network, firewall and /etc are never touched. The sandbox is removed on
  * success, failure and Ctrl-C alike.
+ *
+ * With --json, the narration goes to stderr and stdout carries one JSON
+ * document: the checks, the sandbox and the timings.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type Lab, type LabHost, LAB_IMAGE, cleanupStaleLabs, createLab } from '../../lab/lab.js';
 import { MacvlanError } from '../../model/errors.js';
-import { run } from '../../system/exec.js';
 import { colors as c } from '../colors.js';
+import { jsonEnvelope } from '../output.js';
 
 export interface DemoOptions {
   installDeps?: boolean;
   keep?: boolean;
   cleanup?: boolean;
+  json?: boolean;
 }
 
-// The launcher this process was started from (bundled or not, it is bin/macvlanctl).
-const BIN = realpathSync(process.argv[1] ?? 'macvlanctl');
 const DEMO_PREFIX = 'mvdemo';
 const NETWORK = 'demo-lan';
 const HOST = '198.51.100.24';
 const SHIM = '198.51.100.223';
 const GATEWAY = '198.51.100.1';
 const DECLARATION = [NETWORK, '--parent', 'eno1', '--ip-range', '198.51.100.192/27', '--aux-address', `host=${SHIM}`];
+const PACKAGES = ['docker.io', 'busybox-static', 'iproute2'];
+
+/**
+ * bin/macvlanctl, which runs the CLI inside the sandbox host. Found from this
+ * module's own place (dist/cli/commands/ from tsc, dist/bundle/ from the
+ * bundle: both lie under the package root), else from the launcher that
+ * started this process.
+ */
+function findLauncher(): string {
+  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'bin', 'macvlanctl');
+    if (existsSync(candidate) && existsSync(join(dir, 'package.json'))) return candidate;
+    if (dirname(dir) === dir) break;
+  }
+  const argv1 = process.argv[1];
+  if (argv1 && existsSync(argv1)) return realpathSync(argv1);
+  throw new MacvlanError('SYSTEM_ERROR', `cannot find bin/macvlanctl above ${import.meta.dirname}`);
+}
 
 /** Programs the sandbox needs, and the Debian package of each. */
 const NEEDED: [string, string][] = [
@@ -54,16 +75,38 @@ function missingPackages(): string[] {
   return [...new Set(missing.map(([, pkg]) => pkg))];
 }
 
+/** The narration: stdout for a person, stderr with --json (stdout then carries the JSON document). */
+let narration: NodeJS.WriteStream = process.stdout;
+/** Set on Ctrl-C: the steps still unwinding say nothing more. */
+let muted = false;
+function say(line = ''): void {
+  if (!muted) narration.write(`${line}\n`);
+}
+
+/** apt-get, argv only, its output shown as it comes (on stderr with --json). */
+function apt(args: string[], json: boolean): Promise<void> {
+  say(c.cyan(`  $ apt-get ${args.join(' ')}`));
+  return new Promise((resolve, reject) => {
+    const child = spawn('apt-get', args, {
+      stdio: ['ignore', json ? process.stderr : 'inherit', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    child.on('error', (e) => reject(new MacvlanError('SYSTEM_ERROR', `cannot run apt-get: ${e.message}`)));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new MacvlanError('SYSTEM_ERROR', `apt-get ${args.join(' ')} failed (exit ${code}); see above`, { exitCode: code })),
+    );
+  });
+}
+
 async function preflight(opts: DemoOptions): Promise<void> {
   if (process.getuid?.() !== 0) {
-    throw new MacvlanError('NOT_PERMITTED', 'macvlanctl demo needs root: it builds network namespaces and runs a private dockerd in one. Run: sudo macvlanctl demo');
+    throw new MacvlanError('NOT_PERMITTED', 'macvlanctl demo needs root (it builds network namespaces and runs a private dockerd in one): sudo macvlanctl demo');
   }
   let missing = missingPackages();
   if (missing.length > 0 && opts.installDeps) {
-    say(c.bold(`Installing ${missing.join(' ')} with apt-get…`));
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    await run('apt-get', ['update', '-qq'], { timeoutMs: 600_000, env });
-    await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { timeoutMs: 900_000, env });
+    say(c.bold(`Installing the packages the sandbox needs (${missing.join(', ')} missing)…`));
+    await apt(['update'], opts.json ?? false);
+    await apt(['install', '-y', '--no-install-recommends', ...new Set([...PACKAGES, ...missing])], opts.json ?? false);
     missing = missingPackages();
   }
   if (missing.length > 0) {
@@ -75,14 +118,6 @@ async function preflight(opts: DemoOptions): Promise<void> {
   }
 }
 
-function say(line = ''): void {
-  process.stdout.write(`${line}\n`);
-}
-
-/**
- * Runs macvlanctl inside the sandbox host, as a user on that host would, and
- * shows its stdout and stderr interleaved as they come.
- */
 let inFlight: ChildProcess | undefined;
 
 /** Stops a macvlanctl run in flight (on Ctrl-C), so nothing writes into the sandbox while it is removed. */
@@ -95,11 +130,16 @@ function stopInFlight(): Promise<void> {
   });
 }
 
-function macvlanctl(lab: Lab, host: LabHost, args: string[]): Promise<{ code: number }> {
+/**
+ * Runs macvlanctl inside the sandbox host (nsenter --net), as a user on that
+ * host would, and shows its stdout and stderr interleaved as they come.
+ */
+function macvlanctl(bin: string, lab: Lab, host: LabHost, args: string[]): Promise<{ code: number; ms: number }> {
   const full = [...args, '--docker-host', host.docker!.dockerHost, '--root', join(lab.dir, 'root')];
   say(c.cyan(`  $ macvlanctl ${args.join(' ')}`));
+  const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('nsenter', [`--net=${host.netnsPath}`, '--', process.execPath, BIN, ...full], {
+    const child = spawn('nsenter', [`--net=${host.netnsPath}`, '--', process.execPath, bin, ...full], {
       env: { ...process.env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -116,119 +156,174 @@ function macvlanctl(lab: Lab, host: LabHost, args: string[]): Promise<{ code: nu
     child.on('error', reject);
     child.on('close', (code) => {
       if (pending) say(`    ${pending}`);
-      resolve({ code: code ?? 1 });
+      resolve({ code: code ?? 1, ms: Date.now() - t0 });
     });
   });
 }
 
 interface Check {
+  step: 'before' | 'after';
   what: string;
   expected: boolean;
   actual: boolean;
 }
 
+function seconds(ms: number | undefined): string {
+  if (ms === undefined) return '?';
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function printKept(bin: string, lab: Lab): void {
+  const host = lab.hosts[0];
+  const dockerHost = host?.docker?.dockerHost ?? '?';
+  say();
+  say(c.bold('The sandbox is still running (--keep):'));
+  say(`  a shell on the Docker host:  nsenter --net=${host?.netnsPath ?? '?'} bash`);
+  say(`  its Docker engine:           DOCKER_HOST=${dockerHost} docker ps`);
+  say(`  macvlanctl on it:            nsenter --net=${host?.netnsPath ?? '?'} ${bin} status --root ${join(lab.dir, 'root')} --docker-host ${dockerHost}`);
+  say(`  remove it:                   ${bin} demo --cleanup`);
+}
+
 export async function runDemo(opts: DemoOptions): Promise<void> {
+  const json = opts.json ?? false;
+  if (json) narration = process.stderr;
   if (opts.cleanup) {
-    const removed = await cleanupStaleLabs(DEMO_PREFIX, { force: true });
+    // Only sandboxes whose demo process is gone (a running demo is left alone).
+    const removed = await cleanupStaleLabs(DEMO_PREFIX);
     say(removed.length ? `Removed sandbox(es): ${removed.join(', ')}` : 'No demo sandbox was left.');
+    if (json) process.stdout.write(jsonEnvelope('demo', { cleanup: true, removed }));
     return;
   }
   const started = Date.now();
   await preflight(opts);
+  const bin = findLauncher();
 
   let lab: Lab | undefined;
+  let creating: Promise<Lab> | undefined;
   let cleaned: Promise<void> | undefined;
-  const cleanup = (): Promise<void> => (cleaned ??= lab ? lab.destroy() : Promise.resolve());
+  // A Ctrl-C while the sandbox is being built waits for the build to finish
+  // (or fail, which cleans up after itself), then removes it: removing it
+  // half-built would race with the dockerd still starting.
+  const cleanup = (): Promise<void> =>
+    (cleaned ??= (async () => {
+      const built = lab ?? (await creating?.catch(() => undefined));
+      if (built) await built.destroy();
+    })());
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
     // A second Ctrl-C must not abort the cleanup half-way: say so and carry on.
     if (interrupted) return void process.stderr.write('still removing the sandbox…\n');
     interrupted = true;
+    muted = true;
     process.stderr.write(`\n${signal}: removing the sandbox…\n`);
     void stopInFlight()
       .then(cleanup)
+      .catch((e: unknown) => process.stderr.write(`${(e as Error).message}\n`))
       .finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   const checks: Check[] = [];
+  const timings: Record<string, number> = {};
+  let checksMs = 0;
   // After Ctrl-C nothing new may start in the sandbox while it is being removed.
   const stopIfInterrupted = () => {
     if (interrupted) throw new MacvlanError('ABORTED', 'interrupted');
   };
-  const check = async (what: string, expected: boolean, probe: () => Promise<boolean>, attempts = 1) => {
+  type Probe = [what: string, expected: boolean, probe: () => Promise<boolean>, attempts?: number];
+  /** Runs the probes side by side (a ping without answer waits its full second), then reports them in order. */
+  const checkAll = async (step: Check['step'], probes: Probe[]) => {
     stopIfInterrupted();
-    let actual = false;
-    for (let i = 0; i < attempts && !actual; i++) actual = await probe();
-    checks.push({ what, expected, actual });
-    const mark = actual === expected ? c.green('✓') : c.red('✗');
-    say(`  ${mark} ${what}: ${actual ? 'reaches' : 'does not reach'}${actual === expected ? '' : c.red(` (expected: ${expected ? 'reaches' : 'does not reach'})`)}`);
+    const t0 = Date.now();
+    const results = await Promise.all(
+      probes.map(async ([, , probe, attempts = 1]) => {
+        let actual = false;
+        for (let i = 0; i < attempts && !actual; i++) actual = await probe();
+        return actual;
+      }),
+    );
+    checksMs += Date.now() - t0;
+    probes.forEach(([what, expected], i) => {
+      const actual = results[i] ?? false;
+      checks.push({ step, what, expected, actual });
+      const mark = actual === expected ? c.green('✓') : c.red('✗');
+      say(`  ${mark} ${what}: ${actual ? 'reaches' : 'does not reach'}${actual === expected ? '' : c.red(` (expected: ${expected ? 'reaches' : 'does not reach'})`)}`);
+    });
   };
 
   try {
     say(c.bold('Building the sandbox LAN: a router (198.51.100.1) and a Docker host "h1" (eno1 = 198.51.100.24) with its own dockerd…'));
-    lab = await createLab({ prefix: `${DEMO_PREFIX}${process.pid.toString(36).slice(-4)}`, docker: true, hosts: [{ name: 'h1', address: HOST }] });
+    creating = createLab({ prefix: `${DEMO_PREFIX}${randomBytes(3).toString('hex')}`, docker: true, hosts: [{ name: 'h1', address: HOST }] });
+    lab = await creating;
+    stopIfInterrupted();
     const host = lab.host('h1');
-    say(`  ready in ${lab.timings.total ?? '?'} ms (namespaces ${lab.prefix}-lan and ${host.netns})`);
-    const show = (args: string[]) => {
+    say(`  ready in ${seconds(lab.timings.total)} (namespaces ${lab.lanNetns} and ${host.netns}; dockerd ${host.docker?.apiVersion ? `API ${host.docker.apiVersion}` : ''} on ${host.docker?.socket ?? '?'})`);
+    const show = async (label: string, args: string[]) => {
       stopIfInterrupted();
-      return macvlanctl(lab!, host, args);
+      const r = await macvlanctl(bin, lab!, host, args);
+      timings[label] = r.ms;
+      return r;
     };
     const containerPing = (address: string) => async () => (await host.dockerCli(['exec', 'web', 'ping', '-c', '1', '-W', '1', address])).code === 0;
+    // No ping binary on the machine: busybox's, run in the host's namespace.
     const hostPing = (address: string) => async () => (await host.exec(['busybox', 'ping', '-c', '1', '-W', '1', address])).code === 0;
 
     say();
     say(c.bold('1. The usual manual setup: a macvlan network, no shim'));
-    const first = await show(['apply', ...DECLARATION, '--no-host-access', '--yes']);
-    if (first.code !== 0) throw new MacvlanError('APPLY_FAILED', 'the first apply (without a shim) failed; see above');
+    const first = await show('apply (no host access)', ['apply', ...DECLARATION, '--no-host-access', '--yes']);
+    if (first.code !== 0) throw new MacvlanError('APPLY_FAILED', `the first apply (without a shim) failed with exit ${first.code}; see above`);
     say(c.cyan(`  $ docker run -d --network ${NETWORK} --name web ${LAB_IMAGE} sleep 3600`));
     stopIfInterrupted();
-    const started1 = await host.dockerCli(['run', '-d', '--network', NETWORK, '--name', 'web', LAB_IMAGE, 'sleep', '3600']);
-    if (started1.code !== 0) throw new MacvlanError('SYSTEM_ERROR', `could not start the demo container: ${started1.stderr.trim()}`);
+    const run1 = await host.dockerCli(['run', '-d', '--network', NETWORK, '--name', 'web', LAB_IMAGE, 'sleep', '3600']);
+    if (run1.code !== 0) throw new MacvlanError('SYSTEM_ERROR', `could not start the demo container: ${run1.stderr.trim()}`);
     const web = (await host.dockerCli(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'web'])).stdout.trim();
+    if (!web) throw new MacvlanError('SYSTEM_ERROR', 'the demo container has no address on the macvlan network');
     say(`  container web is on the LAN at ${web}`);
-    await check(`container → router ${GATEWAY}`, true, containerPing(GATEWAY));
-    await check(`container → its host ${HOST}`, false, containerPing(HOST));
-    await check(`host → container ${web}`, false, hostPing(web));
+    say(c.cyan(`  $ docker exec web ping -c 1 -W 1 …   and, on the host: busybox ping -c 1 -W 1 ${web}`));
+    await checkAll('before', [
+      [`container → router ${GATEWAY}`, true, containerPing(GATEWAY)],
+      [`container → its host ${HOST}`, false, containerPing(HOST)],
+      [`host → container ${web}`, false, hostPing(web)],
+    ]);
     say(c.dim('  The macvlan parent never passes frames between the host and its own containers.'));
 
     say();
     say(c.bold('2. macvlanctl adds the host shim'));
-    await show(['plan', ...DECLARATION]);
-    const second = await show(['apply', ...DECLARATION, '--yes']);
-    if (second.code !== 0) throw new MacvlanError('APPLY_FAILED', 'apply failed; see above');
-    // The failed attempts above left ARP entries being resolved; the kernel
-    // re-asks on its own one-second timer, so allow a few tries.
-    await check(`container → its host ${HOST}`, true, containerPing(HOST), 3);
-    await check(`container → shim ${SHIM}`, true, containerPing(SHIM), 3);
-    await check(`host → container ${web}`, true, hostPing(web), 3);
-    await check(`container → router ${GATEWAY}`, true, containerPing(GATEWAY));
+    await show('plan', ['plan', ...DECLARATION]);
+    const second = await show('apply', ['apply', ...DECLARATION, '--yes']);
+    if (second.code !== 0) throw new MacvlanError('APPLY_FAILED', `apply failed with exit ${second.code}; see above`);
+    // The failed attempts above left the container's neighbour entry for the
+    // host INCOMPLETE: its first ping now still goes unanswered, the next one
+    // resolves through the shim. So allow a few tries.
+    await checkAll('after', [
+      [`container → its host ${HOST}`, true, containerPing(HOST), 3],
+      [`container → shim ${SHIM}`, true, containerPing(SHIM), 3],
+      [`host → container ${web}`, true, hostPing(web), 3],
+      [`container → router ${GATEWAY}`, true, containerPing(GATEWAY)],
+    ]);
 
     say();
     say(c.bold('3. Status'));
-    await show(['status', NETWORK]);
+    await show('status', ['status', NETWORK]);
 
     if (!opts.keep) {
       say();
       say(c.bold('4. Clean up'));
-      await show(['destroy', NETWORK, '--force', '--yes']);
+      await show('destroy', ['destroy', NETWORK, '--force', '--yes']);
     }
   } catch (e) {
     // Interrupted: the step in flight fails because the sandbox is going away.
     // That is not news; the signal handler exits once the sandbox is gone.
     if (interrupted) await new Promise<never>(() => {});
+    if (opts.keep && lab) printKept(bin, lab);
     throw e;
   } finally {
-    if (opts.keep && lab) {
-      say();
-      say(c.bold('The sandbox is still running (--keep):'));
-      say(`  enter the Docker host:   nsenter --net=/run/netns/${lab.prefix}-h1 bash`);
-      say(`  its Docker engine:       DOCKER_HOST=${lab.hosts[0]?.docker?.dockerHost ?? '?'} docker ps`);
-      say('  remove it:               macvlanctl demo --cleanup');
+    if (opts.keep) {
+      /* left running; printed below (or above, on failure) */
     } else if (!interrupted) {
       await cleanup();
-      if (lab) say(c.dim(`Sandbox removed in ${lab.timings.destroy ?? '?'} ms.`));
+      if (lab) say(c.dim(`Sandbox ${lab.prefix} removed in ${seconds(lab.timings.destroy)}.`));
     }
     if (!interrupted) {
       process.removeListener('SIGINT', onSignal);
@@ -237,10 +332,22 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   }
   if (interrupted) return new Promise<void>(() => {}); // the signal handler exits once the sandbox is gone
 
+  const total = Date.now() - started;
   const wrong = checks.filter((x) => x.expected !== x.actual);
+  const t = lab?.timings ?? {};
   say();
-  say(`Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: ${checks.length - wrong.length} of ${checks.length} checks as expected.`);
+  say(c.bold('Timings'));
+  say(`  sandbox: namespaces ${seconds(t.network)}, dockerd ${seconds(t['dockerd:h1'])}, image import ${seconds(t['import:h1'])}; ${opts.keep ? 'kept' : `removed in ${seconds(t.destroy)}`}`);
+  say(`  macvlanctl: ${Object.entries(timings).map(([k, v]) => `${k} ${seconds(v)}`).join(', ')}`);
+  say(`  reachability checks: ${seconds(checksMs)} (a ping that gets no answer waits 1 s)`);
+  say(`Demo finished in ${seconds(total)}: ${checks.length - wrong.length} of ${checks.length} checks as expected.`);
+  if (opts.keep && lab) printKept(bin, lab);
   if (wrong.length > 0) {
-    throw new MacvlanError('APPLY_FAILED', `the demo did not go as expected: ${wrong.map((w) => w.what).join('; ')}`, { failed: wrong });
+    throw new MacvlanError('APPLY_FAILED', `the demo did not go as expected: ${wrong.map((w) => `${w.step} apply, ${w.what}`).join('; ')}`, { failed: wrong });
+  }
+  if (json) {
+    process.stdout.write(
+      jsonEnvelope('demo', { checks, kept: opts.keep ? { prefix: lab?.prefix, dir: lab?.dir } : null, timings: { totalMs: total, lab: t, macvlanctl: timings, checksMs } }),
+    );
   }
 }
