@@ -1,0 +1,41 @@
+/**
+ * Shared by every renderer: the ownership header (how status and destroy
+ * recognise our files) and the shim's addresses and routes split by family.
+ */
+import type { PlannedNetwork, PlannedShim } from '../model/plan.js';
+
+/** The first line of every file we write. All four formats take `#` comments. */
+export function managedHeader(network: string): string {
+  return `# Managed by macvlanctl for network ${network}. Changes are overwritten; remove with: macvlanctl destroy ${network}`;
+}
+
+/** Whether a file's text carries our header for `network` (any network when omitted). */
+export function isManagedFile(content: string, network?: string): boolean {
+  const first = content.split('\n', 1)[0] ?? '';
+  if (network !== undefined) return first === managedHeader(network);
+  return /^# Managed by macvlanctl for network \S+\. /.test(first);
+}
+
+export interface ShimFamilies {
+  shim: PlannedShim;
+  /** IPv4 routes through the shim (the ip-range). */
+  routes4: string[];
+  /** IPv6 address (/128) and routes, present only when the network is dual-stack and the shim has an IPv6 address. */
+  v6?: { address: string; routes: string[] };
+}
+
+/** The shim with its routes split by family; undefined when the network has no host access (nothing to persist). */
+export function shimFamilies(n: PlannedNetwork): ShimFamilies | undefined {
+  const shim = n.shim;
+  if (!shim) return undefined;
+  const routes4 = shim.routes.filter((r) => !r.includes(':'));
+  const routes6 = shim.routes.filter((r) => r.includes(':'));
+  const out: ShimFamilies = { shim, routes4 };
+  if (n.ipv6 && shim.address6) out.v6 = { address: shim.address6, routes: routes6 };
+  return out;
+}
+
+/** Lines joined with LF and a final newline. */
+export function lines(...ls: string[]): string {
+  return `${ls.join('\n')}\n`;
+}

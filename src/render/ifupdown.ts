@@ -1,0 +1,145 @@
+/**
+ * ifupdown (Debian's /etc/network/interfaces): one `inet manual` stanza in
+ * /etc/network/interfaces.d/macvlanctl-NAME that builds the shim exactly as
+ * apply does, and removes it on ifdown.
+ *
+ * Order, as ifup runs it: `pre-up` lines, then the manual method (which sets
+ * the link up), then `up` lines. So the link, its alias, its sysctls and its
+ * addresses are set before the link goes up (arp_notify announces addresses
+ * present at link-up by gratuitous ARP), and routes after (the kernel refuses
+ * routes through a link that is down). `post-down` deletes the link, which
+ * takes its addresses and routes with it.
+ *
+ * Every command fails loudly rather than taking over something that is not
+ * ours: `ip link add` refuses an existing name, `ip route add` an existing
+ * route. ifup runs each line with /bin/sh -c; the values in them are
+ * interface names, MACs and addresses that were validated on the way in.
+ */
+import type { PlannedNetwork } from '../model/plan.js';
+import { shimAlias } from '../plan/shim-identity.js';
+import { lines, managedHeader, shimFamilies } from './common.js';
+import type { RenderedFile } from './types.js';
+
+export const INTERFACES_D = '/etc/network/interfaces.d';
+
+export function ifupdownFileName(network: string): string {
+  return `macvlanctl-${network}`;
+}
+
+export function ifupdownPath(network: string): string {
+  return `${INTERFACES_D}/${ifupdownFileName(network)}`;
+}
+
+export function renderIfupdown(n: PlannedNetwork): RenderedFile[] {
+  const f = shimFamilies(n);
+  if (!f) return [];
+  const { shim } = f;
+  const dev = shim.interface;
+  const ipv6Conf = `/proc/sys/net/ipv6/conf/${dev}`;
+  const body: string[] = [
+    `pre-up ip link add ${dev} link ${n.parent} address ${shim.mac} type macvlan mode ${shim.mode}`,
+    `pre-up ip link set dev ${dev} alias ${shimAlias(n.name)}`,
+    `pre-up echo 1 > /proc/sys/net/ipv4/conf/${dev}/arp_notify`,
+  ];
+  if (f.v6) {
+    // Keep the link-local address, but never take addresses or routes from router advertisements.
+    body.push(`pre-up echo 0 > ${ipv6Conf}/accept_ra`);
+  } else {
+    // No IPv6 on the shim at all (when the kernel has IPv6): no link-local, no SLAAC, no RA routes.
+    body.push(`pre-up test ! -d ${ipv6Conf} || echo 1 > ${ipv6Conf}/disable_ipv6`);
+  }
+  body.push(`pre-up ip addr add ${shim.address}/32 dev ${dev}`);
+  if (f.v6) body.push(`pre-up ip -6 addr add ${f.v6.address}/128 dev ${dev} nodad`);
+  for (const r of f.routes4) body.push(`up ip route add ${r} dev ${dev}`);
+  for (const r of f.v6?.routes ?? []) body.push(`up ip -6 route add ${r} dev ${dev}`);
+  body.push(`post-down ip link del dev ${dev}`);
+
+  const content = lines(managedHeader(n.name), `auto ${dev}`, `iface ${dev} inet manual`, ...body.map((l) => `    ${l}`));
+  return [{ path: ifupdownPath(n.name), content, mode: 0o644 }];
+}
+
+/**
+ * Whether /etc/network/interfaces (given as text) includes our file,
+ * /etc/network/interfaces.d/macvlanctl-NAME, through a `source` line (a glob;
+ * relative paths are relative to /etc/network) or a `source-directory` line
+ * (or its short form `source-dir`; like run-parts, it takes only names made of letters,
+ * digits, `_` and `-`).
+ * `fileName` defaults to a representative name; pass the real one to be exact.
+ */
+export function checkSourcesInterfacesD(interfacesFileText: string, fileName = 'macvlanctl-net'): boolean {
+  const target = `${INTERFACES_D}/${fileName}`;
+  for (const line of logicalLines(interfacesFileText)) {
+    const m = /^(source|source-directory|source-dir)\s+(.+)$/.exec(line);
+    if (!m) continue;
+    const directive = m[1]!;
+    for (const word of m[2]!.split(/\s+/)) {
+      const pattern = normalizePath(word.startsWith('/') ? word : `/etc/network/${word}`);
+      if (directive === 'source') {
+        if (globMatch(pattern, target)) return true;
+      } else if (/^[A-Za-z0-9_-]+$/.test(fileName) && globMatch(pattern, INTERFACES_D)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** interfaces(5): `#` starts a comment only at the start of a line; a trailing `\` continues a line. */
+function logicalLines(text: string): string[] {
+  const out: string[] = [];
+  let pending = '';
+  for (const raw of text.split(/\r?\n/)) {
+    if (pending === '' && /^\s*#/.test(raw)) continue;
+    if (raw.endsWith('\\')) {
+      pending += `${raw.slice(0, -1)} `;
+      continue;
+    }
+    out.push((pending + raw).trim());
+    pending = '';
+  }
+  if (pending) out.push(pending.trim());
+  return out;
+}
+
+/** Collapses `//`, `/./` and a trailing `/` so that `/etc/network//interfaces.d/` compares equal. */
+function normalizePath(p: string): string {
+  const parts: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') parts.pop();
+    else parts.push(seg);
+  }
+  return `/${parts.join('/')}`;
+}
+
+/** glob(7) match of a whole path: `*` and `?` never match `/` or a leading `.` of a name; `[...]` classes. */
+function globMatch(pattern: string, path: string): boolean {
+  const pSegs = pattern.split('/');
+  const sSegs = path.split('/');
+  if (pSegs.length !== sSegs.length) return false;
+  return pSegs.every((p, i) => segmentMatch(p, sSegs[i]!));
+}
+
+function segmentMatch(pattern: string, name: string): boolean {
+  if (name.startsWith('.') && !pattern.startsWith('.')) return false;
+  let re = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 2);
+      if (end < 0) {
+        re += '\\[';
+        continue;
+      }
+      let cls = pattern.slice(i + 1, end);
+      if (cls.startsWith('!')) cls = `^${cls.slice(1)}`;
+      re += `[${cls.replace(/\\/g, '\\\\')}]`;
+      i = end;
+    } else if (c === '\\' && i + 1 < pattern.length) {
+      re += pattern[++i]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    } else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`${re}$`, 's').test(name);
+}

@@ -1,0 +1,87 @@
+/**
+ * systemd-networkd: a .netdev that creates the shim (fixed MAC, macvlan mode),
+ * a .network that configures it (host /32 and /128, routes to the ip-ranges,
+ * nothing automatic), and a drop-in that adds `MACVLAN=<shim>` to the
+ * parent's own .network without rewriting the user's file.
+ *
+ * Every key is one systemd 252 (Debian 12) knows: systemd.netdev(5),
+ * systemd.network(5), and the key table inside /lib/systemd/systemd-networkd
+ * (checked by test/unit/render-networkd-keys.test.ts).
+ *
+ * File names: `10-` sorts our .network before the usual catch-all files
+ * (networkd applies the first .network that matches a link), and the files
+ * are named after the network, like every other backend's, so `destroy NAME`
+ * finds them without knowing the shim's name.
+ */
+import { MacvlanError } from '../model/errors.js';
+import type { PlannedNetwork } from '../model/plan.js';
+import { lines, managedHeader, shimFamilies } from './common.js';
+import type { NetworkdContext, RenderedFile } from './types.js';
+
+export const NETWORKD_DIR = '/etc/systemd/network';
+
+export function networkdFileNames(network: string): { netdev: string; network: string; dropIn: string } {
+  return { netdev: `10-macvlanctl-${network}.netdev`, network: `10-macvlanctl-${network}.network`, dropIn: `macvlanctl-${network}.conf` };
+}
+
+/** Where the parent's drop-in goes: /etc/systemd/network/<basename of the parent's .network>.d/macvlanctl-NAME.conf. */
+export function networkdDropInPath(parentNetworkFile: string, network: string): string {
+  const base = parentNetworkFile.slice(parentNetworkFile.lastIndexOf('/') + 1);
+  if (!base.endsWith('.network') || base === '.network') {
+    throw new MacvlanError('CONFIG_INVALID', `networkd: the parent's configuration '${parentNetworkFile}' is not a .network file`, { file: parentNetworkFile });
+  }
+  return `${NETWORKD_DIR}/${base}.d/${networkdFileNames(network).dropIn}`;
+}
+
+export function renderNetworkd(n: PlannedNetwork, ctx: NetworkdContext): RenderedFile[] {
+  const f = shimFamilies(n);
+  if (!f) return [];
+  const { shim } = f;
+  const names = networkdFileNames(n.name);
+  const header = managedHeader(n.name);
+
+  const netdev = lines(
+    header,
+    '[NetDev]',
+    `Description=macvlanctl host shim of Docker network ${n.name}`,
+    `Name=${shim.interface}`,
+    'Kind=macvlan',
+    `MACAddress=${shim.mac}`,
+    '',
+    '[MACVLAN]',
+    `Mode=${shim.mode}`,
+  );
+
+  const network: string[] = [
+    header,
+    '[Match]',
+    `Name=${shim.interface}`,
+    '',
+    '[Link]',
+    // The host is online without its shim: never hold up boot for it.
+    'RequiredForOnline=no',
+    '',
+    '[Network]',
+    'DHCP=no',
+    // IPv6 link-local only when the network has IPv6; never take addresses or
+    // routes from router advertisements: the host's own LAN config stays on the parent.
+    `LinkLocalAddressing=${f.v6 ? 'ipv6' : 'no'}`,
+    'IPv6AcceptRA=no',
+    // Static settings: keep them while the parent has no carrier rather than flap with it.
+    'ConfigureWithoutCarrier=yes',
+    `Address=${shim.address}/32`,
+  ];
+  if (f.v6) {
+    // nodad, as apply does: the address is reserved in Docker as aux-address host.
+    network.push('', '[Address]', `Address=${f.v6.address}/128`, 'DuplicateAddressDetection=none');
+  }
+  for (const r of [...f.routes4, ...(f.v6?.routes ?? [])]) network.push('', '[Route]', `Destination=${r}`);
+
+  const dropIn = lines(header, '[Network]', `MACVLAN=${shim.interface}`);
+
+  return [
+    { path: `${NETWORKD_DIR}/${names.netdev}`, content: netdev, mode: 0o644 },
+    { path: `${NETWORKD_DIR}/${names.network}`, content: lines(...network), mode: 0o644 },
+    { path: networkdDropInPath(ctx.parentNetworkFile, n.name), content: dropIn, mode: 0o644 },
+  ];
+}

@@ -1,0 +1,63 @@
+/**
+ * The fallback for hosts whose network manager we do not drive: a oneshot
+ * unit that runs the installed macvlanctl after the network is online and
+ * after Docker, to bring the host side up (`macvlanctl up NAME`) and down on
+ * stop (`macvlanctl down NAME`). `systemd-analyze verify` passes on it
+ * (test/e2e/render-tools.e2e.test.ts).
+ */
+import { MacvlanError } from '../model/errors.js';
+import type { PlannedNetwork } from '../model/plan.js';
+import { lines, managedHeader } from './common.js';
+import type { RenderedFile, SystemdContext } from './types.js';
+
+export const SYSTEMD_UNIT_DIR = '/etc/systemd/system';
+
+export function systemdUnitName(network: string): string {
+  return `macvlanctl-${network}.service`;
+}
+
+export function systemdUnitPath(network: string): string {
+  return `${SYSTEMD_UNIT_DIR}/${systemdUnitName(network)}`;
+}
+
+/**
+ * One argument of an Exec*= line (systemd.service(5), "Command lines"): `%`
+ * is a specifier and `$` a variable unless doubled; anything beyond a plain
+ * word is double-quoted with C-style escapes.
+ */
+export function systemdQuote(arg: string): string {
+  const doubled = arg.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+  if (/^[A-Za-z0-9_@%+=:,./$-]+$/.test(doubled)) return doubled;
+  return `"${doubled.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\t/g, '\\t')}"`;
+}
+
+export function systemdCommandLine(argv: string[]): string {
+  return argv.map(systemdQuote).join(' ');
+}
+
+export function renderSystemdUnit(n: PlannedNetwork, ctx: SystemdContext): RenderedFile[] {
+  if (!n.shim) return [];
+  const [program] = ctx.command;
+  if (!program || !program.startsWith('/')) {
+    throw new MacvlanError('CONFIG_INVALID', `systemd unit: the command that runs macvlanctl must start with an absolute path, not '${program ?? ''}'`, {
+      command: ctx.command,
+    });
+  }
+  const content = lines(
+    managedHeader(n.name),
+    '[Unit]',
+    `Description=macvlanctl host shim ${n.shim.interface} of Docker network ${n.name}`,
+    'After=network-online.target docker.service',
+    'Wants=network-online.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    `ExecStart=${systemdCommandLine([...ctx.command, 'up', n.name])}`,
+    `ExecStop=${systemdCommandLine([...ctx.command, 'down', n.name])}`,
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+  );
+  return [{ path: systemdUnitPath(n.name), content, mode: 0o644 }];
+}
