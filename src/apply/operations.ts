@@ -133,6 +133,13 @@ function shimOperations(changes: Change[], n: PlannedNetwork): Operation[] {
   const up = changes.find((c) => c.kind === 'shim-up');
   if (up?.action === 'update') {
     ops.push({ kind: 'sysctl', title: `announce ${dev} by gratuitous ARP when it comes up`, family: 'ipv4', iface: dev, key: 'arp_notify', value: '1' });
+    // The shim carries only the addresses we give it: no SLAAC address or
+    // router-advertised routes from the LAN (the persisted files say the same).
+    if (shim.address6) {
+      ops.push({ kind: 'sysctl', title: `no router advertisements on ${dev}`, family: 'ipv6', iface: dev, key: 'accept_ra', value: '0' });
+    } else {
+      ops.push({ kind: 'sysctl', title: `no IPv6 on ${dev} (the network is IPv4-only)`, family: 'ipv6', iface: dev, key: 'disable_ipv6', value: '1' });
+    }
     ops.push({ kind: 'ip', title: `bring ${dev} up`, line: `link set dev ${dev} up`, ...opt(undo(`link set dev ${dev} down`)) });
   }
   for (const c of changes) {

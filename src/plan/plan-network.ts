@@ -157,6 +157,15 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
     });
   }
 
+  if (desired.hostAccess && desired.mode !== 'bridge') {
+    warnings.push({
+      code: 'MODE_BLOCKS_HOST_ACCESS',
+      message: `in macvlan mode ${desired.mode} the kernel does not pass frames between the shim and the containers${
+        desired.mode === 'vepa' ? ' unless the switch port reflects them (hairpin)' : ''
+      }, so the host will not reach them`,
+      fix: 'use --mode bridge for host access, or --no-host-access',
+    });
+  }
   if (desired.hostAccess && desired.persist !== 'none') {
     // Until persistence lands (issue 4) the truth is that nothing survives a reboot.
     warnings.push({

@@ -94,6 +94,9 @@ describe.skipIf(!root)('apply, status, destroy in the lab', () => {
       expect(link.ifalias).toBe('macvlanctl:mynet');
       expect(link.linkinfo.info_data.mode).toBe('bridge');
       expect(link.address).toBe(r.json!.result.plan.networks[0].shim.mac);
+      // only the address we gave it: no IPv6 link-local or SLAAC address on an IPv4-only network
+      const addrs = JSON.parse((await h.exec(['ip', '-json', 'addr', 'show', 'dev', 'mynet-shim'])).stdout)[0].addr_info;
+      expect(addrs.map((a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`)).toEqual(['198.51.100.223/32']);
       const routes = JSON.parse((await h.exec(['ip', '-json', 'route', 'show', 'dev', 'mynet-shim'])).stdout);
       expect(routes.map((x: { dst: string }) => x.dst)).toEqual(['198.51.100.192/27']);
     });

@@ -28,6 +28,7 @@ describe('planOperations', () => {
       'link set dev mynet-shim alias macvlanctl:mynet',
       'addr add 198.51.100.223/32 dev mynet-shim',
       'sysctl',
+      'sysctl',
       'link set dev mynet-shim up',
       'route add 198.51.100.192/27 dev mynet-shim',
       'state-write',
@@ -119,7 +120,7 @@ describe('runOperations', () => {
   it('runs every step in order', async () => {
     const { ports, calls } = fakePorts();
     const report = await runOperations(ops(), ports);
-    expect(report.done).toHaveLength(8);
+    expect(report.done).toHaveLength(9);
     expect(calls[0]).toBe('docker create mynet');
     expect(calls.slice(-2)).toEqual(['ip route add 198.51.100.192/27 dev mynet-shim', 'state write mynet']);
   });

@@ -245,6 +245,11 @@ describe('warnings', () => {
     expect(p.warnings.find((w) => w.code === 'PARENT_BRIDGE_PORT')?.fix).toBe('use the bridge as the parent: --parent br-lan');
   });
 
+  it('warns that modes other than bridge keep the host from its containers', () => {
+    expect(plan('lan', { ...RECIPE, mode: 'private' }).warnings.find((w) => w.code === 'MODE_BLOCKS_HOST_ACCESS')?.fix).toMatch(/--mode bridge/);
+    expect(plan('lan', RECIPE).warnings.map((w) => w.code)).not.toContain('MODE_BLOCKS_HOST_ACCESS');
+  });
+
   it('warns that the DHCP pool is unknown when carving without --avoid or a scan', () => {
     expect(plan('lan', { parent: 'eno1' }).warnings.map((w) => w.code)).toContain('DHCP_POOL_UNKNOWN');
   });
