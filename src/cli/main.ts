@@ -10,12 +10,6 @@ import { jsonErrorEnvelope } from './output.js';
 
 function toMacvlanError(e: unknown): MacvlanError {
   if (e instanceof MacvlanError) return e;
-  // The file reader is bundled apart (scripts/bundle.mjs) with its own copy of
-  // the error class: same name and fields, another identity.
-  const foreign = e as Partial<MacvlanError> | undefined;
-  if (foreign?.name === 'MacvlanError' && typeof foreign.code === 'string' && typeof foreign.message === 'string') {
-    return new MacvlanError(foreign.code, foreign.message, foreign.details ?? {});
-  }
   if (e instanceof CommanderError) return new MacvlanError('USAGE', e.message.replace(/^error: /, ''), { commanderCode: e.code });
   const err = e as Error;
   return new MacvlanError('SYSTEM_ERROR', `unexpected failure: ${err?.stack ?? String(e)}`);

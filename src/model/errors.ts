@@ -36,7 +36,15 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'PLAN_UNSAFE',
 ]);
 
+/**
+ * Marks every MacvlanError, whichever copy of this module made it: the file
+ * reader is bundled apart (scripts/bundle.mjs) with its own copy of this class,
+ * and its errors must still be `instanceof MacvlanError` everywhere.
+ */
+const BRAND = Symbol.for('macvlanctl.MacvlanError');
+
 export class MacvlanError extends Error {
+  readonly [BRAND] = true;
   readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
 
@@ -55,6 +63,12 @@ export class MacvlanError extends Error {
   get exitCode(): 1 | 2 {
     return USAGE_CODES.has(this.code) ? 2 : 1;
   }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses keep the ordinary prototype check; the base class goes by the brand.
+    if (this !== MacvlanError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
 }
 
 /** Several independent failures (collected, not stopped at the first), reported together. */
@@ -66,8 +80,4 @@ export class AggregateMacvlanError extends MacvlanError {
     });
     this.errors = errors;
   }
-}
-
-export function isMacvlanError(e: unknown): e is MacvlanError {
-  return e instanceof MacvlanError;
 }
