@@ -19,6 +19,7 @@ import {
 import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
 import { ProblemCollector } from '../plan/collector.js';
 import { checkInterfaceName, checkNetworkName } from './names.js';
+import { originLabel } from './origins.js';
 import type { RawFamily, RawNetwork } from './raw.js';
 
 const AUX_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -89,7 +90,7 @@ function parseFamily(raw: RawFamily, family: Family, origin: (k: string) => stri
 
 export function toDesired(raw: RawNetwork): DesiredNetwork {
   const c = new ProblemCollector();
-  const origin = (k: string): string => raw.origins[k] ?? defaultOrigin(k);
+  const origin = (k: string): string => originLabel(raw.origins, k);
 
   const name = c.run(() => checkNetworkName(raw.name, origin('name'))) ?? raw.name;
   const parent = raw.parent === undefined ? undefined : c.run(() => checkInterfaceName(raw.parent!, origin('parent')));
@@ -158,28 +159,4 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   if (shimInterface !== undefined) desired.shimInterface = shimInterface;
   if (ipv6) desired.ipv6 = ipv6;
   return desired;
-}
-
-/** Fallback labels name the flag, which is what most users type. */
-export function defaultOrigin(key: string): string {
-  const flags: Record<string, string> = {
-    name: 'network name',
-    parent: '--parent',
-    subnet: '--subnet',
-    gateway: '--gateway',
-    ipRange: '--ip-range',
-    hostAddress: '--host-address',
-    mode: '--mode',
-    persist: '--persist',
-    shimInterface: '--shim',
-    hostAccess: '--host-access',
-    'ipv6.subnet': '--subnet (IPv6)',
-    'ipv6.gateway': '--gateway (IPv6)',
-    'ipv6.ipRange': '--ip-range (IPv6)',
-    'ipv6.hostAddress': '--host-address (IPv6)',
-  };
-  if (flags[key]) return flags[key]!;
-  if (key.startsWith('auxAddresses.')) return `--aux-address ${key.slice('auxAddresses.'.length)}`;
-  if (key.startsWith('avoid.')) return '--avoid';
-  return key;
 }

@@ -51,11 +51,8 @@ export interface DesiredNetwork {
   /**
    * Where each field came from, for messages: `--gateway`, or
    * `macvlanctl.yaml:4:13 networks.lan.gateway`. Keys are field names such as
-   * `parent`, `ipv4.subnet`, `ipv4.gateway`, `ipv4.ipRange`, `auxAddresses.NAME`, `avoid.N`.
+   * `parent`, `subnet`, `gateway`, `ipRange`, `ipv6.subnet`, `auxAddresses.NAME`, `avoid.N`
+   * (src/config/origins.ts names a field that has none).
    */
   origins: Record<string, string>;
-}
-
-export function originOf(d: DesiredNetwork, key: string, fallback: string): string {
-  return d.origins[key] ?? fallback;
 }

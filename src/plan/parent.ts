@@ -6,6 +6,7 @@ import type { DesiredNetwork } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
 import type { HostFacts, InterfaceFact } from '../model/facts.js';
 import type { Warning } from '../model/plan.js';
+import { originLabel } from '../config/origins.js';
 import { closest } from '../config/suggest.js';
 
 export interface ParentChoice {
@@ -19,7 +20,7 @@ function candidateNames(facts: HostFacts): string[] {
 }
 
 export function resolveParent(desired: DesiredNetwork, facts: HostFacts): ParentChoice {
-  const origin = desired.origins.parent ?? '--parent';
+  const origin = originLabel(desired.origins, 'parent');
   if (desired.parent === undefined) {
     const route = facts.routes.find((r) => r.family === 4 && r.destination === undefined && r.device);
     const parent = route && facts.interfaces.find((i) => i.name === route.device);

@@ -7,6 +7,7 @@ import type { DesiredNetwork } from '../model/desired.js';
 import type { DockerNetworkFact, HostFacts, InterfaceFact } from '../model/facts.js';
 import type { Change, PlannedNetwork, PlannedShim, Warning } from '../model/plan.js';
 import { type Cidr, type Family, type IpAddress, formatAddress, formatCidr, parseCidr } from '../net/address.js';
+import { originLabel } from '../config/origins.js';
 import { ProblemCollector } from './collector.js';
 import { dockerDifferences } from './docker-diff.js';
 import { enforcesOneMacvlanPerParent, macvlanNetworksOn } from './docker-rules.js';
@@ -74,7 +75,7 @@ function previousFamily(existing: DockerNetworkFact | undefined, family: Family)
 export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: PlanContext): NetworkPlan {
   const problems = new ProblemCollector();
   const context = `network ${desired.name}`;
-  const label = (k: string) => desired.origins[k] ?? defaultLabel(k);
+  const label = (k: string) => originLabel(desired.origins, k);
   const warnings: Warning[] = [];
   const notes: string[] = [];
 
@@ -180,21 +181,6 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
     ...shimChanges(network, facts, existingShim, shimIsOurs, desired.hostAccess),
   ];
   return { network, changes, warnings, notes };
-}
-
-function defaultLabel(k: string): string {
-  const flags: Record<string, string> = {
-    subnet: '--subnet',
-    gateway: '--gateway',
-    ipRange: '--ip-range',
-    hostAddress: '--host-address',
-    shimInterface: '--shim',
-    parent: '--parent',
-  };
-  if (flags[k]) return flags[k]!;
-  if (k.startsWith('ipv6.')) return `${flags[k.slice(5)] ?? k} (IPv6)`;
-  if (k.startsWith('auxAddresses.')) return `--aux-address ${k.slice(13)}`;
-  return k;
 }
 
 function checkDockerRules(
