@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { MacvlanError } from '../model/errors.js';
 import { VERSION } from '../version.js';
-import { addNetworkOptions } from './network-options.js';
+import { addHostOptions, addNetworkOptions } from './network-options.js';
 import { jsonErrorEnvelope } from './output.js';
 
 function toMacvlanError(e: unknown): MacvlanError {
@@ -47,29 +47,25 @@ function buildProgram(): Command {
     await runApply(name, opts);
   });
 
-  program
-    .command('status')
-    .argument('[name]', 'one network (default: all managed by macvlanctl)')
-    .description('show managed networks, their shims, containers and whether the host reaches them')
-    .option('--no-reach', 'skip the reachability checks')
-    .option('--root <dir>', 'root directory for files read (default: /)', '/')
-    .option('--docker-host <url>', 'Docker engine endpoint')
-    .option('--json', 'print one JSON document on stdout')
-    .action(async (name: string | undefined, opts) => {
+  addHostOptions(
+    program
+      .command('status')
+      .argument('[name]', 'one network (default: all managed by macvlanctl)')
+      .description('show managed networks, their shims, containers and whether the host reaches them')
+      .option('--no-reach', 'skip the reachability checks'),
+  ).action(async (name: string | undefined, opts) => {
       const { runStatus } = await import('./commands/status.js');
       await runStatus(name, opts);
     });
 
-  program
-    .command('destroy')
-    .argument('<name>', 'network name')
-    .description('remove what macvlanctl created for NAME: shim, route and Docker network')
-    .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
-    .option('--force', 'disconnect attached containers first')
-    .option('--root <dir>', 'root directory for files (default: /)', '/')
-    .option('--docker-host <url>', 'Docker engine endpoint')
-    .option('--json', 'print one JSON document on stdout')
-    .action(async (name: string, opts) => {
+  addHostOptions(
+    program
+      .command('destroy')
+      .argument('<name>', 'network name')
+      .description('remove what macvlanctl created for NAME: shim, route and Docker network')
+      .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
+      .option('--force', 'disconnect attached containers first'),
+  ).action(async (name: string, opts) => {
       const { runDestroy } = await import('./commands/destroy.js');
       await runDestroy(name, opts);
     });

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function addNetworkOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('-f, --file <file>', 'read networks from macvlanctl.yaml or a Docker Compose file')
     .option('--parent <if>', 'the host interface that faces the LAN (default: the IPv4 default route’s)')
     .option('--subnet <cidr>', 'LAN subnet; once per family (default: the parent’s)', collect)
@@ -20,8 +20,14 @@ export function addNetworkOptions(cmd: Command): Command {
     .option('--no-host-access', 'no shim: the host cannot reach its containers')
     .option('--shim <ifname>', 'name of the shim interface (default: NAME-shim)')
     .option('--host-address <ip|auto>', 'the shim’s address; once per family (default: auto, the top of the ip-range)', collect)
-    .option('--persist <backend>', 'auto, networkd, networkmanager, ifupdown, systemd or none')
-    .option('--root <dir>', 'root directory for files read and written (default: /)', '/')
+    .option('--persist <backend>', 'auto, networkd, networkmanager, ifupdown, systemd or none');
+  return addHostOptions(cmd);
+}
+
+/** Where the host's files and Docker engine are, and the output format: every command that reads the host takes these. */
+export function addHostOptions(cmd: Command): Command {
+  return cmd
+    .option('--root <dir>', 'root directory for files read and written', '/')
     .option('--docker-host <url>', 'Docker engine endpoint (default: DOCKER_HOST, the Docker context, or the local socket)')
     .option('--json', 'print one JSON document on stdout');
 }

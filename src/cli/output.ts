@@ -7,10 +7,6 @@ import { MacvlanError } from '../model/errors.js';
 
 export const SCHEMA_VERSION = 1;
 
-export interface OutputOptions {
-  json: boolean;
-}
-
 export function jsonEnvelope(command: string, result: unknown): string {
   return `${JSON.stringify({ schemaVersion: SCHEMA_VERSION, command, ok: true, result }, null, 2)}\n`;
 }

@@ -38,7 +38,7 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
   requireNetAdmin('apply');
   const lock = await acquireLock(opts.root, `apply ${desired.map((d) => d.name).join(' ')}`, Number(opts.lockWait ?? 5) * 1000);
   try {
-    const gather = { root: opts.root, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}) };
+    const gather = { root: opts.root, dockerHost: opts.dockerHost };
     const facts = await gatherHostFacts(gather);
     requireDocker(facts);
     const plan = computePlan(desired, facts);

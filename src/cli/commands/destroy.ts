@@ -8,7 +8,7 @@ import { runOperations } from '../../apply/run-operations.js';
 import { checkNetworkName } from '../../config/names.js';
 import { MacvlanError } from '../../model/errors.js';
 import type { HostFacts } from '../../model/facts.js';
-import { isManagedNetwork } from '../../plan/labels.js';
+import { LABEL_SHIM, isManagedNetwork } from '../../plan/labels.js';
 import { shimAlias } from '../../plan/shim-identity.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { acquireLock } from '../../system/lock.js';
@@ -64,7 +64,7 @@ export function destroyTarget(name: string, facts: HostFacts, force: boolean, ha
     ops.push({ kind: 'docker-remove', title: `remove Docker network ${name}`, network: name, id: net.id, recreate: bodyFromExisting(net) });
   }
   if (hasState) ops.push({ kind: 'state-remove', title: `forget the record of ${name}`, network: name });
-  const labelled = net?.labels['io.macvlanctl.shim'];
+  const labelled = net?.labels[LABEL_SHIM];
   if (!shim && labelled && facts.interfaces.some((i) => i.name === labelled)) {
     skipped.push(`interface ${labelled} is not marked as macvlanctl's (no alias ${shimAlias(name)}); it is left alone`);
   }
@@ -76,7 +76,7 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
   requireNetAdmin('destroy');
   const lock = await acquireLock(opts.root, `destroy ${name}`);
   try {
-    const facts = await gatherHostFacts({ root: opts.root, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}) });
+    const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost });
     requireDocker(facts);
     const target = destroyTarget(name, facts, opts.force === true, readState(opts.root, name) !== undefined);
     for (const s of target.skipped) log(`note: ${s}`);

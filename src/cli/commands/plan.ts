@@ -23,7 +23,7 @@ export interface PlanResult extends Plan {
 export async function buildPlan(name: string | undefined, opts: PlanOptions): Promise<Plan> {
   // Parse the declaration first: bad input fails fast, before any process runs.
   const desired = await readDeclaration(name, opts);
-  const facts = await gatherHostFacts({ root: opts.root, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}) });
+  const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost });
   return computePlan(desired, facts);
 }
 

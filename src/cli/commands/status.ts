@@ -111,7 +111,7 @@ export function managedNames(facts: HostFacts, recorded: string[] = []): string[
 }
 
 export async function gatherStatus(name: string | undefined, opts: StatusOptions): Promise<{ networks: NetworkStatus[]; docker: string }> {
-  const facts = await gatherHostFacts({ root: opts.root, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}) });
+  const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost });
   const recorded = listStates(opts.root);
   const all = managedNames(facts, recorded);
   const names = all.filter((n) => !name || n === name);
