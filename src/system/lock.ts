@@ -3,7 +3,7 @@
  * records who holds it. A lock left by a process that no longer exists is
  * taken over. The second caller waits a little, then says who holds it.
  */
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, rmdirSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MacvlanError } from '../model/errors.js';
 
@@ -36,12 +36,15 @@ function readHolder(path: string): LockHolder | undefined {
 
 function tryTake(path: string, command: string): boolean {
   try {
+    // Another process may just have removed the (empty) directory on release.
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     const fd = openSync(path, 'wx', 0o644);
     const holder: LockHolder = { pid: process.pid, command, since: new Date().toISOString() };
     writeSync(fd, JSON.stringify(holder));
     closeSync(fd);
     return true;
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false; // the directory went away under us: try again
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const holder = readHolder(path);
     if (holder && !alive(holder.pid)) {
@@ -58,13 +61,16 @@ export interface Lock {
 
 export async function acquireLock(root: string, command: string, waitMs = 5000): Promise<Lock> {
   const path = lockPath(root);
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  } catch (e) {
-    throw new MacvlanError('NOT_PERMITTED', `cannot create ${dirname(path)}: ${(e as Error).message}`);
-  }
+  const dir = dirname(path);
   const deadline = Date.now() + waitMs;
-  while (!tryTake(path, command)) {
+  for (;;) {
+    let taken: boolean;
+    try {
+      taken = tryTake(path, command);
+    } catch (e) {
+      throw new MacvlanError('NOT_PERMITTED', `cannot create the lock ${path}: ${(e as Error).message}`);
+    }
+    if (taken) break;
     if (Date.now() >= deadline) {
       const h = readHolder(path);
       throw new MacvlanError(
@@ -81,7 +87,15 @@ export async function acquireLock(root: string, command: string, waitMs = 5000):
       if (released) return;
       released = true;
       const h = readHolder(path);
-      if (h?.pid === process.pid) rmSync(path, { force: true });
+      if (h?.pid !== process.pid) return;
+      rmSync(path, { force: true });
+      // Leave no trace: the directory goes too when nobody else uses it
+      // (rmdir refuses a directory that is not empty).
+      try {
+        rmdirSync(dir);
+      } catch {
+        // another lock holder, or not ours to remove
+      }
     },
   };
 }

@@ -182,6 +182,7 @@ describe.skipIf(!root)('apply, status, destroy in the lab', () => {
         expect(r.code).toBe(2);
         expect(r.json!.error!.message).toMatch(/mynet-shim already exists and is not a macvlanctl shim/);
         expect(await hostFingerprint(h)).toBe(before);
+        expect(existsSync(join(dir, 'run', 'macvlanctl')), 'the lock leaves no directory behind').toBe(false);
         expect(await dockerNetworks(h)).not.toMatch(/mynet/);
       } finally {
         await h.exec(['ip', 'link', 'del', 'mynet-shim']);
