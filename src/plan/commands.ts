@@ -3,6 +3,7 @@
  * user can see, audit or run by hand exactly what apply would do. Pure.
  */
 import type { Change, Plan, PlannedNetwork } from '../model/plan.js';
+import { shimAlias } from './shim-identity.js';
 
 function quote(arg: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -33,7 +34,7 @@ function commandsFor(change: Change, n: PlannedNetwork): string[][] {
       if (!shim) return [];
       {
         const add = ['ip', 'link', 'add', shim.interface, 'link', n.parent, 'address', shim.mac, 'type', 'macvlan', 'mode', shim.mode];
-        const alias = ['ip', 'link', 'set', shim.interface, 'alias', `macvlanctl:${n.name}`];
+        const alias = ['ip', 'link', 'set', shim.interface, 'alias', shimAlias(n.name)];
         if (change.action === 'create') return [add, alias];
         if (change.action === 'update') return [['ip', 'link', 'del', shim.interface], add, alias];
       }

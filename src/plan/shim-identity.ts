@@ -35,6 +35,13 @@ export function deriveShimMac(hostId: string, parentMac: string | undefined, net
 }
 
 /** The ifalias we put on shims: how `status` and `destroy` recognise what is ours. */
+export const SHIM_ALIAS_PREFIX = 'macvlanctl:';
+
 export function shimAlias(network: string): string {
-  return `macvlanctl:${network}`;
+  return `${SHIM_ALIAS_PREFIX}${network}`;
+}
+
+/** The network a shim alias names, or undefined when the alias is not ours. */
+export function networkOfShimAlias(alias: string | undefined): string | undefined {
+  return alias?.startsWith(SHIM_ALIAS_PREFIX) ? alias.slice(SHIM_ALIAS_PREFIX.length) : undefined;
 }

@@ -7,7 +7,7 @@ import { MacvlanError } from '../../model/errors.js';
 import type { DockerNetworkFact, HostFacts } from '../../model/facts.js';
 import { formatAddress, formatCidr } from '../../net/address.js';
 import { LABEL_HOST_ADDRESS, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from '../../plan/labels.js';
-import { shimAlias } from '../../plan/shim-identity.js';
+import { networkOfShimAlias, shimAlias } from '../../plan/shim-identity.js';
 import { reachable } from '../../probe/reachability.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { type NetworkState, listStates, readState } from '../../system/state-store.js';
@@ -106,7 +106,10 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
 export function managedNames(facts: HostFacts, recorded: string[] = []): string[] {
   const names = new Set<string>(recorded);
   if (facts.docker.available) for (const n of facts.docker.networks) if (isManagedNetwork(n.labels) && !n.configOnly) names.add(n.name);
-  for (const i of facts.interfaces) if (i.alias?.startsWith('macvlanctl:')) names.add(i.alias.slice('macvlanctl:'.length));
+  for (const i of facts.interfaces) {
+    const network = networkOfShimAlias(i.alias);
+    if (network) names.add(network);
+  }
   return [...names].sort();
 }
 
