@@ -9,7 +9,7 @@
  * it at once, since addresses and routes go with the link.
  */
 import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
-import type { Change, Plan, PlannedNetwork } from '../model/plan.js';
+import type { Change, Plan, PlannedNetwork, PlannedPersistence } from '../model/plan.js';
 import { MacvlanError } from '../model/errors.js';
 import { shimAlias } from '../plan/shim-identity.js';
 
@@ -20,7 +20,13 @@ export type Operation =
   | { kind: 'docker-remove'; title: string; network: string; id: string; recreate?: DockerCreateBody }
   /** Our record of what was applied (src/system/state-store.ts), written last. */
   | { kind: 'state-write'; title: string; network: PlannedNetwork }
-  | { kind: 'state-remove'; title: string; network: string };
+  | { kind: 'state-remove'; title: string; network: string }
+  /** Persistence files under --root (src/system/persist-files.ts); each undone by putting back what was there. */
+  | { kind: 'file-write'; title: string; path: string; content: string; mode: number }
+  | { kind: 'file-link'; title: string; path: string; target: string }
+  | { kind: 'file-remove'; title: string; path: string }
+  /** Tell the running network manager about changed files; best effort, last, never rolled back. */
+  | { kind: 'persist-load'; title: string; backend: PlannedPersistence['backend']; written: string[]; removed: string[] };
 
 export interface DockerCreateBody {
   Name: string;
@@ -99,7 +105,7 @@ function dockerOperations(change: Change, n: PlannedNetwork, facts: HostFacts, o
   ];
 }
 
-function shimOperations(changes: Change[], n: PlannedNetwork): Operation[] {
+export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[] {
   const ops: Operation[] = [];
   const link = changes.find((c) => c.kind === 'shim-link');
   const shim = n.shim;
@@ -154,15 +160,47 @@ function opt(undo: string | undefined): { undo?: string } {
   return undo === undefined ? {} : { undo };
 }
 
+/** File changes for the persistence plan: writes, the enable symlink, removals. */
+export function persistOperations(changes: Change[], n: PlannedNetwork): Operation[] {
+  const ops: Operation[] = [];
+  for (const c of changes) {
+    if (c.kind !== 'persist-file' || c.action === 'noop') continue;
+    if (c.action === 'delete') {
+      ops.push({ kind: 'file-remove', title: `remove ${c.path}`, path: c.path });
+      continue;
+    }
+    const enable = n.persistence?.enable;
+    if (enable?.path === c.path) {
+      ops.push({ kind: 'file-link', title: `enable ${enable.target.split('/').pop()}`, path: c.path, target: enable.target });
+      continue;
+    }
+    const f = n.persistence?.files.find((x) => x.path === c.path);
+    if (f) ops.push({ kind: 'file-write', title: `write ${f.path}`, path: f.path, content: f.content, mode: f.mode });
+  }
+  return ops;
+}
+
+/** The load step after file operations: which backend, which paths changed. */
+export function loadOperation(backend: PlannedPersistence['backend'], fileOps: Operation[]): Operation[] {
+  const written = fileOps.flatMap((o) => (o.kind === 'file-write' || o.kind === 'file-link' ? [o.path] : []));
+  const removed = fileOps.flatMap((o) => (o.kind === 'file-remove' ? [o.path] : []));
+  if (written.length + removed.length === 0) return [];
+  return [{ kind: 'persist-load', title: `load the ${backend} files`, backend, written, removed }];
+}
+
 export function planOperations(plan: Plan, facts: HostFacts, opts: OperationOptions): Operation[] {
   const ops: Operation[] = [];
+  const loads: Operation[] = [];
   for (const n of plan.networks) {
     const changes = plan.changes.filter((c) => c.network === n.name && c.action !== 'noop');
     const docker = changes.find((c) => c.kind === 'docker-network');
     if (docker) ops.push(...dockerOperations(docker, n, facts, opts));
-    const forNetwork = shimOperations(changes, n);
+    const forNetwork = [...shimOperations(changes, n), ...persistOperations(changes, n)];
     ops.push(...forNetwork);
     if (docker || forNetwork.length > 0) ops.push({ kind: 'state-write', title: `record ${n.name} as applied`, network: n });
+    // Removed files may belong to the backend the network used before; the
+    // loader only needs the one it uses now (or the old one when it is none).
+    loads.push(...loadOperation(n.persistence?.backend ?? 'none', persistOperations(changes, n)));
   }
-  return ops;
+  return [...ops, ...loads];
 }

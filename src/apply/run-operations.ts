@@ -6,6 +6,8 @@
  */
 import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
 import type { PlannedNetwork } from '../model/plan.js';
+import type { FilePort } from '../system/persist-files.js';
+import type { LoadRequest } from '../system/persist-load.js';
 import type { DockerCreateBody, Operation } from './operations.js';
 
 export interface DockerPort {
@@ -31,6 +33,9 @@ export interface Ports {
   docker: DockerPort;
   ip: IpPort;
   state: StatePort;
+  files: FilePort;
+  /** Asks the running network manager to load changed files; returns lines for the user, never throws. */
+  load: (req: Omit<LoadRequest, 'root'>) => Promise<string[]>;
   log: (line: string) => void;
 }
 
@@ -99,6 +104,28 @@ export async function runOperations(ops: Operation[], ports: Ports): Promise<Run
         }
         undos.push({ title: `restore the record of ${name}`, run: async () => ports.state.restore(name, previous) });
         ports.log(`  ✓ ${op.title}`);
+        done.push(op.title);
+        i++;
+        continue;
+      }
+      if (op.kind === 'file-write' || op.kind === 'file-link' || op.kind === 'file-remove') {
+        let restore;
+        try {
+          if (op.kind === 'file-write') restore = ports.files.write(op.path, op.content, op.mode);
+          else if (op.kind === 'file-link') restore = ports.files.link(op.path, op.target);
+          else restore = ports.files.remove(op.path);
+        } catch (e) {
+          throw e instanceof MacvlanError ? e.withContext(op.title) : new MacvlanError('SYSTEM_ERROR', `${op.title}: ${(e as Error).message}`);
+        }
+        undos.push({ title: `put back ${op.path}`, run: async () => restore() });
+        ports.log(`  ✓ ${op.title}`);
+        done.push(op.title);
+        i++;
+        continue;
+      }
+      if (op.kind === 'persist-load') {
+        // Last and never fatal: the files are in place for the next boot either way.
+        for (const line of await ports.load({ backend: op.backend, written: op.written, removed: op.removed })) ports.log(`  · ${line}`);
         done.push(op.title);
         i++;
         continue;

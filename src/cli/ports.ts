@@ -1,6 +1,8 @@
 /** The real adapters behind apply and destroy's operations. */
 import type { Ports } from '../apply/run-operations.js';
 import { runIpBatch, runIpBatchForce, setInterfaceSysctl } from '../system/ip-batch.js';
+import { realFilePort } from '../system/persist-files.js';
+import { loadPersistence } from '../system/persist-load.js';
 import { readStateText, removeState, stateText, writeStateText } from '../system/state-store.js';
 import { log } from './output.js';
 
@@ -18,6 +20,8 @@ export function realPorts(docker: DockerLike, root: string): Ports {
       write: (n) => writeStateText(root, n.name, stateText(n)),
       restore: (name, text) => (text === undefined ? removeState(root, name) : writeStateText(root, name, text)),
     },
+    files: realFilePort(root),
+    load: (req) => loadPersistence({ ...req, root }),
     log: (l) => log(l),
   };
 }

@@ -35,7 +35,7 @@ export function presentPlan(plan: Plan & { commands?: string[] }): string {
     } else {
       out.push(`  shim      none (--no-host-access: the host cannot reach these containers)`);
     }
-    out.push(`  persist   ${n.persist}`);
+    out.push(`  persist   ${n.persistence ? `${n.persistence.backend} — ${n.persistence.reason}` : n.persist}`);
     out.push('');
     for (const ch of plan.changes.filter((x) => x.network === n.name)) {
       if (ch.action === 'noop') {

@@ -79,6 +79,28 @@ export type DockerFacts =
     }
   | { available: false; endpoint: string; reason: string };
 
+/** A file under the target root that carries our header (or our unit's enable symlink). */
+export interface ManagedFile {
+  /** Path as on the target root, e.g. /etc/systemd/network/10-macvlanctl-lan.netdev. */
+  path: string;
+  /** The network named in its header. */
+  network: string;
+  content?: string;
+  mode?: number;
+  /** For a symlink: where it points. */
+  symlink?: string;
+}
+
+/** What decides how the host side is made to survive a reboot. */
+export interface PersistenceFacts {
+  /** Our files already on the host. */
+  managed: ManagedFile[];
+  /** argv that runs this macvlanctl, absolute (for the systemd unit). */
+  selfCommand: string[];
+  /** Which network manager owns which interface (src/system/persist-facts.ts). */
+  managers?: unknown;
+}
+
 export interface HostFacts {
   interfaces: InterfaceFact[];
   routes: RouteFact[];
@@ -87,4 +109,6 @@ export interface HostFacts {
   hostId: string;
   /** Addresses known to be in use on the LAN (from a scan; empty when none ran). */
   inUse: IpAddress[];
+  /** Persistence files and managers under --root; absent in fixtures that predate persistence. */
+  persistence?: PersistenceFacts;
 }

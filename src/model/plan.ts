@@ -17,7 +17,9 @@ export type Change =
   | { kind: 'shim-link'; action: ChangeAction; network: string; interface: string; summary: string; reason: string }
   | { kind: 'shim-address'; action: ChangeAction; network: string; interface: string; address: string; summary: string; reason: string }
   | { kind: 'shim-up'; action: ChangeAction; network: string; interface: string; summary: string; reason: string }
-  | { kind: 'shim-route'; action: ChangeAction; network: string; interface: string; destination: string; summary: string; reason: string };
+  | { kind: 'shim-route'; action: ChangeAction; network: string; interface: string; destination: string; summary: string; reason: string }
+  /** A persistence file (or the systemd unit's enable symlink), as on the target root. */
+  | { kind: 'persist-file'; action: ChangeAction; network: string; path: string; summary: string; reason: string };
 
 export type ChangeKind = Change['kind'];
 
@@ -48,6 +50,23 @@ export interface PlannedShim {
   routes: string[];
 }
 
+export interface PersistFile {
+  /** Path as on the target root. */
+  path: string;
+  content: string;
+  mode: number;
+}
+
+export interface PlannedPersistence {
+  /** The backend that writes the files; `none` when nothing is persisted. */
+  backend: 'networkd' | 'networkmanager' | 'ifupdown' | 'systemd' | 'none';
+  /** Why this backend, in one sentence (the --persist auto detection's reason). */
+  reason: string;
+  files: PersistFile[];
+  /** For the systemd unit: the enable symlink (path → target), as `systemctl enable` makes it. */
+  enable?: { path: string; target: string };
+}
+
 export interface PlannedNetwork {
   name: string;
   parent: string;
@@ -61,6 +80,8 @@ export interface PlannedNetwork {
   ipv6?: PlannedFamily & { auxAddresses: Record<string, string> };
   shim?: PlannedShim;
   persist: PersistBackend;
+  /** How the host side survives a reboot: the backend chosen for `persist` and the files it takes. */
+  persistence?: PlannedPersistence;
   /** Labels put on the Docker network to mark it as ours and record the shim. */
   labels: Record<string, string>;
   /** Docker `IPAM.Config[]` and driver options as they will be sent to the Engine API. */

@@ -45,7 +45,24 @@ function commandsFor(change: Change, n: PlannedNetwork): string[][] {
       return change.action === 'update' ? [['ip', 'link', 'set', change.interface, 'up']] : [];
     case 'shim-route':
       return change.action === 'create' ? [['ip', 'route', 'add', change.destination, 'dev', change.interface]] : [];
+    case 'persist-file':
+      return []; // written as a here-document by persistCommands
   }
+}
+
+/** A persistence file as shell: a here-document (content verbatim), its mode; an enable symlink; or rm. */
+function persistCommands(change: Extract<Change, { kind: 'persist-file' }>, n: PlannedNetwork): string[] {
+  const p = quote(change.path);
+  if (change.action === 'delete') return [`rm -f ${p}`];
+  const enable = n.persistence?.enable;
+  if (enable && enable.path === change.path) return [`mkdir -p ${quote(dirname(enable.path))}`, `ln -sf ${quote(enable.target)} ${p}`];
+  const file = n.persistence?.files.find((f) => f.path === change.path);
+  if (!file) return [];
+  return [`mkdir -p ${quote(dirname(file.path))}`, `cat > ${p} <<'EOF'\n${file.content}EOF`, `chmod ${file.mode.toString(8).padStart(4, '0')} ${p}`];
+}
+
+function dirname(path: string): string {
+  return path.slice(0, path.lastIndexOf('/')) || '/';
 }
 
 export function planCommands(plan: Plan): string[] {
@@ -53,7 +70,8 @@ export function planCommands(plan: Plan): string[] {
   for (const change of plan.changes) {
     const n = plan.networks.find((x) => x.name === change.network);
     if (!n || change.action === 'noop') continue;
-    for (const argv of commandsFor(change, n)) lines.push(argv.map(quote).join(' '));
+    if (change.kind === 'persist-file') lines.push(...persistCommands(change, n));
+    else for (const argv of commandsFor(change, n)) lines.push(argv.map(quote).join(' '));
   }
   return lines;
 }

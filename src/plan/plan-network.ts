@@ -8,6 +8,9 @@ import type { DockerNetworkFact, HostFacts, InterfaceFact } from '../model/facts
 import type { Change, PlannedNetwork, PlannedShim, Warning } from '../model/plan.js';
 import { type Cidr, type Family, type IpAddress, formatAddress, formatCidr, parseCidr } from '../net/address.js';
 import { originLabel } from '../config/origins.js';
+import { MacvlanError } from '../model/errors.js';
+import { persistChoiceFor } from './persist-choice.js';
+import { planPersistence } from './plan-persistence.js';
 import { ProblemCollector } from './collector.js';
 import { dockerDifferences } from './docker-diff.js';
 import { enforcesOneMacvlanPerParent, macvlanNetworksOn } from './docker-rules.js';
@@ -167,19 +170,20 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
       fix: 'use --mode bridge for host access, or --no-host-access',
     });
   }
-  if (desired.hostAccess && desired.persist !== 'none') {
-    // Until persistence lands (issue 4) the truth is that nothing survives a reboot.
-    warnings.push({
-      code: 'NOT_PERSISTENT',
-      message: `the shim ${shimName} is not made persistent yet (--persist ${desired.persist} is recorded but no files are written): it is gone after a reboot`,
-      fix: 'run macvlanctl apply again after boot (it restores the shim in milliseconds)',
-    });
-  }
-
   const changes = [
     ...dockerChanges(network, existingDocker, warnings),
     ...shimChanges(network, facts, existingShim, shimIsOurs, desired.hostAccess),
   ];
+  const persistChoice = persistChoiceFor(parent.name, desired.persist, facts);
+  if (persistChoice && facts.persistence) {
+    const p = planPersistence(network, persistChoice, facts.persistence.managed, facts.persistence.selfCommand);
+    network.persistence = p.persistence;
+    changes.push(...p.changes);
+    warnings.push(...persistChoice.warnings);
+    if (p.persistence.backend === 'none' && network.shim) {
+      warnings.push({ code: 'NOT_PERSISTENT', message: `the shim ${network.shim.interface} is not persisted: it is gone after a reboot`, fix: 'choose a backend with --persist auto (or networkd, networkmanager, ifupdown, systemd)' });
+    }
+  }
   return { network, changes, warnings, notes };
 }
 
@@ -316,6 +320,26 @@ function dockerChanges(n: PlannedNetwork, existing: DockerNetworkFact | undefine
       }`,
     },
   ];
+}
+
+/**
+ * The host side alone, from apply's record (`macvlanctl up`, the systemd
+ * unit at boot): no Docker, no declaration, only the recorded shim against
+ * the interfaces as they are now.
+ */
+export function hostSideChanges(n: PlannedNetwork, facts: HostFacts): Change[] {
+  if (!n.shim) return [];
+  if (!facts.interfaces.some((i) => i.name === n.parent)) {
+    throw new MacvlanError('PARENT_NOT_FOUND', `network ${n.name}: its parent interface ${n.parent} does not exist (yet); the shim needs it`, { parent: n.parent });
+  }
+  const existing = facts.interfaces.find((i) => i.name === n.shim!.interface);
+  const ours = existing ? isOurShim(existing, n.name, n.parent, n.shim.mac) : false;
+  if (existing && !ours) {
+    throw new MacvlanError('PLAN_UNSAFE', `network ${n.name}: an interface named ${existing.name} exists and is not its macvlanctl shim; it is left alone`, {
+      interface: existing.name,
+    });
+  }
+  return shimChanges(n, facts, existing, ours, true);
 }
 
 function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFact | undefined, ours: boolean, hostAccess: boolean): Change[] {

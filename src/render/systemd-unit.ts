@@ -11,6 +11,8 @@ import { lines, managedHeader } from './common.js';
 import type { RenderedFile, SystemdContext } from './types.js';
 
 export const SYSTEMD_UNIT_DIR = '/etc/systemd/system';
+/** Where `systemctl enable` puts the symlink for WantedBy=multi-user.target. */
+export const UNIT_WANTS_DIR = `${SYSTEMD_UNIT_DIR}/multi-user.target.wants`;
 
 export function systemdUnitName(network: string): string {
   return `macvlanctl-${network}.service`;

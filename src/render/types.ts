@@ -4,14 +4,8 @@
  * (atomically, under --root) with the mode given here.
  */
 
-/** One persistence file, as it is to be written on the target root. */
-export interface RenderedFile {
-  /** Absolute path as on the target root, e.g. /etc/systemd/network/10-macvlanctl-mynet.netdev. */
-  path: string;
-  content: string;
-  /** File mode, e.g. 0o644, or 0o600 for NetworkManager keyfiles (NM ignores group/world-readable ones). */
-  mode: number;
-}
+/** One persistence file, as it is to be written on the target root (mode 0o600 for NetworkManager keyfiles: NM ignores group/world-readable ones). */
+export type { PersistFile as RenderedFile } from '../model/plan.js';
 
 export const RENDER_BACKENDS = ['networkd', 'networkmanager', 'ifupdown', 'systemd'] as const;
 export type RenderBackend = (typeof RENDER_BACKENDS)[number];

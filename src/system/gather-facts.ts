@@ -2,8 +2,10 @@
  * Gathers every fact the planner needs, in parallel: `ip -json` output and
  * the Docker engine's networks. Docker being down is a fact, not an error.
  */
-import type { DockerFacts, HostFacts } from '../model/facts.js';
+import { resolve } from 'node:path';
+import type { DockerFacts, HostFacts, PersistenceFacts } from '../model/facts.js';
 import { gatherIpFacts, readHostId } from './host-facts.js';
+import { readManagedFiles } from './managed-files.js';
 
 export interface GatherOptions {
   root: string;
@@ -24,7 +26,21 @@ async function gatherDocker(opts: GatherOptions): Promise<DockerFacts> {
   return gatherDockerFacts(endpoint, opts.dockerTimeoutMs ?? 3000);
 }
 
+/**
+ * How to run this macvlanctl again from a systemd unit: this node binary and
+ * the launcher as invoked (a /usr/local/bin symlink stays a symlink, so an
+ * upgrade in place keeps the unit valid).
+ */
+export function selfCommand(): string[] {
+  const script = process.argv[1];
+  return script ? [process.execPath, resolve(script)] : [process.execPath];
+}
+
+export function gatherPersistenceFacts(root: string): PersistenceFacts {
+  return { managed: readManagedFiles(root), selfCommand: selfCommand() };
+}
+
 export async function gatherHostFacts(opts: GatherOptions): Promise<HostFacts> {
   const [ip, docker] = await Promise.all([gatherIpFacts(), gatherDocker(opts)]);
-  return { ...ip, docker, hostId: readHostId(opts.root), inUse: [] };
+  return { ...ip, docker, hostId: readHostId(opts.root), inUse: [], persistence: gatherPersistenceFacts(opts.root) };
 }

@@ -1,0 +1,56 @@
+/**
+ * `macvlanctl up NAME` / `down NAME`: the host side alone, from the record
+ * apply keeps in <root>/var/lib/macvlanctl — what the systemd unit runs at
+ * boot and shutdown. No Docker and no declaration are needed (Docker may not
+ * be up yet at boot; the record has everything the shim needs). `up` is
+ * idempotent: it only adds what is missing.
+ */
+import { shimOperations, type Operation } from '../../apply/operations.js';
+import { runOperations } from '../../apply/run-operations.js';
+import { checkNetworkName } from '../../config/names.js';
+import { MacvlanError } from '../../model/errors.js';
+import type { HostFacts } from '../../model/facts.js';
+import type { PlannedNetwork } from '../../model/plan.js';
+import { hostSideChanges } from '../../plan/plan-network.js';
+import { shimAlias } from '../../plan/shim-identity.js';
+import { gatherIpFacts } from '../../system/host-facts.js';
+import { readState, statePath } from '../../system/state-store.js';
+import { jsonEnvelope, log } from '../output.js';
+import { requireNetAdmin } from '../preflight.js';
+import { realPorts } from '../ports.js';
+
+export interface UpDownOptions {
+  root: string;
+  json?: boolean;
+}
+
+const noDocker = {
+  createNetwork: () => Promise.reject(new MacvlanError('SYSTEM_ERROR', 'up/down never change Docker')),
+  removeNetwork: () => Promise.reject(new MacvlanError('SYSTEM_ERROR', 'up/down never change Docker')),
+};
+
+/** Operations for `up` or `down` against the interfaces as they are. Pure. */
+export function upDownOperations(verb: 'up' | 'down', name: string, facts: Pick<HostFacts, 'interfaces' | 'routes'>, recorded?: PlannedNetwork): Operation[] {
+  if (verb === 'down') {
+    const shim = facts.interfaces.find((i) => i.alias === shimAlias(name));
+    return shim ? [{ kind: 'ip', title: `delete shim ${shim.name}`, line: `link del dev ${shim.name}` }] : [];
+  }
+  if (!recorded) throw new MacvlanError('NOT_FOUND', `no record of network ${name}: run macvlanctl apply first`);
+  const n = recorded;
+  const changes = hostSideChanges(n, facts as HostFacts).filter((c) => c.action !== 'noop');
+  return shimOperations(changes, n);
+}
+
+export async function runUpDown(verb: 'up' | 'down', name: string, opts: UpDownOptions): Promise<void> {
+  checkNetworkName(name, 'network name');
+  const state = readState(opts.root, name);
+  if (verb === 'up' && !state) {
+    throw new MacvlanError('NOT_FOUND', `no record of network ${name} at ${statePath(opts.root, name)}; run macvlanctl apply first (it writes the record)`);
+  }
+  requireNetAdmin(verb);
+  const facts = await gatherIpFacts();
+  const ops = upDownOperations(verb, name, facts, state?.network);
+  if (ops.length === 0) log(verb === 'up' ? `${name}: the host side is already up` : `${name}: no shim to take down`);
+  const report = await runOperations(ops, realPorts(noDocker, opts.root));
+  if (opts.json) process.stdout.write(jsonEnvelope(verb, { name, applied: report.done }));
+}

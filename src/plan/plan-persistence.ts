@@ -1,0 +1,85 @@
+/**
+ * Which files make a network's host side survive a reboot, and what must
+ * change on disk to get there. Pure: the backend has already been chosen
+ * (src/persist/detect.ts), our files already on the host are facts, and
+ * the renderers turn the planned network into file contents.
+ *
+ * A file that is ours (by its header) but no longer rendered — the network
+ * lost host access, or moved to another backend — is deleted, so a switch
+ * from ifupdown to networkd never leaves both bringing up the shim at boot.
+ */
+import type { ManagedFile } from '../model/facts.js';
+import type { Change, PlannedNetwork, PlannedPersistence, Warning } from '../model/plan.js';
+import { renderPersistence } from '../render/render.js';
+import type { NetworkdContext, RenderBackend } from '../render/types.js';
+
+import { UNIT_WANTS_DIR, systemdUnitName, systemdUnitPath } from '../render/systemd-unit.js';
+
+export interface PersistChoice {
+  backend: RenderBackend | 'none';
+  /** One sentence: why this backend. */
+  reason: string;
+  networkd?: NetworkdContext;
+  warnings: Warning[];
+}
+
+export interface PersistencePlan {
+  persistence: PlannedPersistence;
+  changes: Change[];
+}
+
+const LOADS_AT_BOOT: Record<RenderBackend, string> = {
+  networkd: 'systemd-networkd creates the shim at boot',
+  networkmanager: 'NetworkManager creates the shim at boot',
+  ifupdown: 'ifup -a creates the shim at boot',
+  systemd: 'the unit runs macvlanctl up at boot',
+};
+
+export function planPersistence(n: PlannedNetwork, choice: PersistChoice, managed: ManagedFile[], selfCommand: string[]): PersistencePlan {
+  const backend = n.shim ? choice.backend : 'none';
+  const persistence: PlannedPersistence = {
+    backend,
+    reason: n.shim ? choice.reason : 'no host access: there is no shim to persist',
+    files: [],
+  };
+  if (backend !== 'none') {
+    persistence.files = renderPersistence(backend, n, {
+      ...(choice.networkd ? { networkd: choice.networkd } : {}),
+      systemd: { command: selfCommand },
+    });
+    if (backend === 'systemd') {
+      const unit = systemdUnitName(n.name);
+      persistence.enable = { path: `${UNIT_WANTS_DIR}/${unit}`, target: systemdUnitPath(n.name) };
+    }
+  }
+
+  const ours = managed.filter((m) => m.network === n.name);
+  const changes: Change[] = [];
+  const change = (action: Change['action'], path: string, reason: string): Change => ({
+    kind: 'persist-file',
+    action,
+    network: n.name,
+    path,
+    summary: `file ${path}`,
+    reason,
+  });
+  const why = backend === 'none' ? '' : LOADS_AT_BOOT[backend];
+  for (const f of persistence.files) {
+    const existing = ours.find((m) => m.path === f.path);
+    if (!existing) changes.push(change('create', f.path, why));
+    else if (existing.content !== f.content || existing.mode !== f.mode) changes.push(change('update', f.path, `its content or mode differs from the plan; ${why}`));
+    else changes.push(change('noop', f.path, 'present as planned'));
+  }
+  if (persistence.enable) {
+    const e = persistence.enable;
+    const existing = ours.find((m) => m.path === e.path);
+    changes.push(existing?.symlink === e.target ? change('noop', e.path, 'enabled') : change('create', e.path, `enable the unit (a symlink to ${e.target}, as systemctl enable makes)`));
+  }
+  const wanted = new Set([...persistence.files.map((f) => f.path), ...(persistence.enable ? [persistence.enable.path] : [])]);
+  for (const m of ours) {
+    if (!wanted.has(m.path)) {
+      changes.push(change('delete', m.path, backend === 'none' ? `nothing is to be persisted (${persistence.reason})` : `not part of the ${backend} files`));
+    }
+  }
+  return { persistence, changes };
+}
