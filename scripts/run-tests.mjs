@@ -6,7 +6,7 @@
 // exits non-zero unless MACVLANCTL_ALLOW_NO_E2E=1, so a skipped e2e run is
 // never mistaken for a passed one.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,6 +31,15 @@ function runVitest(label, args) {
   if (r.status !== 0 && counts.failed === 0) counts.failed = 1;
   return counts;
 }
+
+// The persistence tests need ifup/ifdown and nmcli, which are unpacked (not
+// installed: see scripts/fetch-tools.sh) into .tools/bin.
+const tools = join(import.meta.dirname, '..', '.tools', 'bin');
+if (isRoot && !existsSync(join(tools, 'ifup'))) {
+  const f = spawnSync(join(import.meta.dirname, 'fetch-tools.sh'), { stdio: 'inherit' });
+  if (f.status !== 0) process.stderr.write('warning: could not unpack ifupdown/nmcli; the tests that need them will say SKIPPED\n');
+}
+if (existsSync(tools)) process.env.PATH = `${tools}:${process.env.PATH ?? ''}`;
 
 const unit = runVitest('unit', ['test/unit']);
 let e2e = { passed: 0, failed: 0, skipped: 0 };
