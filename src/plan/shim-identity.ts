@@ -3,6 +3,7 @@
  * re-created shim (after drift or a reboot) is the same interface to the rest
  * of the LAN: neighbours' ARP caches stay right.
  */
+import type { InterfaceFact } from '../model/facts.js';
 import { createHash } from 'node:crypto';
 import { IFNAME_MAX_BYTES } from '../config/names.js';
 
@@ -44,4 +45,21 @@ export function shimAlias(network: string): string {
 /** The network a shim alias names, or undefined when the alias is not ours. */
 export function networkOfShimAlias(alias: string | undefined): string | undefined {
   return alias?.startsWith(SHIM_ALIAS_PREFIX) ? alias.slice(SHIM_ALIAS_PREFIX.length) : undefined;
+}
+
+/**
+ * Our shim for `network` among the host's interfaces: the one carrying our
+ * alias, or — when networkd or NetworkManager re-created it at boot, which
+ * cannot set an ifalias — the macvlan with the expected name and the MAC we
+ * derived for it (unique to this host, parent and network).
+ */
+export function findOwnShim(
+  network: string,
+  interfaces: readonly InterfaceFact[],
+  expected?: { interface?: string | undefined; mac?: string | undefined },
+): InterfaceFact | undefined {
+  const byAlias = interfaces.find((i) => i.alias === shimAlias(network));
+  if (byAlias || !expected?.interface || !expected.mac) return byAlias;
+  const i = interfaces.find((x) => x.name === expected.interface);
+  return i && i.kind === 'macvlan' && i.mac?.toLowerCase() === expected.mac.toLowerCase() ? i : undefined;
 }

@@ -9,11 +9,11 @@ import { runOperations } from '../../apply/run-operations.js';
 import { checkNetworkName } from '../../config/names.js';
 import { MacvlanError } from '../../model/errors.js';
 import type { HostFacts } from '../../model/facts.js';
-import { LABEL_SHIM, isManagedNetwork } from '../../plan/labels.js';
-import { shimAlias } from '../../plan/shim-identity.js';
+import { LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from '../../plan/labels.js';
+import { findOwnShim, shimAlias } from '../../plan/shim-identity.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { acquireLock } from '../../system/lock.js';
-import { readState } from '../../system/state-store.js';
+import { type NetworkState, readState } from '../../system/state-store.js';
 import { connectDocker } from '../docker-connect.js';
 import { realPorts } from '../ports.js';
 import { jsonEnvelope, log } from '../output.js';
@@ -42,7 +42,8 @@ interface Target {
 }
 
 /** What destroy would remove: pure, from facts. */
-export function destroyTarget(name: string, facts: HostFacts, force: boolean, hasState: boolean): Target {
+export function destroyTarget(name: string, facts: HostFacts, force: boolean, state: NetworkState | undefined): Target {
+  const hasState = state !== undefined;
   const ops: Operation[] = [];
   const skipped: string[] = [];
   const net = facts.docker.available ? facts.docker.networks.find((n) => n.name === name) : undefined;
@@ -59,7 +60,11 @@ export function destroyTarget(name: string, facts: HostFacts, force: boolean, ha
     }
     disconnect = net.containers.map((c) => ({ id: c.id, name: c.name }));
   }
-  const shim = facts.interfaces.find((i) => i.alias === shimAlias(name));
+  const recorded = state?.network.shim;
+  const shim = findOwnShim(name, facts.interfaces, {
+    interface: recorded?.interface ?? net?.labels[LABEL_SHIM],
+    mac: recorded?.mac ?? net?.labels[LABEL_SHIM_MAC],
+  });
   if (shim) ops.push({ kind: 'ip', title: `delete shim ${shim.name} (with its address and route)`, line: `link del dev ${shim.name}` });
   if (net && isManagedNetwork(net.labels)) {
     ops.push({ kind: 'docker-remove', title: `remove Docker network ${name}`, network: name, id: net.id, recreate: bodyFromExisting(net) });
@@ -94,7 +99,7 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
   try {
     const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost });
     requireDocker(facts);
-    const target = destroyTarget(name, facts, opts.force === true, readState(opts.root, name) !== undefined);
+    const target = destroyTarget(name, facts, opts.force === true, readState(opts.root, name));
     for (const s of target.skipped) log(`note: ${s}`);
     if (target.ops.length === 0) {
       throw new MacvlanError('NOT_FOUND', `nothing named ${name} is managed by macvlanctl on this host (no labelled Docker network, no shim with alias ${shimAlias(name)})`);

@@ -7,7 +7,7 @@ import { MacvlanError } from '../../model/errors.js';
 import type { DockerNetworkFact, HostFacts } from '../../model/facts.js';
 import { formatAddress, formatCidr } from '../../net/address.js';
 import { LABEL_HOST_ADDRESS, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from '../../plan/labels.js';
-import { networkOfShimAlias, shimAlias } from '../../plan/shim-identity.js';
+import { findOwnShim, networkOfShimAlias, shimAlias } from '../../plan/shim-identity.js';
 import { reachable } from '../../probe/reachability.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { type NetworkState, listStates, readState } from '../../system/state-store.js';
@@ -52,7 +52,7 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   // What the shim should be: from apply's record, else the Docker labels, else whatever carries our alias.
   const recorded = state?.network.shim;
   const shimName = recorded?.interface ?? net?.labels[LABEL_SHIM] ?? facts.interfaces.find((i) => i.alias === shimAlias(name))?.name;
-  const shim = shimName ? facts.interfaces.find((i) => i.name === shimName && i.alias === shimAlias(name)) : undefined;
+  const shim = shimName ? findOwnShim(name, facts.interfaces, { interface: shimName, mac: recorded?.mac ?? net?.labels[LABEL_SHIM_MAC] }) : undefined;
   const expectedAddress = recorded?.address ?? net?.labels[LABEL_HOST_ADDRESS];
   const expectedMac = recorded?.mac ?? net?.labels[LABEL_SHIM_MAC];
   // The kernel's own routes (fe80::/64 on every link, a /128 or /32 for the
@@ -91,7 +91,7 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
       ...(ct.ipv6 ? { address6: formatAddress(ct.ipv6) } : {}),
       ...(ct.mac ? { mac: ct.mac } : {}),
     })),
-    persistence: [],
+    persistence: (facts.persistence?.managed ?? []).filter((f) => f.network === name).map((f) => f.path),
     healthy: problems.length === 0,
     problems,
   };

@@ -12,7 +12,7 @@ import { MacvlanError } from '../../model/errors.js';
 import type { HostFacts } from '../../model/facts.js';
 import type { PlannedNetwork } from '../../model/plan.js';
 import { hostSideChanges } from '../../plan/plan-network.js';
-import { shimAlias } from '../../plan/shim-identity.js';
+import { findOwnShim } from '../../plan/shim-identity.js';
 import { gatherIpFacts } from '../../system/host-facts.js';
 import { readState, statePath } from '../../system/state-store.js';
 import { jsonEnvelope, log } from '../output.js';
@@ -32,7 +32,7 @@ const noDocker = {
 /** Operations for `up` or `down` against the interfaces as they are. Pure. */
 export function upDownOperations(verb: 'up' | 'down', name: string, facts: Pick<HostFacts, 'interfaces' | 'routes'>, recorded?: PlannedNetwork): Operation[] {
   if (verb === 'down') {
-    const shim = facts.interfaces.find((i) => i.alias === shimAlias(name));
+    const shim = findOwnShim(name, facts.interfaces, recorded?.shim);
     return shim ? [{ kind: 'ip', title: `delete shim ${shim.name}`, line: `link del dev ${shim.name}` }] : [];
   }
   if (!recorded) throw new MacvlanError('NOT_FOUND', `no record of network ${name}: run macvlanctl apply first`);
