@@ -22,7 +22,7 @@ export interface CliResult {
 
 export async function macvlanctl(host: LabHost, args: string[], opts: { root?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   const full = [...args];
-  if (host.docker && !args.includes('--docker-host') && ['plan', 'apply', 'status', 'destroy'].includes(args[0] ?? '')) {
+  if (host.docker && !args.includes('--docker-host') && ['plan', 'apply', 'status', 'destroy', 'render', 'doctor', 'scan'].includes(args[0] ?? '')) {
     full.push('--docker-host', host.docker.dockerHost);
   }
   if (opts.root && !args.includes('--root')) full.push('--root', opts.root);

@@ -1,0 +1,334 @@
+/**
+ * Persistence through the CLI, against the real managers, in a lab host:
+ *
+ * - systemd-networkd: `apply --persist networkd --root R`, then what a reboot
+ *   does to the host side (the shim deleted, the parent's addresses flushed),
+ *   then the real systemd-networkd started in the host's namespace on
+ *   R/etc/systemd/network: the shim must come back with its MAC, address and
+ *   route, and a container must reach the host again.
+ * - ifupdown: `apply --persist ifupdown`, shim deleted, the real `ifup -i` on
+ *   the written stanza brings it back; `ifdown` removes it.
+ * - the systemd unit: its ExecStart and ExecStop lines run as systemd would
+ *   run them (in the namespace), and `systemd-analyze verify` accepts it.
+ * - destroy removes every file it wrote and nothing else; a user's file at
+ *   one of our paths makes apply fail and roll everything back.
+ *
+ * networkd runs in its own mount namespace with a read-only /sys (so it does
+ * not wait for udev), a private tmpfs on /run (so it never touches the
+ * machine's /run/systemd or its D-Bus socket) and R/etc/systemd/network bind-
+ * mounted over /etc/systemd/network.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Lab, type LabHost, LAB_IMAGE, createLab, hostFingerprint } from './lab.js';
+import { macvlanctl } from './support/cli.js';
+
+const isRoot = process.getuid?.() === 0;
+if (!isRoot) console.warn('persist e2e: SKIPPED — needs root to build network namespaces and run dockerd');
+
+function findTool(name: string): string | undefined {
+  for (const d of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin', '/lib/systemd']) {
+    if (d && existsSync(join(d, name))) return join(d, name);
+  }
+  return undefined;
+}
+const NETWORKD = ['/lib/systemd/systemd-networkd', '/usr/lib/systemd/systemd-networkd'].find((p) => existsSync(p));
+const IFUP = findTool('ifup');
+const IFDOWN = findTool('ifdown');
+const ANALYZE = findTool('systemd-analyze');
+for (const [tool, pkg] of [
+  [NETWORKD, 'systemd-networkd (Debian: systemd)'],
+  [IFUP, 'ifup (ifupdown; scripts/fetch-tools.sh unpacks it)'],
+  [ANALYZE, 'systemd-analyze (systemd)'],
+] as const) {
+  if (isRoot && !tool) console.warn(`persist e2e: the test that needs ${pkg} is SKIPPED — not found`);
+}
+
+/** The files under a root, as `path mode` (or `path -> target`), sorted. */
+function tree(root: string, dir = ''): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(root, dir)).sort()) {
+    const rel = `${dir}/${name}`;
+    const st = lstatSync(join(root, rel));
+    if (st.isSymbolicLink()) out.push(`${rel} -> ${readlinkSync(join(root, rel))}`);
+    else if (st.isDirectory()) out.push(...tree(root, rel));
+    else out.push(`${rel} ${(st.mode & 0o7777).toString(8)}`);
+  }
+  return out;
+}
+
+function write(root: string, path: string, content: string): void {
+  mkdirSync(join(root, path, '..'), { recursive: true });
+  writeFileSync(join(root, path), content);
+}
+
+async function containerPing(h: LabHost, container: string, address: string, attempts = 3): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    if ((await h.dockerCli(['exec', container, 'ping', '-c', '1', '-W', '1', address])).code === 0) return true;
+  }
+  return false;
+}
+
+interface LinkJson {
+  ifname: string;
+  address?: string;
+  operstate?: string;
+  flags?: string[];
+  addr_info?: { family: string; local: string; prefixlen: number }[];
+}
+
+async function link(h: LabHost, name: string): Promise<LinkJson | undefined> {
+  const r = await h.exec(['ip', '-json', 'addr', 'show', 'dev', name]);
+  if (r.code !== 0) return undefined;
+  return (JSON.parse(r.stdout) as LinkJson[])[0];
+}
+
+async function routes(h: LabHost): Promise<string> {
+  return (await h.exec(['ip', 'route', 'show'])).stdout;
+}
+
+async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return check();
+}
+
+/** The real systemd-networkd in the host's namespace, configured from conf only. */
+function startNetworkd(h: LabHost, conf: string): { proc: ChildProcess; log: () => string } {
+  const script = [
+    'mount -t sysfs -o ro sysfs /sys',
+    'mount -t tmpfs -o mode=755 tmpfs /run',
+    'mkdir -p /run/systemd/netif/links /run/systemd/netif/leases /run/systemd/netif/lldp',
+    'chown -R systemd-network:systemd-network /run/systemd/netif 2>/dev/null || true',
+    `mount --bind ${conf} /etc/systemd/network`,
+    `exec ${NETWORKD}`,
+  ].join(' && ');
+  const proc = spawn('nsenter', [`--net=${h.netnsPath}`, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SYSTEMD_LOG_TARGET: 'console', SYSTEMD_LOG_LEVEL: 'info' },
+  });
+  let log = '';
+  proc.stdout!.on('data', (d) => (log += d));
+  proc.stderr!.on('data', (d) => (log += d));
+  return { proc, log: () => log };
+}
+
+async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const done = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await Promise.race([done, new Promise((r) => setTimeout(r, 3000))]);
+  if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+}
+
+const PARENT_NETWORK = '/etc/systemd/network/10-eno1.network';
+const PARENT_NETWORK_TEXT = '[Match]\nName=eno1\n\n[Network]\nAddress=198.51.100.24/24\nGateway=198.51.100.1\nLinkLocalAddressing=no\n';
+const IFACES_TEXT = 'source /etc/network/interfaces.d/*\n\nauto lo\niface lo inet loopback\n\nauto eno1\niface eno1 inet static\n    address 198.51.100.24/24\n    gateway 198.51.100.1\n';
+
+describe.skipIf(!isRoot)('persistence through the CLI, with the real managers', () => {
+  let lab: Lab;
+  let dir: string;
+  let h: LabHost;
+  const roots: Record<string, string> = {};
+  const rootFor = (name: string) => (roots[name] ??= mkdtempSync(join(dir, `${name}-`)));
+
+  beforeAll(async () => {
+    lab = await createLab({ docker: true, ipv6: false, hosts: [{ name: 'h1', address: '198.51.100.24' }] });
+    h = lab.host('h1');
+    dir = mkdtempSync(join(tmpdir(), 'macvlanctl-persist-'));
+  }, 120_000);
+  afterAll(async () => {
+    await lab?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.skipIf(!NETWORKD)('networkd: after a reboot the real systemd-networkd brings the shim back, and a container reaches the host', async () => {
+    const R = rootFor('networkd');
+    write(R, PARENT_NETWORK, PARENT_NETWORK_TEXT);
+    const args = ['pnd', '--parent', 'eno1', '--ip-range', '198.51.100.192/27', '--shim', 'pnd-shim'];
+    const plan = await macvlanctl(h, ['plan', ...args, '--persist', 'networkd', '--json'], { root: R });
+    expect(plan.code, plan.stderr).toBe(0);
+    const planned = plan.json!.result.networks[0];
+    expect(planned.persistence.backend).toBe('networkd');
+    expect(planned.persistence.files.map((f: { path: string }) => f.path).sort()).toEqual([
+      '/etc/systemd/network/10-eno1.network.d/macvlanctl-pnd.conf',
+      '/etc/systemd/network/10-macvlanctl-pnd.netdev',
+      '/etc/systemd/network/10-macvlanctl-pnd.network',
+    ]);
+
+    const r = await macvlanctl(h, ['apply', ...args, '--persist', 'networkd', '--yes'], { root: R });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(tree(R).filter((l) => l.includes('systemd/network'))).toEqual([
+      '/etc/systemd/network/10-eno1.network 644',
+      '/etc/systemd/network/10-eno1.network.d/macvlanctl-pnd.conf 644',
+      '/etc/systemd/network/10-macvlanctl-pnd.netdev 644',
+      '/etc/systemd/network/10-macvlanctl-pnd.network 644',
+    ]);
+    // The user's own file is untouched: the parent gets MACVLAN= by a drop-in.
+    expect(readFileSync(join(R, PARENT_NETWORK), 'utf8')).toBe(PARENT_NETWORK_TEXT);
+    // What render prints is what apply wrote.
+    const rendered = await macvlanctl(h, ['render', ...args, '--backend', 'networkd', '--json'], { root: R });
+    for (const f of rendered.json!.result.networks[0].files as { path: string; content: string }[]) {
+      expect(readFileSync(join(R, f.path), 'utf8')).toBe(f.content);
+    }
+    const run = await h.dockerCli(['run', '-d', '--network', 'pnd', '--name', 'pnd-web', LAB_IMAGE, 'sleep', '3600']);
+    expect(run.code, run.stderr).toBe(0);
+    const before = await link(h, 'pnd-shim');
+    expect(before?.address).toBe(planned.shim.mac);
+    expect(await containerPing(h, 'pnd-web', planned.shim.address)).toBe(true);
+
+    // The reboot: the kernel forgets the shim and the parent's addresses.
+    expect((await h.exec(['ip', 'link', 'del', 'pnd-shim'])).code).toBe(0);
+    expect((await h.exec(['ip', 'addr', 'flush', 'dev', 'eno1'])).code).toBe(0);
+    expect(await link(h, 'pnd-shim')).toBeUndefined();
+    expect(await containerPing(h, 'pnd-web', '198.51.100.24', 1)).toBe(false);
+
+    const nd = startNetworkd(h, join(R, 'etc/systemd/network'));
+    try {
+      const back = await waitFor(async () => {
+        const l = await link(h, 'pnd-shim');
+        return (l?.addr_info ?? []).some((a) => a.local === planned.shim.address) && (await routes(h)).includes('198.51.100.192/27 dev pnd-shim');
+      }, 15_000);
+      expect(back, nd.log()).toBe(true);
+      const after = await link(h, 'pnd-shim');
+      expect(after!.address).toBe(planned.shim.mac);
+      expect(after!.addr_info!.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`)).toEqual([`${planned.shim.address}/32`]);
+      expect(after!.flags).toContain('UP');
+      // networkd also gave the parent its address back, from the user's file.
+      expect((await link(h, 'eno1'))!.addr_info!.map((a) => a.local)).toContain('198.51.100.24');
+      expect(await containerPing(h, 'pnd-web', planned.shim.address)).toBe(true);
+      expect(await containerPing(h, 'pnd-web', '198.51.100.24')).toBe(true);
+      // status recognises the networkd-made shim (it has no ifalias) by its MAC.
+      const st = await macvlanctl(h, ['status', 'pnd', '--json', '--no-reach'], { root: R });
+      expect(st.json!.result.networks[0].shim.present, st.stdout).toBe(true);
+    } finally {
+      await stop(nd.proc);
+    }
+    expect((await h.dockerCli(['rm', '-f', 'pnd-web'])).code).toBe(0);
+    const d = await macvlanctl(h, ['destroy', 'pnd', '--yes'], { root: R });
+    expect(d.code, d.stderr + d.stdout).toBe(0);
+    expect(await link(h, 'pnd-shim')).toBeUndefined();
+    // Only the user's file is left: our three files and the emptied drop-in directory are gone.
+    expect(tree(R).filter((l) => l.includes('systemd/network'))).toEqual(['/etc/systemd/network/10-eno1.network 644']);
+  }, 120_000);
+
+  it.skipIf(!IFUP || !IFDOWN)('ifupdown: the real ifup brings the shim back from the written stanza, ifdown removes it', async () => {
+    const R = rootFor('ifupdown');
+    write(R, '/etc/network/interfaces', IFACES_TEXT);
+    const args = ['pif', '--parent', 'eno1', '--ip-range', '198.51.100.160/27', '--shim', 'pif-shim', '--persist', 'ifupdown'];
+    const r = await macvlanctl(h, ['apply', ...args, '--yes', '--json'], { root: R });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const planned = r.json!.result.plan.networks[0];
+    const stanza = join(R, '/etc/network/interfaces.d/macvlanctl-pif');
+    expect((statSync(stanza).mode & 0o777).toString(8)).toBe('644');
+    expect(readFileSync(join(R, '/etc/network/interfaces'), 'utf8')).toBe(IFACES_TEXT);
+    const run = await h.dockerCli(['run', '-d', '--network', 'pif', '--name', 'pif-web', LAB_IMAGE, 'sleep', '3600']);
+    expect(run.code, run.stderr).toBe(0);
+
+    expect((await h.exec(['ip', 'link', 'del', 'pif-shim'])).code).toBe(0);
+    expect(await containerPing(h, 'pif-web', planned.shim.address, 1)).toBe(false);
+    const state = mkdtempSync(join(dir, 'ifstate-'));
+    const up = await h.exec([IFUP!, '--no-scripts', '-i', stanza, '--state-dir', state, 'pif-shim']);
+    expect(up.code, up.stderr).toBe(0);
+    const l = await link(h, 'pif-shim');
+    expect(l?.address).toBe(planned.shim.mac);
+    expect(l?.addr_info?.map((a) => `${a.local}/${a.prefixlen}`)).toEqual([`${planned.shim.address}/32`]);
+    expect(await routes(h)).toContain('198.51.100.160/27 dev pif-shim');
+    expect(await containerPing(h, 'pif-web', planned.shim.address)).toBe(true);
+    expect(await containerPing(h, 'pif-web', '198.51.100.24')).toBe(true);
+    // ifup's shim is ours to status (it carries the alias).
+    const st = await macvlanctl(h, ['status', 'pif', '--json', '--no-reach'], { root: R });
+    expect(st.json!.result.networks[0].shim.present).toBe(true);
+
+    const down = await h.exec([IFDOWN!, '--no-scripts', '-i', stanza, '--state-dir', state, 'pif-shim']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await link(h, 'pif-shim')).toBeUndefined();
+    expect(await routes(h)).not.toContain('pif-shim');
+
+    expect((await h.dockerCli(['rm', '-f', 'pif-web'])).code).toBe(0);
+    const d = await macvlanctl(h, ['destroy', 'pif', '--yes'], { root: R });
+    expect(d.code, d.stderr + d.stdout).toBe(0);
+    expect(existsSync(stanza)).toBe(false);
+    expect(tree(R).filter((l) => !l.startsWith('/var/'))).toEqual(['/etc/network/interfaces 644']);
+  }, 120_000);
+
+  it('systemd unit: enabled by symlink; its ExecStart brings the shim back without Docker, ExecStop takes it down; verify passes', async () => {
+    const R = rootFor('systemd');
+    const args = ['psd', '--parent', 'eno1', '--ip-range', '198.51.100.128/27', '--shim', 'psd-shim', '--persist', 'systemd'];
+    const r = await macvlanctl(h, ['apply', ...args, '--yes', '--json'], { root: R });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const planned = r.json!.result.plan.networks[0];
+    const unitPath = '/etc/systemd/system/macvlanctl-psd.service';
+    expect(tree(R).filter((l) => l.startsWith('/etc/'))).toEqual([
+      `${unitPath} 644`,
+      `/etc/systemd/system/multi-user.target.wants/macvlanctl-psd.service -> ${unitPath}`,
+    ]);
+    const unit = readFileSync(join(R, unitPath), 'utf8');
+    const exec = (key: string) => {
+      const line = unit.split('\n').find((l) => l.startsWith(`${key}=`));
+      expect(line, unit).toBeDefined();
+      return line!.slice(key.length + 1).split(' ');
+    };
+    const start = exec('ExecStart');
+    const stopCmd = exec('ExecStop');
+    expect(start.slice(-2)).toEqual(['up', 'psd']);
+    if (ANALYZE) {
+      const v = await h.exec([ANALYZE, 'verify', '--man=no', join(R, unitPath)]);
+      expect(v.stderr.replace(/.*(docker|network-online)\.(service|target).*\n?/g, '').trim(), v.stderr).toBe('');
+    }
+
+    // Boot: the shim is gone and Docker is not asked (the unit reads apply's record from --root).
+    expect((await h.exec(['ip', 'link', 'del', 'psd-shim'])).code).toBe(0);
+    const up = await h.exec([...start, '--root', R], { env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent.sock' } });
+    expect(up.code, up.stderr).toBe(0);
+    const l = await link(h, 'psd-shim');
+    expect(l?.address).toBe(planned.shim.mac);
+    expect(l?.addr_info?.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`)).toEqual([`${planned.shim.address}/32`]);
+    expect(await routes(h)).toContain('198.51.100.128/27 dev psd-shim');
+    // A second start changes nothing.
+    const fp = await hostFingerprint(h);
+    expect((await h.exec([...start, '--root', R])).code).toBe(0);
+    expect(await hostFingerprint(h)).toBe(fp);
+
+    const down = await h.exec([...stopCmd, '--root', R]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await link(h, 'psd-shim')).toBeUndefined();
+
+    const d = await macvlanctl(h, ['destroy', 'psd', '--yes'], { root: R });
+    expect(d.code, d.stderr + d.stdout).toBe(0);
+    expect(tree(R).filter((l) => l.startsWith('/etc/'))).toEqual([]);
+  }, 120_000);
+
+  it('switching backend removes the old files; a user file at one of our paths makes apply roll everything back', async () => {
+    const R = rootFor('switch');
+    write(R, '/etc/network/interfaces', IFACES_TEXT);
+    const args = ['psw', '--parent', 'eno1', '--ip-range', '198.51.100.96/27', '--shim', 'psw-shim'];
+    expect((await macvlanctl(h, ['apply', ...args, '--persist', 'ifupdown', '--yes'], { root: R })).code).toBe(0);
+    const r = await macvlanctl(h, ['apply', ...args, '--persist', 'systemd', '--yes'], { root: R });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(existsSync(join(R, '/etc/network/interfaces.d/macvlanctl-psw'))).toBe(false);
+    expect(existsSync(join(R, '/etc/systemd/system/macvlanctl-psw.service'))).toBe(true);
+    expect((await macvlanctl(h, ['destroy', 'psw', '--yes'], { root: R })).code).toBe(0);
+
+    // The user's own file where the stanza would go: nothing may change.
+    const userFile = '# my own shim config\n';
+    write(R, '/etc/network/interfaces.d/macvlanctl-psw', userFile);
+    const fp = await hostFingerprint(h);
+    const nets = (await h.dockerCli(['network', 'ls', '--format', '{{.Name}}'])).stdout;
+    const files = tree(R);
+    const bad = await macvlanctl(h, ['apply', ...args, '--persist', 'ifupdown', '--yes'], { root: R });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/macvlanctl-psw exists and was not written by macvlanctl/);
+    expect(bad.stderr).toMatch(/the host is as it was/);
+    expect(await hostFingerprint(h)).toBe(fp);
+    expect((await h.dockerCli(['network', 'ls', '--format', '{{.Name}}'])).stdout).toBe(nets);
+    expect(tree(R)).toEqual(files);
+    expect(readFileSync(join(R, '/etc/network/interfaces.d/macvlanctl-psw'), 'utf8')).toBe(userFile);
+  }, 120_000);
+});
