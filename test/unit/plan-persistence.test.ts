@@ -1,0 +1,142 @@
+/**
+ * Persistence in the plan (which files, created/updated/deleted), the
+ * operations apply runs for them, and the file port's refusal and rollback,
+ * on a temporary root.
+ */
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { planOperations } from '../../src/apply/operations.js';
+import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
+import { toDesired } from '../../src/config/to-desired.js';
+import { MacvlanError } from '../../src/model/errors.js';
+import type { HostFacts, ManagedFile } from '../../src/model/facts.js';
+import { planCommands } from '../../src/plan/commands.js';
+import { computePlan } from '../../src/plan/compute-plan.js';
+import { readManagedFiles } from '../../src/system/managed-files.js';
+import { realFilePort } from '../../src/system/persist-files.js';
+import { hostFacts } from '../support/fixture-facts.js';
+
+const SELF = ['/usr/bin/node', '/opt/macvlanctl/bin/macvlanctl'];
+const RECIPE: NetworkFlags = { parent: 'eno1', ipRange: ['198.51.100.192/27'], auxAddress: ['host=198.51.100.223'] };
+
+function facts(managed: ManagedFile[] = []): HostFacts {
+  return hostFacts('fresh-host', { persistence: { managed, selfCommand: SELF } });
+}
+
+function plan(flags: NetworkFlags, f: HostFacts = facts(), name = 'mynet') {
+  return computePlan([toDesired(flagsToRaw(name, flags))], f);
+}
+
+const persistChanges = (p: ReturnType<typeof plan>) => p.changes.filter((c) => c.kind === 'persist-file').map((c) => `${c.action} ${c.path}`);
+
+describe('persistence in the plan', () => {
+  it('a new network with --persist systemd: the unit and its enable symlink are created, then loaded', () => {
+    const p = plan({ ...RECIPE, persist: 'systemd' });
+    const n = p.networks[0]!;
+    expect(n.persistence?.backend).toBe('systemd');
+    expect(n.persistence?.files.map((f) => f.path)).toEqual(['/etc/systemd/system/macvlanctl-mynet.service']);
+    expect(n.persistence?.files[0]!.content).toContain('ExecStart=/usr/bin/node /opt/macvlanctl/bin/macvlanctl up mynet');
+    expect(persistChanges(p)).toEqual([
+      'create /etc/systemd/system/macvlanctl-mynet.service',
+      'create /etc/systemd/system/multi-user.target.wants/macvlanctl-mynet.service',
+    ]);
+    const ops = planOperations(p, facts(), { replace: false });
+    const kinds = ops.map((o) => o.kind);
+    // Files after the shim, the record after the files, loading last of all.
+    expect(kinds.indexOf('file-write')).toBeGreaterThan(kinds.lastIndexOf('ip'));
+    expect(kinds.indexOf('state-write')).toBeGreaterThan(kinds.indexOf('file-link'));
+    expect(kinds.at(-1)).toBe('persist-load');
+    expect(ops.at(-1)).toMatchObject({ backend: 'systemd', written: ['/etc/systemd/system/macvlanctl-mynet.service', '/etc/systemd/system/multi-user.target.wants/macvlanctl-mynet.service'], removed: [] });
+  });
+
+  it('files already as planned are no-ops; a changed one is updated; nothing else is touched', () => {
+    const first = plan({ ...RECIPE, persist: 'systemd' }).networks[0]!;
+    const unit = first.persistence!.files[0]!;
+    const managed: ManagedFile[] = [
+      { path: unit.path, network: 'mynet', content: unit.content, mode: unit.mode },
+      { path: first.persistence!.enable!.path, network: 'mynet', symlink: first.persistence!.enable!.target },
+      { path: '/etc/network/interfaces.d/macvlanctl-other', network: 'other', content: '# Managed by macvlanctl for network other. x\n', mode: 0o644 },
+    ];
+    expect(persistChanges(plan({ ...RECIPE, persist: 'systemd' }, facts(managed)))).toEqual([
+      `noop ${unit.path}`,
+      'noop /etc/systemd/system/multi-user.target.wants/macvlanctl-mynet.service',
+    ]);
+    managed[0] = { ...managed[0]!, content: `${unit.content}# edited\n` };
+    expect(persistChanges(plan({ ...RECIPE, persist: 'systemd' }, facts(managed)))[0]).toBe(`update ${unit.path}`);
+    managed[0] = { ...managed[0]!, content: unit.content, mode: 0o600 };
+    expect(persistChanges(plan({ ...RECIPE, persist: 'systemd' }, facts(managed)))[0]).toBe(`update ${unit.path}`);
+  });
+
+  it('switching backend deletes the old files, so two managers never both bring up the shim', () => {
+    const old: ManagedFile = { path: '/etc/network/interfaces.d/macvlanctl-mynet', network: 'mynet', content: '# Managed by macvlanctl for network mynet. x\n', mode: 0o644 };
+    const p = plan({ ...RECIPE, persist: 'systemd' }, facts([old]));
+    expect(persistChanges(p)).toContain('delete /etc/network/interfaces.d/macvlanctl-mynet');
+    const load = planOperations(p, facts([old]), { replace: false }).at(-1);
+    expect(load).toMatchObject({ kind: 'persist-load', removed: ['/etc/network/interfaces.d/macvlanctl-mynet'] });
+  });
+
+  it('--no-host-access and --persist none remove our files; none warns that the shim does not survive a reboot', () => {
+    const old: ManagedFile = { path: '/etc/systemd/system/macvlanctl-mynet.service', network: 'mynet', content: '# Managed by macvlanctl for network mynet. x\n', mode: 0o644 };
+    const noAccess = plan({ ...RECIPE, auxAddress: [], hostAccess: false, persist: 'systemd' }, facts([old]));
+    expect(noAccess.networks[0]!.persistence?.backend).toBe('none');
+    expect(persistChanges(noAccess)).toEqual(['delete /etc/systemd/system/macvlanctl-mynet.service']);
+    const none = plan({ ...RECIPE, persist: 'none' }, facts([old]));
+    expect(persistChanges(none)).toEqual(['delete /etc/systemd/system/macvlanctl-mynet.service']);
+    expect(none.warnings.map((w) => w.code)).toContain('NOT_PERSISTENT');
+  });
+
+  it('--show-commands writes each file as a here-document with its mode', () => {
+    const cmds = planCommands(plan({ ...RECIPE, persist: 'systemd' }));
+    const unit = cmds.find((c) => c.startsWith('cat > /etc/systemd/system/macvlanctl-mynet.service'));
+    expect(unit).toMatch(/<<'EOF'\n# Managed by macvlanctl for network mynet\..*\nEOF$/s);
+    expect(cmds).toContain('chmod 0644 /etc/systemd/system/macvlanctl-mynet.service');
+    expect(cmds).toContain('ln -sf /etc/systemd/system/macvlanctl-mynet.service /etc/systemd/system/multi-user.target.wants/macvlanctl-mynet.service');
+  });
+});
+
+describe('our files on disk', () => {
+  let root: string;
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  function put(path: string, content: string): void {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+
+  it('are found by their header only; a look-alike without it, and a symlink elsewhere, are not ours', () => {
+    root = mkdtempSync(join(tmpdir(), 'mvl-managed-'));
+    put('/etc/systemd/network/10-macvlanctl-lan.netdev', '# Managed by macvlanctl for network lan. Changes are overwritten\n[NetDev]\n');
+    put('/etc/systemd/network/10-eno1.network.d/macvlanctl-lan.conf', '# Managed by macvlanctl for network lan. Changes\n');
+    put('/etc/systemd/network/10-eno1.network', '[Match]\nName=eno1\n');
+    put('/etc/network/interfaces.d/macvlanctl-lookalike', 'auto x\n');
+    mkdirSync(join(root, '/etc/systemd/system/multi-user.target.wants'), { recursive: true });
+    symlinkSync('/etc/systemd/system/macvlanctl-lan.service', join(root, '/etc/systemd/system/multi-user.target.wants/macvlanctl-lan.service'));
+    symlinkSync('/lib/systemd/system/macvlanctl-x.service', join(root, '/etc/systemd/system/multi-user.target.wants/macvlanctl-x.service'));
+    expect(readManagedFiles(root).map((f) => `${f.network} ${f.path}`)).toEqual([
+      'lan /etc/systemd/network/10-eno1.network.d/macvlanctl-lan.conf',
+      'lan /etc/systemd/network/10-macvlanctl-lan.netdev',
+      'lan /etc/systemd/system/multi-user.target.wants/macvlanctl-lan.service',
+    ]);
+  });
+
+  it('a write over a user file is refused; a write and a remove are undone exactly, directories included', () => {
+    root = mkdtempSync(join(tmpdir(), 'mvl-files-'));
+    const port = realFilePort(root);
+    put('/etc/network/interfaces.d/macvlanctl-lan', 'my own\n');
+    expect(() => port.write('/etc/network/interfaces.d/macvlanctl-lan', '# Managed by macvlanctl for network lan. x\n', 0o644)).toThrow(MacvlanError);
+    expect(readFileSync(join(root, '/etc/network/interfaces.d/macvlanctl-lan'), 'utf8')).toBe('my own\n');
+
+    const undo = port.write('/etc/systemd/network/10-eno1.network.d/macvlanctl-lan.conf', '# Managed by macvlanctl for network lan. x\n', 0o644);
+    expect((lstatSync(join(root, '/etc/systemd/network/10-eno1.network.d/macvlanctl-lan.conf')).mode & 0o777).toString(8)).toBe('644');
+    undo();
+    expect(readdirSync(join(root, 'etc'))).toEqual(['network']); // systemd/network/…d/ made by the write is gone again
+
+    put('/etc/systemd/network/x.network.d/macvlanctl-lan.conf', '# Managed by macvlanctl for network lan. y\n');
+    const putBack = port.remove('/etc/systemd/network/x.network.d/macvlanctl-lan.conf');
+    expect(() => lstatSync(join(root, '/etc/systemd/network/x.network.d'))).toThrow(); // emptied drop-in dir removed
+    putBack();
+    expect(readFileSync(join(root, '/etc/systemd/network/x.network.d/macvlanctl-lan.conf'), 'utf8')).toBe('# Managed by macvlanctl for network lan. y\n');
+  });
+});
