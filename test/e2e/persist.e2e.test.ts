@@ -39,10 +39,12 @@ const NETWORKD = ['/lib/systemd/systemd-networkd', '/usr/lib/systemd/systemd-net
 const IFUP = findTool('ifup');
 const IFDOWN = findTool('ifdown');
 const ANALYZE = findTool('systemd-analyze');
+const NMCLI = findTool('nmcli');
 for (const [tool, pkg] of [
   [NETWORKD, 'systemd-networkd (Debian: systemd)'],
   [IFUP, 'ifup (ifupdown; scripts/fetch-tools.sh unpacks it)'],
   [ANALYZE, 'systemd-analyze (systemd)'],
+  [NMCLI, 'nmcli (network-manager; scripts/fetch-tools.sh unpacks it)'],
 ] as const) {
   if (isRoot && !tool) console.warn(`persist e2e: the test that needs ${pkg} is SKIPPED — not found`);
 }
@@ -129,6 +131,7 @@ async function stop(proc: ChildProcess): Promise<void> {
 
 const PARENT_NETWORK = '/etc/systemd/network/10-eno1.network';
 const PARENT_NETWORK_TEXT = '[Match]\nName=eno1\n\n[Network]\nAddress=198.51.100.24/24\nGateway=198.51.100.1\nLinkLocalAddressing=no\n';
+const NM_PARENT_TEXT = '[connection]\nid=eno1\ntype=ethernet\ninterface-name=eno1\n\n[ipv4]\nmethod=manual\naddress1=198.51.100.24/24,198.51.100.1\n';
 const IFACES_TEXT = 'source /etc/network/interfaces.d/*\n\nauto lo\niface lo inet loopback\n\nauto eno1\niface eno1 inet static\n    address 198.51.100.24/24\n    gateway 198.51.100.1\n';
 
 describe.skipIf(!isRoot)('persistence through the CLI, with the real managers', () => {
@@ -303,6 +306,30 @@ describe.skipIf(!isRoot)('persistence through the CLI, with the real managers', 
     const d = await macvlanctl(h, ['destroy', 'psd', '--yes'], { root: R });
     expect(d.code, d.stderr + d.stdout).toBe(0);
     expect(tree(R).filter((l) => l.startsWith('/etc/'))).toEqual([]);
+  }, 120_000);
+
+  it.skipIf(!NMCLI)('networkmanager: the keyfile is written 0600 and NetworkManager reads back the same connection (nmcli --offline)', async () => {
+    const R = rootFor('nm');
+    write(R, '/etc/NetworkManager/system-connections/eno1.nmconnection', NM_PARENT_TEXT);
+    const args = ['pnm', '--parent', 'eno1', '--ip-range', '198.51.100.64/27', '--shim', 'pnm-shim', '--persist', 'networkmanager'];
+    const r = await macvlanctl(h, ['apply', ...args, '--yes', '--json'], { root: R });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const planned = r.json!.result.plan.networks[0];
+    const keyfile = join(R, '/etc/NetworkManager/system-connections/macvlanctl-pnm.nmconnection');
+    expect((statSync(keyfile).mode & 0o777).toString(8)).toBe('600');
+    const back = await h.exec([NMCLI!, '--offline', 'connection', 'modify', 'connection.autoconnect', 'yes'], { input: readFileSync(keyfile, 'utf8') });
+    expect(back.code, back.stderr).toBe(0);
+    const ini = back.stdout;
+    expect(ini).toMatch(/^type=macvlan$/m);
+    expect(ini).toMatch(/^interface-name=pnm-shim$/m);
+    expect(ini).toMatch(/^parent=eno1$/m);
+    expect(ini).toMatch(new RegExp(`^cloned-mac-address=${planned.shim.mac}$`, 'mi'));
+    expect(ini).toMatch(new RegExp(`^address1=${planned.shim.address.replace(/\./g, '\\.')}/32$`, 'm'));
+    expect(ini).toMatch(/^route1=198\.51\.100\.64\/27$/m);
+    const d = await macvlanctl(h, ['destroy', 'pnm', '--yes'], { root: R });
+    expect(d.code, d.stderr + d.stdout).toBe(0);
+    expect(existsSync(keyfile)).toBe(false);
+    expect(existsSync(join(R, '/etc/NetworkManager/system-connections/eno1.nmconnection'))).toBe(true);
   }, 120_000);
 
   it('switching backend removes the old files; a user file at one of our paths makes apply roll everything back', async () => {
