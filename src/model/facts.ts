@@ -2,6 +2,7 @@
  * Facts read from the system. Gathered by src/system, consumed by the pure planner.
  */
 import type { Cidr, InterfaceAddress, IpAddress } from '../net/address.js';
+import type { LanScan } from './lan.js';
 
 export type LinkKind = 'ethernet' | 'veth' | 'bridge' | 'bond' | 'vlan' | 'macvlan' | 'ipvlan' | 'loopback' | 'wireguard' | 'tun' | 'dummy' | 'other';
 
@@ -107,8 +108,18 @@ export interface HostFacts {
   docker: DockerFacts;
   /** Stable identity of this host (machine-id or hostname), for deriving shim MAC addresses. */
   hostId: string;
-  /** Addresses known to be in use on the LAN (from a scan; empty when none ran). */
+  /** Addresses known to be in use on the LAN by other means than `lan` (kept clear of like live hosts); usually empty. */
   inUse: IpAddress[];
+  /** What LAN scans saw (src/cli/lan-for-plan.ts); absent when none was wanted (--no-scan, nothing new to place). */
+  lan?: LanFacts;
   /** Persistence files and managers under --root; absent in fixtures that predate persistence. */
   persistence?: PersistenceFacts;
+}
+
+/** The LAN as scanned for the planner: live hosts and DHCP offers per parent. */
+export interface LanFacts {
+  /** At most one scan per parent: fresh from the scan cache or just made. */
+  scans: LanScan[];
+  /** Parents whose LAN should have been scanned but was not (no root, scan failed), and why. */
+  skipped: { parent: string; subnet: string; reason: string; fix?: string }[];
 }

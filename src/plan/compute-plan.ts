@@ -10,8 +10,19 @@ import type { Plan } from '../model/plan.js';
 import { enforcesOneMacvlanPerParent } from './docker-rules.js';
 import { type PlanContext, planNetwork } from './plan-network.js';
 
-export function computePlan(desired: DesiredNetwork[], facts: HostFacts): Plan {
-  const ctx: PlanContext = { planned: [] };
+/** How the planner treats what it finds, from the command line. */
+export interface PlannerOptions {
+  /**
+   * --force: an explicit ip-range or host address that holds live hosts, DHCP
+   * offers or an estimated DHCP pool (facts.lan) is taken, with a warning,
+   * instead of refused. Whether the LAN is looked at at all (--no-scan) is
+   * decided before planning: facts.lan is then absent.
+   */
+  force?: boolean;
+}
+
+export function computePlan(desired: DesiredNetwork[], facts: HostFacts, options: PlannerOptions = {}): Plan {
+  const ctx: PlanContext = { planned: [], force: options.force === true };
   const plan: Plan = { networks: [], changes: [], warnings: [], unchecked: [] };
   const errors: MacvlanError[] = [];
   const shims = new Map<string, string>();

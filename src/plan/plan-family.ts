@@ -9,6 +9,7 @@
 import type { AddressRange, AuxAddress, DesiredFamily } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
 import type { HostFacts, InterfaceFact } from '../model/facts.js';
+import type { Warning } from '../model/plan.js';
 import {
   type Cidr,
   type Family,
@@ -22,13 +23,22 @@ import {
 } from '../net/address.js';
 import { type Interval, cidrToInterval, highestAlignedBlock, largestBlocks, overlaps, subtract } from '../net/intervals.js';
 import type { ProblemCollector } from './collector.js';
+import { type LanView, poolMargin } from './lan-view.js';
 
 /** Something the ip-range must not hold, with the words to name it. */
 export interface Reserved {
   interval: Interval;
   what: string;
   /** Docker ranges and live hosts are conflicts; the rest are configuration mistakes. */
-  kind: 'gateway' | 'host' | 'network' | 'broadcast' | 'avoid' | 'docker' | 'in-use' | 'planned';
+  kind: 'gateway' | 'host' | 'network' | 'broadcast' | 'avoid' | 'docker' | 'in-use' | 'planned' | 'live' | 'dhcp-offer' | 'dhcp-pool';
+  /** What a carved range keeps clear of, when wider than `interval` (an estimated pool plus its margin). */
+  carve?: Interval;
+  /**
+   * Seen by a LAN scan, so only as sure as the scan: an explicit range or host
+   * address that holds it is refused (`refuse`) unless --force or already
+   * applied, or only warned about (`warn`: a low-confidence pool estimate).
+   */
+  fromScan?: 'refuse' | 'warn';
 }
 
 export interface OtherRange {
@@ -49,6 +59,14 @@ export interface FamilyInput {
   /** Origin label of a field (`--subnet`, `file:3:5 networks.lan.subnet`). */
   label: (key: string) => string;
   problems: ProblemCollector;
+  /** The LAN scan of the parent, read for this family and subnet (computed once the subnet is known). */
+  lan?: (subnet: Cidr) => LanView | undefined;
+  /** --force: what the scan saw makes warnings, not refusals. */
+  force?: boolean;
+  /** The ip-range (and host address) this family has in Docker already: the scan does not move or refuse it. */
+  applied?: { ipRange?: Cidr; hostAddress?: IpAddress };
+  /** Where scan findings that do not refuse are reported. */
+  warnings?: Warning[];
 }
 
 export interface FamilyResult {
@@ -151,7 +169,66 @@ export function reservedAddresses(inp: FamilyInput, subnet: Cidr, gateway: IpAdd
       out.push({ interval: single(a), what: `live host ${formatAddress(a)}`, kind: 'in-use' });
     }
   }
+  const lan = inp.lan?.(subnet);
+  if (lan) out.push(...scanReserved(family, lan));
   return out;
+}
+
+/** Live hosts, DHCP offers and estimated pools from a scan, as things to keep clear of. */
+export function scanReserved(family: Family, lan: LanView): Reserved[] {
+  const out: Reserved[] = [];
+  const byAddress = <T extends { address: IpAddress }>(list: readonly T[]) => [...list].sort((x, y) => (x.address.value < y.address.value ? -1 : 1));
+  for (const h of byAddress(lan.live)) {
+    out.push({ interval: single(h.address), what: `live host ${formatAddress(h.address)} (${h.mac})`, kind: 'live', fromScan: 'refuse' });
+  }
+  for (const o of byAddress(lan.offers)) {
+    out.push({ interval: single(o.address), what: `DHCP offer ${formatAddress(o.address)} (from ${o.server})`, kind: 'dhcp-offer', fromScan: 'refuse' });
+  }
+  for (const p of lan.pools) {
+    const iv = p.detail.interval;
+    const m = poolMargin(p);
+    out.push({
+      interval: iv,
+      carve: { start: iv.start - m, end: iv.end + m },
+      what: `the DHCP pool of ${p.server} as estimated, ${describeInterval(family, iv)} (${p.pool.confidence} confidence: ${p.pool.explanation})`,
+      kind: 'dhcp-pool',
+      fromScan: p.pool.confidence === 'low' ? 'warn' : 'refuse',
+    });
+  }
+  return out;
+}
+
+const SCAN_KINDS: ReadonlySet<Reserved['kind']> = new Set(['live', 'dhcp-offer', 'dhcp-pool']);
+
+/**
+ * Names a list of hits, with live hosts and offers grouped ("live hosts A (mac),
+ * B (mac) and 3 more") so a range over a busy stretch stays one readable line.
+ */
+export function describeHits(hits: readonly Reserved[], limit = 6): string {
+  const slots: (string | { kind: 'live' | 'dhcp-offer'; items: string[] })[] = [];
+  for (const h of hits) {
+    if (h.kind !== 'live' && h.kind !== 'dhcp-offer') {
+      slots.push(h.what);
+      continue;
+    }
+    const item = h.what.replace(/^(live host|DHCP offer) /, '');
+    const group = slots.find((s): s is { kind: 'live' | 'dhcp-offer'; items: string[] } => typeof s !== 'string' && s.kind === h.kind);
+    if (group) group.items.push(item);
+    else slots.push({ kind: h.kind, items: [item] });
+  }
+  return slots
+    .map((s) => {
+      if (typeof s === 'string') return s;
+      const one = s.items.length === 1;
+      const noun = s.kind === 'live' ? (one ? 'live host' : 'live hosts') : one ? 'DHCP offer' : 'DHCP offers';
+      const more = s.items.length > limit ? ` and ${s.items.length - limit} more` : '';
+      return `${noun} ${s.items.slice(0, limit).join(', ')}${more}`;
+    })
+    .join(', ');
+}
+
+function scanWarning(inp: FamilyInput, code: string, message: string, fix?: string): void {
+  inp.warnings?.push({ code, message, ...(fix ? { fix } : {}) });
 }
 
 function checkExplicitRange(inp: FamilyInput, subnet: Cidr, range: Cidr, reserved: Reserved[]): void {
@@ -171,17 +248,46 @@ function checkExplicitRange(inp: FamilyInput, subnet: Cidr, range: Cidr, reserve
   }
   const iv = cidrToInterval(range);
   const hits = reserved.filter((r) => overlaps(r.interval, iv));
-  if (hits.length > 0) {
+  // What the scan saw refuses a new range, unless --force; a range Docker already has stays put.
+  const applied = inp.applied?.ipRange !== undefined && inp.applied.ipRange.base === range.base && inp.applied.ipRange.prefix === range.prefix;
+  const lenient = inp.force === true || applied;
+  const refused = hits.filter((h) => !h.fromScan || (h.fromScan === 'refuse' && !lenient));
+  const merely = hits.filter((h) => h.fromScan && !refused.includes(h));
+  if (refused.length > 0) {
     const free = subtract([cidrToInterval(subnet)], reserved.map((r) => r.interval));
     const hint = largestBlocks(subnet.family, free, 3).map(formatCidr);
+    const onlyScan = refused.every((h) => h.fromScan);
     throw new MacvlanError(
       'RANGE_CONFLICT',
-      `${label}: ip-range ${formatCidr(range)} holds ${hits.map((h) => h.what).join(', ')}; Docker would hand those addresses to containers. Choose a block clear of them${
+      `${label}: ip-range ${formatCidr(range)} holds ${describeHits(refused)}; Docker would hand those addresses to containers. Choose a block clear of them${
         hint.length ? ` (free: ${hint.join(', ')})` : ''
-      }, or use --ip-range auto`,
-      { ipRange: formatCidr(range), conflicts: hits.map((h) => h.what), free: hint },
+      }, or use --ip-range auto${onlyScan ? ', or --force to take it anyway' : ''}`,
+      { ipRange: formatCidr(range), conflicts: refused.map((h) => h.what), free: hint, ...scanDetails(inp.family, refused) },
     );
   }
+  if (merely.length > 0) {
+    scanWarning(
+      inp,
+      merely.some((h) => h.kind === 'live') ? 'RANGE_HOLDS_LIVE_HOSTS' : 'RANGE_IN_DHCP_POOL',
+      `ip-range ${formatCidr(range)} holds ${describeHits(merely)}${applied ? ' (the range is already applied, so it stays)' : inp.force ? ' (taken anyway: --force)' : ''}`,
+      merely.some((h) => h.kind === 'live')
+        ? 'find out what these hosts are (macvlanctl doctor names them); a host with a fixed address there will clash with a container'
+        : "check the router's DHCP pool and keep the range out of it (--avoid FIRST-LAST names the pool)",
+    );
+  }
+}
+
+/** Machine-readable addresses of scan findings, for --json. */
+function scanDetails(family: Family, hits: readonly Reserved[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const addr = (h: Reserved) => formatValue(family, h.interval.start);
+  const live = hits.filter((h) => h.kind === 'live').map(addr);
+  const offers = hits.filter((h) => h.kind === 'dhcp-offer').map(addr);
+  const pools = hits.filter((h) => h.kind === 'dhcp-pool').map((h) => h.what);
+  if (live.length) out.liveHosts = live;
+  if (offers.length) out.dhcpOffers = offers;
+  if (pools.length) out.dhcpPools = pools;
+  return out;
 }
 
 function carveRange(inp: FamilyInput, subnet: Cidr, prefix: number | undefined, reserved: Reserved[]): Cidr {
@@ -193,18 +299,20 @@ function carveRange(inp: FamilyInput, subnet: Cidr, prefix: number | undefined, 
       subnet: formatCidr(subnet),
     });
   }
-  const free = subtract([cidrToInterval(subnet)], reserved.map((r) => r.interval));
+  const free = subtract([cidrToInterval(subnet)], reserved.map((r) => r.carve ?? r.interval));
   const block = highestAlignedBlock(family, free, size);
   if (block) return block;
   const largest = largestBlocks(family, free, 3).map(formatCidr);
-  const avoidHits = reserved.filter((r) => r.kind === 'avoid' || r.kind === 'in-use');
+  const avoidHits = reserved.filter((r) => r.kind === 'avoid' || r.kind === 'in-use' || r.kind === 'live');
+  const pools = reserved.filter((r) => r.kind === 'dhcp-pool');
   throw new MacvlanError(
     'NO_FREE_RANGE',
     `${label}: no free /${size} block is left in ${formatCidr(subnet)}. ${
       largest.length ? `The largest free blocks are ${largest.join(', ')}` : 'Nothing is free'
     }. To make room: ${[
       largest[0] ? `ask for a smaller block (--ip-range auto/${largest[0].split('/')[1]})` : undefined,
-      avoidHits.length ? "shrink the router's DHCP pool or the avoided ranges" : undefined,
+      pools.length ? `name the router's real DHCP pool with --avoid FIRST-LAST (the scan could only estimate it: ${pools.map((p) => p.what.replace(/^the DHCP pool of /, '')).join('; ')})` : undefined,
+      avoidHits.length || pools.length ? "shrink the router's DHCP pool or the avoided ranges" : undefined,
       'or use a larger subnet',
     ]
       .filter(Boolean)
@@ -228,12 +336,32 @@ function resolveHostAddress(inp: FamilyInput, subnet: Cidr, gateway: IpAddress, 
   if (want.value === gateway.value) {
     throw new MacvlanError('CONFIG_INVALID', `${label}: host address ${text} is the gateway's address; choose a free address, or leave it out (auto)`, { hostAddress: text });
   }
-  const hit = reserved.find((r) => r.kind !== 'gateway' && r.kind !== 'docker' && r.kind !== 'planned' && want.value >= r.interval.start && want.value <= r.interval.end);
-  if (hit) {
-    throw new MacvlanError('RANGE_CONFLICT', `${label}: host address ${text} is ${hit.what}; the shim needs an address nobody else uses`, {
+  const hits = reserved.filter((r) => r.kind !== 'gateway' && r.kind !== 'docker' && r.kind !== 'planned' && want.value >= r.interval.start && want.value <= r.interval.end);
+  const hard = hits.find((r) => !r.fromScan);
+  if (hard) {
+    throw new MacvlanError('RANGE_CONFLICT', `${label}: host address ${text} is ${hard.what}; the shim needs an address nobody else uses`, {
       hostAddress: text,
-      conflict: hit.what,
+      conflict: hard.what,
     });
+  }
+  const applied = inp.applied?.hostAddress?.value === want.value;
+  const lenient = inp.force === true || applied;
+  const seen = hits.filter((r) => SCAN_KINDS.has(r.kind));
+  const refusing = seen.filter((r) => r.fromScan === 'refuse' && !lenient);
+  if (refusing.length > 0) {
+    throw new MacvlanError(
+      'RANGE_CONFLICT',
+      `${label}: host address ${text} is ${refusing.map((r) => (r.kind === 'dhcp-pool' ? `inside ${r.what}` : r.what)).join(', and ')}; the shim needs an address nobody else uses. Choose another, leave it out (auto: the top of the ip-range), or --force to take it anyway`,
+      { hostAddress: text, conflicts: refusing.map((r) => r.what), ...scanDetails(inp.family, refusing) },
+    );
+  }
+  if (seen.length > 0) {
+    scanWarning(
+      inp,
+      'HOST_ADDRESS_SEEN',
+      `host address ${text} is ${seen.map((r) => (r.kind === 'dhcp-pool' ? `inside ${r.what}` : r.what)).join(', and ')}${applied ? ' (already applied, so it stays)' : inp.force ? ' (taken anyway: --force)' : ''}`,
+      'give the shim an address nobody else uses (--host-address)',
+    );
   }
   const aux = inp.aux.find((a) => a.address.family === inp.family && a.address.value === want.value);
   if (aux) {

@@ -18,6 +18,7 @@ import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_MANAGED, LABEL_SHIM, LAB
 import { parentWarnings, resolveParent } from './parent.js';
 import { type FamilyResult, type OtherRange, planFamily } from './plan-family.js';
 import { defaultShimName, deriveShimMac, shimAlias } from './shim-identity.js';
+import { lanView, scanOf, skippedScanOf } from './lan-view.js';
 
 export interface NetworkPlan {
   network: PlannedNetwork;
@@ -26,9 +27,11 @@ export interface NetworkPlan {
   notes: string[];
 }
 
-/** Ranges already taken by earlier networks of the same plan. */
+/** Ranges already taken by earlier networks of the same plan, and the planner's options. */
 export interface PlanContext {
   planned: PlannedNetwork[];
+  /** --force: take an explicit ip-range or host address even where the LAN scan saw hosts or DHCP offers. */
+  force?: boolean;
 }
 
 function dockerNetworks(facts: HostFacts): DockerNetworkFact[] {
@@ -75,6 +78,14 @@ function previousFamily(existing: DockerNetworkFact | undefined, family: Family)
   return s?.ipRange ? { ipRange: s.ipRange } : {};
 }
 
+/** What Docker already has for this network and family (ours or not): a scan does not move or refuse it. */
+function appliedFamily(existing: DockerNetworkFact | undefined, family: Family): { ipRange?: Cidr; hostAddress?: IpAddress } {
+  if (!existing || existing.driver !== 'macvlan') return {};
+  const s = existing.subnets.find((x) => x.subnet?.family === family);
+  const host = s?.auxAddresses.host;
+  return { ...(s?.ipRange ? { ipRange: s.ipRange } : {}), ...(host ? { hostAddress: host } : {}) };
+}
+
 export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: PlanContext): NetworkPlan {
   const problems = new ProblemCollector();
   const context = `network ${desired.name}`;
@@ -104,6 +115,7 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
   const planFacts = factsWithoutShim(facts, shimName, existingShim, shimIsOurs);
   const existingDocker = dockerNetworks(facts).find((n) => n.name === desired.name);
 
+  const scan = scanOf(facts, parent.name);
   const families: [Family, FamilyResult | undefined][] = [];
   for (const family of [4, 6] as Family[]) {
     const d = family === 4 ? desired.ipv4 : desired.ipv6;
@@ -122,6 +134,10 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
       otherRanges: otherRanges(desired, parent.name, facts, ctx, family),
       label: (k) => label(family === 6 ? `ipv6.${k}` : k),
       problems,
+      ...(scan ? { lan: (subnet: Cidr) => lanView(scan, family, subnet, facts, desired.avoid) } : {}),
+      force: ctx.force === true,
+      applied: appliedFamily(existingDocker, family),
+      warnings,
     });
     if (result && spec.kind === 'auto') result.ipRangeSource = 'auto';
     families.push([family, result]);
@@ -153,7 +169,14 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
     });
   }
   if (!facts.docker.available) notes.push(`Docker (${facts.docker.endpoint}) was not reachable: ${facts.docker.reason}; existing networks were not checked`);
-  if (facts.inUse.length === 0 && v4.ipRangeSource === 'auto' && desired.avoid.length === 0) {
+  const changes = [
+    ...dockerChanges(network, existingDocker, warnings),
+    ...shimChanges(network, facts, existingShim, shimIsOurs, desired.hostAccess),
+  ];
+  // A network Docker already has as declared keeps its addresses: what the LAN looks like now does not matter to it.
+  const placesAddresses = changes.some((c) => c.kind === 'docker-network' && c.action !== 'noop');
+  if (placesAddresses) lanFindings(desired, parent.name, v4, facts, warnings, notes);
+  if (facts.inUse.length === 0 && v4.ipRangeSource === 'auto' && desired.avoid.length === 0 && !(placesAddresses && scan?.dhcp)) {
     warnings.push({
       code: 'DHCP_POOL_UNKNOWN',
       message: "the router's DHCP pool is not known, so the carved range may overlap it",
@@ -170,10 +193,6 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
       fix: 'use --mode bridge for host access, or --no-host-access',
     });
   }
-  const changes = [
-    ...dockerChanges(network, existingDocker, warnings),
-    ...shimChanges(network, facts, existingShim, shimIsOurs, desired.hostAccess),
-  ];
   const persistChoice = persistChoiceFor(parent.name, desired.persist, facts);
   if (persistChoice && facts.persistence) {
     const p = planPersistence(network, persistChoice, facts.persistence.managed, facts.persistence.selfCommand);
@@ -185,6 +204,48 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
     }
   }
   return { network, changes, warnings, notes };
+}
+
+/** Warnings and notes about what the LAN scan of the parent saw (or why there was none). */
+function lanFindings(desired: DesiredNetwork, parent: string, v4: FamilyResult, facts: HostFacts, warnings: Warning[], notes: string[]): void {
+  const skipped = skippedScanOf(facts, parent);
+  const scan = scanOf(facts, parent);
+  if (!scan) {
+    if (skipped) {
+      warnings.push({
+        code: 'LAN_NOT_SCANNED',
+        message: `the LAN on ${parent} was not scanned (${skipped.reason}), so live hosts and the DHCP pool were not checked`,
+        ...(skipped.fix ? { fix: skipped.fix } : {}),
+      });
+    }
+    return;
+  }
+  const view = lanView(scan, 4, v4.subnet, facts, desired.avoid);
+  const parts: string[] = [];
+  if (scan.live) parts.push(`${view.live.length} other live host(s) in ${formatCidr(v4.subnet)}`);
+  if (scan.dhcp) {
+    const servers = scan.dhcp.servers.map((x) => x.address);
+    if (servers.length === 0) parts.push('no DHCP server answered');
+    else if (view.offers.length === 0) parts.push(`DHCP ${servers.join(', ')} offered no address in ${formatCidr(v4.subnet)}`);
+    for (const p of view.pools) parts.push(`DHCP ${p.server}: ${p.pool.explanation}`);
+    for (const s of view.declaredBy) parts.push(`DHCP ${s}: every offer lies inside --avoid, so that is taken as its pool`);
+    if (servers.length > 1) {
+      warnings.push({
+        code: 'DHCP_SERVERS',
+        message: `${servers.length} DHCP servers answered on ${parent} (${servers.join(', ')}); the range keeps clear of every pool seen, but more than one server on a LAN is usually a mistake or a rogue one`,
+        fix: 'find and switch off the one that should not be there (macvlanctl scan lists them)',
+      });
+    }
+    for (const p of view.pools) {
+      if (p.pool.confidence !== 'low') continue;
+      warnings.push({
+        code: 'DHCP_POOL_UNCERTAIN',
+        message: `the DHCP pool of ${p.server} is uncertain: ${p.pool.explanation}`,
+        fix: "name the pool with --avoid FIRST-LAST (see your router's DHCP settings)",
+      });
+    }
+  }
+  notes.push(`LAN on ${parent} as scanned at ${scan.scannedAt}: ${parts.join('; ') || 'nothing probed'}`);
 }
 
 function checkDockerRules(
