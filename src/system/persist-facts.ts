@@ -1,0 +1,211 @@
+/**
+ * Gathers what `--persist auto` needs (src/persist/detect.ts) under a root
+ * directory, the tool's --root: the managers' configuration files, which of
+ * their units are enabled, and — only for the live system — what is running:
+ * processes, networkd's per-link state, and `nmcli` when it is there.
+ *
+ * Live facts are taken only when the root is / and this process shares PID
+ * 1's network namespace: inside another namespace (the lab, a container)
+ * /proc, /run/systemd/netif and NetworkManager describe the host's links,
+ * not ours. Under another root, /run files in that tree are read as they
+ * are (a captured tree says what its host ran).
+ *
+ * Nothing here writes; unreadable files become `problems`, never errors.
+ */
+import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { collectInterfaces } from '../persist/ifupdown.js';
+import { collectNetplan } from '../persist/netplan.js';
+import { collectNetworkd } from '../persist/networkd.js';
+import { collectNmConf, collectProfiles, parseNmcliDevices } from '../persist/networkmanager.js';
+import type { PathInfo, RootReader } from '../persist/root-reader.js';
+import type { ManagerFacts, NetworkManagerFacts } from '../persist/types.js';
+import { unitState } from '../persist/units.js';
+import { run } from './exec.js';
+
+const MAX_FILE = 1024 * 1024;
+const MAX_SYMLINKS = 40;
+
+/**
+ * Host path of `path` under `root`, with symlinks resolved inside the root
+ * (an absolute target starts again at the root, as it would on that host).
+ * `followLast: false` leaves the last component as it is (for lstat).
+ */
+export function resolveInRoot(root: string, path: string, followLast = true): string {
+  if (root === '/') return path;
+  const pending = path.split('/').filter(Boolean);
+  const done: string[] = [];
+  let hops = 0;
+  while (pending.length) {
+    const seg = pending.shift()!;
+    if (seg === '.') continue;
+    if (seg === '..') {
+      done.pop();
+      continue;
+    }
+    const host = join(root, ...done, seg);
+    if (!followLast && pending.length === 0) {
+      done.push(seg);
+      break;
+    }
+    let target: string | undefined;
+    try {
+      if (lstatSync(host).isSymbolicLink()) target = readlinkSync(host);
+    } catch {
+      // missing: the rest cannot resolve either; let the caller's fs call fail
+    }
+    if (target === undefined) {
+      done.push(seg);
+      continue;
+    }
+    if (++hops > MAX_SYMLINKS) return join(root, ...done, seg, ...pending);
+    if (target.startsWith('/')) done.length = 0;
+    pending.unshift(...target.split('/').filter(Boolean));
+  }
+  return join(root, ...done);
+}
+
+export function fsRootReader(root: string): RootReader {
+  return {
+    list(dir) {
+      try {
+        return readdirSync(resolveInRoot(root, dir)).sort();
+      } catch {
+        return [];
+      }
+    },
+    info(path): PathInfo | undefined {
+      try {
+        const host = resolveInRoot(root, path, false);
+        const st = lstatSync(host);
+        if (st.isSymbolicLink()) return { type: 'symlink', size: st.size, target: readlinkSync(host) };
+        return { type: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', size: st.size };
+      } catch {
+        return undefined;
+      }
+    },
+    read(path) {
+      try {
+        const host = resolveInRoot(root, path);
+        const buf = readFileSync(host);
+        return buf.subarray(0, MAX_FILE).toString('utf8');
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/** Whether this process is in PID 1's network namespace (unknown, e.g. without the right to look: assumed so). */
+export function inInitNetns(): boolean {
+  let self: string;
+  try {
+    self = readlinkSync('/proc/self/ns/net');
+  } catch {
+    return true;
+  }
+  try {
+    return readlinkSync('/proc/1/ns/net') === self;
+  } catch {
+    return true;
+  }
+}
+
+/** Names (comm, at most 15 characters) of the running processes. */
+function processNames(): Set<string> {
+  const out = new Set<string>();
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((n) => /^[0-9]+$/.test(n));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      out.add(readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** A program present under the root in one of these places: true; none, though the directories exist: false; else undefined. */
+function programPresent(reader: RootReader, paths: string[]): boolean | undefined {
+  if (paths.some((p) => reader.info(p))) return true;
+  const dirs = [...new Set(paths.map((p) => p.slice(0, p.lastIndexOf('/'))))];
+  return dirs.some((d) => reader.info(d)?.type === 'dir') ? false : undefined;
+}
+
+export interface ManagerFactsOptions {
+  /** Read the live system too (processes, networkd's link states, nmcli). Default: root is / and this is PID 1's network namespace. */
+  live?: boolean;
+  /** The nmcli program (default: nmcli on PATH). */
+  nmcli?: string;
+  nmcliTimeoutMs?: number;
+}
+
+async function askNmcli(program: string, timeoutMs: number): Promise<{ devices?: NetworkManagerFacts['devices']; running?: boolean }> {
+  try {
+    const r = await run(program, ['-t', '-f', 'DEVICE,STATE,CONNECTION', 'device'], { timeoutMs, env: { ...process.env, LC_ALL: 'C' } });
+    return { devices: parseNmcliDevices(r.stdout), running: true };
+  } catch (e) {
+    // Not installed (ENOENT) says nothing; "NetworkManager is not running" says it does not run.
+    const msg = (e as Error).message;
+    return /not running/i.test(msg) ? { running: false } : {};
+  }
+}
+
+export async function gatherManagerFacts(root: string, opts: ManagerFactsOptions = {}): Promise<ManagerFacts> {
+  const live = opts.live ?? (root === '/' && inInitNetns());
+  const reader = fsRootReader(root);
+  const problems: string[] = [];
+  const procs = live ? processNames() : undefined;
+  // Runtime files under /run describe the host that wrote them: the live one, or the tree's own.
+  const runtimeFiles = live || root !== '/';
+
+  const nd = collectNetworkd(reader, unitState(reader, 'systemd-networkd.service'), procs ? procs.has('systemd-network') : undefined, runtimeFiles);
+  problems.push(...nd.problems);
+
+  const profiles = collectProfiles(reader);
+  problems.push(...profiles.problems);
+  const nm: NetworkManagerFacts = {
+    unit: unitState(reader, 'NetworkManager.service'),
+    profiles: profiles.profiles,
+    ...collectNmConf(reader),
+  };
+  const nmInstalled = programPresent(reader, ['/usr/sbin/NetworkManager', '/usr/bin/NetworkManager', '/sbin/NetworkManager']);
+  if (nmInstalled !== undefined) nm.installed = nmInstalled;
+  if (procs) nm.running = procs.has('NetworkManager');
+  if (live && nm.installed !== false) {
+    const asked = await askNmcli(opts.nmcli ?? 'nmcli', opts.nmcliTimeoutMs ?? 3000);
+    if (asked.devices) nm.devices = asked.devices;
+    if (asked.running !== undefined) nm.running = asked.running;
+  }
+
+  const ifaces = collectInterfaces(reader);
+  problems.push(...ifaces.problems);
+  const ifupInstalled = programPresent(reader, ['/sbin/ifup', '/usr/sbin/ifup']);
+  const upInterfaces = runtimeFiles
+    ? reader
+        .list('/run/network')
+        .filter((n) => n.startsWith('ifstate.'))
+        .map((n) => n.slice('ifstate.'.length))
+    : [];
+
+  const facts: ManagerFacts = {
+    root,
+    networkd: nd.facts,
+    networkManager: nm,
+    ifupdown: {
+      unit: unitState(reader, 'networking.service'),
+      entries: ifaces.entries,
+      upInterfaces,
+      ...(ifaces.file ? { interfacesFile: ifaces.file } : {}),
+      ...(ifupInstalled !== undefined ? { installed: ifupInstalled } : {}),
+    },
+    netplan: collectNetplan(reader),
+    problems,
+  };
+  return facts;
+}
