@@ -145,13 +145,11 @@ export function collectNetplan(reader: RootReader): NetplanFacts {
 export function netplanDeviceFor(facts: NetplanFacts, parent: ParentLink): NetplanDevice | undefined {
   const mac = parent.permanentMac ?? parent.mac;
   return facts.devices.find((d) => {
+    if (d.matchName === undefined && d.matchMac === undefined) return d.id === parent.name;
+    if (d.matchMac !== undefined && !(mac && normalizeMac(d.matchMac) === normalizeMac(mac))) return false;
+    // set-name renames what match: found, so the parent carries the new name.
     if (d.setName !== undefined) return d.setName === parent.name;
-    if (d.matchName !== undefined || d.matchMac !== undefined) {
-      if (d.matchName !== undefined && !globMatchName(d.matchName, parent.name)) return false;
-      if (d.matchMac !== undefined && !(mac && normalizeMac(d.matchMac) === normalizeMac(mac))) return false;
-      return true;
-    }
-    return d.id === parent.name;
+    return d.matchName === undefined || globMatchName(d.matchName, parent.name);
   });
 }
 

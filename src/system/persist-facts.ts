@@ -14,13 +14,10 @@
  */
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { collectInterfaces } from '../persist/ifupdown.js';
-import { collectNetplan } from '../persist/netplan.js';
-import { collectNetworkd } from '../persist/networkd.js';
-import { collectNmConf, collectProfiles, parseNmcliDevices } from '../persist/networkmanager.js';
+import { type LiveObservations, collectManagerFacts } from '../persist/collect.js';
+import { parseNmcliDevices } from '../persist/networkmanager.js';
 import type { PathInfo, RootReader } from '../persist/root-reader.js';
 import type { ManagerFacts, NetworkManagerFacts } from '../persist/types.js';
-import { unitState } from '../persist/units.js';
 import { run } from './exec.js';
 
 const MAX_FILE = 1024 * 1024;
@@ -130,13 +127,6 @@ function processNames(): Set<string> {
   return out;
 }
 
-/** A program present under the root in one of these places: true; none, though the directories exist: false; else undefined. */
-function programPresent(reader: RootReader, paths: string[]): boolean | undefined {
-  if (paths.some((p) => reader.info(p))) return true;
-  const dirs = [...new Set(paths.map((p) => p.slice(0, p.lastIndexOf('/'))))];
-  return dirs.some((d) => reader.info(d)?.type === 'dir') ? false : undefined;
-}
-
 export interface ManagerFactsOptions {
   /** Read the live system too (processes, networkd's link states, nmcli). Default: root is / and this is PID 1's network namespace. */
   live?: boolean;
@@ -159,53 +149,16 @@ async function askNmcli(program: string, timeoutMs: number): Promise<{ devices?:
 export async function gatherManagerFacts(root: string, opts: ManagerFactsOptions = {}): Promise<ManagerFacts> {
   const live = opts.live ?? (root === '/' && inInitNetns());
   const reader = fsRootReader(root);
-  const problems: string[] = [];
-  const procs = live ? processNames() : undefined;
-  // Runtime files under /run describe the host that wrote them: the live one, or the tree's own.
-  const runtimeFiles = live || root !== '/';
-
-  const nd = collectNetworkd(reader, unitState(reader, 'systemd-networkd.service'), procs ? procs.has('systemd-network') : undefined, runtimeFiles);
-  problems.push(...nd.problems);
-
-  const profiles = collectProfiles(reader);
-  problems.push(...profiles.problems);
-  const nm: NetworkManagerFacts = {
-    unit: unitState(reader, 'NetworkManager.service'),
-    profiles: profiles.profiles,
-    ...collectNmConf(reader),
+  const observations: LiveObservations = {
+    // Runtime files under /run describe the host that wrote them: the live one, or the tree's own.
+    runtimeFiles: live || root !== '/',
   };
-  const nmInstalled = programPresent(reader, ['/usr/sbin/NetworkManager', '/usr/bin/NetworkManager', '/sbin/NetworkManager']);
-  if (nmInstalled !== undefined) nm.installed = nmInstalled;
-  if (procs) nm.running = procs.has('NetworkManager');
-  if (live && nm.installed !== false) {
-    const asked = await askNmcli(opts.nmcli ?? 'nmcli', opts.nmcliTimeoutMs ?? 3000);
-    if (asked.devices) nm.devices = asked.devices;
-    if (asked.running !== undefined) nm.running = asked.running;
+  if (live) {
+    observations.processes = processNames();
+    // nmcli only where NetworkManager may be there at all.
+    if (!['/usr/sbin/NetworkManager', '/usr/bin/NetworkManager'].every((p) => reader.info(p) === undefined) || reader.info('/run/NetworkManager')) {
+      observations.nmcli = await askNmcli(opts.nmcli ?? 'nmcli', opts.nmcliTimeoutMs ?? 3000);
+    }
   }
-
-  const ifaces = collectInterfaces(reader);
-  problems.push(...ifaces.problems);
-  const ifupInstalled = programPresent(reader, ['/sbin/ifup', '/usr/sbin/ifup']);
-  const upInterfaces = runtimeFiles
-    ? reader
-        .list('/run/network')
-        .filter((n) => n.startsWith('ifstate.'))
-        .map((n) => n.slice('ifstate.'.length))
-    : [];
-
-  const facts: ManagerFacts = {
-    root,
-    networkd: nd.facts,
-    networkManager: nm,
-    ifupdown: {
-      unit: unitState(reader, 'networking.service'),
-      entries: ifaces.entries,
-      upInterfaces,
-      ...(ifaces.file ? { interfacesFile: ifaces.file } : {}),
-      ...(ifupInstalled !== undefined ? { installed: ifupInstalled } : {}),
-    },
-    netplan: collectNetplan(reader),
-    problems,
-  };
-  return facts;
+  return collectManagerFacts(reader, root, observations);
 }
