@@ -2,6 +2,7 @@
  * Facts read from the system. Gathered by src/system, consumed by the pure planner.
  */
 import type { Cidr, InterfaceAddress, IpAddress } from '../net/address.js';
+import type { ManagerFacts } from '../persist/types.js';
 import type { LanScan } from './lan.js';
 
 export type LinkKind = 'ethernet' | 'veth' | 'bridge' | 'bond' | 'vlan' | 'macvlan' | 'ipvlan' | 'loopback' | 'wireguard' | 'tun' | 'dummy' | 'other';
@@ -98,8 +99,8 @@ export interface PersistenceFacts {
   managed: ManagedFile[];
   /** argv that runs this macvlanctl, absolute (for the systemd unit). */
   selfCommand: string[];
-  /** Which network manager owns which interface (src/system/persist-facts.ts). */
-  managers?: unknown;
+  /** What the network managers' files and state say (src/system/persist-facts.ts); decides --persist auto. */
+  managers?: ManagerFacts;
 }
 
 export interface HostFacts {

@@ -1,16 +1,16 @@
 /**
- * The backend for one network's `persist` setting, from the persistence
- * facts. Pure. Detection proper (which manager owns the parent) lives in
- * src/persist/detect.ts; this adapts its answer for the planner.
+ * The backend for one network's `persist` setting. Pure. Detection proper
+ * (which manager owns the parent) is src/persist/detect.ts; without the
+ * facts it needs (fixtures, callers that did not gather them) nothing about
+ * persistence is planned.
  */
 import type { PersistBackend } from '../model/desired.js';
-import type { HostFacts } from '../model/facts.js';
+import type { HostFacts, InterfaceFact } from '../model/facts.js';
+import { choosePersistBackend } from '../persist/detect.js';
 import type { PersistChoice } from './plan-persistence.js';
 
-export function persistChoiceFor(parent: string, requested: PersistBackend, facts: HostFacts): PersistChoice | undefined {
-  if (requested === 'none') return { backend: 'none', reason: '--persist none: the shim is not persisted and is gone after a reboot', warnings: [] };
-  // Facts without persistence (fixtures, or a caller that did not gather it): nothing to plan.
-  if (!facts.persistence) return undefined;
-  if (requested === 'auto') return { backend: 'systemd', reason: `provisional: ${parent}`, warnings: [] };
-  return { backend: requested, reason: `--persist ${requested}`, warnings: [] };
+export function persistChoiceFor(network: string, parent: InterfaceFact, requested: PersistBackend, facts: HostFacts): PersistChoice | undefined {
+  const managers = facts.persistence?.managers;
+  if (!managers) return undefined;
+  return choosePersistBackend(parent, managers, requested, { network });
 }

@@ -193,7 +193,7 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
       fix: 'use --mode bridge for host access, or --no-host-access',
     });
   }
-  const persistChoice = persistChoiceFor(parent.name, desired.persist, facts);
+  const persistChoice = persistChoiceFor(desired.name, parent, desired.persist, facts);
   if (persistChoice && facts.persistence) {
     const p = planPersistence(network, persistChoice, facts.persistence.managed, facts.persistence.selfCommand);
     network.persistence = p.persistence;

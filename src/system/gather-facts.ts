@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { DockerFacts, HostFacts, PersistenceFacts } from '../model/facts.js';
 import { gatherIpFacts, readHostId } from './host-facts.js';
 import { readManagedFiles } from './managed-files.js';
+import { gatherManagerFacts } from './persist-facts.js';
 
 export interface GatherOptions {
   root: string;
@@ -36,11 +37,11 @@ export function selfCommand(): string[] {
   return script ? [process.execPath, resolve(script)] : [process.execPath];
 }
 
-export function gatherPersistenceFacts(root: string): PersistenceFacts {
-  return { managed: readManagedFiles(root), selfCommand: selfCommand() };
+export async function gatherPersistenceFacts(root: string): Promise<PersistenceFacts> {
+  return { managed: readManagedFiles(root), selfCommand: selfCommand(), managers: await gatherManagerFacts(root) };
 }
 
 export async function gatherHostFacts(opts: GatherOptions): Promise<HostFacts> {
-  const [ip, docker] = await Promise.all([gatherIpFacts(), gatherDocker(opts)]);
-  return { ...ip, docker, hostId: readHostId(opts.root), inUse: [], persistence: gatherPersistenceFacts(opts.root) };
+  const [ip, docker, persistence] = await Promise.all([gatherIpFacts(), gatherDocker(opts), gatherPersistenceFacts(opts.root)]);
+  return { ...ip, docker, hostId: readHostId(opts.root), inUse: [], persistence };
 }

@@ -6,7 +6,7 @@
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { planOperations } from '../../src/apply/operations.js';
 import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
@@ -14,15 +14,25 @@ import { MacvlanError } from '../../src/model/errors.js';
 import type { HostFacts, ManagedFile } from '../../src/model/facts.js';
 import { planCommands } from '../../src/plan/commands.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
+import type { ManagerFacts } from '../../src/persist/types.js';
 import { readManagedFiles } from '../../src/system/managed-files.js';
+import { gatherManagerFacts } from '../../src/system/persist-facts.js';
 import { realFilePort } from '../../src/system/persist-files.js';
 import { hostFacts } from '../support/fixture-facts.js';
 
 const SELF = ['/usr/bin/node', '/opt/macvlanctl/bin/macvlanctl'];
 const RECIPE: NetworkFlags = { parent: 'eno1', ipRange: ['198.51.100.192/27'], auxAddress: ['host=198.51.100.223'] };
 
+// What detection reads from a root with no network manager's files: --persist auto means the unit.
+let managers: ManagerFacts;
+beforeAll(async () => {
+  const empty = mkdtempSync(join(tmpdir(), 'mvl-empty-root-'));
+  managers = await gatherManagerFacts(empty, { live: false });
+  rmSync(empty, { recursive: true });
+});
+
 function facts(managed: ManagedFile[] = []): HostFacts {
-  return hostFacts('fresh-host', { persistence: { managed, selfCommand: SELF } });
+  return hostFacts('fresh-host', { persistence: { managed, selfCommand: SELF, managers } });
 }
 
 function plan(flags: NetworkFlags, f: HostFacts = facts(), name = 'mynet') {
@@ -32,6 +42,12 @@ function plan(flags: NetworkFlags, f: HostFacts = facts(), name = 'mynet') {
 const persistChanges = (p: ReturnType<typeof plan>) => p.changes.filter((c) => c.kind === 'persist-file').map((c) => `${c.action} ${c.path}`);
 
 describe('persistence in the plan', () => {
+  it('--persist auto on a host with no network manager of its own picks the unit and says why', () => {
+    const n = plan(RECIPE).networks[0]!;
+    expect(n.persistence?.backend).toBe('systemd');
+    expect(n.persistence?.reason).toMatch(/./);
+  });
+
   it('a new network with --persist systemd: the unit and its enable symlink are created, then loaded', () => {
     const p = plan({ ...RECIPE, persist: 'systemd' });
     const n = p.networks[0]!;
