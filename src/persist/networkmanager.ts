@@ -201,9 +201,9 @@ export function deviceListMatches(specs: readonly string[], p: ParentLink): bool
 }
 
 /**
- * nm_wildcard_match_check(): `!x` must not match, `~x` optional, plain x
- * mandatory... in practice: rejected by any matching `!`, else accepted by any
- * matching plain or `~` pattern, or when there are only `!` patterns.
+ * [match] interface-name (nm-settings(5)): a matching `!` pattern rejects;
+ * otherwise one matching plain or `~` pattern accepts; a list of only `!`
+ * patterns accepts whatever none of them names.
  */
 function matchInterfaceName(patterns: readonly string[], name: string): boolean {
   let hasPositive = false;

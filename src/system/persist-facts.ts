@@ -63,13 +63,20 @@ export function resolveInRoot(root: string, path: string, followLast = true): st
 }
 
 export function fsRootReader(root: string): RootReader {
+  // One gathering lists the unit directories once per unit: keep what was listed.
+  const listed = new Map<string, string[]>();
   return {
     list(dir) {
-      try {
-        return readdirSync(resolveInRoot(root, dir)).sort();
-      } catch {
-        return [];
+      let names = listed.get(dir);
+      if (!names) {
+        try {
+          names = readdirSync(resolveInRoot(root, dir)).sort();
+        } catch {
+          names = [];
+        }
+        listed.set(dir, names);
       }
+      return names;
     },
     info(path): PathInfo | undefined {
       try {
