@@ -193,7 +193,8 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
       fix: 'use --mode bridge for host access, or --no-host-access',
     });
   }
-  const persistChoice = persistChoiceFor(desired.name, parent, desired.persist, facts);
+  // Without a shim there is nothing to persist, so no backend needs to be able to work here.
+  const persistChoice = network.shim ? persistChoiceFor(desired.name, parent, desired.persist, facts) : { backend: 'none' as const, reason: '', warnings: [] };
   if (persistChoice && facts.persistence) {
     const p = planPersistence(network, persistChoice, facts.persistence.managed, facts.persistence.selfCommand);
     network.persistence = p.persistence;

@@ -112,6 +112,12 @@ describe('runOperations', () => {
         write: (n) => void calls.push(`state write ${n.name}`),
         restore: (name, text) => void calls.push(`state restore ${name} ${text ?? '(none)'}`),
       },
+      files: {
+        write: (path) => (calls.push(`write ${path}`), () => void calls.push(`put back ${path}`)),
+        link: (path) => (calls.push(`link ${path}`), () => void calls.push(`put back ${path}`)),
+        remove: (path) => (calls.push(`remove ${path}`), () => void calls.push(`put back ${path}`)),
+      },
+      load: async (req) => (calls.push(`load ${req.backend}`), []),
       log: () => {},
     };
     return { ports, calls };

@@ -103,6 +103,12 @@ describe('persistence in the plan', () => {
     expect(none.warnings.map((w) => w.code)).toContain('NOT_PERSISTENT');
   });
 
+  it('--no-host-access with a backend that cannot work here is not refused: nothing would be written', () => {
+    const p = plan({ ...RECIPE, auxAddress: [], hostAccess: false, persist: 'networkd' });
+    expect(p.networks[0]!.persistence?.backend).toBe('none');
+    expect(() => plan({ ...RECIPE, persist: 'networkd' })).toThrow(/networkd/);
+  });
+
   it('--show-commands writes each file as a here-document with its mode', () => {
     const cmds = planCommands(plan({ ...RECIPE, persist: 'systemd' }));
     const unit = cmds.find((c) => c.startsWith('cat > /etc/systemd/system/macvlanctl-mynet.service'));

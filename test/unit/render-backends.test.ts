@@ -3,7 +3,7 @@ import { flagsToRaw } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { isManagedFile, managedHeader } from '../../src/render/common.js';
-import { checkSourcesInterfacesD, renderIfupdown } from '../../src/render/ifupdown.js';
+import { renderIfupdown } from '../../src/render/ifupdown.js';
 import { networkdDropInPath, renderNetworkd } from '../../src/render/networkd.js';
 import { NM_MACVLAN_MODE, nmConnectionUuid, renderNetworkManager, uuidV5 } from '../../src/render/networkmanager.js';
 import { renderPersistence } from '../../src/render/render.js';
@@ -102,33 +102,6 @@ describe('ifupdown', () => {
     expect(body.map(stage)).toEqual(['pre-up', 'pre-up', 'pre-up', 'pre-up', 'pre-up', 'up', 'post-down']);
     expect(body[0]).toMatch(/^pre-up ip link add mynet-shim link eno1 address [0-9a-f:]{17} type macvlan mode private$/);
     expect(text).toContain('\nauto mynet-shim\niface mynet-shim inet manual\n');
-  });
-
-  describe('checkSourcesInterfacesD', () => {
-    const cases: [string, string, boolean][] = [
-      ["Debian's default", '# interfaces(5) file used by ifup(8) and ifdown(8)\n# Include files from /etc/network/interfaces.d:\nsource /etc/network/interfaces.d/*\n', true],
-      ['indented, other stanzas around it', 'auto lo\niface lo inet loopback\n\n  source /etc/network/interfaces.d/*\nauto eno1\n', true],
-      ['relative to /etc/network', 'source interfaces.d/*', true],
-      ['a glob that takes our prefix', 'source /etc/network/interfaces.d/macvlanctl-*', true],
-      ['a character class', 'source /etc/network/interfaces.d/[a-m]*', true],
-      ['redundant slashes', 'source /etc/network//interfaces.d/./*', true],
-      ['source-directory', 'source-directory /etc/network/interfaces.d', true],
-      ['source-dir, relative', 'source-dir interfaces.d/', true],
-      ['only *.cfg files', 'source /etc/network/interfaces.d/*.cfg', false],
-      ['commented out', '# source /etc/network/interfaces.d/*\n#source-directory interfaces.d', false],
-      ['another folder', 'source /etc/network/other.d/*\nsource-directory /etc/network/interfaces.d.old', false],
-      ['continued line', 'source \\\n  /etc/network/interfaces.d/*', true],
-      ['nothing', '', false],
-      ['not at line start', 'iface eno1 inet dhcp source /etc/network/interfaces.d/*', false],
-    ];
-    it.each(cases)('%s', (_label, text, expected) => {
-      expect(checkSourcesInterfacesD(text)).toBe(expected);
-    });
-
-    it('knows that source-directory skips names with a dot, as run-parts does', () => {
-      expect(checkSourcesInterfacesD('source-directory /etc/network/interfaces.d', 'macvlanctl-my.net')).toBe(false);
-      expect(checkSourcesInterfacesD('source /etc/network/interfaces.d/*', 'macvlanctl-my.net')).toBe(true);
-    });
   });
 });
 
