@@ -1,11 +1,18 @@
 /**
  * `macvlanctl status [NAME]`: for each network we manage, its Docker
  * settings, attached containers, the shim, its routes, and whether the host
- * reaches each container.
+ * reaches each container. On a terminal, also the address map of its subnet:
+ * from the facts, plus live hosts and the DHCP pool when a scan of the parent
+ * is fresh in the cache (status itself never probes the LAN).
  */
 import { MacvlanError } from '../../model/errors.js';
 import type { DockerNetworkFact, HostFacts } from '../../model/facts.js';
-import { formatAddress, formatCidr } from '../../net/address.js';
+import type { DhcpPoolEstimate, LanScan } from '../../model/lan.js';
+import { type IpAddress, cidrContains, formatAddress, formatCidr, parseCidr } from '../../net/address.js';
+import { estimateDhcpPools } from '../../plan/dhcp-pool.js';
+import { lanView } from '../../plan/lan-view.js';
+import { type AddressMapInput, renderAddressMap } from '../../render/address-map.js';
+import { SCAN_CACHE_MAX_AGE_MS, freshScan, scanAgeMs } from '../../system/scan-cache.js';
 import { LABEL_HOST_ADDRESS, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from '../../plan/labels.js';
 import { findOwnShim, networkOfShimAlias, shimAlias } from '../../plan/shim-identity.js';
 import { reachable } from '../../probe/reachability.js';
@@ -43,6 +50,19 @@ export interface NetworkStatus {
   persistence: string[];
   healthy: boolean;
   problems: string[];
+  /** What the last scan of the parent saw in the subnet, when one is fresh in the cache (absent otherwise). */
+  lan?: NetworkLan;
+}
+
+export interface NetworkLan {
+  scannedAt: string;
+  ageSeconds: number;
+  /** Live hosts in the subnet that are not this host, its shims or Docker's containers; undefined when the scan had no live sweep. */
+  live?: { address: string; mac: string }[];
+  /** Of those, the ones inside this network's ip-range: somebody holds an address Docker may hand out. */
+  inRange?: string[];
+  /** DHCP offers in the subnet, and each server's estimated pool; undefined when the scan had no DHCP probe. */
+  dhcp?: { servers: string[]; offers: string[]; pools: (DhcpPoolEstimate & { server: string })[] };
 }
 
 /** The status of one network from facts alone (reachability is added after). Pure. */
@@ -113,7 +133,65 @@ export function managedNames(facts: HostFacts, recorded: string[] = []): string[
   return [...names].sort();
 }
 
-export async function gatherStatus(name: string | undefined, opts: StatusOptions): Promise<{ networks: NetworkStatus[]; docker: string }> {
+/** The scan's findings for one network (pure): live hosts that are not ours, those inside its range, offers and pools. */
+export function networkLan(n: NetworkStatus, scan: LanScan, facts: HostFacts, now: Date): NetworkLan | undefined {
+  if (!n.subnet) return undefined;
+  const subnet = parseCidr(n.subnet);
+  const view = lanView(scan, 4, subnet, facts, []);
+  const out: NetworkLan = { scannedAt: scan.scannedAt, ageSeconds: Math.max(0, Math.round(scanAgeMs(scan, now) / 1000)) };
+  if (scan.live) {
+    out.live = view.live.map((h) => ({ address: formatAddress(h.address), mac: h.mac }));
+    const range = n.ipRange ? parseCidr(n.ipRange) : undefined;
+    out.inRange = range ? view.live.filter((h) => cidrContains(range, h.address)).map((h) => formatAddress(h.address)) : [];
+  }
+  if (scan.dhcp) {
+    out.dhcp = {
+      servers: scan.dhcp.servers.map((x) => x.address),
+      offers: view.offers.map((o) => formatAddress(o.address)),
+      pools: estimateDhcpPools(scan.dhcp.offers, subnet).map((p) => ({ server: p.server, ...p.pool })),
+    };
+  }
+  return out;
+}
+
+/** What the address map of a network's subnet shows, from the facts and (when fresh) the scan. Pure. */
+export function addressMapInput(n: NetworkStatus, facts: HostFacts, scan?: LanScan): AddressMapInput | undefined {
+  if (!n.subnet) return undefined;
+  const subnet = parseCidr(n.subnet);
+  const inSubnet = (a: IpAddress) => a.family === 4 && cidrContains(subnet, a);
+  const host: string[] = [];
+  const shims: string[] = [];
+  for (const i of facts.interfaces) {
+    // A macvlan on the same parent is a host-side shim (ours or somebody's); everything else is this host.
+    const isShim = i.kind === 'macvlan' && n.parent !== undefined && i.link === n.parent;
+    for (const a of i.addresses) if (inSubnet(a.address)) (isShim ? shims : host).push(formatAddress(a.address));
+  }
+  const containers: string[] = [];
+  const dockerRanges: string[] = [];
+  if (facts.docker.available) {
+    for (const d of facts.docker.networks) {
+      if (d.driver !== 'macvlan' || d.configOnly || d.parent !== n.parent) continue;
+      for (const s of d.subnets) if (s.ipRange && s.ipRange.family === 4) dockerRanges.push(formatCidr(s.ipRange));
+      for (const ct of d.containers) if (ct.ipv4 && inSubnet(ct.ipv4)) containers.push(formatAddress(ct.ipv4));
+    }
+  }
+  const input: AddressMapInput = { subnet: n.subnet, host, shims, containers, dockerRanges };
+  if (n.gateway) input.gateway = n.gateway;
+  if (scan?.live) input.live = scan.live.map((h) => h.address);
+  if (scan?.dhcp) {
+    input.offers = scan.dhcp.offers.map((o) => o.address);
+    input.pools = estimateDhcpPools(scan.dhcp.offers, subnet).map((p) => p.pool);
+  }
+  return input;
+}
+
+export interface Collected {
+  result: { networks: NetworkStatus[]; docker: string };
+  facts: HostFacts;
+  scans: Map<string, LanScan>;
+}
+
+export async function collectStatus(name: string | undefined, opts: StatusOptions, now = new Date()): Promise<Collected> {
   const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost });
   const recorded = listStates(opts.root);
   const all = managedNames(facts, recorded);
@@ -138,10 +216,40 @@ export async function gatherStatus(name: string | undefined, opts: StatusOptions
       ),
     );
   }
-  return { networks, docker: facts.docker.available ? `${facts.docker.endpoint} (engine ${facts.docker.engineVersion})` : `unreachable: ${facts.docker.reason}` };
+  const scans = new Map<string, LanScan>();
+  for (const n of networks) {
+    if (!n.parent || !n.subnet) continue;
+    const scan = freshScan(opts.root, n.parent, now, { subnet: n.subnet });
+    if (!scan) continue;
+    scans.set(n.name, scan);
+    const lan = networkLan(n, scan, facts, now);
+    if (lan) n.lan = lan;
+  }
+  const docker = facts.docker.available ? `${facts.docker.endpoint} (engine ${facts.docker.engineVersion})` : `unreachable: ${facts.docker.reason}`;
+  return { result: { networks, docker }, facts, scans };
 }
 
-export function presentStatus(s: { networks: NetworkStatus[]; docker: string }): string {
+export async function gatherStatus(name: string | undefined, opts: StatusOptions): Promise<{ networks: NetworkStatus[]; docker: string }> {
+  return (await collectStatus(name, opts)).result;
+}
+
+/** Address maps by network name (drawn under each network, on a terminal only). */
+export interface StatusMaps {
+  maps: Map<string, string>;
+}
+
+function describeLan(l: NetworkLan): string {
+  const age = l.ageSeconds < 90 ? `${l.ageSeconds} s` : `${Math.round(l.ageSeconds / 60)} min`;
+  const parts: string[] = [];
+  if (l.live) parts.push(`${l.live.length} other live host(s)`);
+  if (l.dhcp) {
+    if (l.dhcp.servers.length === 0) parts.push('no DHCP server');
+    for (const p of l.dhcp.pools) parts.push(`DHCP ${p.server} pool ≈ ${p.first}–${p.last} (${p.confidence})`);
+  }
+  return `scanned ${age} ago: ${parts.join('; ') || 'nothing probed'}`;
+}
+
+export function presentStatus(s: { networks: NetworkStatus[]; docker: string }, extra?: StatusMaps): string {
   const out: string[] = [];
   if (s.networks.length === 0) out.push('No networks managed by macvlanctl on this host.');
   for (const n of s.networks) {
@@ -158,16 +266,40 @@ export function presentStatus(s: { networks: NetworkStatus[]; docker: string }):
       const r = ct.reachable === undefined ? '' : ct.reachable ? c.green('reachable') : c.red('unreachable');
       out.push(`  container ${ct.name.padEnd(20)} ${(ct.address ?? '-').padEnd(16)} ${r}`);
     }
+    if (n.lan) out.push(`  lan       ${describeLan(n.lan)}`);
     for (const p of n.problems) out.push(c.yellow(`  problem: ${p}`));
+    // Not a problem of the network itself (the scan may be minutes old), but worth knowing now.
+    if (n.lan?.inRange?.length) {
+      out.push(c.yellow(`  warning: ${n.lan.inRange.join(', ')} answered inside the ip-range ${n.ipRange} and ${n.lan.inRange.length === 1 ? 'is' : 'are'} not a container of this host; macvlanctl doctor checks it now`));
+    }
+    const map = extra?.maps.get(n.name);
+    // Not indented: a 64-cell row with its label already takes 80 columns.
+    if (map) out.push('', map.trimEnd());
     out.push('');
   }
   out.push(c.dim(`docker: ${s.docker}`));
   return `${out.join('\n')}\n`;
 }
 
+/** The maps to draw: one per network with an IPv4 subnet, with colour when the terminal has it. */
+export function statusMaps(collected: Collected, color: boolean): StatusMaps {
+  const maps = new Map<string, string>();
+  for (const n of collected.result.networks) {
+    const scan = collected.scans.get(n.name);
+    const input = addressMapInput(n, collected.facts, scan);
+    if (!input) continue;
+    let text = renderAddressMap(input, { color });
+    if (!scan) text += c.dim(`(no scan of ${n.parent ?? 'the parent'} in the last ${SCAN_CACHE_MAX_AGE_MS / 60_000} minutes: sudo macvlanctl scan --parent ${n.parent ?? 'IF'} adds live hosts and the DHCP pool)\n`);
+    maps.set(n.name, text);
+  }
+  return { maps };
+}
+
 export async function runStatus(name: string | undefined, opts: StatusOptions): Promise<void> {
-  const s = await gatherStatus(name, opts);
+  const collected = await collectStatus(name, opts);
+  const s = collected.result;
   if (opts.json) process.stdout.write(jsonEnvelope('status', s));
-  else process.stdout.write(presentStatus(s));
+  // The map is for people at a terminal: scripts reading the text output keep its old shape.
+  else process.stdout.write(presentStatus(s, process.stdout.isTTY ? statusMaps(collected, c.isColorSupported) : undefined));
   if (s.networks.some((n) => !n.healthy)) process.exitCode = 1;
 }
