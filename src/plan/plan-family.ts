@@ -31,6 +31,8 @@ export interface Reserved {
   what: string;
   /** Docker ranges and live hosts are conflicts; the rest are configuration mistakes. */
   kind: 'gateway' | 'host' | 'network' | 'broadcast' | 'avoid' | 'docker' | 'in-use' | 'planned' | 'live' | 'dhcp-offer' | 'dhcp-pool';
+  /** For an estimated pool: the narrower point estimate, which auto falls back to (with a warning) when `carve` leaves no room. */
+  core?: Interval;
   /** What a carved range keeps clear of, when wider than `interval` (an estimated pool plus its margin). */
   carve?: Interval;
   /**
@@ -187,9 +189,12 @@ export function scanReserved(family: Family, lan: LanView): Reserved[] {
   for (const p of lan.pools) {
     const iv = p.detail.interval;
     const m = poolMargin(p);
+    const seen = p.detail.observed;
     out.push({
       interval: iv,
       carve: { start: iv.start - m, end: iv.end + m },
+      // The point estimate (one mean spacing past the outermost offers), for when the cautious one leaves no room.
+      core: { start: seen.start - m, end: seen.end + m },
       what: `the DHCP pool of ${p.server} as estimated, ${describeInterval(family, iv)} (${p.pool.confidence} confidence: ${p.pool.explanation})`,
       kind: 'dhcp-pool',
       fromScan: p.pool.confidence === 'low' ? 'warn' : 'refuse',
@@ -302,6 +307,20 @@ function carveRange(inp: FamilyInput, subnet: Cidr, prefix: number | undefined, 
   const free = subtract([cidrToInterval(subnet)], reserved.map((r) => r.carve ?? r.interval));
   const block = highestAlignedBlock(family, free, size);
   if (block) return block;
+  // The cautious pool estimate (it holds the whole pool 4 times in 5) can fill
+  // a /24 from a handful of offers. Rather than refuse, keep clear of the point
+  // estimate, and say plainly that the range may touch the pool's far end.
+  const pointReserved = reserved.map((r) => r.core ?? r.carve ?? r.interval);
+  const narrowed = reserved.some((r) => r.core) ? highestAlignedBlock(family, subtract([cidrToInterval(subnet)], pointReserved), size) : undefined;
+  if (narrowed) {
+    const pools = reserved.filter((r) => r.core).map((r) => r.what.replace(/^the DHCP pool of /, ''));
+    inp.warnings?.push({
+      code: 'DHCP_POOL_NARROWED',
+      message: `no free /${size} lies outside the cautious estimate of the DHCP pool (${pools.join('; ')}), so ${formatCidr(narrowed)} was carved next to the offers actually seen; it may overlap the pool's far end`,
+      fix: "name the router's real DHCP pool with --avoid FIRST-LAST (its DHCP settings page shows it), or run macvlanctl scan to see the offers",
+    });
+    return narrowed;
+  }
   const largest = largestBlocks(family, free, 3).map(formatCidr);
   const avoidHits = reserved.filter((r) => r.kind === 'avoid' || r.kind === 'in-use' || r.kind === 'live');
   const pools = reserved.filter((r) => r.kind === 'dhcp-pool');

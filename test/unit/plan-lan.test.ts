@@ -121,9 +121,16 @@ describe('--ip-range auto with a scan', () => {
     );
   });
 
-  it('with only six offers the estimate leaves no /27 in a /24, and the refusal says how to name the pool', () => {
+  it('with only six offers the cautious estimate leaves no /27 in a /24: auto keeps clear of the offers seen plus one spacing, and says so', () => {
     const facts = scanned(scan({}, offersFrom('dnsmasq-hash-6.txt')));
-    const e = refusal('lan', P, facts);
+    const p = plan('lan', P, facts);
+    // The offers span .101–.188 (mean spacing 18): .32/27 is the highest block clear of .83–.206 and of the live hosts.
+    expect(p.networks[0]!.ipRange).toBe('198.51.100.32/27');
+    const w = p.warnings.find((x) => x.code === 'DHCP_POOL_NARROWED');
+    expect(w?.message).toMatch(/198\.51\.100\.53-198\.51\.100\.236/);
+    expect(w?.fix).toMatch(/--avoid FIRST-LAST/);
+    // A block that does not fit even next to the offers is still refused, with the way out.
+    const e = refusal('lan', { ...P, ipRange: ['auto/25'] }, facts);
     expect(e.code).toBe('NO_FREE_RANGE');
     expect(e.message).toMatch(/name the router's real DHCP pool with --avoid FIRST-LAST \(the scan could only estimate it: 198\.51\.100\.1 as estimated, 198\.51\.100\.53-198\.51\.100\.236/);
     // Naming the pool: every offer lies inside --avoid, so the estimate gives way to it
