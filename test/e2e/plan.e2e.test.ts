@@ -28,7 +28,8 @@ describe.skipIf(!root)('plan in a lab namespace', () => {
   it('gives the recipe’s five changes and leaves the host unchanged', async () => {
     const h = lab.host('h1');
     const before = await hostFingerprint(h);
-    const r = await macvlanctl(h, ['plan', 'mynet', '--parent', 'eno1', '--ip-range', '198.51.100.192/27', '--aux-address', 'host=198.51.100.223', '--json'], { root: dir });
+    // --persist none: the recipe's own five changes (persistence files are tested in persist.e2e).
+    const r = await macvlanctl(h, ['plan', 'mynet', '--parent', 'eno1', '--ip-range', '198.51.100.192/27', '--aux-address', 'host=198.51.100.223', '--persist', 'none', '--json'], { root: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json!.ok).toBe(true);
     expect(r.json!.result.changes.map((c: { kind: string; action: string }) => `${c.action} ${c.kind}`)).toEqual([
@@ -55,7 +56,7 @@ describe.skipIf(!root)('plan in a lab namespace', () => {
   });
 
   it('prints the plan for a person, and the manual commands', async () => {
-    const r = await macvlanctl(lab.host('h1'), ['plan', 'mynet', '--parent', 'eno1', '--ip-range', '198.51.100.192/27', '--aux-address', 'host=198.51.100.223', '--show-commands'], { root: dir });
+    const r = await macvlanctl(lab.host('h1'), ['plan', 'mynet', '--parent', 'eno1', '--ip-range', '198.51.100.192/27', '--aux-address', 'host=198.51.100.223', '--persist', 'none', '--show-commands'], { root: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^  \+ docker network mynet/m);
     expect(r.stdout).toMatch(/^  ~ link mynet-shim up/m);
