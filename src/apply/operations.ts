@@ -180,12 +180,26 @@ export function persistOperations(changes: Change[], n: PlannedNetwork): Operati
   return ops;
 }
 
-/** The load step after file operations: which backend, which paths changed. */
+/** Which backend writes files at these paths (for telling that manager they are gone). */
+export function backendOfPaths(paths: readonly string[]): PlannedPersistence['backend'] {
+  if (paths.some((p) => p.startsWith('/etc/systemd/network/'))) return 'networkd';
+  if (paths.some((p) => p.startsWith('/etc/NetworkManager/'))) return 'networkmanager';
+  if (paths.some((p) => p.startsWith('/etc/network/'))) return 'ifupdown';
+  if (paths.some((p) => p.startsWith('/etc/systemd/system/'))) return 'systemd';
+  return 'none';
+}
+
+/**
+ * The load step after file operations: which paths changed, for the backend
+ * the network uses now — or, when it uses none any more, the one whose files
+ * were removed.
+ */
 export function loadOperation(backend: PlannedPersistence['backend'], fileOps: Operation[]): Operation[] {
   const written = fileOps.flatMap((o) => (o.kind === 'file-write' || o.kind === 'file-link' ? [o.path] : []));
   const removed = fileOps.flatMap((o) => (o.kind === 'file-remove' ? [o.path] : []));
   if (written.length + removed.length === 0) return [];
-  return [{ kind: 'persist-load', title: `load the ${backend} files`, backend, written, removed }];
+  const which = backend === 'none' ? backendOfPaths(removed) : backend;
+  return [{ kind: 'persist-load', title: `load the ${which} files`, backend: which, written, removed }];
 }
 
 export function planOperations(plan: Plan, facts: HostFacts, opts: OperationOptions): Operation[] {
@@ -198,8 +212,6 @@ export function planOperations(plan: Plan, facts: HostFacts, opts: OperationOpti
     const forNetwork = [...shimOperations(changes, n), ...persistOperations(changes, n)];
     ops.push(...forNetwork);
     if (docker || forNetwork.length > 0) ops.push({ kind: 'state-write', title: `record ${n.name} as applied`, network: n });
-    // Removed files may belong to the backend the network used before; the
-    // loader only needs the one it uses now (or the old one when it is none).
     loads.push(...loadOperation(n.persistence?.backend ?? 'none', persistOperations(changes, n)));
   }
   return [...ops, ...loads];

@@ -4,7 +4,6 @@
  * while containers are attached unless --force, which disconnects them first.
  */
 import { bodyFromExisting, loadOperation, type Operation } from '../../apply/operations.js';
-import type { PlannedPersistence } from '../../model/plan.js';
 import { runOperations } from '../../apply/run-operations.js';
 import { checkNetworkName } from '../../config/names.js';
 import { MacvlanError } from '../../model/errors.js';
@@ -74,22 +73,12 @@ export function destroyTarget(name: string, facts: HostFacts, force: boolean, st
     .map((f) => ({ kind: 'file-remove', title: `remove ${f.path}`, path: f.path }));
   ops.push(...files);
   if (hasState) ops.push({ kind: 'state-remove', title: `forget the record of ${name}`, network: name });
-  ops.push(...loadOperation(backendOfFiles(files), files));
+  ops.push(...loadOperation('none', files));
   const labelled = net?.labels[LABEL_SHIM];
   if (!shim && labelled && facts.interfaces.some((i) => i.name === labelled)) {
     skipped.push(`interface ${labelled} is not marked as macvlanctl's (no alias ${shimAlias(name)}); it is left alone`);
   }
   return { ops, disconnect, skipped, ...(net ? { networkId: net.id } : {}) };
-}
-
-/** Which backend wrote these files, from where they live (for telling that manager they are gone). */
-function backendOfFiles(files: Operation[]): PlannedPersistence['backend'] {
-  const paths = files.flatMap((f) => (f.kind === 'file-remove' ? [f.path] : []));
-  if (paths.some((p) => p.startsWith('/etc/systemd/network/'))) return 'networkd';
-  if (paths.some((p) => p.startsWith('/etc/NetworkManager/'))) return 'networkmanager';
-  if (paths.some((p) => p.startsWith('/etc/network/'))) return 'ifupdown';
-  if (paths.some((p) => p.startsWith('/etc/systemd/system/'))) return 'systemd';
-  return 'none';
 }
 
 export async function runDestroy(name: string, opts: DestroyOptions): Promise<void> {
