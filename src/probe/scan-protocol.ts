@@ -1,0 +1,57 @@
+/**
+ * What the CLI (lan-scan.ts) and the scan worker (scan-worker.ts) say to each
+ * other: one JSON object per line, on the worker's stdin and stdout.
+ *
+ *   worker → cli   ready                      namespace made, its sysctls set
+ *   cli → worker   start                      the probe interface is there: go
+ *   worker → cli   progress* then result | error
+ */
+import type { DhcpOfferSeen, LiveHost } from '../model/lan.js';
+
+export interface WorkerStart {
+  t: 'start';
+  /** The macvlan the CLI created in the worker's namespace. */
+  ifname: string;
+  /** IPv4 subnet as (network address as a number, prefix). */
+  base: number;
+  prefix: number;
+  live: boolean;
+  dhcp: boolean;
+  /** Probes (ARP requests) per second. */
+  rate: number;
+  /** How long after a block's last probe its answers are read. */
+  answerWindowMs: number;
+  /** At most this many of our entries in the (shared) neighbour table. */
+  maxInFlight: number;
+  /** Addresses per block (a power of two): one flush each. */
+  blockSize: number;
+  dhcpWaitMs: number;
+  dhcpClients: number;
+  dhcpSpacingMs: number;
+}
+
+export interface WorkerReady {
+  t: 'ready';
+}
+
+export interface WorkerProgress {
+  t: 'progress';
+  sent: number;
+  total: number;
+  found: number;
+}
+
+export interface WorkerResult {
+  t: 'result';
+  live?: LiveHost[];
+  dhcp?: { offers: DhcpOfferSeen[]; discovers: number };
+  /** Milliseconds each part took. */
+  timings: Record<string, number>;
+}
+
+export interface WorkerError {
+  t: 'error';
+  message: string;
+}
+
+export type WorkerMessage = WorkerReady | WorkerProgress | WorkerResult | WorkerError;

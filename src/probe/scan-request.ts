@@ -1,0 +1,99 @@
+/**
+ * Checks of a scan request before anything runs (pure): the numbers, the
+ * subnet, and the parent against the host's interfaces. Every refusal is a
+ * usage error (exit 2) that says what to change.
+ */
+import type { InterfaceFact, RouteFact } from '../model/facts.js';
+import { MacvlanError } from '../model/errors.js';
+import { type Cidr, cidrContains, formatCidr, networkOf, parseCidr } from '../net/address.js';
+
+/** The largest subnet one scan sweeps: a /16 is 65 534 probes, half a minute at 2000/s. */
+export const MAX_SCAN_PREFIX = 16;
+export const MAX_RATE = 100_000;
+export const MAX_DHCP_WAIT_MS = 60_000;
+
+export interface ScanNumbers {
+  rate: number;
+  dhcpWaitMs: number;
+  live: boolean;
+  dhcp: boolean;
+}
+
+export function checkScanNumbers(n: ScanNumbers): void {
+  if (!n.live && !n.dhcp) throw new MacvlanError('USAGE', '--no-live and --no-dhcp together leave nothing to scan; drop one of them');
+  if (!Number.isFinite(n.rate) || n.rate < 1 || n.rate > MAX_RATE) {
+    throw new MacvlanError('USAGE', `--rate ${n.rate}: give the probes per second as a number from 1 to ${MAX_RATE} (default 2000)`, { rate: n.rate });
+  }
+  if (n.dhcp && (!Number.isFinite(n.dhcpWaitMs) || n.dhcpWaitMs < 100 || n.dhcpWaitMs > MAX_DHCP_WAIT_MS)) {
+    throw new MacvlanError('USAGE', `--dhcp-wait: give seconds from 0.1 to ${MAX_DHCP_WAIT_MS / 1000} (default 3.5; dnsmasq answers a first DISCOVER only after about 3 s)`, {
+      dhcpWaitMs: n.dhcpWaitMs,
+    });
+  }
+}
+
+/** A number from a flag's text ("2000", "3.5"); NaN when it is not one, so that the checks above name it. */
+export function numberFlag(text: string | number | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (typeof text === 'number') return text;
+  return /^\s*[0-9]+(\.[0-9]+)?\s*$/.test(text) ? Number(text) : NaN;
+}
+
+/** The subnet to scan: IPv4, at most a /16. */
+export function parseScanSubnet(text: string): Cidr {
+  const cidr = parseCidr(text, '--subnet');
+  if (cidr.family !== 4) throw new MacvlanError('USAGE', `--subnet ${text}: the scan sweeps IPv4 subnets (ARP and DHCPv4); give the parent's IPv4 subnet`, { subnet: text });
+  if (cidr.prefix < MAX_SCAN_PREFIX) {
+    throw new MacvlanError('USAGE', `--subnet ${text} is larger than a /${MAX_SCAN_PREFIX}; scan it a /${MAX_SCAN_PREFIX} at a time`, { subnet: text });
+  }
+  return cidr;
+}
+
+/** The parent and the subnet to scan on it, checked against the host. */
+export interface ScanTarget {
+  parent: InterfaceFact;
+  subnet: Cidr;
+  /** How the subnet was chosen, for the human output. */
+  subnetFrom: 'flag' | 'parent';
+  parentFrom: 'flag' | 'default-route';
+}
+
+export function resolveScanTarget(interfaces: readonly InterfaceFact[], routes: readonly RouteFact[], want: { parent?: string; subnet?: string }): ScanTarget {
+  let parentName = want.parent;
+  let parentFrom: ScanTarget['parentFrom'] = 'flag';
+  if (parentName === undefined) {
+    const def = routes.find((r) => r.family === 4 && r.destination === undefined && r.device);
+    if (!def?.device) throw new MacvlanError('USAGE', 'this host has no IPv4 default route to take the parent from; name the interface that faces the LAN with --parent IF');
+    parentName = def.device;
+    parentFrom = 'default-route';
+  }
+  const parent = interfaces.find((i) => i.name === parentName);
+  if (!parent) {
+    const names = interfaces.filter((i) => i.kind !== 'loopback').map((i) => i.name);
+    throw new MacvlanError('PARENT_NOT_FOUND', `there is no interface '${parentName}' on this host${names.length ? ` (there are: ${names.join(', ')})` : ''}`, { parent: parentName });
+  }
+  if (parent.kind === 'loopback') throw new MacvlanError('PARENT_INVALID', `'${parent.name}' is the loopback interface; name the interface that faces the LAN`, { parent: parent.name });
+  if (!parent.up || parent.operState === 'DOWN' || parent.operState === 'LOWERLAYERDOWN') {
+    throw new MacvlanError('PARENT_INVALID', `'${parent.name}' is down (${parent.operState}); a scan through it would see nothing. Bring it up first`, { parent: parent.name, operState: parent.operState });
+  }
+  const own = parent.addresses.filter((a) => a.address.family === 4).map(networkOf);
+  if (want.subnet === undefined) {
+    const first = own[0];
+    if (!first) throw new MacvlanError('USAGE', `'${parent.name}' has no IPv4 address to take the subnet from; give it with --subnet CIDR`, { parent: parent.name });
+    if (first.prefix < MAX_SCAN_PREFIX) {
+      throw new MacvlanError('USAGE', `${parent.name}'s subnet ${formatCidr(first)} is larger than a /${MAX_SCAN_PREFIX}; scan part of it with --subnet`, { parent: parent.name });
+    }
+    return { parent, subnet: first, subnetFrom: 'parent', parentFrom };
+  }
+  const subnet = parseScanSubnet(want.subnet);
+  // "On the parent": overlapping a network of one of its IPv4 addresses. A
+  // parent without IPv4 (a bare NIC carrying only macvlans) takes any subnet.
+  // Aligned blocks either nest or are apart.
+  const overlaps = (a: Cidr, b: Cidr) => cidrContains(a, b.base) || cidrContains(b, a.base);
+  if (own.length > 0 && !own.some((n) => overlaps(n, subnet))) {
+    throw new MacvlanError('USAGE', `--subnet ${formatCidr(subnet)} is not on ${parent.name} (its subnets: ${own.map(formatCidr).join(', ')}); nothing was scanned`, {
+      parent: parent.name,
+      subnet: formatCidr(subnet),
+    });
+  }
+  return { parent, subnet, subnetFrom: 'flag', parentFrom };
+}

@@ -1,0 +1,245 @@
+/**
+ * The scan worker: a separate small bundle (dist/scan-worker.cjs) that
+ * lan-scan.ts runs as `unshare --net node scan-worker.cjs`, so it lives in a
+ * network namespace of its own. The CLI puts one macvlan child of the parent
+ * into that namespace; the worker sweeps for live hosts and probes for DHCP
+ * servers from it, reports, and exits. When it exits, for any reason (a
+ * crash, a kill), the namespace goes, and the macvlan with it: nothing of the
+ * scan can outlive it, and the host's own neighbour table, DHCP client and
+ * port 68 are never touched.
+ *
+ * Protocol: scan-protocol.ts. Node built-ins only.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import type { DhcpOfferSeen, LiveHost } from '../model/lan.js';
+import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, encodeDiscover } from './dhcp-packet.js';
+import { type DhcpClient, clientFromRandom, offerFrom } from './dhcp-offers.js';
+import type { WorkerMessage, WorkerResult, WorkerStart } from './scan-protocol.js';
+import { type SweepBlock, answeredNeighbours, flushLine, formatIpv4, probesAllowed, resolveLine, sortByAddress, sweepBlocks, sweepRange } from './sweep.js';
+
+function say(m: WorkerMessage): void {
+  process.stdout.write(`${JSON.stringify(m)}\n`);
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+
+/** A sysctl of THIS namespace (/proc/sys/net shows the namespace of the process that opens it). */
+function sysctl(path: string, value: string): void {
+  writeFileSync(`/proc/sys/${path}`, value);
+}
+
+function ip(args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('ip', args, { encoding: 'utf8', timeout: 10_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`ip ${args.join(' ')}: ${(stderr || err.message).trim()}`));
+      else resolve(stdout);
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/** The probe interface up, with routes but no address (see sweep.ts for why). */
+async function setUp(s: WorkerStart): Promise<void> {
+  const cidr = `${formatIpv4(s.base)}/${s.prefix}`;
+  const lines = [
+    // Loopback first: without any address the namespace has no local table, and the kernel would send every probe to ff:ff:ff:ff:ff:ff.
+    'link set lo up',
+    `link set ${s.ifname} up`,
+    `route add ${cidr} dev ${s.ifname}`,
+  ];
+  // DHCP: a route for the limited broadcast, or the DISCOVER has nowhere to go.
+  if (s.dhcp) lines.push(`route add 255.255.255.255/32 dev ${s.ifname}`);
+  await ip(['-batch', '-'], `${lines.join('\n')}\n`);
+  // One ARP request per address, no retries: the rate is what it says, and a
+  // block is read long before the kernel's 1 s retry would go out anyway.
+  sysctl(`net/ipv4/neigh/${s.ifname}/mcast_solicit`, '1');
+  sysctl(`net/ipv4/neigh/${s.ifname}/app_solicit`, '0');
+}
+
+// ------------------------------------------------------------------ sweep
+
+interface Waiting {
+  block: SweepBlock;
+  size: number;
+  /** When its last probe was written. */
+  doneAt: number;
+}
+
+async function sweep(s: WorkerStart): Promise<LiveHost[]> {
+  const { first, last, count } = sweepRange(s.base, s.prefix);
+  // One long-lived `ip -batch` takes the probe and flush lines as they are
+  // paced out; -force: one refused line must not stop the rest.
+  const batch: ChildProcess = spawn('ip', ['-force', '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let batchErrors = '';
+  batch.stderr!.setEncoding('utf8');
+  batch.stderr!.on('data', (d: string) => {
+    if (batchErrors.length < 4000) batchErrors += d;
+  });
+  const batchExit = new Promise<number | null>((resolve) => batch.on('close', (code) => resolve(code)));
+  batch.stdin!.on('error', () => undefined); // reported through batchErrors / the exit code
+  const write = (lines: string[]) => {
+    if (lines.length > 0) batch.stdin!.write(`${lines.join('\n')}\n`);
+  };
+
+  const found = new Map<string, string>();
+  const blocks = sweepBlocks(first, last, s.blockSize);
+  const waiting: Waiting[] = [];
+  let current: { block: SweepBlock; next: number } | undefined;
+  let reserved = 0; // addresses of blocks started and not yet flushed
+  let sent = 0;
+  let lastProgress = 0;
+  const t0 = performance.now();
+
+  const startBlock = (): boolean => {
+    const n = blocks.next();
+    if (n.done) return false;
+    current = { block: n.value, next: n.value.first };
+    reserved += n.value.last - n.value.first + 1;
+    return true;
+  };
+  let more = true;
+  // A new block only when its entries fit under the in-flight limit (or nothing is in flight).
+  const admit = () => {
+    while (!current && more && (reserved === 0 || reserved + s.blockSize <= s.maxInFlight)) more = startBlock();
+  };
+
+  for (;;) {
+    if (batchErrors) throw new Error(`the neighbour probes failed: ${batchErrors.trim().split('\n').slice(0, 3).join('; ')}`);
+    admit();
+    let now = performance.now();
+    let allowance = probesAllowed(s.rate, now - t0) - sent;
+    const lines: string[] = [];
+    while (allowance > 0 && current) {
+      lines.push(resolveLine(current.next, s.ifname));
+      current.next += 1;
+      sent += 1;
+      allowance -= 1;
+      if (current.next > current.block.last) {
+        waiting.push({ block: current.block, size: current.block.last - current.block.first + 1, doneAt: now });
+        current = undefined;
+        admit();
+      }
+    }
+    write(lines);
+
+    now = performance.now();
+    const head = waiting[0];
+    if (head && now - head.doneAt >= s.answerWindowMs) {
+      const readAt = performance.now();
+      for (const h of answeredNeighbours(await ip(['-json', 'neigh', 'show', 'dev', s.ifname]))) found.set(h.address, h.mac);
+      const flushes: string[] = [];
+      while (waiting[0] && readAt - waiting[0].doneAt >= s.answerWindowMs) {
+        const w = waiting.shift()!;
+        flushes.push(flushLine(w.block, s.ifname));
+        reserved -= w.size;
+      }
+      write(flushes);
+      const finished = !current && !more && waiting.length === 0;
+      if (finished || performance.now() - lastProgress > 100) {
+        lastProgress = performance.now();
+        say({ t: 'progress', sent, total: count, found: found.size });
+      }
+      continue;
+    }
+    if (!current && !more && waiting.length === 0) break;
+    // Sleep until the next probe may go or the oldest block is due, in 1–20 ms steps.
+    const untilDue = head ? head.doneAt + s.answerWindowMs - now : Infinity;
+    const untilSend = current ? 1000 / s.rate : Infinity;
+    await sleep(Math.min(20, Math.max(1, Math.min(untilDue, untilSend))));
+  }
+  batch.stdin!.end();
+  const code = await batchExit;
+  if (batchErrors || (code !== 0 && code !== null)) throw new Error(`the neighbour probes failed: ${batchErrors.trim() || `ip exited with ${code}`}`);
+  return sortByAddress([...found].map(([address, mac]) => ({ address, mac })));
+}
+
+// ------------------------------------------------------------------- DHCP
+
+async function dhcpProbe(s: WorkerStart): Promise<{ offers: DhcpOfferSeen[]; discovers: number }> {
+  const socket = dgram.createSocket({ type: 'udp4' });
+  const clients: DhcpClient[] = [];
+  const offers: DhcpOfferSeen[] = [];
+  let failure: Error | undefined;
+  socket.on('error', (e) => (failure ??= e));
+  socket.on('message', (msg, rinfo) => {
+    // Anything can arrive on port 68: offerFrom never throws and keeps only OFFERs to our own clients.
+    const o = offerFrom(msg, rinfo.address, clients);
+    if (o) offers.push(o);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(DHCP_CLIENT_PORT, '0.0.0.0', () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  socket.setBroadcast(true);
+  const t0 = performance.now();
+  for (let i = 0; i < s.dhcpClients; i++) {
+    const c = clientFromRandom(randomBytes(10));
+    clients.push(c);
+    await new Promise<void>((resolve, reject) =>
+      socket.send(encodeDiscover({ xid: c.xid, clientMac: c.mac, broadcast: true }), DHCP_SERVER_PORT, '255.255.255.255', (e) => (e ? reject(e) : resolve())),
+    );
+    if (i + 1 < s.dhcpClients) await sleep(s.dhcpSpacingMs);
+  }
+  // Servers that ping-check an address first (dnsmasq: 3 s) answer late: wait the whole time.
+  await sleep(s.dhcpWaitMs - (performance.now() - t0));
+  socket.close();
+  if (failure) throw failure;
+  return { offers, discovers: clients.length };
+}
+
+// ------------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  // Before the probe interface arrives, so that it is born with them:
+  // no IPv6 at all (no link-local address, no router or neighbour
+  // solicitations from the probe), no reverse-path filter (the OFFERs come
+  // from wherever the server is).
+  sysctl('net/ipv6/conf/all/disable_ipv6', '1');
+  sysctl('net/ipv6/conf/default/disable_ipv6', '1');
+  sysctl('net/ipv4/conf/all/rp_filter', '0');
+  sysctl('net/ipv4/conf/default/rp_filter', '0');
+
+  const lines = createInterface({ input: process.stdin });
+  const start = new Promise<WorkerStart>((resolve) => {
+    lines.once('line', (l) => resolve(JSON.parse(l) as WorkerStart));
+  });
+  // The CLI went away (crash, Ctrl-C): stop at once; the namespace goes with us.
+  lines.on('close', () => process.exit(3));
+  say({ t: 'ready' });
+  const s = await start;
+  if (s.t !== 'start') throw new Error(`unexpected message ${JSON.stringify(s)}`);
+
+  const timings: Record<string, number> = {};
+  const t0 = performance.now();
+  await setUp(s);
+  timings.setup = Math.round(performance.now() - t0);
+  const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await f();
+    } finally {
+      timings[name] = Math.round(performance.now() - t);
+    }
+  };
+  const [live, dhcp] = await Promise.all([s.live ? timed('live', () => sweep(s)) : undefined, s.dhcp ? timed('dhcp', () => dhcpProbe(s)) : undefined]);
+  const result: WorkerResult = { t: 'result', timings };
+  if (live) result.live = live;
+  if (dhcp) result.dhcp = dhcp;
+  say(result);
+}
+
+main().then(
+  () => process.stdout.write('', () => process.exit(0)),
+  (e: unknown) => {
+    say({ t: 'error', message: e instanceof Error ? e.message : String(e) });
+    process.stdout.write('', () => process.exit(1));
+  },
+);
