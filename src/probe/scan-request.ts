@@ -31,11 +31,12 @@ export function checkScanNumbers(n: ScanNumbers): void {
   }
 }
 
-/** A number from a flag's text ("2000", "3.5"); NaN when it is not one, so that the checks above name it. */
-export function numberFlag(text: string | number | undefined, fallback: number): number {
+/** A number from a flag's text ("2000", "3.5"); a usage error naming the flag and the text when it is not one. */
+export function numberFlag(text: string | number | undefined, fallback: number, flag: string): number {
   if (text === undefined) return fallback;
   if (typeof text === 'number') return text;
-  return /^\s*[0-9]+(\.[0-9]+)?\s*$/.test(text) ? Number(text) : NaN;
+  if (!/^\s*[0-9]+(\.[0-9]+)?\s*$/.test(text)) throw new MacvlanError('USAGE', `${flag} '${text}' is not a number`, { flag, value: text });
+  return Number(text);
 }
 
 /** The subnet to scan: IPv4, at most a /16. */
