@@ -15,6 +15,8 @@ import { countChanges, presentPlan } from '../present-plan.js';
 import { requireDocker, requireNetAdmin } from '../preflight.js';
 import { connectDocker } from '../docker-connect.js';
 import { realPorts } from '../ports.js';
+import { lanForPlan } from '../lan-for-plan.js';
+import { lazyScanLan } from './plan.js';
 
 export interface ApplyOptions extends DeclarationOptions {
   root: string;
@@ -23,6 +25,9 @@ export interface ApplyOptions extends DeclarationOptions {
   yes?: boolean;
   replace?: boolean;
   lockWait?: string;
+  /** false with --no-scan */
+  scan?: boolean;
+  force?: boolean;
 }
 
 export interface ApplyResult {
@@ -39,9 +44,12 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
   const lock = await acquireLock(opts.root, `apply ${desired.map((d) => d.name).join(' ')}`, Number(opts.lockWait ?? 5) * 1000);
   try {
     const gather = { root: opts.root, dockerHost: opts.dockerHost };
-    const facts = await gatherHostFacts(gather);
-    requireDocker(facts);
-    const plan = computePlan(desired, facts);
+    const gathered = await gatherHostFacts(gather);
+    requireDocker(gathered);
+    // strict: a scan that fails stops apply, rather than placing addresses blind.
+    const facts = await lanForPlan(desired, gathered, { root: opts.root, scan: opts.scan !== false, strict: true, scanLan: lazyScanLan });
+    const force = { force: opts.force === true };
+    const plan = computePlan(desired, facts, force);
     const count = countChanges(plan.changes);
     const pending = count.create + count.update + count.delete;
     const show = opts.json ? (s: string) => process.stderr.write(s) : (s: string) => process.stdout.write(s);
@@ -59,7 +67,7 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     log('Applying:');
     const report = await runOperations(ops, ports).finally(() => docker.close());
     // Converged? Re-plan against fresh facts: anything left is a bug or a race, and the user should know.
-    const after = computePlan(desired, await gatherHostFacts(gather));
+    const after = computePlan(desired, await gatherHostFacts(gather), force);
     const left = after.changes.filter((c) => c.action !== 'noop');
     for (const c of left) log(`warning: still pending after apply: ${c.summary} (${c.reason})`);
     const result: ApplyResult = { plan, applied: report.done, changed: true, remaining: left.length };
