@@ -20,8 +20,15 @@ export interface CliResult {
   json?: { ok: boolean; result?: any; error?: { code: string; message: string } };
 }
 
-export async function macvlanctl(host: LabHost, args: string[], opts: { root?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/**
+ * `scan: true` lets plan/apply look at the LAN as they do for a user; by
+ * default the tests that are not about the scan pass --no-scan, so that each
+ * apply does not wait 3.5 s for DHCP offers from a LAN that has no server
+ * (scan.e2e and doctor.e2e test the scan and the planner's use of it).
+ */
+export async function macvlanctl(host: LabHost, args: string[], opts: { root?: string; timeoutMs?: number; scan?: boolean } = {}): Promise<CliResult> {
   const full = [...args];
+  if (!opts.scan && ['plan', 'apply'].includes(args[0] ?? '') && !args.includes('--no-scan')) full.push('--no-scan');
   if (host.docker && !args.includes('--docker-host') && ['plan', 'apply', 'status', 'destroy', 'render', 'doctor', 'scan'].includes(args[0] ?? '')) {
     full.push('--docker-host', host.docker.dockerHost);
   }
