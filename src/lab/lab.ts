@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { LAB_IMAGE, busyboxRootfsTar, importImage } from './busybox-image.js';
 import { dockerRequest } from './docker-api.js';
 import { startDockerd } from './dockerd.js';
+import { type LabDhcp, type LabLiveHost, addLiveHosts, createLiveNamespace, liveNetnsName, removeLiveHost, startDnsmasq } from './lan-extras.js';
 import { addNamespaces, buildSwitch, nsExec, plugHost } from './netns.js';
 import { SYSTEM_PATH, run } from './process.js';
 import { type LabState, labDirFor, writeState } from './state.js';
@@ -36,6 +37,7 @@ export { hostFingerprint, stripVolatile } from './fingerprint.js';
 export { netnsExists, netnsOfPid } from './netns.js';
 export { type ExecOptions, type ExecResult, LabCommandError, isAlive as processAlive, run } from './process.js';
 export { cleanupStaleLabs } from './teardown.js';
+export { type LabDhcp, type LabDhcpOptions, type LabLiveHost, liveHostMac } from './lan-extras.js';
 
 const PREFIX_RE = /^[a-z][a-z0-9]{1,11}$/;
 const HOST_RE = /^[a-z][a-z0-9]{0,9}$/;
@@ -47,6 +49,13 @@ function v6PrefixFor(subnet: LabSubnet): string {
 /** 02:00 + the four IPv4 bytes: stable across runs, locally administered */
 function macFor(address: string): string {
   return ['02', '00', ...address.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
+}
+
+/** an address of the lab subnet that hosts may take (.2–.254) */
+function checkLabAddress(subnet: LabSubnet, address: string, what: string): void {
+  const m = /^(\d+\.\d+\.\d+)\.(\d+)$/.exec(address);
+  const last = m ? Number(m[2]) : NaN;
+  if (!m || m[1] !== subnet || !(last >= 2 && last <= 254)) throw new Error(`${what}: address ${address} must be in ${subnet}.2-254`);
 }
 
 function validate(subnet: LabSubnet, specs: LabHostSpec[]): void {
@@ -74,6 +83,8 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
   const ipv6 = opts.ipv6 ?? true;
   const specs = opts.hosts ?? [{ name: 'h1', address: `${subnet}.24` }];
   validate(subnet, specs);
+  for (const a of opts.liveHosts ?? []) checkLabAddress(subnet, a, 'lab live host');
+  if (opts.dhcp) for (const a of [opts.dhcp.first, opts.dhcp.last]) checkLabAddress(subnet, a, 'lab DHCP pool');
   if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, dockerd)');
 
   const dir = labDirFor(prefix);
@@ -122,6 +133,33 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
     timings.network = Date.now() - t;
     log(`lab ${prefix}: namespaces ready in ${timings.network} ms`);
 
+    // Live hosts and the DHCP server (src/lab/lan-extras.ts).
+    const taken = new Set<string>([gateway, ...specs.map((h) => h.address)]);
+    const liveHosts: LabLiveHost[] = [];
+    const liveNetns = liveNetnsName(prefix);
+    const counter = { n: 0 };
+    let liveReady: Promise<void> | undefined;
+    const ensureLiveNetns = (): Promise<void> => {
+      liveReady ??= (async () => {
+        state.netns.push(liveNetns); // recorded before it exists, so teardown finds it
+        writeState(state);
+        await createLiveNamespace(lanNetns, liveNetns);
+      })();
+      return liveReady;
+    };
+    if (opts.liveHosts?.length) {
+      t = Date.now();
+      await ensureLiveNetns();
+      liveHosts.push(...(await addLiveHosts(liveNetns, opts.liveHosts, taken, counter)));
+      timings.liveHosts = Date.now() - t;
+    }
+    let dhcp: LabDhcp | undefined;
+    if (opts.dhcp) {
+      t = Date.now();
+      dhcp = await startDnsmasq(dir, lanNetns, gateway, opts.dhcp, children);
+      timings.dhcp = Date.now() - t;
+    }
+
     if (opts.docker) {
       t = Date.now();
       const tarPromise = busyboxRootfsTar();
@@ -165,8 +203,26 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
         return h;
       },
       lanExec: (cmd, o) => nsExec(lanNetns, cmd, o),
+      liveHosts,
+      async addLiveHost(address: string): Promise<LabLiveHost> {
+        checkLabAddress(subnet, address, 'lab live host');
+        await ensureLiveNetns();
+        const [h] = await addLiveHosts(liveNetns, [address], taken, counter);
+        liveHosts.push(h!);
+        lab.liveNetns = liveNetns;
+        return h!;
+      },
+      async removeLiveHost(address: string): Promise<void> {
+        const i = liveHosts.findIndex((h) => h.address === address);
+        if (i < 0) throw new Error(`lab ${prefix} has no live host ${address}`);
+        await removeLiveHost(liveNetns, liveHosts[i]!);
+        liveHosts.splice(i, 1);
+        taken.delete(address);
+      },
       destroy,
     };
+    if (liveReady) lab.liveNetns = liveNetns;
+    if (dhcp) lab.dhcp = dhcp;
     if (ipv6) {
       lab.gateway6 = gateway6;
       lab.cidr6 = `${v6}/64`;

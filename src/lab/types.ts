@@ -1,6 +1,7 @@
 // Public types of the lab.
 
 import type { DockerResponse } from './docker-api.js';
+import type { LabDhcp, LabDhcpOptions, LabLiveHost } from './lan-extras.js';
 import type { ExecOptions, ExecResult } from './process.js';
 
 export type LabSubnet = '198.51.100' | '203.0.113';
@@ -29,6 +30,10 @@ export interface LabOptions {
   dockerdTimeoutMs?: number;
   /** progress lines (e.g. console.error); default silent */
   log?: (line: string) => void;
+  /** a real DHCP server on the LAN: dnsmasq on br0 in the LAN namespace, with this pool */
+  dhcp?: LabDhcpOptions;
+  /** addresses that answer ARP, each on its own macvlan with its own MAC (02:11 + the address bytes) */
+  liveHosts?: string[];
 }
 
 export interface LabDocker {
@@ -83,6 +88,15 @@ export interface Lab {
   host(name: string): LabHost;
   /** run a command inside the LAN (router/switch) namespace */
   lanExec(cmd: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** the DHCP server, when LabOptions.dhcp was given */
+  dhcp?: LabDhcp;
+  /** the live hosts now on the LAN (LabOptions.liveHosts, then addLiveHost/removeLiveHost) */
+  liveHosts: LabLiveHost[];
+  /** their namespace, once there is one */
+  liveNetns?: string;
+  /** one more live host (a squatter), at once answering ARP */
+  addLiveHost(address: string): Promise<LabLiveHost>;
+  removeLiveHost(address: string): Promise<void>;
   /** milliseconds per creation step */
   timings: Record<string, number>;
   /** idempotent; also safe while another destroy() is running */

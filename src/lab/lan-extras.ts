@@ -1,0 +1,144 @@
+// What else sits on the lab LAN besides the router and the Docker hosts: a real DHCP server (Debian's
+// dnsmasq on br0, with a known pool) and "live hosts" — addresses scattered over the subnet, each on a
+// macvlan child of its own with its own MAC in one namespace, so the set that answers ARP is exact.
+//
+// Both live in namespaces the lab records before creating them (lab.json), so Lab.destroy() and
+// cleanupStaleLabs() remove them like the rest: teardown kills every process in the lab's
+// namespaces (dnsmasq included) and deletes the namespaces (the live hosts with them).
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { addNamespaces, ipBatch, nsExec } from './netns.js';
+import { runChecked, sleep } from './process.js';
+
+export interface LabDhcpOptions {
+  /** First and last address of the pool, inside the lab subnet. */
+  first: string;
+  last: string;
+  /** dnsmasq lease time (default 12h). */
+  leaseTime?: string;
+  /** dnsmasq --dhcp-sequential-ip: lowest free address first, as ISC dhcpd and Kea tend to (default: hashed). */
+  sequential?: boolean;
+  /** dnsmasq --no-ping: offer at once instead of ping-checking the address for 3 s first (default: ping, as shipped). */
+  noPing?: boolean;
+}
+
+export interface LabDhcp {
+  first: string;
+  last: string;
+  pid: number;
+  /** dnsmasq's lease file: stays empty unless a client completes DISCOVER-OFFER-REQUEST-ACK. */
+  leaseFile: string;
+  logFile: string;
+  /** The lease file's content now. */
+  leases(): string;
+}
+
+export interface LabLiveHost {
+  address: string;
+  mac: string;
+  /** its macvlan in the live-hosts namespace */
+  ifname: string;
+}
+
+/** The MAC of a live host: 02:11 + the four address bytes (apart from the Docker hosts' 02:00 + …). */
+export function liveHostMac(address: string): string {
+  return ['02', '11', ...address.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
+}
+
+/** The namespace of the live hosts: `--` cannot come from a host name, so it never collides with one. */
+export function liveNetnsName(prefix: string): string {
+  return `${prefix}--live`;
+}
+
+/** dnsmasq in the LAN namespace, bound to br0, answering DHCP only (no DNS: --port=0). */
+export async function startDnsmasq(dir: string, lanNetns: string, gateway: string, o: LabDhcpOptions, children: Map<string, ChildProcess>): Promise<LabDhcp> {
+  const leaseFile = join(dir, 'dnsmasq.leases');
+  const logFile = join(dir, 'dnsmasq.log');
+  const args = [
+    `--net=/run/netns/${lanNetns}`,
+    '--',
+    'dnsmasq',
+    '--no-daemon',
+    '--conf-file=/dev/null',
+    '--port=0',
+    '--interface=br0',
+    '--bind-interfaces',
+    `--dhcp-range=${o.first},${o.last},255.255.255.0,${o.leaseTime ?? '12h'}`,
+    `--dhcp-option=option:router,${gateway}`,
+    `--dhcp-option=option:dns-server,${gateway}`,
+    `--dhcp-leasefile=${leaseFile}`,
+    `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+    `--log-facility=${logFile}`,
+    '--log-dhcp',
+    ...(o.sequential ? ['--dhcp-sequential-ip'] : []),
+    ...(o.noPing ? ['--no-ping'] : []),
+  ];
+  // nsenter execs dnsmasq: the child's pid is dnsmasq's.
+  const child = spawn('nsenter', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.set('dnsmasq', child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    let log = '';
+    try {
+      log = readFileSync(logFile, 'utf8');
+    } catch {
+      // not yet written
+    }
+    if (/sockets bound exclusively to interface br0/.test(log)) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`dnsmasq did not start in ${lanNetns}: ${stderr.trim() || log.trim() || 'no output'} (is dnsmasq-base installed?)`);
+    }
+    await sleep(20);
+  }
+  return {
+    first: o.first,
+    last: o.last,
+    pid: child.pid!,
+    leaseFile,
+    logFile,
+    leases: () => {
+      try {
+        return readFileSync(leaseFile, 'utf8');
+      } catch {
+        return '';
+      }
+    },
+  };
+}
+
+/**
+ * The live-hosts namespace: a veth `lan0` plugged into br0, each address on a macvlan child of lan0
+ * with its own MAC, as a /32. arp_ignore=1: each child answers ARP only for its own address (by
+ * default every interface of a namespace answers for all of its addresses, and the scan would see
+ * several MACs per address).
+ */
+export async function createLiveNamespace(lanNetns: string, netns: string): Promise<void> {
+  await addNamespaces([netns]);
+  await ipBatch(netns, ['link set lo up', `link add lan0 type veth peer name p--live netns ${lanNetns}`, 'link set lan0 up']);
+  await ipBatch(lanNetns, ['link set p--live master br0', 'link set p--live up']);
+  await runChecked('ip', ['netns', 'exec', netns, 'sysctl', '-q', '-w', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2']);
+}
+
+export async function addLiveHosts(netns: string, addresses: readonly string[], taken: Set<string>, next: { n: number }): Promise<LabLiveHost[]> {
+  const hosts: LabLiveHost[] = [];
+  const lines: string[] = [];
+  for (const address of addresses) {
+    if (taken.has(address)) throw new Error(`lab live host ${address}: the address is already taken on the lab LAN`);
+    taken.add(address);
+    const ifname = `h${next.n++}`;
+    const mac = liveHostMac(address);
+    lines.push(`link add link lan0 name ${ifname} address ${mac} type macvlan mode bridge`, `addr add ${address}/32 dev ${ifname}`, `link set ${ifname} up`);
+    hosts.push({ address, mac, ifname });
+  }
+  if (lines.length) await ipBatch(netns, lines);
+  return hosts;
+}
+
+export async function removeLiveHost(netns: string, host: LabLiveHost): Promise<void> {
+  await nsExec(netns, ['ip', 'link', 'del', host.ifname], { check: true });
+}
