@@ -62,7 +62,7 @@ export interface ScanLanOptions {
 
 /** How long after a block's last probe its answers are read: hosts that answer within 100 ms are found. */
 export const ANSWER_WINDOW_MS = 110;
-/** DISCOVERs from this many random clients, this far apart. */
+/** DISCOVERs from at most this many random clients, one at a time, at least this far apart (dhcp-offers.ts: nextDiscoverAt). */
 export const DHCP_CLIENTS = 6;
 export const DHCP_SPACING_MS = 200;
 /** The probe interface's name inside the worker's namespace (nothing else is there). */

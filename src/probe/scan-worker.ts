@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import type { DhcpOfferSeen, LiveHost } from '../model/lan.js';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, encodeDiscover } from './dhcp-packet.js';
-import { type DhcpClient, clientFromRandom, offerFrom } from './dhcp-offers.js';
+import { type DhcpClient, clientFromRandom, nextDiscoverAt, offerFrom } from './dhcp-offers.js';
 import type { WorkerMessage, WorkerResult, WorkerStart } from './scan-protocol.js';
 import { type SweepBlock, answeredNeighbours, flushLine, formatIpv4, probesAllowed, resolveLine, sortByAddress, sweepBlocks, sweepRange } from './sweep.js';
 
@@ -163,13 +163,19 @@ async function sweep(s: WorkerStart): Promise<LiveHost[]> {
 async function dhcpProbe(s: WorkerStart): Promise<{ offers: DhcpOfferSeen[]; discovers: number }> {
   const socket = dgram.createSocket({ type: 'udp4' });
   const clients: DhcpClient[] = [];
+  const sentAt: number[] = [];
+  const firstOfferAt: (number | undefined)[] = [];
   const offers: DhcpOfferSeen[] = [];
   let failure: Error | undefined;
+  let t0 = 0;
   socket.on('error', (e) => (failure ??= e));
   socket.on('message', (msg, rinfo) => {
     // Anything can arrive on port 68: offerFrom never throws and keeps only OFFERs to our own clients.
     const o = offerFrom(msg, rinfo.address, clients);
-    if (o) offers.push(o);
+    if (!o) return;
+    offers.push(o);
+    const k = clients.findIndex((c) => c.mac === o.clientMac);
+    if (k >= 0 && firstOfferAt[k] === undefined) firstOfferAt[k] = performance.now() - t0;
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -179,17 +185,25 @@ async function dhcpProbe(s: WorkerStart): Promise<{ offers: DhcpOfferSeen[]; dis
     });
   });
   socket.setBroadcast(true);
-  const t0 = performance.now();
-  for (let i = 0; i < s.dhcpClients; i++) {
-    const c = clientFromRandom(randomBytes(10));
-    clients.push(c);
-    await new Promise<void>((resolve, reject) =>
-      socket.send(encodeDiscover({ xid: c.xid, clientMac: c.mac, broadcast: true }), DHCP_SERVER_PORT, '255.255.255.255', (e) => (e ? reject(e) : resolve())),
-    );
-    if (i + 1 < s.dhcpClients) await sleep(s.dhcpSpacingMs);
+  t0 = performance.now();
+  const schedule = { clients: s.dhcpClients, spacingMs: s.dhcpSpacingMs, waitMs: s.dhcpWaitMs };
+  // Until the wait is over: send the next DISCOVER when nextDiscoverAt says so (dhcp-offers.ts: one at a time,
+  // never queueing phantom clients at a server that ping-checks), and collect every OFFER meanwhile.
+  for (;;) {
+    const now = performance.now() - t0;
+    if (now >= s.dhcpWaitMs || failure) break;
+    const at = nextDiscoverAt(sentAt, firstOfferAt, schedule);
+    if (at !== undefined && now >= at) {
+      const c = clientFromRandom(randomBytes(10));
+      clients.push(c);
+      sentAt.push(now);
+      await new Promise<void>((resolve, reject) =>
+        socket.send(encodeDiscover({ xid: c.xid, clientMac: c.mac, broadcast: true }), DHCP_SERVER_PORT, '255.255.255.255', (e) => (e ? reject(e) : resolve())),
+      );
+      continue;
+    }
+    await sleep(Math.min(10, s.dhcpWaitMs - now, at !== undefined ? at - now : Infinity));
   }
-  // Servers that ping-check an address first (dnsmasq: 3 s) answer late: wait the whole time.
-  await sleep(s.dhcpWaitMs - (performance.now() - t0));
   socket.close();
   if (failure) throw failure;
   return { offers, discovers: clients.length };

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { presentScan, scanMapInput, scanWarnings, suggestIpRange } from '../../src/cli/commands/scan.js';
 import type { LanScan } from '../../src/model/lan.js';
-import { clientFromRandom, offerFrom, summarizeOffers } from '../../src/probe/dhcp-offers.js';
+import { clientFromRandom, nextDiscoverAt, offerFrom, summarizeOffers } from '../../src/probe/dhcp-offers.js';
 import { decodeDhcpMessage, encodeDhcpMessage, encodeDiscover } from '../../src/probe/dhcp-packet.js';
 import { checkScanNumbers, numberFlag, parseScanSubnet, resolveScanTarget } from '../../src/probe/scan-request.js';
 import {
@@ -181,6 +181,29 @@ describe('DHCP offers', () => {
     );
     expect(s.servers).toEqual([{ address: '198.51.100.1' }, { address: '198.51.100.20', mac: '02:00:00:00:00:20' }]);
     expect(s.offers.map((x) => x.address)).toEqual(['198.51.100.120', '198.51.100.150', '198.51.100.60']);
+  });
+});
+
+describe('DISCOVER schedule', () => {
+  const o = { clients: 6, spacingMs: 200, waitMs: 3500 };
+  it('starts at once, then waits for an answer before the next client', () => {
+    expect(nextDiscoverAt([], [], o)).toBe(0);
+    expect(nextDiscoverAt([0], [undefined], o)).toBeUndefined();
+  });
+  it('a server that answers at once gets all six, 0.2 s apart', () => {
+    const sent: number[] = [];
+    const answered: number[] = [];
+    for (let at = nextDiscoverAt(sent, answered, o); at !== undefined; at = nextDiscoverAt(sent, answered, o)) {
+      sent.push(at);
+      answered.push(at + 2); // 2 ms round trip
+    }
+    expect(sent).toEqual([0, 200, 400, 600, 800, 1000]);
+  });
+  it('a server that ping-checks for 3 s gets one: a second answer would come after the wait', () => {
+    expect(nextDiscoverAt([0], [3010], o)).toBeUndefined();
+    // with a longer wait it gets a second, sent when the first was answered
+    expect(nextDiscoverAt([0], [3010], { ...o, waitMs: 8000 })).toBe(3010);
+    expect(nextDiscoverAt([0, 3010], [3010, 6020], { ...o, waitMs: 8000 })).toBeUndefined();
   });
 });
 
