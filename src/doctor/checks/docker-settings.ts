@@ -1,0 +1,66 @@
+/**
+ * Docker's network against what it should be: the declaration with -f, else
+ * apply's record. The field-by-field comparison is the planner's
+ * (dockerDifferences), so doctor and plan name the same differences.
+ */
+import { isManagedNetwork } from '../../plan/labels.js';
+import { dockerDifferences } from '../../plan/docker-diff.js';
+import { expectedNetwork } from '../expected.js';
+import type { Check } from '../types.js';
+
+export const dockerSettingsCheck: Check = (f) => {
+  const id = 'docker-settings';
+  const title = `Docker network ${f.name}`;
+  const docker = f.host.docker;
+  if (!docker.available) {
+    return {
+      id,
+      title,
+      verdict: 'fail',
+      detail: `Docker is not reachable at ${docker.endpoint}: ${docker.reason}`,
+      fix: 'start the Docker engine, or name it with --docker-host (or DOCKER_HOST)',
+    };
+  }
+  if (f.declared && 'error' in f.declared) {
+    return { id, title, verdict: 'fail', detail: `the declaration cannot be planned on this host: ${f.declared.error}`, fix: 'correct the declaration (macvlanctl plan -f FILE says the same)' };
+  }
+  if (!f.docker) {
+    return { id, title, verdict: 'fail', detail: `Docker has no network named ${f.name}`, fix: `create it: ${f.commands.apply}` };
+  }
+  const expected = expectedNetwork(f);
+  if (!expected || expected.source === 'Docker labels') {
+    return {
+      id,
+      title,
+      verdict: 'warn',
+      detail: `there is nothing to compare Docker's settings with: no record of apply (${f.record ? 'present' : 'missing'}) and no declaration given (-f)`,
+      fix: `give the declaration: macvlanctl doctor ${f.name} -f FILE; ${f.commands.apply} also restores the record`,
+    };
+  }
+  const diffs = dockerDifferences(f.docker, expected.network);
+  if (diffs.length > 0) {
+    const attached = f.docker.containers.length;
+    return {
+      id,
+      title,
+      verdict: 'fail',
+      detail: `Docker's network differs from the ${expected.source}: ${diffs.join('; ')}`,
+      fix:
+        `${f.commands.apply} --replace re-creates it as declared` +
+        (attached > 0 ? ` (stop or disconnect its ${attached} container(s) first: Docker cannot change a network in use)` : ''),
+      data: { source: expected.source, differences: diffs },
+    };
+  }
+  const s = f.status;
+  const settings = `macvlan ${s.mode ?? 'bridge'} on ${s.parent ?? '?'}, ${s.subnet ?? '?'} gateway ${s.gateway ?? '?'}, range ${s.ipRange ?? '(whole subnet)'}`;
+  if (!isManagedNetwork(f.docker.labels)) {
+    return {
+      id,
+      title,
+      verdict: 'warn',
+      detail: `${settings} as the ${expected.source} says, but the network is not labelled as macvlanctl's, so destroy will not remove it`,
+      fix: `${f.commands.apply} --replace re-creates it with the labels`,
+    };
+  }
+  return { id, title, verdict: 'pass', detail: `${settings}, as the ${expected.source} says` };
+};
