@@ -1,0 +1,136 @@
+/**
+ * The LAN probe behind doctor's LAN checks (I/O):
+ *
+ * - one scan of the network's subnet (live hosts and DHCP offers) with the
+ *   scan engine (src/probe/lan-scan.ts): a macvlan child of the parent in a
+ *   throwaway namespace, ARP probes with sender 0.0.0.0 — the host's own
+ *   neighbour table and addresses are never used;
+ * - when the sweep did not hear the gateway, the gateway alone is asked again
+ *   (one ARP request per sweep, and one lost frame must not read as "the LAN
+ *   drops macvlan frames");
+ * - meanwhile the host asks the gateway itself, through the parent's own MAC
+ *   (one ping: the host talks to its gateway anyway), and its neighbour entry
+ *   for the gateway on the parent is read.
+ *
+ * Every failure becomes `done: false` with the reason: doctor reports it as a
+ * skipped check and goes on.
+ */
+import { MacvlanError } from '../model/errors.js';
+import type { HostFacts } from '../model/facts.js';
+import type { LanScan } from '../model/lan.js';
+import { formatCidr, parseCidr } from '../net/address.js';
+import { MAX_SCAN_PREFIX } from '../probe/scan-request.js';
+import { reachable } from '../probe/reachability.js';
+import { hasNetAdmin } from '../system/capabilities.js';
+import { run } from '../system/exec.js';
+import { writeScanCache } from '../system/scan-cache.js';
+import type { LanProbeFacts, NeighbourFact } from './types.js';
+
+export interface LanProbeRequest {
+  parent: string;
+  subnet: string;
+  gateway: string;
+}
+
+export interface LanProbeDeps {
+  scanLan: (o: { parent: string; subnet: string; rate: number; live: boolean; dhcp: boolean; dhcpWaitMs: number; ipFacts?: Pick<HostFacts, 'interfaces' | 'routes'> }) => Promise<LanScan>;
+  /** Under --root: where the scan is cached for status and plan. */
+  root: string;
+  log: (line: string) => void;
+}
+
+/** The same pace and DHCP wait as `macvlanctl scan` and plan's scan. */
+const RATE = 2000;
+const DHCP_WAIT_MS = 3500;
+/** The gateway is asked this many times more when the sweep did not hear it. */
+const GATEWAY_RETRIES = 2;
+
+const NOT_ROOT_FIX = 'run doctor as root (sudo) to probe the LAN; --no-scan skips these checks';
+
+/** The entry for `address` in `ip -json neigh show …` output (pure); undefined when there is none. */
+export function parseNeighbour(json: string, address: string): NeighbourFact | undefined {
+  const entries = JSON.parse(json.trim() || '[]') as { dst?: string; lladdr?: string; state?: string[] }[];
+  const e = entries.find((x) => x.dst === undefined || x.dst === address);
+  if (!e) return undefined;
+  return { state: e.state ?? [], ...(e.lladdr ? { mac: e.lladdr.toLowerCase() } : {}) };
+}
+
+/** The host's neighbour entry for `address` on `device`. */
+export async function neighbourEntry(address: string, device: string): Promise<NeighbourFact | undefined> {
+  const { stdout } = await run('ip', ['-json', 'neigh', 'show', 'to', address, 'dev', device]);
+  return parseNeighbour(stdout, address);
+}
+
+/** The host asks the gateway itself, then its neighbour table says whether the gateway answered the parent's own MAC. */
+async function parentNeighbour(req: LanProbeRequest): Promise<NeighbourFact | undefined> {
+  try {
+    await reachable(req.gateway, 1);
+    return await neighbourEntry(req.gateway, req.parent);
+  } catch {
+    return undefined;
+  }
+}
+
+function reason(e: unknown): string {
+  return e instanceof MacvlanError || e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The subnet the sweep covers: the network's, or — when that is larger than
+ * the /16 one scan takes — the /16 that holds the ip-range (where squatters
+ * matter); the gateway is asked on its own anyway.
+ */
+export function sweepSubnet(subnet: string, ipRange: string | undefined): string {
+  const s = parseCidr(subnet);
+  if (s.prefix >= MAX_SCAN_PREFIX || !ipRange) return subnet;
+  const r = parseCidr(ipRange);
+  if (r.prefix < MAX_SCAN_PREFIX) return subnet; // the scan refuses it, and says so
+  const size = 1n << BigInt(32 - MAX_SCAN_PREFIX);
+  return formatCidr({ family: 4, base: r.base - (r.base % size), prefix: MAX_SCAN_PREFIX });
+}
+
+export async function probeLan(req: LanProbeRequest & { ipRange?: string }, facts: HostFacts, deps: LanProbeDeps): Promise<LanProbeFacts> {
+  if (!hasNetAdmin()) {
+    return { done: false, reason: 'probing the LAN needs root (CAP_NET_ADMIN: a namespace and a macvlan), and this process does not have it', fix: NOT_ROOT_FIX };
+  }
+  const ipFacts = { interfaces: facts.interfaces, routes: facts.routes };
+  const subnet = sweepSubnet(req.subnet, req.ipRange);
+  deps.log(`Probing the LAN on ${req.parent} (${subnet}) for live hosts and DHCP servers (a few seconds; --no-scan skips it)…`);
+  const neighbour = parentNeighbour(req);
+  let scan: LanScan;
+  try {
+    scan = await deps.scanLan({ parent: req.parent, subnet, rate: RATE, live: true, dhcp: true, dhcpWaitMs: DHCP_WAIT_MS, ipFacts });
+  } catch (e) {
+    await neighbour;
+    const notRoot = e instanceof MacvlanError && e.code === 'NOT_PERMITTED';
+    return { done: false, reason: `the scan failed: ${reason(e)}`, fix: notRoot ? NOT_ROOT_FIX : `see sudo macvlanctl scan --parent ${req.parent} --subnet ${subnet}; --no-scan skips these checks` };
+  }
+  if (subnet === req.subnet) {
+    try {
+      writeScanCache(deps.root, scan);
+    } catch (e) {
+      deps.log(`warning: could not cache the scan of ${req.parent}: ${reason(e)}`);
+    }
+  }
+  let asked = 1;
+  let answer = scan.live?.find((h) => h.address === req.gateway);
+  for (let i = 0; !answer && i < GATEWAY_RETRIES; i++) {
+    asked++;
+    try {
+      const again = await deps.scanLan({ parent: req.parent, subnet: `${req.gateway}/32`, rate: 10, live: true, dhcp: false, dhcpWaitMs: DHCP_WAIT_MS, ipFacts });
+      answer = again.live?.find((h) => h.address === req.gateway);
+    } catch (e) {
+      deps.log(`warning: asking the gateway ${req.gateway} again failed: ${reason(e)}`);
+      break;
+    }
+  }
+  const pn = await neighbour;
+  return {
+    done: true,
+    scan,
+    gateway: req.gateway,
+    gatewayAsked: asked,
+    ...(answer ? { gatewayAnswer: { mac: answer.mac } } : {}),
+    ...(pn ? { parentNeighbour: pn } : {}),
+  };
+}
