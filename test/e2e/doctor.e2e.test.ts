@@ -10,14 +10,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Lab, LAB_IMAGE, createLab, run } from './lab.js';
+import { type Lab, LAB_IMAGE, createLab } from './lab.js';
 import { macvlanctl } from './support/cli.js';
 
 const root = process.getuid?.() === 0;
 if (!root) console.warn('doctor e2e: SKIPPED — needs root to build network namespaces and run dockerd');
 
 const RECIPE = ['mynet', '--parent', 'eno1', '--ip-range', '198.51.100.192/27', '--aux-address', 'host=198.51.100.223', '--persist', 'systemd'];
-const SQUATTER = { address: '198.51.100.200', mac: '02:5a:00:00:00:c8' };
+const SQUATTER = '198.51.100.200';
 const ALL_CHECKS = ['parent', 'parent-wireless', 'lan-macvlan-frames', 'docker-settings', 'shim', 'reach', 'lan-squatters', 'lan-dhcp', 'persistence'];
 
 type CheckJson = { id: string; title: string; verdict: string; detail: string; fix?: string; data?: any };
@@ -31,30 +31,14 @@ describe.skipIf(!root)('doctor in the lab', () => {
   let lab: Lab;
   let dir: string;
   let work: string;
-  let squatterNetns: string | undefined;
   const doctor = (args: string[] = []) => macvlanctl(lab.host('h1'), ['doctor', 'mynet', ...args], { root: dir });
 
   beforeAll(async () => {
-    lab = await createLab({ docker: true, hosts: [{ name: 'h1', address: '198.51.100.24' }] });
+    // The router's DHCP server (a real dnsmasq), with a pool far below the ip-range: even from a
+    // single offer the pool estimate (which then assumes a wide pool around it) stays clear of .192/27.
+    lab = await createLab({ docker: true, hosts: [{ name: 'h1', address: '198.51.100.24' }], dhcp: { first: '198.51.100.20', last: '198.51.100.60' } });
     dir = mkdtempSync(join(tmpdir(), 'macvlanctl-doctor-root-'));
     work = mkdtempSync(join(tmpdir(), 'macvlanctl-doctor-'));
-    // The router's DHCP server, with a pool far below the ip-range: even from a single offer the
-    // pool estimate (which then assumes a wide pool around it) stays clear of .192/27.
-    await lab.lanExec(
-      [
-        'dnsmasq',
-        '--conf-file=/dev/null',
-        '--port=0',
-        '--interface=br0',
-        '--bind-interfaces',
-        '--dhcp-range=198.51.100.20,198.51.100.60,255.255.255.0,12h',
-        `--dhcp-leasefile=${work}/leases`,
-        `--pid-file=${work}/dnsmasq.pid`,
-        '--dhcp-authoritative',
-        `--log-facility=${work}/dnsmasq.log`,
-      ],
-      { check: true },
-    );
     const h = lab.host('h1');
     const r = await macvlanctl(h, ['apply', ...RECIPE, '--no-scan', '--yes'], { root: dir });
     if (r.code !== 0) throw new Error(`apply failed: ${r.stderr}${r.stdout}`);
@@ -63,13 +47,7 @@ describe.skipIf(!root)('doctor in the lab', () => {
   }, 180_000);
 
   afterAll(async () => {
-    try {
-      const pid = Number(readFileSync(join(work, 'dnsmasq.pid'), 'utf8').trim());
-      if (pid > 1) process.kill(pid, 'SIGTERM');
-    } catch {
-      // not started
-    }
-    if (squatterNetns) await run('ip', ['netns', 'delete', squatterNetns]);
+    // dnsmasq and the squatter live in the lab's namespaces: destroy() removes them.
     await lab?.destroy();
     for (const d of [dir, work]) if (d) rmSync(d, { recursive: true, force: true });
   });
@@ -102,37 +80,25 @@ describe.skipIf(!root)('doctor in the lab', () => {
   }, 60_000);
 
   it('fails (exit 1) naming a host that appears inside the ip-range after apply', async () => {
-    const ns = `${lab.prefix}-sq`;
-    await run('ip', ['netns', 'add', ns], { check: true });
-    squatterNetns = ns;
-    await run('ip', ['-n', ns, '-batch', '-'], {
-      check: true,
-      input: [
-        'link set lo up',
-        `link add eth0 address ${SQUATTER.mac} type veth peer name p-sq netns ${lab.lanNetns}`,
-        `addr add ${SQUATTER.address}/24 dev eth0`,
-        'link set eth0 up',
-      ].join('\n'),
-    });
-    await lab.lanExec(['ip', 'link', 'set', 'p-sq', 'master', 'br0', 'up'], { check: true });
-
+    // A host that comes onto the LAN after apply, at an address Docker may hand out.
+    const squatter = await lab.addLiveHost(SQUATTER);
     const r = await doctor(['--json']);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.json!.ok).toBe(true); // the command ran; the network is what failed
     expect(r.json!.result.ok).toBe(false);
     const c = checks(r.json);
     expect(c['lan-squatters']!.verdict).toBe('fail');
-    expect(c['lan-squatters']!.data.squatters).toEqual([{ ...SQUATTER, where: 'ip-range' }]);
-    expect(c['lan-squatters']!.detail).toContain(`${SQUATTER.address} (MAC ${SQUATTER.mac})`);
+    expect(squatter.mac).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    expect(c['lan-squatters']!.data.squatters).toEqual([{ address: SQUATTER, mac: squatter.mac, where: 'ip-range' }]);
+    expect(c['lan-squatters']!.detail).toContain(`${SQUATTER} (MAC ${squatter.mac})`);
     // Only the squatter is wrong: the rest still passes.
     for (const id of ALL_CHECKS.filter((x) => x !== 'lan-squatters')) expect(c[id]!.verdict, `${id}: ${c[id]!.detail}`).toBe('pass');
 
     const human = await doctor();
     expect(human.code).toBe(1);
-    expect(human.stdout).toMatch(new RegExp(`^ {2}FAIL nobody else in 198\\.51\\.100\\.192/27 or on 198\\.51\\.100\\.223: .*${SQUATTER.address.replace(/\./g, '\\.')} \\(MAC ${SQUATTER.mac}\\).* — fix: `, 'm'));
+    expect(human.stdout).toMatch(new RegExp(`^ {2}FAIL nobody else in 198\\.51\\.100\\.192/27 or on 198\\.51\\.100\\.223: .*${SQUATTER.replace(/\./g, '\\.')} \\(MAC ${squatter.mac}\\).* — fix: `, 'm'));
 
-    await run('ip', ['netns', 'delete', ns], { check: true });
-    squatterNetns = undefined;
+    await lab.removeLiveHost(SQUATTER);
   }, 60_000);
 
   it('fails (exit 1) when the shim is deleted, and passes again after macvlanctl up', async () => {
