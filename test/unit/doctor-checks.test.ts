@@ -30,6 +30,7 @@ import type { DoctorNetworkFacts } from '../../src/doctor/types.js';
 import type { DockerNetworkFact, HostFacts, InterfaceFact, ManagedFile } from '../../src/model/facts.js';
 import type { DhcpOfferSeen, LanScan } from '../../src/model/lan.js';
 import type { PlannedNetwork } from '../../src/model/plan.js';
+import { parseAddress } from '../../src/net/address.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import type { ManagerFacts } from '../../src/persist/types.js';
 import { renderPersistence } from '../../src/render/render.js';
@@ -323,6 +324,20 @@ describe('lan-squatters', () => {
       { address: '198.51.100.223', mac: '02:99:00:00:00:df', where: 'shim address', duplicates: "this host's mynet-shim" },
       { address: '198.51.100.192', mac: '02:99:00:00:00:c0', where: 'ip-range', duplicates: 'container web' },
     ]);
+  });
+  it('leaves out the gateway and aux-addresses, which Docker never hands out (a declared printer inside the range)', () => {
+    const printer = { address: '198.51.100.210', mac: '02:5a:00:00:00:d2' };
+    const withPrinter: DockerNetworkFact = { ...MYNET, subnets: [{ ...MYNET.subnets[0]!, auxAddresses: { ...MYNET.subnets[0]!.auxAddresses, printer: parseAddress(printer.address) } }] };
+    const lanWith = (live: { address: string; mac: string }[]) => ({ lan: { ...(facts().lan as object), scan: scan(live) } as DoctorNetworkFacts['lan'] });
+    expect(squattersCheck(facts(lanWith([...HEALTHY_LIVE, printer]), { docker: docker([withPrinter]) })).verdict).toBe('pass');
+    expect(squattersCheck(facts(lanWith([...HEALTHY_LIVE, printer]))).data!.squatters).toEqual([{ ...printer, where: 'ip-range' }]);
+    // With no ip-range, Docker takes from the whole subnet, but never the gateway.
+    const wholeSubnet = facts(lanWith(HEALTHY_LIVE));
+    wholeSubnet.status = { ...wholeSubnet.status };
+    delete wholeSubnet.status.ipRange;
+    const noRange = structuredClone(record);
+    noRange.network.ipRange = '';
+    expect(squattersCheck({ ...wholeSubnet, record: noRange }).verdict).toBe('pass');
   });
   it('is skipped when the scan had no live sweep', () => {
     const s = scan(HEALTHY_LIVE);

@@ -4,6 +4,10 @@
  * on the shim's address, that is not this host, its shim or one of its
  * containers. Named by address and MAC, so it can be found.
  *
+ * Addresses Docker never hands out are nobody's business here: the gateway
+ * and the aux-addresses (a printer declared with --aux-address printer=…
+ * may well live inside the range).
+ *
  * An address that is ours answers with our MAC; the same address answering
  * with another MAC is a squatter too (a duplicate). The scan keeps the first
  * answer per address, and our own interfaces answer first (no wire between),
@@ -13,7 +17,7 @@
 import { type IpAddress, cidrContains, formatCidr, parseAddress } from '../../net/address.js';
 import type { HostFacts } from '../../model/facts.js';
 import { ownIdentities } from '../../plan/lan-view.js';
-import { expectedShim } from '../expected.js';
+import { expectedNetwork, expectedShim, gateway } from '../expected.js';
 import type { Check } from '../types.js';
 import { lanOrSkip, rangeCidr } from './lan-common.js';
 
@@ -54,6 +58,9 @@ export const squattersCheck: Check = (f) => {
   if (!range) return { id, title, verdict: 'skip', detail: 'the network’s subnet and ip-range are not known' };
   const shim = shimAddress ? parseAddress(shimAddress) : undefined;
   const ours = owners(f.host);
+  // Reserved from Docker's allocation: the gateway and the aux-addresses other than the shim's own.
+  const reserved = new Set([gateway(f), ...Object.values(f.status.auxAddresses), ...Object.values(expectedNetwork(f)?.network.auxAddresses ?? {})]);
+  if (shimAddress) reserved.delete(shimAddress);
   const ourMacs = ownIdentities(f.host).macs;
   const found: Squatter[] = [];
   for (const h of scan.live) {
@@ -65,6 +72,7 @@ export const squattersCheck: Check = (f) => {
     }
     const onShim = shim !== undefined && shim.family === a.family && shim.value === a.value;
     if (!onShim && !(a.family === range.family && cidrContains(range, a))) continue;
+    if (!onShim && reserved.has(h.address)) continue;
     const mac = h.mac.toLowerCase();
     const owner = ours.get(`${a.family}:${a.value}`);
     if (owner ? owner.macs.has(mac) : ourMacs.has(mac)) continue;
