@@ -112,7 +112,7 @@ export async function gatherDoctor(name: string | undefined, opts: DoctorOptions
   const work: Promise<void>[] = [];
   for (const f of networks) {
     if (opts.scan === false) {
-      f.lan = { done: false, reason: '--no-scan was given', fix: 'run doctor without --no-scan (as root) to probe the LAN' };
+      f.lan = { done: false, reason: '--no-scan was given' };
     } else {
       const req = lanRequest(f);
       if ('skip' in req) {

@@ -252,6 +252,8 @@ describe('docker-settings', () => {
   it('fails when Docker has no such network, or is down', () => {
     expect(dockerSettingsCheck(facts({}, { docker: docker([]) }))).toMatchObject({ verdict: 'fail', detail: 'Docker has no network named mynet' });
     expect(dockerSettingsCheck(facts({}, { docker: noDocker() }))).toMatchObject({ verdict: 'fail', detail: expect.stringMatching(/^Docker is not reachable at unix:\/\/\/nonexistent\.sock/) });
+    const denied = { ...noDocker(), reason: 'permission denied on the Docker engine socket /run/docker.sock: run as root (sudo)' };
+    expect(dockerSettingsCheck(facts({}, { docker: denied })).fix).toBe('run doctor as root (sudo), or as a member of the docker group');
   });
   it('warns when there is nothing to compare with (no record, no -f)', () => {
     expect(dockerSettingsCheck(facts({}, {}, null)).verdict).toBe('warn');
@@ -402,7 +404,10 @@ describe('persistence', () => {
   it('warns when no persistence was chosen', () => {
     const none = structuredClone(record);
     none.network.persistence = { backend: 'none', reason: '--persist none', files: [] };
-    expect(persistenceCheck(facts({}, {}, none))).toMatchObject({ verdict: 'warn', detail: expect.stringMatching(/^no persistence chosen \(--persist none\): the shim and its route are gone after the next reboot/) });
+    expect(persistenceCheck(facts({}, {}, none))).toMatchObject({ verdict: 'warn', detail: 'no persistence chosen (--persist none): the shim and its route are gone after the next reboot' });
+    // The planner's own reason already says it: once is enough.
+    none.network.persistence.reason = '--persist none: the shim is not persisted and is gone after a reboot';
+    expect(persistenceCheck(facts({}, {}, none)).detail).toBe('no persistence chosen: --persist none: the shim is not persisted and is gone after a reboot');
   });
   it('warns about files of ours another backend left behind', () => {
     const stray: ManagedFile = { path: '/etc/network/interfaces.d/macvlanctl-mynet', network: 'mynet', content: '# Managed by macvlanctl for network mynet. x\n', mode: 0o644 };

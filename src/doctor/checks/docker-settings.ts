@@ -18,7 +18,9 @@ export const dockerSettingsCheck: Check = (f) => {
       title,
       verdict: 'fail',
       detail: `Docker is not reachable at ${docker.endpoint}: ${docker.reason}`,
-      fix: 'start the Docker engine, or name it with --docker-host (or DOCKER_HOST)',
+      fix: /EACCES|permission denied/i.test(docker.reason)
+        ? 'run doctor as root (sudo), or as a member of the docker group'
+        : 'start the Docker engine, or name it with --docker-host (or DOCKER_HOST)',
     };
   }
   if (f.declared && 'error' in f.declared) {

@@ -86,7 +86,8 @@ export const persistenceCheck: Check = (f): CheckResult => {
       id,
       title,
       verdict: 'warn',
-      detail: `no persistence chosen (${p.reason}): the shim and its route are gone after the next reboot${left}`,
+      // The planner's reason may already say what a reboot does; say it once.
+      detail: `${/reboot/.test(p.reason) ? `no persistence chosen: ${p.reason}` : `no persistence chosen (${p.reason}): the shim and its route are gone after the next reboot`}${left}`,
       fix: `${f.commands.apply} --persist auto (or networkd, networkmanager, ifupdown, systemd)`,
     };
   }
