@@ -1,6 +1,7 @@
 /**
  * `macvlanctl demo` as a user runs it: the whole main job on the sandbox LAN,
- * with every check as expected, and nothing left behind — also after Ctrl-C.
+ * with every check as expected, and nothing left behind — also after Ctrl-C
+ * or when the reader of its output goes away.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -72,6 +73,19 @@ describe.skipIf(!root)('macvlanctl demo', () => {
     }
     expect(leftovers()).toEqual([]);
   }, 150_000);
+
+  it('removes the sandbox when its reader goes away (macvlanctl demo | head)', async () => {
+    const child = spawn(process.execPath, [BIN, 'demo'], { env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      // like head -3: read until the sandbox exists, then close the pipe
+      if (out.includes('ready in')) child.stdout.destroy();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(141);
+    expect(leftovers()).toEqual([]);
+  }, 60_000);
 
   it('removes the sandbox on Ctrl-C while it is still being built', async () => {
     const child = spawn(process.execPath, [BIN, 'demo'], { env: { ...process.env, NO_COLOR: '1' } });

@@ -36,8 +36,12 @@ const NETWORK = 'demo-lan';
 const HOST = '198.51.100.24';
 const SHIM = '198.51.100.223';
 const GATEWAY = '198.51.100.1';
+/** The sandbox router's DHCP pool and a device with a fixed address: what the scan finds. */
+// Without dnsmasq's 3-second ping check, so the scan collects several offers in the demo's time.
+const DHCP_POOL = { first: '198.51.100.100', last: '198.51.100.150', noPing: true };
+const PRINTER = '198.51.100.10';
 const DECLARATION = [NETWORK, '--parent', 'eno1', '--ip-range', '198.51.100.192/27', '--aux-address', `host=${SHIM}`];
-const PACKAGES = ['docker.io', 'busybox-static', 'iproute2'];
+const PACKAGES = ['docker.io', 'busybox-static', 'iproute2', 'dnsmasq-base'];
 
 /**
  * bin/macvlanctl, which runs the CLI inside the sandbox host. Found from this
@@ -66,6 +70,7 @@ const NEEDED: [string, string][] = [
   ['nsenter', 'util-linux'],
   ['unshare', 'util-linux'],
   ['sysctl', 'procps'],
+  ['dnsmasq', 'dnsmasq-base'],
 ];
 
 const SEARCH_PATH = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin', '/sbin', '/bin']);
@@ -219,10 +224,17 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     void stopInFlight()
       .then(cleanup)
       .catch((e: unknown) => process.stderr.write(`${(e as Error).message}\n`))
-      .finally(() => process.exit(130));
+      .finally(() => process.exit(signal === 'SIGPIPE' ? 141 : 130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `macvlanctl demo | head`: once the reader is gone every write fails with
+  // EPIPE (Node ignores SIGPIPE itself); that ends the demo like Ctrl-C does,
+  // sandbox removed, instead of crashing with it still running.
+  const onOutputError = (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') onSignal('SIGPIPE');
+  };
+  process.stdout.on('error', onOutputError);
 
   const checks: Check[] = [];
   const timings: Record<string, number> = {};
@@ -253,8 +265,14 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   };
 
   try {
-    say(c.bold('Building the sandbox LAN: a router (198.51.100.1) and a Docker host "h1" (eno1 = 198.51.100.24) with its own dockerd…'));
-    creating = createLab({ prefix: `${DEMO_PREFIX}${randomBytes(3).toString('hex')}`, docker: true, hosts: [{ name: 'h1', address: HOST }] });
+    say(c.bold(`Building the sandbox LAN: a router (198.51.100.1) whose DHCP server hands out ${DHCP_POOL.first}–${DHCP_POOL.last}, a printer (${PRINTER}) and a Docker host "h1" (eno1 = 198.51.100.24) with its own dockerd…`));
+    creating = createLab({
+      prefix: `${DEMO_PREFIX}${randomBytes(3).toString('hex')}`,
+      docker: true,
+      hosts: [{ name: 'h1', address: HOST }],
+      dhcp: DHCP_POOL,
+      liveHosts: [PRINTER],
+    });
     lab = await creating;
     stopIfInterrupted();
     const host = lab.host('h1');
@@ -268,6 +286,12 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     const containerPing = (address: string) => async () => (await host.dockerCli(['exec', 'web', 'ping', '-c', '1', '-W', '1', address])).code === 0;
     // No ping binary on the machine: busybox's, run in the host's namespace.
     const hostPing = (address: string) => async () => (await host.exec(['busybox', 'ping', '-c', '1', '-W', '1', address])).code === 0;
+
+    say();
+    say(c.bold('0. What is on the LAN (the addresses Docker knows nothing about)'));
+    const scanned = await show('scan', ['scan', '--parent', 'eno1']);
+    if (scanned.code !== 0) throw new MacvlanError('SYSTEM_ERROR', `the LAN scan failed with exit ${scanned.code}; see above`);
+    say(c.dim(`  plan and apply check the ip-range used below, ${DECLARATION[4]}, against this scan (kept for 5 minutes).`));
 
     say();
     say(c.bold('1. The usual manual setup: a macvlan network, no shim'));
@@ -328,6 +352,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     if (!interrupted) {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
+      process.stdout.removeListener('error', onOutputError);
     }
   }
   if (interrupted) return new Promise<void>(() => {}); // the signal handler exits once the sandbox is gone
