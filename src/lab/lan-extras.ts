@@ -7,7 +7,7 @@
 // namespaces (dnsmasq included) and deletes the namespaces (the live hosts with them).
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addNamespaces, ipBatch, nsExec } from './netns.js';
 import { runChecked, sleep } from './process.js';
@@ -75,11 +75,22 @@ export async function startDnsmasq(dir: string, lanNetns: string, gateway: strin
     ...(o.sequential ? ['--dhcp-sequential-ip'] : []),
     ...(o.noPing ? ['--no-ping'] : []),
   ];
-  // nsenter execs dnsmasq: the child's pid is dnsmasq's.
-  const child = spawn('nsenter', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // nsenter execs dnsmasq: the child's pid is dnsmasq's. Its stderr goes to a
+  // file and the child is unref'd, as dockerd's: a pipe to us would keep this
+  // process alive for as long as dnsmasq runs (demo --keep would never return).
+  const errFile = join(dir, 'dnsmasq.stderr');
+  const errFd = openSync(errFile, 'w');
+  const child = spawn('nsenter', args, { stdio: ['ignore', 'ignore', errFd] });
+  closeSync(errFd);
+  child.unref();
   children.set('dnsmasq', child);
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const stderrText = () => {
+    try {
+      return readFileSync(errFile, 'utf8');
+    } catch {
+      return '';
+    }
+  };
   const deadline = Date.now() + 5_000;
   for (;;) {
     let log = '';
@@ -91,7 +102,7 @@ export async function startDnsmasq(dir: string, lanNetns: string, gateway: strin
     if (/sockets bound exclusively to interface br0/.test(log)) break;
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`dnsmasq did not start in ${lanNetns}: ${stderr.trim() || log.trim() || 'no output'} (is dnsmasq-base installed?)`);
+      throw new Error(`dnsmasq did not start in ${lanNetns}: ${stderrText().trim() || log.trim() || 'no output'} (is dnsmasq-base installed?)`);
     }
     await sleep(20);
   }
