@@ -62,13 +62,61 @@ function buildProgram(): Command {
     program
       .command('destroy')
       .argument('<name>', 'network name')
-      .description('remove what macvlanctl created for NAME: shim, route and Docker network')
+      .description('remove what macvlanctl created for NAME: shim, route, persistence files and Docker network')
       .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
       .option('--force', 'disconnect attached containers first'),
   ).action(async (name: string, opts) => {
       const { runDestroy } = await import('./commands/destroy.js');
       await runDestroy(name, opts);
     });
+
+  addNetworkOptions(
+    program
+      .command('render')
+      .argument('[name]', 'network name (optional with -f: all networks in the file)')
+      .description('print the persistence files apply would write, without writing them')
+      .option('--backend <backend>', 'networkd, networkmanager, ifupdown or systemd (default: --persist, else auto)'),
+  ).action(async (name: string | undefined, opts) => {
+    const { runRender } = await import('./commands/render.js');
+    await runRender(name, opts);
+  });
+
+  for (const [verb, what] of [
+    ['up', 'bring the host side of NAME up from the record apply keeps (what the systemd unit runs at boot; needs no Docker)'],
+    ['down', 'take the host side of NAME down (the shim and its routes); the Docker network stays'],
+  ] as const) {
+    addHostOptions(program.command(verb).argument('<name>', 'network name').description(what)).action(async (name: string, opts) => {
+      const { runUpDown } = await import('./commands/up-down.js');
+      await runUpDown(verb, name, opts);
+    });
+  }
+
+  addHostOptions(
+    program
+      .command('scan')
+      .description('find live hosts and DHCP servers on the LAN and draw the address map (needs root; sends ARP and DHCPDISCOVER only)')
+      .option('--parent <if>', 'the interface that faces the LAN (default: the IPv4 default route’s)')
+      .option('--subnet <cidr>', 'subnet to scan (default: the parent’s)')
+      .option('--rate <pps>', 'at most this many probes per second', '2000')
+      .option('--no-dhcp', 'skip the DHCP probe')
+      .option('--no-live', 'skip the live-host sweep')
+      .option('--dhcp-wait <seconds>', 'how long to collect DHCP offers', '3.5'),
+  ).action(async (opts) => {
+    const { runScan } = await import('./commands/scan.js');
+    await runScan(opts);
+  });
+
+  addHostOptions(
+    program
+      .command('doctor')
+      .argument('[name]', 'one network (default: all managed by macvlanctl)')
+      .description('run live checks on managed networks, each with a verdict and the fix; exit 1 when one fails')
+      .option('-f, --file <file>', 'also compare with the declaration in macvlanctl.yaml or a Compose file')
+      .option('--no-scan', 'skip the checks that probe the LAN'),
+  ).action(async (name: string | undefined, opts) => {
+    const { runDoctor } = await import('./commands/doctor.js');
+    await runDoctor(name, opts);
+  });
 
   program
     .command('demo')

@@ -20,7 +20,9 @@ export function addNetworkOptions(cmd: Command): Command {
     .option('--no-host-access', 'no shim: the host cannot reach its containers')
     .option('--shim <ifname>', 'name of the shim interface (default: NAME-shim)')
     .option('--host-address <ip|auto>', 'the shim’s address; once per family (default: auto, the top of the ip-range)', collect)
-    .option('--persist <backend>', 'auto, networkd, networkmanager, ifupdown, systemd or none');
+    .option('--persist <backend>', 'auto, networkd, networkmanager, ifupdown, systemd or none')
+    .option('--no-scan', 'do not look at the LAN (live hosts, DHCP pool) before choosing or checking the ip-range')
+    .option('--force', 'take an ip-range or host address even where the scan saw live hosts or DHCP offers');
   return addHostOptions(cmd);
 }
 
