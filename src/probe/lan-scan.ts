@@ -176,6 +176,7 @@ function workerFailure(e: unknown, w: Worker): MacvlanError {
 
 /** Scans the LAN on `parent`. Bad input throws a usage MacvlanError (exit 2) before anything starts. */
 export async function scanLan(opts: ScanLanOptions): Promise<LanScan> {
+  const t0 = performance.now();
   checkScanNumbers(opts);
   const facts = opts.ipFacts ?? (await gatherIpFacts());
   const target = resolveScanTarget(facts.interfaces, facts.routes, { parent: opts.parent, subnet: opts.subnet });
@@ -188,16 +189,17 @@ export async function scanLan(opts: ScanLanOptions): Promise<LanScan> {
   const { count } = sweepRange(base, subnet.prefix);
   const limits = sweepLimits(neighbourTableNow());
   const startedAt = new Date();
-  const t0 = performance.now();
 
   const w = startWorker(workerPath);
   try {
     const ready = await withTimeout(w.next(), 10_000, 'start');
     if (ready.t !== 'ready') throw new Error(ready.t === 'error' ? ready.message : `unexpected '${ready.t}' from the scan worker`);
+    const tReady = performance.now();
     const pid = w.child.pid!;
     // Never create the probe interface in our own namespace: the worker must be in a new one.
     if (netnsId(pid) === netnsId('self')) throw new MacvlanError('SYSTEM_ERROR', 'the scan worker is not in a namespace of its own; nothing was created');
     await run('ip', ['link', 'add', 'link', target.parent.name, 'name', PROBE_IFNAME, 'netns', String(pid), 'type', 'macvlan', 'mode', 'bridge']);
+    const tLink = performance.now();
     const start: WorkerStart = {
       t: 'start',
       ifname: PROBE_IFNAME,
@@ -225,7 +227,12 @@ export async function scanLan(opts: ScanLanOptions): Promise<LanScan> {
       else if (m.t === 'result') result = m;
     }
     w.child.stdin!.end();
+    const tResult = performance.now();
     await withTimeout(w.exited, 5_000, 'exit');
+    if (process.env.MACVLANCTL_SCAN_TIMINGS === '1') {
+      const ms = (t: number) => Math.round(t - t0);
+      process.stderr.write(`scan timings (ms since scanLan started): worker ready ${ms(tReady)}, probe link ${ms(tLink)}, result ${ms(tResult)}, worker gone ${ms(performance.now())}; in the worker: ${JSON.stringify(result.timings)}\n`);
+    }
 
     const scan: LanScan = {
       parent: target.parent.name,
