@@ -157,16 +157,24 @@ export function presentScan(r: ScanResult, map: string | undefined, gateway?: st
   return `${out.join('\n')}\n`;
 }
 
-/** A one-line progress bar on stderr, only on a terminal. */
-function progressBar(): { update: (p: ScanProgress) => void; done: () => void } {
-  if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
+/** A one-line progress bar on stderr, only on a terminal; then, while DHCP offers are awaited, says so. */
+function progressBar(dhcpWaitMs: number | undefined): { start: () => void; update: (p: ScanProgress) => void; done: () => void } {
+  if (!process.stderr.isTTY) return { start: () => undefined, update: () => undefined, done: () => undefined };
   let shown = false;
+  const show = (text: string) => {
+    process.stderr.write(`\r\x1b[K${text}`);
+    shown = true;
+  };
+  const waiting = dhcpWaitMs === undefined ? '' : `waiting ${dhcpWaitMs / 1000} s for DHCP offers`;
   return {
+    start() {
+      if (waiting) show(`  ${waiting}…`);
+    },
     update(p) {
       const width = 30;
       const filled = Math.round((p.sent / Math.max(1, p.total)) * width);
-      process.stderr.write(`\r  sweeping [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.sent}/${p.total}  ${p.found} live `);
-      shown = true;
+      const bar = `  sweeping [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.sent}/${p.total}  ${p.found} live`;
+      show(p.sent >= p.total && waiting ? `  swept ${p.total} addresses: ${p.found} live; ${waiting}…` : bar);
     },
     done() {
       if (shown) process.stderr.write('\r\x1b[K');
@@ -187,7 +195,8 @@ export async function runScan(opts: ScanOptions): Promise<void> {
   requireNetAdmin('scan');
   if (target.parentFrom === 'default-route' && !opts.json) log(`Scanning ${target.parent.name}, the interface of the IPv4 default route (--parent chooses another).`);
 
-  const bar = progressBar();
+  const bar = progressBar(dhcp ? dhcpWaitMs : undefined);
+  bar.start();
   // Docker and the host's files are read while the LAN is scanned: they only feed the map and the suggestion.
   const [scan, facts] = await Promise.all([
     scanLan({ parent: target.parent.name, subnet: formatCidr(target.subnet), rate, live, dhcp, dhcpWaitMs, onProgress: bar.update, ipFacts }).finally(bar.done),
