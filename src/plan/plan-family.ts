@@ -193,10 +193,8 @@ export function scanReserved(family: Family, lan: LanView): Reserved[] {
     out.push({
       interval: iv,
       carve: { start: iv.start - m, end: iv.end + m },
-      // What auto falls back to when the cautious estimate leaves no room: for offers spread over
-      // the pool, the point estimate (one mean spacing past the outermost offers); for one offer or
-      // offers in a row, which say little about where the pool ends, half the assumed reach.
-      core: p.detail.pattern === 'spread' ? { start: seen.start - m, end: seen.end + m } : { start: seen.start - p.detail.reach / 2n, end: seen.end + p.detail.reach / 2n },
+      // The point estimate (one mean spacing past the outermost offers), for when the cautious one leaves no room.
+      core: { start: seen.start - m, end: seen.end + m },
       what: `the DHCP pool of ${p.server} as estimated, ${describeInterval(family, iv)} (${p.pool.confidence} confidence: ${p.pool.explanation})`,
       kind: 'dhcp-pool',
       fromScan: p.pool.confidence === 'low' ? 'warn' : 'refuse',
