@@ -20,24 +20,15 @@ import type { LanScan } from '../model/lan.js';
 import { type ScanTarget, scanTargets } from '../plan/scan-targets.js';
 import { hasNetAdmin } from '../system/capabilities.js';
 import { SCAN_CACHE_MAX_AGE_MS, freshScan, writeScanCache } from '../system/scan-cache.js';
+import type { ScanLanOptions } from '../probe/lan-scan.js';
 import { log as stderrLog } from './output.js';
 
-/** What src/probe's scanLan takes (`macvlanctl scan` passes the same from its flags). */
-export interface ScanRequest {
-  parent: string;
-  /** IPv4 subnet, CIDR text. */
-  subnet: string;
-  /** At most this many probes per second. */
-  rate: number;
-  /** Sweep for live hosts. */
-  live: boolean;
-  /** Probe for DHCP servers and offers. */
-  dhcp: boolean;
-  /** How long to collect DHCP offers. */
-  dhcpWaitMs: number;
-}
+/** What plan and apply ask of the scanner: its own options, without the progress and facts extras. */
+export type ScanRequest = Pick<ScanLanOptions, 'parent' | 'subnet' | 'rate' | 'live' | 'dhcp' | 'dhcpWaitMs'>;
 
 export type ScanLan = (req: ScanRequest) => Promise<LanScan>;
+
+const lazyScanLan: ScanLan = async (req) => (await import('../probe/lan-scan.js')).scanLan(req);
 
 export interface LanForPlanOptions {
   root: string;
@@ -45,8 +36,8 @@ export interface LanForPlanOptions {
   scan?: boolean;
   /** apply: a scan that fails (other than for lack of privilege) stops the command instead of warning. */
   strict?: boolean;
-  /** The scanner (src/probe's scanLan); loaded lazily by the caller so plan without a scan does not load it. */
-  scanLan: ScanLan;
+  /** The scanner; default src/probe's scanLan, loaded only when a scan is really needed. Tests pass their own. */
+  scanLan?: ScanLan;
   /** Defaults: the same as `macvlanctl scan`'s (2000 probes/s, 3.5 s for offers). */
   rate?: number;
   dhcpWaitMs?: number;
@@ -82,7 +73,7 @@ async function scanOne(t: ScanTarget, opts: LanForPlanOptions, now: Date): Promi
   log(`Scanning ${t.parent} (${t.subnet}) for live hosts and DHCP servers before placing ${t.networks.join(', ')} (a few seconds; --no-scan skips it)…`);
   let scan: LanScan;
   try {
-    scan = await opts.scanLan(req);
+    scan = await (opts.scanLan ?? lazyScanLan)(req);
   } catch (e) {
     const err = e instanceof MacvlanError ? e : new MacvlanError('SYSTEM_ERROR', (e as Error)?.message ?? String(e));
     if (err.code === 'NOT_PERMITTED') return { skipped: { parent: t.parent, subnet: t.subnet, reason: err.message, fix: NOT_ROOT_FIX } };

@@ -16,7 +16,6 @@ import { requireDocker, requireNetAdmin } from '../preflight.js';
 import { connectDocker } from '../docker-connect.js';
 import { realPorts } from '../ports.js';
 import { lanForPlan } from '../lan-for-plan.js';
-import { lazyScanLan } from './plan.js';
 
 export interface ApplyOptions extends DeclarationOptions {
   root: string;
@@ -47,7 +46,7 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     const gathered = await gatherHostFacts(gather);
     requireDocker(gathered);
     // strict: a scan that fails stops apply, rather than placing addresses blind.
-    const facts = await lanForPlan(desired, gathered, { root: opts.root, scan: opts.scan !== false, strict: true, scanLan: lazyScanLan });
+    const facts = await lanForPlan(desired, gathered, { root: opts.root, scan: opts.scan !== false, strict: true });
     const force = { force: opts.force === true };
     const plan = computePlan(desired, facts, force);
     const count = countChanges(plan.changes);

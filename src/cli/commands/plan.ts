@@ -6,7 +6,7 @@ import { computePlan } from '../../plan/compute-plan.js';
 import { planCommands } from '../../plan/commands.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { type DeclarationOptions, readDeclaration } from '../declaration.js';
-import { type ScanLan, lanForPlan } from '../lan-for-plan.js';
+import { lanForPlan } from '../lan-for-plan.js';
 import { jsonEnvelope } from '../output.js';
 import { presentPlan } from '../present-plan.js';
 
@@ -29,12 +29,9 @@ export async function buildPlan(name: string | undefined, opts: PlanOptions): Pr
   const desired = await readDeclaration(name, opts);
   const gathered = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost });
   // Look at the LAN before placing addresses on it (only for networks still to be created).
-  const facts = await lanForPlan(desired, gathered, { root: opts.root, scan: opts.scan !== false, scanLan: lazyScanLan });
+  const facts = await lanForPlan(desired, gathered, { root: opts.root, scan: opts.scan !== false });
   return computePlan(desired, facts, { force: opts.force === true });
 }
-
-/** The scanner, loaded only when a scan is really needed. */
-export const lazyScanLan: ScanLan = async (req) => (await import('../../probe/lan-scan.js')).scanLan(req);
 
 export async function runPlan(name: string | undefined, opts: PlanOptions): Promise<void> {
   const plan = await buildPlan(name, opts);
