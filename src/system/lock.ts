@@ -3,7 +3,7 @@
  * records who holds it. A lock left by a process that no longer exists is
  * taken over. The second caller waits a little, then says who holds it.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, rmdirSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, rmdirSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MacvlanError } from '../model/errors.js';
 
@@ -62,6 +62,8 @@ export interface Lock {
 export async function acquireLock(root: string, command: string, waitMs = 5000): Promise<Lock> {
   const path = lockPath(root);
   const dir = dirname(path);
+  // Under a --root without a run/ directory the lock creates that too; release removes what it made.
+  const runCreated = !existsSync(dirname(dir));
   const deadline = Date.now() + waitMs;
   for (;;) {
     let taken: boolean;
@@ -93,6 +95,7 @@ export async function acquireLock(root: string, command: string, waitMs = 5000):
       // (rmdir refuses a directory that is not empty).
       try {
         rmdirSync(dir);
+        if (runCreated) rmdirSync(dirname(dir));
       } catch {
         // another lock holder, or not ours to remove
       }
