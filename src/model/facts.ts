@@ -4,6 +4,7 @@
 import type { Cidr, InterfaceAddress, IpAddress } from '../net/address.js';
 import type { ManagerFacts } from '../persist/types.js';
 import type { LanScan } from './lan.js';
+import type { PlannedPersistence } from './plan.js';
 
 export type LinkKind = 'ethernet' | 'veth' | 'bridge' | 'bond' | 'vlan' | 'macvlan' | 'ipvlan' | 'loopback' | 'wireguard' | 'tun' | 'dummy' | 'other';
 
@@ -101,6 +102,13 @@ export interface PersistenceFacts {
   selfCommand: string[];
   /** What the network managers' files and state say (src/system/persist-facts.ts); decides --persist auto. */
   managers?: ManagerFacts;
+  /**
+   * The persistence apply recorded for each network (its record under
+   * var/lib/macvlanctl). A backend whose files are all still in place as
+   * recorded is kept without detecting again: detection is the slowest part
+   * of gathering, and a no-op apply should not pay for it.
+   */
+  recorded?: Record<string, { parent: string; persistence: PlannedPersistence }>;
 }
 
 export interface HostFacts {

@@ -65,6 +65,14 @@ export interface PlannedPersistence {
   files: PersistFile[];
   /** For the systemd unit: the enable symlink (path → target), as `systemctl enable` makes it. */
   enable?: { path: string; target: string };
+  /** For networkd: the parent's `.network` file that our drop-in extends. */
+  parentNetworkFile?: string;
+  /**
+   * What the detection warned about when it chose this backend. Kept with the
+   * choice, so a later plan that keeps the applied backend without detecting
+   * again (src/plan/persist-choice.ts) still says it.
+   */
+  warnings?: Warning[];
 }
 
 export interface PlannedNetwork {

@@ -252,13 +252,18 @@ function refuse(requested: Manager, p: ParentLink, why: string, auto: PersistDec
   });
 }
 
+/** `--persist none`: needs no facts at all. */
+export function notPersisted(): PersistDecision {
+  return { backend: 'none', reason: '--persist none: the shim is not persisted and is gone after a reboot', warnings: [] };
+}
+
 /**
  * The persistence backend for a network on `parent`: `auto` detects it,
  * an explicit backend is checked (and refused with a MacvlanError
  * CONFIG_INVALID, exit 2, when it cannot work here), `none` passes through.
  */
 export function choosePersistBackend(parent: ParentLink, facts: ManagerFacts, requested: PersistBackend, opts: DetectOptions = {}): PersistDecision {
-  if (requested === 'none') return { backend: 'none', reason: '--persist none: the shim is not persisted and is gone after a reboot', warnings: [] };
+  if (requested === 'none') return notPersisted();
   const network = opts.network ?? 'NAME';
   const all = findings(parent, facts);
   const auto = decide(parent, facts, all, network);

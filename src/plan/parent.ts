@@ -5,6 +5,9 @@
 import type { DesiredNetwork } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
 import type { HostFacts, InterfaceFact } from '../model/facts.js';
+
+/** The links and routes are all it takes to find the parent. */
+type LinkFacts = Pick<HostFacts, 'interfaces' | 'routes'>;
 import type { Warning } from '../model/plan.js';
 import { originLabel } from '../config/origins.js';
 import { closest } from '../config/suggest.js';
@@ -15,11 +18,11 @@ export interface ParentChoice {
   inferredFrom?: string;
 }
 
-function candidateNames(facts: HostFacts): string[] {
+function candidateNames(facts: LinkFacts): string[] {
   return facts.interfaces.filter((i) => i.kind !== 'loopback').map((i) => i.name);
 }
 
-export function resolveParent(desired: DesiredNetwork, facts: HostFacts): ParentChoice {
+export function resolveParent(desired: DesiredNetwork, facts: LinkFacts): ParentChoice {
   const origin = originLabel(desired.origins, 'parent');
   if (desired.parent === undefined) {
     const route = facts.routes.find((r) => r.family === 4 && r.destination === undefined && r.device);

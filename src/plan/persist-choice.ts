@@ -3,14 +3,62 @@
  * (which manager owns the parent) is src/persist/detect.ts; without the
  * facts it needs (fixtures, callers that did not gather them) nothing about
  * persistence is planned.
+ *
+ * A backend apply already chose is kept, without detecting again, while its
+ * files are all on the host exactly as apply wrote them: the host has not
+ * moved on, and the choice (reason, warnings, networkd's parent file) is the
+ * one recorded. Anything else — a file edited or gone, another parent, an
+ * explicit --persist naming another backend — detects afresh.
  */
-import type { PersistBackend } from '../model/desired.js';
-import type { HostFacts, InterfaceFact } from '../model/facts.js';
-import { choosePersistBackend } from '../persist/detect.js';
+import type { DesiredNetwork, PersistBackend } from '../model/desired.js';
+import type { HostFacts, InterfaceFact, PersistenceFacts } from '../model/facts.js';
+import { choosePersistBackend, notPersisted } from '../persist/detect.js';
+import { resolveParent } from './parent.js';
 import type { PersistChoice } from './plan-persistence.js';
 
 export function persistChoiceFor(network: string, parent: InterfaceFact, requested: PersistBackend, facts: HostFacts): PersistChoice | undefined {
-  const managers = facts.persistence?.managers;
-  if (!managers) return undefined;
-  return choosePersistBackend(parent, managers, requested, { network });
+  const persistence = facts.persistence;
+  if (!persistence) return undefined;
+  if (requested === 'none') return notPersisted();
+  const kept = keptChoice(network, parent.name, requested, persistence);
+  if (kept) return kept;
+  if (!persistence.managers) return undefined;
+  return choosePersistBackend(parent, persistence.managers, requested, { network });
+}
+
+/** The recorded choice, when it still holds (see above); else undefined. */
+export function keptChoice(network: string, parent: string, requested: PersistBackend, facts: Pick<PersistenceFacts, 'managed' | 'recorded'>): PersistChoice | undefined {
+  const record = facts.recorded?.[network];
+  if (!record || record.parent !== parent) return undefined;
+  const p = record.persistence;
+  if (p.backend === 'none' || (requested !== 'auto' && requested !== p.backend)) return undefined;
+  const ours = facts.managed.filter((m) => m.network === network);
+  const inPlace =
+    p.files.every((f) => ours.some((m) => m.path === f.path && m.content === f.content && m.mode === f.mode)) &&
+    (!p.enable || ours.some((m) => m.path === p.enable!.path && m.symlink === p.enable!.target));
+  if (!inPlace) return undefined;
+  return {
+    backend: p.backend,
+    reason: p.reason,
+    ...(p.parentNetworkFile ? { networkd: { parentNetworkFile: p.parentNetworkFile } } : {}),
+    warnings: p.warnings ?? [],
+  };
+}
+
+/**
+ * Whether planning `desired` needs the managers' facts, i.e. whether any
+ * network would not keep its recorded backend. Gathering asks this once the
+ * links are known, and skips the detection's reading when the answer is no.
+ */
+export function detectionNeeded(desired: readonly DesiredNetwork[], links: Pick<HostFacts, 'interfaces' | 'routes'>, persistence: Pick<PersistenceFacts, 'managed' | 'recorded'>): boolean {
+  return desired.some((d) => {
+    if (!d.hostAccess || d.persist === 'none') return false;
+    let parent: string;
+    try {
+      parent = resolveParent(d, links).parent.name;
+    } catch {
+      return true; // the plan will say what is wrong with the parent; nothing is saved by guessing here
+    }
+    return !keptChoice(d.name, parent, d.persist, persistence);
+  });
 }

@@ -42,6 +42,9 @@ export function planPersistence(n: PlannedNetwork, choice: PersistChoice, manage
     reason: n.shim ? choice.reason : 'no host access: there is no shim to persist',
     files: [],
   };
+  // Kept with the choice so that a later plan can keep it as it was (src/plan/persist-choice.ts).
+  if (backend === 'networkd' && choice.networkd) persistence.parentNetworkFile = choice.networkd.parentNetworkFile;
+  if (backend !== 'none' && choice.warnings.length) persistence.warnings = choice.warnings;
   if (backend !== 'none') {
     persistence.files = renderPersistence(backend, n, {
       ...(choice.networkd ? { networkd: choice.networkd } : {}),

@@ -3,16 +3,27 @@
  * the Docker engine's networks. Docker being down is a fact, not an error.
  */
 import { resolve } from 'node:path';
+import type { DesiredNetwork } from '../model/desired.js';
 import type { DockerFacts, HostFacts, PersistenceFacts } from '../model/facts.js';
+import { detectionNeeded } from '../plan/persist-choice.js';
 import { gatherIpFacts, readHostId } from './host-facts.js';
 import { readManagedFiles } from './managed-files.js';
 import { gatherManagerFacts } from './persist-facts.js';
+import { listStates, readState } from './state-store.js';
 
 export interface GatherOptions {
   root: string;
   /** Explicit engine endpoint (--docker-host); else DOCKER_HOST, the Docker context, or the default socket. */
   dockerHost?: string;
   dockerTimeoutMs?: number;
+  /**
+   * The networks about to be planned: the network managers' facts (what
+   * --persist auto detects from) are read only when one of them does not keep
+   * the backend apply recorded for it (src/plan/persist-choice.ts). `[]` for
+   * commands that plan no persistence (status, destroy, scan). Absent: always
+   * read.
+   */
+  planning?: readonly DesiredNetwork[];
 }
 
 async function gatherDocker(opts: GatherOptions): Promise<DockerFacts> {
@@ -37,15 +48,31 @@ export function selfCommand(): string[] {
   return script ? [process.execPath, resolve(script)] : [process.execPath];
 }
 
+/** What apply recorded about each network's persistence (src/system/state-store.ts). */
+function recordedPersistence(root: string): NonNullable<PersistenceFacts['recorded']> {
+  const out: NonNullable<PersistenceFacts['recorded']> = {};
+  for (const name of listStates(root)) {
+    const network = readState(root, name)?.network;
+    if (network?.persistence) out[name] = { parent: network.parent, persistence: network.persistence };
+  }
+  return out;
+}
+
 export async function gatherPersistenceFacts(root: string): Promise<PersistenceFacts> {
-  return { managed: readManagedFiles(root), selfCommand: selfCommand(), managers: await gatherManagerFacts(root) };
+  return { managed: readManagedFiles(root), selfCommand: selfCommand(), recorded: recordedPersistence(root), managers: await gatherManagerFacts(root) };
 }
 
 export async function gatherHostFacts(opts: GatherOptions): Promise<HostFacts> {
-  // The persistence facts are a few milliseconds of synchronous file reading:
-  // started after `ip` is spawned and the engine request is sent, they fill
-  // the wait for both instead of delaying the request.
-  const later = new Promise<void>((resolve) => setImmediate(resolve)).then(() => gatherPersistenceFacts(opts.root));
-  const [ip, docker, persistence] = await Promise.all([gatherIpFacts(), gatherDocker(opts), later]);
+  const ipFacts = gatherIpFacts();
+  // The persistence facts are synchronous file reading: started after `ip`
+  // is spawned and the engine request is sent, they fill the wait for both
+  // instead of delaying the request. The detection, the costly part (about
+  // 14 ms on a first run), waits for the links, which say whether it is needed.
+  const persistenceFacts = new Promise<void>((resolve) => setImmediate(resolve)).then(async (): Promise<PersistenceFacts> => {
+    const known = { managed: readManagedFiles(opts.root), selfCommand: selfCommand(), recorded: recordedPersistence(opts.root) };
+    const needed = opts.planning ? detectionNeeded(opts.planning, await ipFacts, known) : true;
+    return needed ? { ...known, managers: await gatherManagerFacts(opts.root) } : known;
+  });
+  const [ip, docker, persistence] = await Promise.all([ipFacts, gatherDocker(opts), persistenceFacts]);
   return { ...ip, docker, hostId: readHostId(opts.root), inUse: [], persistence };
 }

@@ -11,15 +11,18 @@ import { planOperations } from '../../src/apply/operations.js';
 import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import { MacvlanError } from '../../src/model/errors.js';
-import type { HostFacts, ManagedFile } from '../../src/model/facts.js';
+import type { HostFacts, ManagedFile, PersistenceFacts } from '../../src/model/facts.js';
+import type { PlannedNetwork } from '../../src/model/plan.js';
 import { planCommands } from '../../src/plan/commands.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
+import { detectionNeeded } from '../../src/plan/persist-choice.js';
 import type { ManagerFacts } from '../../src/persist/types.js';
 import { readManagedFiles } from '../../src/system/managed-files.js';
 import { gatherManagerFacts } from '../../src/system/persist-facts.js';
 import { realFilePort } from '../../src/system/persist-files.js';
 import { hostFacts } from '../support/fixture-facts.js';
 
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'persist');
 const SELF = ['/usr/bin/node', '/opt/macvlanctl/bin/macvlanctl'];
 const RECIPE: NetworkFlags = { parent: 'eno1', ipRange: ['198.51.100.192/27'], auxAddress: ['host=198.51.100.223'] };
 
@@ -115,6 +118,58 @@ describe('persistence in the plan', () => {
     expect(unit).toMatch(/<<'EOF'\n# Managed by macvlanctl for network mynet\..*\nEOF$/s);
     expect(cmds).toContain('chmod 0644 /etc/systemd/system/macvlanctl-mynet.service');
     expect(cmds).toContain('ln -sf /etc/systemd/system/macvlanctl-mynet.service /etc/systemd/system/multi-user.target.wants/macvlanctl-mynet.service');
+  });
+});
+
+describe('a backend apply chose is kept while its files are in place', () => {
+  const desired = (flags: NetworkFlags = RECIPE) => [toDesired(flagsToRaw('mynet', flags))];
+  // What apply leaves behind: the files as planned, and the record of that plan.
+  function applied(first: PlannedNetwork): Pick<PersistenceFacts, 'managed' | 'recorded'> {
+    const p = first.persistence!;
+    const managed: ManagedFile[] = p.files.map((f) => ({ path: f.path, network: 'mynet', content: f.content, mode: f.mode }));
+    if (p.enable) managed.push({ path: p.enable.path, network: 'mynet', symlink: p.enable.target });
+    return { managed, recorded: { mynet: { parent: first.parent, persistence: p } } };
+  }
+  const withoutDetection = (a: Pick<PersistenceFacts, 'managed' | 'recorded'>) => hostFacts('fresh-host', { persistence: { ...a, selfCommand: SELF } });
+
+  it('networkd on Arch: without the managers’ facts the next plan keeps backend, reason, warnings and parent file, and changes nothing', async () => {
+    const arch = await gatherManagerFacts(join(FIXTURES, 'arch-networkd'), { live: false });
+    const first = plan(RECIPE, hostFacts('fresh-host', { persistence: { managed: [], selfCommand: SELF, managers: arch } })).networks[0]!;
+    expect(first.persistence).toMatchObject({ backend: 'networkd', parentNetworkFile: '/etc/systemd/network/20-wired.network' });
+    const after = applied(first);
+    const f = hostFacts('fresh-host');
+    expect(detectionNeeded(desired(), f, after)).toBe(false);
+    const again = plan(RECIPE, withoutDetection(after));
+    expect(again.networks[0]!.persistence).toEqual(first.persistence);
+    expect(persistChanges(again).every((c) => c.startsWith('noop '))).toBe(true);
+  });
+
+  it('detects again when a file was edited or removed, the parent changed, or --persist names another backend', () => {
+    const first = plan(RECIPE).networks[0]!;
+    expect(first.persistence?.backend).toBe('systemd');
+    const after = applied(first);
+    const f = hostFacts('fresh-host');
+    expect(detectionNeeded(desired(), f, after)).toBe(false);
+    expect(detectionNeeded(desired({ ...RECIPE, persist: 'systemd' }), f, after)).toBe(false);
+    expect(detectionNeeded(desired({ ...RECIPE, persist: 'networkd' }), f, after)).toBe(true);
+    const edited = { ...after, managed: after.managed.map((m, i) => (i === 0 ? { ...m, content: `${m.content}# edited\n` } : m)) };
+    expect(detectionNeeded(desired(), f, edited)).toBe(true);
+    expect(detectionNeeded(desired(), f, { ...after, managed: after.managed.slice(1) })).toBe(true);
+    const moved = { ...after, recorded: { mynet: { ...after.recorded!.mynet!, parent: 'eno2' } } };
+    expect(detectionNeeded(desired(), f, moved)).toBe(true);
+    expect(detectionNeeded(desired(), f, { managed: [], recorded: {} })).toBe(true);
+    // With the detection skipped wrongly, nothing about persistence would be planned: so it is not skipped then.
+    expect(plan(RECIPE, withoutDetection(edited)).networks[0]!.persistence).toBeUndefined();
+  });
+
+  it('needs no detection for --persist none or --no-host-access, and still removes the old files', () => {
+    const first = plan(RECIPE).networks[0]!;
+    const after = applied(first);
+    const f = hostFacts('fresh-host');
+    expect(detectionNeeded(desired({ ...RECIPE, persist: 'none' }), f, { managed: after.managed, recorded: {} })).toBe(false);
+    expect(detectionNeeded(desired({ ...RECIPE, auxAddress: [], hostAccess: false }), f, { managed: after.managed, recorded: {} })).toBe(false);
+    const none = plan({ ...RECIPE, persist: 'none' }, withoutDetection(after));
+    expect(persistChanges(none)).toEqual(after.managed.map((m) => `delete ${m.path}`));
   });
 });
 

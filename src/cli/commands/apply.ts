@@ -42,7 +42,7 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
   requireNetAdmin('apply');
   const lock = await acquireLock(opts.root, `apply ${desired.map((d) => d.name).join(' ')}`, Number(opts.lockWait ?? 5) * 1000);
   try {
-    const gather = { root: opts.root, dockerHost: opts.dockerHost };
+    const gather = { root: opts.root, dockerHost: opts.dockerHost, planning: desired };
     const gathered = await gatherHostFacts(gather);
     requireDocker(gathered);
     // strict: a scan that fails stops apply, rather than placing addresses blind.

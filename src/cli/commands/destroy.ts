@@ -86,7 +86,7 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
   requireNetAdmin('destroy');
   const lock = await acquireLock(opts.root, `destroy ${name}`);
   try {
-    const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost });
+    const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [] });
     requireDocker(facts);
     const target = destroyTarget(name, facts, opts.force === true, readState(opts.root, name));
     for (const s of target.skipped) log(`note: ${s}`);

@@ -27,7 +27,7 @@ export interface PlanResult extends Plan {
 export async function buildPlan(name: string | undefined, opts: PlanOptions): Promise<Plan> {
   // Parse the declaration first: bad input fails fast, before any process runs.
   const desired = await readDeclaration(name, opts);
-  const gathered = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost });
+  const gathered = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: desired });
   // Look at the LAN before placing addresses on it (only for networks still to be created).
   const facts = await lanForPlan(desired, gathered, { root: opts.root, scan: opts.scan !== false });
   return computePlan(desired, facts, { force: opts.force === true });

@@ -200,7 +200,7 @@ export async function runScan(opts: ScanOptions): Promise<void> {
   // Docker and the host's files are read while the LAN is scanned: they only feed the map and the suggestion.
   const [scan, facts] = await Promise.all([
     scanLan({ parent: target.parent.name, subnet: formatCidr(target.subnet), rate, live, dhcp, dhcpWaitMs, onProgress: bar.update, ipFacts }).finally(bar.done),
-    gatherHostFacts({ root, dockerHost: opts.dockerHost }).catch(() => undefined),
+    gatherHostFacts({ root, dockerHost: opts.dockerHost, planning: [] }).catch(() => undefined),
   ]);
   try {
     writeScanCache(root, scan);

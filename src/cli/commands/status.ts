@@ -192,7 +192,7 @@ export interface Collected {
 }
 
 export async function collectStatus(name: string | undefined, opts: StatusOptions, now = new Date()): Promise<Collected> {
-  const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost });
+  const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [] });
   const recorded = listStates(opts.root);
   const all = managedNames(facts, recorded);
   const names = all.filter((n) => !name || n === name);
