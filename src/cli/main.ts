@@ -96,7 +96,7 @@ function buildProgram(): Command {
       .command('scan')
       .description('find live hosts and DHCP servers on the LAN and draw the address map (needs root; sends ARP and DHCPDISCOVER only)')
       .option('--parent <if>', 'the interface that faces the LAN (default: the IPv4 default route’s)')
-      .option('--subnet <cidr>', 'subnet to scan (default: the parent’s)')
+      .option('--subnet <cidr>', 'subnet to scan; once per family, IPv6 neighbours are asked with an all-nodes echo (default: the parent’s)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
       .option('--rate <pps>', 'at most this many probes per second', '2000')
       .option('--no-dhcp', 'skip the DHCP probe')
       .option('--no-live', 'skip the live-host sweep')

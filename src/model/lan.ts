@@ -48,6 +48,27 @@ export interface LanScan {
   durationMs: number;
   /** Undefined when the live sweep was skipped (--no-live). */
   live?: LiveHost[];
+  /**
+   * IPv6 subnet (CIDR text) whose neighbours were asked with an echo to
+   * ff02::1; absent when IPv6 was not probed (an IPv4-only network, --no-live,
+   * or a cache file written before the IPv6 probe existed).
+   */
+  subnet6?: string;
+  /**
+   * Neighbours that answered the all-nodes echo from an address inside
+   * subnet6, with the MAC they resolved our probe address from. A host with
+   * several addresses in subnet6 answers from one of them only. Undefined when
+   * IPv6 was not probed or the probe failed (see ipv6Failure).
+   */
+  live6?: LiveHost[];
+  /**
+   * Neighbours that answered from a link-local address or from outside
+   * subnet6: on the link with IPv6, but holding no address the planner must
+   * keep clear of. Listed for people, never used for placing addresses.
+   */
+  others6?: LiveHost[];
+  /** Why IPv6 neighbours were not collected although subnet6 was asked for (e.g. no ping program). */
+  ipv6Failure?: string;
   /** Undefined when the DHCP probe was skipped (--no-dhcp). */
   dhcp?: {
     servers: DhcpServerSeen[];

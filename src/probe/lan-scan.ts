@@ -19,6 +19,7 @@
  * so no lease is taken).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,6 +32,7 @@ import { hasNetAdmin } from '../system/capabilities.js';
 import { run } from '../system/exec.js';
 import { gatherIpFacts } from '../system/host-facts.js';
 import { summarizeOffers } from './dhcp-offers.js';
+import { classifyNeighbours6, probeAddress6 } from './probe-address6.js';
 import type { WorkerMessage, WorkerResult, WorkerStart } from './scan-protocol.js';
 import { checkScanNumbers, resolveScanTarget } from './scan-request.js';
 import { sweepLimits, sweepRange } from './sweep.js';
@@ -47,6 +49,8 @@ export interface ScanLanOptions {
   parent: string;
   /** IPv4 subnet (CIDR text) on the parent, at most a /16. */
   subnet: string;
+  /** IPv6 subnet (CIDR text) whose neighbours are asked with an all-nodes echo, next to the sweep (needs `live`). */
+  subnet6?: string;
   /** At most this many probes (ARP requests) per second. */
   rate: number;
   /** Sweep for live hosts. */
@@ -62,6 +66,13 @@ export interface ScanLanOptions {
 
 /** How long after a block's last probe its answers are read: hosts that answer within 100 ms are found. */
 export const ANSWER_WINDOW_MS = 110;
+/**
+ * How long after the all-nodes echo the IPv6 neighbours are read. Lab hosts
+ * answer within 1 ms; the margin is for real LANs, where a power-saving Wi-Fi
+ * client hears multicast only at its access point's next DTIM beacon (every
+ * 100–300 ms). It runs next to the ARP sweep, which takes longer for a /24.
+ */
+export const IPV6_WINDOW_MS = 250;
 /** DISCOVERs from at most this many random clients, one at a time, at least this far apart (dhcp-offers.ts: nextDiscoverAt). */
 export const DHCP_CLIENTS = 6;
 export const DHCP_SPACING_MS = 200;
@@ -179,7 +190,10 @@ export async function scanLan(opts: ScanLanOptions): Promise<LanScan> {
   const t0 = performance.now();
   checkScanNumbers(opts);
   const facts = opts.ipFacts ?? (await gatherIpFacts());
-  const target = resolveScanTarget(facts.interfaces, facts.routes, { parent: opts.parent, subnet: opts.subnet });
+  const target = resolveScanTarget(facts.interfaces, facts.routes, { parent: opts.parent, subnet: opts.subnet, ...(opts.subnet6 !== undefined ? { subnet6: opts.subnet6 } : {}) });
+  // IPv6 neighbours are live hosts: asked only when the sweep runs.
+  const subnet6 = opts.live ? target.subnet6 : undefined;
+  const address6 = subnet6 ? probeAddress6(subnet6, randomBytes(8)) : undefined;
   if (!hasNetAdmin()) {
     throw new MacvlanError('NOT_PERMITTED', 'the scan needs the CAP_NET_ADMIN capability (a network namespace and a macvlan), and this process does not have it; run it as root (sudo macvlanctl scan …)');
   }
@@ -215,6 +229,7 @@ export async function scanLan(opts: ScanLanOptions): Promise<LanScan> {
       dhcpClients: DHCP_CLIENTS,
       dhcpSpacingMs: DHCP_SPACING_MS,
     };
+    if (subnet6 && address6) start.ipv6 = { address: address6, prefix: subnet6.prefix, windowMs: IPV6_WINDOW_MS };
     w.child.stdin!.write(`${JSON.stringify(start)}\n`);
     // Generous: the sweep's own time at the rate (plus one read per block), or the DHCP wait, plus slack.
     const expectedMs = Math.max(opts.live ? (count / opts.rate) * 1000 * 1.5 + (count / limits.blockSize) * 60 : 0, opts.dhcp ? opts.dhcpWaitMs : 0);
@@ -241,6 +256,11 @@ export async function scanLan(opts: ScanLanOptions): Promise<LanScan> {
       durationMs: Math.round(performance.now() - t0),
     };
     if (result.live) scan.live = result.live;
+    if (subnet6 && address6) {
+      scan.subnet6 = formatCidr(subnet6);
+      if (result.ipv6 && 'answered' in result.ipv6) Object.assign(scan, classifyNeighbours6(result.ipv6.answered, subnet6, address6));
+      else scan.ipv6Failure = result.ipv6 && 'failure' in result.ipv6 ? result.ipv6.failure : 'the scan worker did not ask the IPv6 neighbours';
+    }
     if (result.dhcp) {
       const { servers, offers } = summarizeOffers(result.dhcp.offers, result.live ?? []);
       scan.dhcp = { servers, offers };

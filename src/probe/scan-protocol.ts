@@ -28,6 +28,14 @@ export interface WorkerStart {
   dhcpWaitMs: number;
   dhcpClients: number;
   dhcpSpacingMs: number;
+  /** Ask the IPv6 neighbours too (next to the sweep): from this temporary address, for this long. */
+  ipv6?: {
+    /** The probe's address (random, inside the subnet) and the subnet's prefix length. */
+    address: string;
+    prefix: number;
+    /** How long after the echo the neighbour table is read. */
+    windowMs: number;
+  };
 }
 
 export interface WorkerReady {
@@ -45,6 +53,8 @@ export interface WorkerResult {
   t: 'result';
   live?: LiveHost[];
   dhcp?: { offers: DhcpOfferSeen[]; discovers: number };
+  /** Every IPv6 neighbour that answered (the CLI sorts out which are in the subnet), or why none could be asked. */
+  ipv6?: { answered: LiveHost[]; ping: string } | { failure: string };
   /** Milliseconds each part took. */
   timings: Record<string, number>;
 }

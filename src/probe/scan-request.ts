@@ -5,7 +5,8 @@
  */
 import type { InterfaceFact, RouteFact } from '../model/facts.js';
 import { MacvlanError } from '../model/errors.js';
-import { type Cidr, cidrContains, formatCidr, networkOf, parseCidr } from '../net/address.js';
+import { type Cidr, cidrContains, formatCidr, looksLikeFamily, networkOf, parseCidr } from '../net/address.js';
+import { checkProbeSubnet6 } from './probe-address6.js';
 
 /** The largest subnet one scan sweeps: a /16 is 65 534 probes, half a minute at 2000/s. */
 export const MAX_SCAN_PREFIX = 16;
@@ -39,6 +40,38 @@ export function numberFlag(text: string | number | undefined, fallback: number, 
   return Number(text);
 }
 
+/**
+ * `--subnet` values (once per family, like plan's) → the IPv4 and the IPv6
+ * one. Either may be missing: each family then comes from the parent.
+ */
+export function splitScanSubnets(values: readonly string[] | string | undefined): { subnet?: string; subnet6?: string } {
+  const list = values === undefined ? [] : typeof values === 'string' ? [values] : values;
+  const out: { subnet?: string; subnet6?: string } = {};
+  for (const v of list) {
+    const family = looksLikeFamily(v);
+    const key = family === 4 ? 'subnet' : 'subnet6';
+    if (out[key] !== undefined) {
+      throw new MacvlanError('USAGE', `--subnet was given twice for IPv${family} ('${out[key]}', '${v}'); give it at most once per address family`, { subnet: list });
+    }
+    out[key] = v;
+  }
+  return out;
+}
+
+/** The IPv6 subnet whose neighbours are asked: one the probe can take a random address in. */
+export function parseScanSubnet6(text: string): Cidr {
+  const cidr = parseCidr(text, '--subnet');
+  if (cidr.family !== 6) throw new MacvlanError('USAGE', `--subnet ${text} is not an IPv6 subnet`, { subnet: text });
+  checkProbeSubnet6(cidr, text);
+  return cidr;
+}
+
+/** The parent's IPv6 subnet (its first global or unique-local address's), if it has one: what `scan` probes by default. */
+export function parentSubnet6(parent: InterfaceFact): Cidr | undefined {
+  const own = parent.addresses.filter((a) => a.address.family === 6 && a.address.value >> 118n !== 0x3fan).map(networkOf);
+  return own.find((c) => c.prefix <= 112);
+}
+
 /** The subnet to scan: IPv4, at most a /16. */
 export function parseScanSubnet(text: string): Cidr {
   const cidr = parseCidr(text, '--subnet');
@@ -53,12 +86,38 @@ export function parseScanSubnet(text: string): Cidr {
 export interface ScanTarget {
   parent: InterfaceFact;
   subnet: Cidr;
+  /** The IPv6 subnet whose neighbours are asked too; only when one was asked for. */
+  subnet6?: Cidr;
   /** How the subnet was chosen, for the human output. */
   subnetFrom: 'flag' | 'parent';
   parentFrom: 'flag' | 'default-route';
 }
 
-export function resolveScanTarget(interfaces: readonly InterfaceFact[], routes: readonly RouteFact[], want: { parent?: string; subnet?: string }): ScanTarget {
+export function resolveScanTarget(
+  interfaces: readonly InterfaceFact[],
+  routes: readonly RouteFact[],
+  want: { parent?: string; subnet?: string; subnet6?: string },
+): ScanTarget {
+  const target = resolveScanTarget4(interfaces, routes, want);
+  if (want.subnet6 !== undefined) target.subnet6 = resolveSubnet6(target.parent, want.subnet6);
+  return target;
+}
+
+/** An IPv6 subnet "on the parent": overlapping one of its own IPv6 subnets, if it has any (as for IPv4). */
+function resolveSubnet6(parent: InterfaceFact, text: string): Cidr {
+  const subnet = parseScanSubnet6(text);
+  const own = parent.addresses.filter((a) => a.address.family === 6 && a.address.value >> 118n !== 0x3fan).map(networkOf);
+  const overlaps = (a: Cidr, b: Cidr) => cidrContains(a, b.base) || cidrContains(b, a.base);
+  if (own.length > 0 && !own.some((n) => overlaps(n, subnet))) {
+    throw new MacvlanError('USAGE', `--subnet ${formatCidr(subnet)} is not on ${parent.name} (its IPv6 subnets: ${own.map(formatCidr).join(', ')}); nothing was scanned`, {
+      parent: parent.name,
+      subnet: formatCidr(subnet),
+    });
+  }
+  return subnet;
+}
+
+function resolveScanTarget4(interfaces: readonly InterfaceFact[], routes: readonly RouteFact[], want: { parent?: string; subnet?: string }): ScanTarget {
   let parentName = want.parent;
   let parentFrom: ScanTarget['parentFrom'] = 'flag';
   if (parentName === undefined) {

@@ -19,6 +19,7 @@ import { createInterface } from 'node:readline';
 import type { DhcpOfferSeen, LiveHost } from '../model/lan.js';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, encodeDiscover } from './dhcp-packet.js';
 import { type DhcpClient, clientFromRandom, nextDiscoverAt, offerFrom } from './dhcp-offers.js';
+import { IPV6_DEFAULTS, allNodesPing, answeredNeighbours6, ipv6Sysctls } from './neighbours6.js';
 import type { WorkerMessage, WorkerResult, WorkerStart } from './scan-protocol.js';
 import { type SweepBlock, answeredNeighbours, flushLine, formatIpv4, probesAllowed, resolveLine, sortByAddress, sweepBlocks, sweepRange } from './sweep.js';
 
@@ -43,12 +44,22 @@ function ip(args: string[], input?: string): Promise<string> {
   });
 }
 
-/** The probe interface up, with routes but no address (see sweep.ts for why). */
+/**
+ * The probe interface up, with routes but no IPv4 address (see sweep.ts for
+ * why); with IPv6 asked for, its one temporary IPv6 address (see
+ * neighbours6.ts), added before the link comes up so that no moment exists
+ * in which it has IPv6 but not that address.
+ */
 async function setUp(s: WorkerStart): Promise<void> {
   const cidr = `${formatIpv4(s.base)}/${s.prefix}`;
+  if (s.ipv6) {
+    // lo too: our own echo comes back to us through it, which is how ping tells that the request left.
+    for (const [path, value] of [...ipv6Sysctls(s.ifname), ['net/ipv6/conf/lo/disable_ipv6', '0'] as [string, string]]) sysctl(path, value);
+  }
   const lines = [
     // Loopback first: without any address the namespace has no local table, and the kernel would send every probe to ff:ff:ff:ff:ff:ff.
     'link set lo up',
+    ...(s.ipv6 ? [`addr add ${s.ipv6.address}/${s.ipv6.prefix} dev ${s.ifname} nodad`] : []),
     `link set ${s.ifname} up`,
     `route add ${cidr} dev ${s.ifname}`,
   ];
@@ -158,6 +169,45 @@ async function sweep(s: WorkerStart): Promise<LiveHost[]> {
   return sortByAddress([...found].map(([address, mac]) => ({ address, mac })));
 }
 
+// ------------------------------------------------------------------- IPv6
+
+/** Runs a program to its end (at most `timeoutMs`): exit code and stderr; code -1 when it could not start. */
+function runQuiet(file: string, args: string[], timeoutMs: number): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { encoding: 'utf8', timeout: timeoutMs }, (err, _stdout, stderr) => {
+      const e = err as (Error & { code?: number | string }) | null;
+      if (!e) resolve({ code: 0, stderr });
+      else resolve({ code: typeof e.code === 'number' ? e.code : -1, stderr: (stderr || e.message).trim() });
+    });
+  });
+}
+
+/**
+ * One echo to ff02::1 from our temporary address, then, after the window,
+ * every IPv6 neighbour our kernel learnt a MAC for (neighbours6.ts says why
+ * that is the set of responders). A missing or failing ping program is not
+ * the scan's end: the IPv4 results stand, and the CLI reports why IPv6 has none.
+ */
+async function neighbours6(s: WorkerStart): Promise<WorkerResult['ipv6']> {
+  const v6 = s.ipv6!;
+  const t0 = performance.now();
+  const tried: string[] = [];
+  let sent: string | undefined;
+  for (const program of ['iputils', 'busybox'] as const) {
+    const { file, args } = allNodesPing(program, s.ifname);
+    const r = await runQuiet(file, args, 3_000);
+    // 0: at least one answer came back (our own, looped back, always does once the request has left).
+    if (r.code === 0) {
+      sent = `${file} ${args.join(' ')}`;
+      break;
+    }
+    tried.push(`${file}: ${r.code === -1 ? r.stderr : `exit ${r.code}${r.stderr ? `, ${r.stderr.split('\n').slice(-1)[0]}` : ''}`}`);
+  }
+  if (!sent) return { failure: `no ping program could send the echo to ff02::1 (${tried.join('; ')}); install iputils-ping` };
+  await sleep(v6.windowMs - (performance.now() - t0));
+  return { answered: answeredNeighbours6(await ip(['-json', '-6', 'neigh', 'show', 'dev', s.ifname])), ping: sent };
+}
+
 // ------------------------------------------------------------------- DHCP
 
 async function dhcpProbe(s: WorkerStart): Promise<{ offers: DhcpOfferSeen[]; discovers: number }> {
@@ -220,6 +270,10 @@ async function main(): Promise<void> {
   sysctl('net/ipv6/conf/default/disable_ipv6', '1');
   sysctl('net/ipv4/conf/all/rp_filter', '0');
   sysctl('net/ipv4/conf/default/rp_filter', '0');
+  // For when IPv6 neighbours are asked: the probe interface is then switched
+  // on for IPv6 alone (setUp), and these make it arrive with no link-local
+  // address, no duplicate detection and no router solicitation.
+  for (const [path, value] of IPV6_DEFAULTS) sysctl(path, value);
 
   const lines = createInterface({ input: process.stdin });
   const start = new Promise<WorkerStart>((resolve) => {
@@ -243,10 +297,16 @@ async function main(): Promise<void> {
       timings[name] = Math.round(performance.now() - t);
     }
   };
-  const [live, dhcp] = await Promise.all([s.live ? timed('live', () => sweep(s)) : undefined, s.dhcp ? timed('dhcp', () => dhcpProbe(s)) : undefined]);
+  // All three at once: the IPv6 echo costs no time next to the sweep.
+  const [live, dhcp, ipv6] = await Promise.all([
+    s.live ? timed('live', () => sweep(s)) : undefined,
+    s.dhcp ? timed('dhcp', () => dhcpProbe(s)) : undefined,
+    s.ipv6 ? timed('ipv6', () => neighbours6(s)) : undefined,
+  ]);
   const result: WorkerResult = { t: 'result', timings };
   if (live) result.live = live;
   if (dhcp) result.dhcp = dhcp;
+  if (ipv6) result.ipv6 = ipv6;
   say(result);
 }
 

@@ -11,7 +11,7 @@ import type { LanScan } from '../../model/lan.js';
 import { type IpAddress, cidrContains, formatAddress, formatCidr, parseCidr } from '../../net/address.js';
 import { computePlan } from '../../plan/compute-plan.js';
 import { type ScanProgress, scanLan } from '../../probe/lan-scan.js';
-import { checkScanNumbers, numberFlag, resolveScanTarget } from '../../probe/scan-request.js';
+import { checkScanNumbers, numberFlag, parentSubnet6, resolveScanTarget, splitScanSubnets } from '../../probe/scan-request.js';
 import { type AddressMapInput, renderAddressMap } from '../../render/address-map.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { gatherIpFacts } from '../../system/host-facts.js';
@@ -22,7 +22,8 @@ import { requireNetAdmin } from '../preflight.js';
 
 export interface ScanOptions {
   parent?: string;
-  subnet?: string;
+  /** --subnet, once per family (commander collects them). */
+  subnet?: string[] | string;
   /** Commander gives flag values as text. */
   rate?: string | number;
   /** false with --no-dhcp */
@@ -42,6 +43,8 @@ export interface ScanResult extends LanScan {
   suggestedIpRange?: string;
   suggestedIpRangeNote?: string;
   warnings: string[];
+  /** What the results cannot show (e.g. only one address per IPv6 host); always there in `scan --json`. */
+  notes?: string[];
 }
 
 /** Name of the trial network whose auto range is the suggestion (never created). */
@@ -69,10 +72,19 @@ export function scanWarnings(scan: LanScan, dhcpWaitMs: number): string[] {
       `${servers.length} DHCP servers answered (${servers.map((s) => s.address).join(', ')}): a LAN normally has one, so one of them is probably a rogue server (a second router, a misconfigured Pi-hole or VM); clients get addresses from whichever answers first`,
     );
   }
+  if (scan.subnet6 && scan.ipv6Failure) w.push(`IPv6 neighbours in ${scan.subnet6} were not asked: ${scan.ipv6Failure}`);
   if (scan.dhcp && servers.length === 0) {
     w.push(`no DHCP server answered within ${dhcpWaitMs / 1000} s: either there is none on this LAN, or it is slow (try --dhcp-wait 8), or the network drops frames from the scan's own MAC addresses`);
   }
   return w;
+}
+
+/** What a reader of the IPv6 results must know about them. */
+export function scanNotes(scan: LanScan): string[] {
+  if (scan.live6 === undefined) return [];
+  return [
+    `IPv6: a host answers the all-nodes echo from one address only, the one it would use to reach the probe; its other addresses in ${scan.subnet6} (further static or privacy addresses) are not seen`,
+  ];
 }
 
 /** The address map's input: this host, the gateway, what the scan saw, Docker's ranges and containers on the parent. Pure. */
@@ -110,6 +122,14 @@ export function scanMapInput(scan: LanScan, facts: HostFacts | undefined): Addre
   return input;
 }
 
+/** The IPv6 default route's gateway when it lies in the probed subnet (a router known only by its link-local address is not). */
+function gateway6Of(facts: HostFacts, scan: LanScan): string | undefined {
+  if (!scan.subnet6) return undefined;
+  const subnet6 = parseCidr(scan.subnet6);
+  const gw = facts.routes.find((r) => r.family === 6 && r.destination === undefined && r.gateway && cidrContains(subnet6, r.gateway));
+  return gw?.gateway ? formatAddress(gw.gateway) : undefined;
+}
+
 function duration(seconds: number): string {
   if (seconds % 86400 === 0) return `${seconds / 86400}d`;
   if (seconds % 3600 === 0) return `${seconds / 3600}h`;
@@ -118,7 +138,7 @@ function duration(seconds: number): string {
 }
 
 /** The human presentation of a scan. Pure (colour through `c`, which is off without a terminal). */
-export function presentScan(r: ScanResult, map: string | undefined, gateway?: string): string {
+export function presentScan(r: ScanResult, map: string | undefined, gateway?: string, gateway6?: string): string {
   const out: string[] = [];
   out.push(`${c.bold(`LAN scan of ${r.parent}`)} ${r.subnet}   ${(r.durationMs / 1000).toFixed(2)} s`);
   if (r.live) {
@@ -128,6 +148,21 @@ export function presentScan(r: ScanResult, map: string | undefined, gateway?: st
     for (const h of r.live) {
       const notes = [h.address === gateway ? 'gateway' : '', server.has(h.address) ? 'DHCP server' : ''].filter(Boolean);
       out.push(`  ${h.address.padEnd(16)} ${h.mac}${notes.length ? `  ${c.dim(notes.join(', '))}` : ''}`);
+    }
+  }
+  if (r.live6) {
+    out.push('', `${c.bold(`IPv6 neighbours in ${r.subnet6}`)} (${r.live6.length}, answered an all-nodes echo)`);
+    if (r.live6.length === 0) out.push('  none');
+    const v4ByMac = new Map((r.live ?? []).map((h) => [h.mac, h.address]));
+    const width = Math.max(16, ...r.live6.map((h) => h.address.length), ...(r.others6 ?? []).map((h) => h.address.length));
+    const row = (h: { address: string; mac: string }, extra: string[]) => {
+      const notes = [...extra, v4ByMac.has(h.mac) ? `also ${v4ByMac.get(h.mac)}` : ''].filter(Boolean);
+      return `  ${h.address.padEnd(width)} ${h.mac}${notes.length ? `  ${c.dim(notes.join(', '))}` : ''}`;
+    };
+    for (const h of r.live6) out.push(row(h, [h.address === gateway6 ? 'gateway' : '']));
+    if (r.others6?.length) {
+      out.push(`  ${c.dim(`answered from outside ${r.subnet6} (link-local or another prefix; not in the way of a range):`)}`);
+      for (const h of r.others6) out.push(row(h, []));
     }
   }
   if (r.dhcp) {
@@ -154,6 +189,7 @@ export function presentScan(r: ScanResult, map: string | undefined, gateway?: st
   if (r.suggestedIpRange) out.push(`${c.bold('Suggested ip-range')} ${c.green(r.suggestedIpRange)}  ${c.dim(r.suggestedIpRangeNote ?? '')}`);
   else out.push(`${c.bold('Suggested ip-range')} none: ${r.suggestedIpRangeNote ?? 'unknown'}`);
   for (const w of r.warnings) out.push(c.yellow(`warning: ${w}`));
+  for (const n of r.notes ?? []) out.push(c.dim(`note: ${n}`));
   return `${out.join('\n')}\n`;
 }
 
@@ -191,7 +227,10 @@ export async function runScan(opts: ScanOptions): Promise<void> {
   // Bad input fails here, before anything runs.
   checkScanNumbers({ rate, dhcpWaitMs, live, dhcp });
   const ipFacts = await gatherIpFacts();
-  const target = resolveScanTarget(ipFacts.interfaces, ipFacts.routes, { parent: opts.parent, subnet: opts.subnet });
+  const wanted = splitScanSubnets(opts.subnet);
+  const target = resolveScanTarget(ipFacts.interfaces, ipFacts.routes, { parent: opts.parent, ...wanted });
+  // Each family not given comes from the parent: IPv6 neighbours are asked whenever the parent has an IPv6 subnet.
+  const subnet6 = target.subnet6 ?? parentSubnet6(target.parent);
   requireNetAdmin('scan');
   if (target.parentFrom === 'default-route' && !opts.json) log(`Scanning ${target.parent.name}, the interface of the IPv4 default route (--parent chooses another).`);
 
@@ -199,7 +238,17 @@ export async function runScan(opts: ScanOptions): Promise<void> {
   bar.start();
   // Docker and the host's files are read while the LAN is scanned: they only feed the map and the suggestion.
   const [scan, facts] = await Promise.all([
-    scanLan({ parent: target.parent.name, subnet: formatCidr(target.subnet), rate, live, dhcp, dhcpWaitMs, onProgress: bar.update, ipFacts }).finally(bar.done),
+    scanLan({
+      parent: target.parent.name,
+      subnet: formatCidr(target.subnet),
+      ...(subnet6 ? { subnet6: formatCidr(subnet6) } : {}),
+      rate,
+      live,
+      dhcp,
+      dhcpWaitMs,
+      onProgress: bar.update,
+      ipFacts,
+    }).finally(bar.done),
     gatherHostFacts({ root, dockerHost: opts.dockerHost, planning: [] }).catch(() => undefined),
   ]);
   try {
@@ -207,7 +256,7 @@ export async function runScan(opts: ScanOptions): Promise<void> {
   } catch (e) {
     log(`warning: could not keep the scan for plan and apply: ${(e as Error).message}`);
   }
-  const result: ScanResult = { ...scan, warnings: scanWarnings(scan, dhcpWaitMs) };
+  const result: ScanResult = { ...scan, warnings: scanWarnings(scan, dhcpWaitMs), notes: scanNotes(scan) };
   if (facts) {
     const s = suggestIpRange(scan, facts);
     if (s.range) result.suggestedIpRange = s.range;
@@ -221,5 +270,5 @@ export async function runScan(opts: ScanOptions): Promise<void> {
   }
   const input = scanMapInput(scan, facts);
   const map = renderAddressMap(input, { color: c.isColorSupported });
-  process.stdout.write(presentScan(result, map, input.gateway));
+  process.stdout.write(presentScan(result, map, input.gateway, facts ? gateway6Of(facts, scan) : undefined));
 }
