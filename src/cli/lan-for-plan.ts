@@ -24,7 +24,7 @@ import type { ScanLanOptions } from '../probe/lan-scan.js';
 import { log as stderrLog } from './output.js';
 
 /** What plan and apply ask of the scanner: its own options, without the progress and facts extras. */
-export type ScanRequest = Pick<ScanLanOptions, 'parent' | 'subnet' | 'rate' | 'live' | 'dhcp' | 'dhcpWaitMs'>;
+export type ScanRequest = Pick<ScanLanOptions, 'parent' | 'subnet' | 'subnet6' | 'rate' | 'live' | 'dhcp' | 'dhcpWaitMs'>;
 
 export type ScanLan = (req: ScanRequest) => Promise<LanScan>;
 
@@ -56,7 +56,8 @@ const NOT_ROOT_FIX =
 type Outcome = { scan: LanScan } | { skipped: LanFacts['skipped'][number] };
 
 async function scanOne(t: ScanTarget, opts: LanForPlanOptions, now: Date): Promise<Outcome> {
-  const cached = freshScan(opts.root, t.parent, now, { subnet: t.subnet, complete: true, maxAgeMs: opts.maxAgeMs ?? SCAN_CACHE_MAX_AGE_MS });
+  // A network with an IPv6 part needs its IPv6 neighbours asked: a cached scan without them (or from before they were) is not enough.
+  const cached = freshScan(opts.root, t.parent, now, { subnet: t.subnet, ...(t.subnet6 ? { subnet6: t.subnet6 } : {}), complete: true, maxAgeMs: opts.maxAgeMs ?? SCAN_CACHE_MAX_AGE_MS });
   if (cached) return { scan: cached };
   const log = opts.log ?? stderrLog;
   if (!(opts.privileged ?? hasNetAdmin)()) {
@@ -65,12 +66,13 @@ async function scanOne(t: ScanTarget, opts: LanForPlanOptions, now: Date): Promi
   const req: ScanRequest = {
     parent: t.parent,
     subnet: t.subnet,
+    ...(t.subnet6 ? { subnet6: t.subnet6 } : {}),
     rate: opts.rate ?? PLAN_SCAN_DEFAULTS.rate,
     live: true,
     dhcp: true,
     dhcpWaitMs: opts.dhcpWaitMs ?? PLAN_SCAN_DEFAULTS.dhcpWaitMs,
   };
-  log(`Scanning ${t.parent} (${t.subnet}) for live hosts and DHCP servers before placing ${t.networks.join(', ')} (a few seconds; --no-scan skips it)…`);
+  log(`Scanning ${t.parent} (${t.subnet6 ? `${t.subnet}, ${t.subnet6}` : t.subnet}) for live hosts and DHCP servers before placing ${t.networks.join(', ')} (a few seconds; --no-scan skips it)…`);
   let scan: LanScan;
   try {
     scan = await (opts.scanLan ?? lazyScanLan)(req);

@@ -94,7 +94,7 @@ function buildProgram(): Command {
   addHostOptions(
     program
       .command('scan')
-      .description('find live hosts and DHCP servers on the LAN and draw the address map (needs root; sends ARP and DHCPDISCOVER only)')
+      .description('find live hosts and DHCP servers on the LAN and draw the address map (needs root; sends ARP, DHCPDISCOVER and one IPv6 all-nodes echo only)')
       .option('--parent <if>', 'the interface that faces the LAN (default: the IPv4 default route’s)')
       .option('--subnet <cidr>', 'subnet to scan; once per family, IPv6 neighbours are asked with an all-nodes echo (default: the parent’s)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
       .option('--rate <pps>', 'at most this many probes per second', '2000')

@@ -3,8 +3,9 @@
  * are somebody else's, the DHCP offers, and each DHCP server's estimated pool,
  * all inside the network's subnet. Pure.
  *
- * Our own containers and shims answer ARP like anyone else (a scan from a
- * macvlan child in bridge mode sees them), so they are taken out: every
+ * Our own containers and shims answer ARP and the IPv6 all-nodes echo like
+ * anyone else (a scan from a macvlan child in bridge mode sees them), so they
+ * are taken out: every
  * address and MAC of this host's interfaces, and every container Docker
  * reports, are ours.
  */
@@ -77,7 +78,8 @@ export function poolMargin(p: ServerPool): bigint {
 export function lanView(scan: LanScan, family: Family, subnet: Cidr, facts: HostFacts, avoid: readonly AddressRange[]): LanView {
   const own = ownIdentities(facts);
   const live: LanView['live'] = [];
-  for (const h of scan.live ?? []) {
+  // IPv4 hosts answered ARP, IPv6 hosts the all-nodes echo; from here on they are the same thing.
+  for (const h of (family === 4 ? scan.live : scan.live6) ?? []) {
     const a = parsed(h.address);
     if (!a || a.family !== family || !cidrContains(subnet, a)) continue;
     if (own.addresses.has(`${a.family}:${a.value}`) || own.macs.has(h.mac.toLowerCase())) continue;

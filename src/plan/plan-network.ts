@@ -175,7 +175,7 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
   ];
   // A network Docker already has as declared keeps its addresses: what the LAN looks like now does not matter to it.
   const placesAddresses = changes.some((c) => c.kind === 'docker-network' && c.action !== 'noop');
-  if (placesAddresses) lanFindings(desired, parent.name, v4, facts, warnings, notes);
+  if (placesAddresses) lanFindings(desired, parent.name, v4, v6, facts, warnings, notes);
   if (facts.inUse.length === 0 && v4.ipRangeSource === 'auto' && desired.avoid.length === 0 && !(placesAddresses && scan?.dhcp)) {
     warnings.push({
       code: 'DHCP_POOL_UNKNOWN',
@@ -208,7 +208,7 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
 }
 
 /** Warnings and notes about what the LAN scan of the parent saw (or why there was none). */
-function lanFindings(desired: DesiredNetwork, parent: string, v4: FamilyResult, facts: HostFacts, warnings: Warning[], notes: string[]): void {
+function lanFindings(desired: DesiredNetwork, parent: string, v4: FamilyResult, v6: FamilyResult | undefined, facts: HostFacts, warnings: Warning[], notes: string[]): void {
   const skipped = skippedScanOf(facts, parent);
   const scan = scanOf(facts, parent);
   if (!scan) {
@@ -224,6 +224,14 @@ function lanFindings(desired: DesiredNetwork, parent: string, v4: FamilyResult, 
   const view = lanView(scan, 4, v4.subnet, facts, desired.avoid);
   const parts: string[] = [];
   if (scan.live) parts.push(`${view.live.length} other live host(s) in ${formatCidr(v4.subnet)}`);
+  if (v6 && scan.live6) parts.push(`${lanView(scan, 6, v6.subnet, facts, desired.avoid).live.length} other IPv6 host(s) in ${formatCidr(v6.subnet)}`);
+  else if (v6 && scan.ipv6Failure) {
+    warnings.push({
+      code: 'LAN_IPV6_NOT_SCANNED',
+      message: `the IPv6 neighbours on ${parent} were not asked (${scan.ipv6Failure}), so live IPv6 hosts were not checked`,
+      fix: 'install iputils-ping (the all-nodes echo is sent with ping -6), or keep the IPv6 ip-range clear of the LAN’s hosts yourself',
+    });
+  }
   if (scan.dhcp) {
     const servers = scan.dhcp.servers.map((x) => x.address);
     if (servers.length === 0) parts.push('no DHCP server answered');

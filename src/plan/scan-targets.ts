@@ -17,6 +17,8 @@ export interface ScanTarget {
   parent: string;
   /** IPv4 subnet (CIDR text) of the networks to place on it. */
   subnet: string;
+  /** IPv6 subnet (CIDR text) of the first of them that has an IPv6 part: its neighbours are asked too. */
+  subnet6?: string;
   /** The networks that need it. */
   networks: string[];
 }
@@ -34,9 +36,12 @@ export function scanTargets(desired: readonly DesiredNetwork[], facts: HostFacts
     const places = plan.changes.some((c) => c.kind === 'docker-network' && c.network === n.name && c.action !== 'noop');
     if (!places) continue;
     const same = out.find((t) => t.parent === n.parent && t.subnet === n.subnet);
-    if (same) same.networks.push(n.name);
+    if (same) {
+      same.networks.push(n.name);
+      same.subnet6 ??= n.ipv6?.subnet;
+    }
     // One scan per parent: a second subnet on the same parent (rare: two IPv4 subnets on one LAN) is not scanned.
-    else if (!out.some((t) => t.parent === n.parent)) out.push({ parent: n.parent, subnet: n.subnet, networks: [n.name] });
+    else if (!out.some((t) => t.parent === n.parent)) out.push({ parent: n.parent, subnet: n.subnet, ...(n.ipv6 ? { subnet6: n.ipv6.subnet } : {}), networks: [n.name] });
   }
   return out;
 }

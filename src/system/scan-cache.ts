@@ -64,7 +64,14 @@ export interface FreshnessWants {
   maxAgeMs?: number;
   /** The subnet the caller needs scanned (exact CIDR text, as formatCidr writes it). */
   subnet?: string;
-  /** Both probes must have run (the planner needs live hosts and the DHCP pool). */
+  /**
+   * The IPv6 subnet whose neighbours the caller needs asked (exact CIDR text).
+   * A scan of another IPv6 subnet, or from before the IPv6 probe existed (no
+   * subnet6 in the file), is stale for it; one that has it serves IPv4-only
+   * callers as well.
+   */
+  subnet6?: string;
+  /** Both probes must have run (the planner needs live hosts and the DHCP pool), and the IPv6 one too when subnet6 is wanted. */
   complete?: boolean;
 }
 
@@ -74,6 +81,7 @@ export function isFresh(scan: LanScan, now: Date, wants: FreshnessWants = {}): b
   if (!(age >= -60_000 && age <= (wants.maxAgeMs ?? SCAN_CACHE_MAX_AGE_MS))) return false;
   if (wants.subnet !== undefined && scan.subnet !== wants.subnet) return false;
   if (wants.complete && (scan.live === undefined || scan.dhcp === undefined)) return false;
+  if (wants.subnet6 !== undefined && (scan.subnet6 !== wants.subnet6 || (wants.complete && scan.live6 === undefined))) return false;
   return true;
 }
 
