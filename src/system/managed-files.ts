@@ -62,5 +62,6 @@ export function readManagedFiles(root: string): ManagedFile[] {
       // not a symlink: not ours
     }
   }
-  return out.sort((a, b) => a.path.localeCompare(b.path));
+  // Plain code-unit order: the first localeCompare of a process sets up ICU's collator, about 6 ms.
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
