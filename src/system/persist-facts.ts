@@ -23,12 +23,17 @@ import { run } from './exec.js';
 const MAX_FILE = 1024 * 1024;
 const MAX_SYMLINKS = 40;
 
+/** What lstat said of host paths under one root: a symlink's target, or null (not a symlink, or missing). */
+export type LinkCache = Map<string, string | null>;
+
 /**
  * Host path of `path` under `root`, with symlinks resolved inside the root
  * (an absolute target starts again at the root, as it would on that host).
  * `followLast: false` leaves the last component as it is (for lstat).
+ * `links` remembers each prefix's lstat across calls: detection resolves
+ * a few hundred paths that share a handful of directories.
  */
-export function resolveInRoot(root: string, path: string, followLast = true): string {
+export function resolveInRoot(root: string, path: string, followLast = true, links: LinkCache = new Map()): string {
   if (root === '/') return path;
   const pending = path.split('/').filter(Boolean);
   const done: string[] = [];
@@ -40,18 +45,23 @@ export function resolveInRoot(root: string, path: string, followLast = true): st
       done.pop();
       continue;
     }
-    const host = join(root, ...done, seg);
     if (!followLast && pending.length === 0) {
       done.push(seg);
       break;
     }
-    let target: string | undefined;
-    try {
-      if (lstatSync(host).isSymbolicLink()) target = readlinkSync(host);
-    } catch {
-      // missing: the rest cannot resolve either; let the caller's fs call fail
-    }
+    // Plain concatenation: path.join would normalise the whole path again at every step.
+    const host = `${root}/${done.length ? `${done.join('/')}/` : ''}${seg}`;
+    let target = links.get(host);
     if (target === undefined) {
+      target = null;
+      try {
+        if (lstatSync(host).isSymbolicLink()) target = readlinkSync(host);
+      } catch {
+        // missing: the rest cannot resolve either; let the caller's fs call fail
+      }
+      links.set(host, target);
+    }
+    if (target === null) {
       done.push(seg);
       continue;
     }
@@ -65,12 +75,13 @@ export function resolveInRoot(root: string, path: string, followLast = true): st
 export function fsRootReader(root: string): RootReader {
   // One gathering lists the unit directories once per unit: keep what was listed.
   const listed = new Map<string, string[]>();
+  const links: LinkCache = new Map();
   return {
     list(dir) {
       let names = listed.get(dir);
       if (!names) {
         try {
-          names = readdirSync(resolveInRoot(root, dir)).sort();
+          names = readdirSync(resolveInRoot(root, dir, true, links)).sort();
         } catch {
           names = [];
         }
@@ -80,7 +91,7 @@ export function fsRootReader(root: string): RootReader {
     },
     info(path): PathInfo | undefined {
       try {
-        const host = resolveInRoot(root, path, false);
+        const host = resolveInRoot(root, path, false, links);
         const st = lstatSync(host);
         if (st.isSymbolicLink()) return { type: 'symlink', size: st.size, target: readlinkSync(host) };
         return { type: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', size: st.size };
@@ -90,7 +101,7 @@ export function fsRootReader(root: string): RootReader {
     },
     read(path) {
       try {
-        const host = resolveInRoot(root, path);
+        const host = resolveInRoot(root, path, true, links);
         const buf = readFileSync(host);
         return buf.subarray(0, MAX_FILE).toString('utf8');
       } catch {
