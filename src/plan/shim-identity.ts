@@ -4,11 +4,11 @@
  * of the LAN: neighbours' ARP caches stay right.
  */
 import type { InterfaceFact } from '../model/facts.js';
-import { createHash } from 'node:crypto';
 import { IFNAME_MAX_BYTES } from '../config/names.js';
+import { hex, sha256 } from '../net/digest.js';
 
 function hashHex(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\0')).digest('hex');
+  return hex(sha256(parts.join('\0')));
 }
 
 /**

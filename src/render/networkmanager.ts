@@ -9,9 +9,9 @@
  * keyfile alias of 802-3-ethernet. test/e2e/render-tools.e2e.test.ts feeds the
  * result through `nmcli --offline connection modify` to prove NM parses it.
  */
-import { createHash } from 'node:crypto';
 import type { MacvlanMode } from '../model/desired.js';
 import type { PlannedNetwork } from '../model/plan.js';
+import { hex, sha1 } from '../net/digest.js';
 import { lines, managedHeader, shimFamilies } from './common.js';
 import type { RenderedFile } from './types.js';
 
@@ -26,10 +26,10 @@ const UUID_NAMESPACE = '6a0f4c3e-5b7d-4e2a-9c61-8d3b2f71e0a5';
 /** RFC 4122 version-5 (SHA-1, name-based) UUID: the same name always gives the same UUID. */
 export function uuidV5(name: string, namespace: string = UUID_NAMESPACE): string {
   const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-  const h = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
+  const h = sha1(Buffer.concat([ns, Buffer.from(name, 'utf8')])).subarray(0, 16);
   h[6] = (h[6]! & 0x0f) | 0x50;
   h[8] = (h[8]! & 0x3f) | 0x80;
-  const x = h.toString('hex');
+  const x = hex(h);
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 

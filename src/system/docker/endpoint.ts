@@ -10,13 +10,13 @@
  *
  * The parsing functions are pure (text in, endpoint out); `resolveEndpoint` is the only
  * function that reads files, through a small injectable reader so tests need no real $HOME.
- * Only node: builtins are imported: this module is loaded on every run.
+ * Only node: builtins and small pure modules are imported: this module is loaded on every run.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MacvlanError } from '../../model/errors.js';
+import { hex, sha256 } from '../../net/digest.js';
 
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 const DEFAULT_UNIX_SOCKET = '/var/run/docker.sock';
@@ -167,7 +167,7 @@ export function dockerConfigDir(env: DockerEnv): string {
 
 /** The directory name the Docker CLI stores a context under: hex SHA-256 of its name. */
 export function contextStorageId(name: string): string {
-  return createHash('sha256').update(name).digest('hex');
+  return hex(sha256(name));
 }
 
 /** `currentContext` from the text of config.json; undefined when absent or "default". */
