@@ -61,7 +61,7 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     }
     const ops = planOperations(plan, facts, { replace: opts.replace === true });
     if (!opts.yes) await (await import('../confirm.js')).confirm('Apply these changes?', opts.yes, 'apply');
-    const docker = await connectDocker(opts.dockerHost);
+    const docker = await connectDocker(opts.dockerHost, facts.docker.available ? facts.docker.apiVersion : undefined);
     const ports = realPorts(docker, opts.root);
     log('Applying:');
     const report = await runOperations(ops, ports).finally(() => docker.close());

@@ -378,6 +378,16 @@ export class DockerClient {
     this.timeoutMs = timeoutMs;
   }
 
+  /**
+   * A client for an engine this run has already pinged (fact gathering did):
+   * it talks the version negotiated then, without a second `/_ping`. An engine
+   * gone meanwhile fails the first request instead, with the same errors.
+   */
+  static async negotiated(endpoint: DockerEndpoint, apiVersion: string, opts: Omit<ConnectOptions, 'apiVersion'> = {}): Promise<DockerClient> {
+    const transport = await makeTransport(endpoint);
+    return new DockerClient(endpoint, transport, apiVersion, undefined, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  }
+
   /** Ping the engine and negotiate the API version. Throws DOCKER_UNAVAILABLE / NOT_PERMITTED. */
   static async connect(endpoint: DockerEndpoint, opts: ConnectOptions = {}): Promise<DockerClient> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
