@@ -148,6 +148,25 @@ describe.skipIf(!isRoot)('DockerClient against a real dockerd 20.10 in a namespa
     expect(await client.inspectNetwork('mynet')).toBeUndefined();
   });
 
+  it('a client on the version negotiated earlier works without a ping; an engine gone fails its first request the same way', async () => {
+    const again = await DockerClient.negotiated(resolveEndpoint(`unix://${socket}`), client.apiVersion, { timeoutMs: 15_000 });
+    try {
+      expect(again.apiVersion).toBe('1.41');
+      expect((await again.listNetworks()).map((n) => n.Name)).toContain('host');
+    } finally {
+      again.close();
+    }
+    const missing = join(lab!.dir, 'no-such.sock');
+    const gone = await DockerClient.negotiated(parseDockerHost(`unix://${missing}`), '1.41', { timeoutMs: 2000 });
+    try {
+      const e = await expectError(gone.listNetworks());
+      expect(e.code).toBe('DOCKER_UNAVAILABLE');
+      expect(e.message).toMatch(/is not reachable \(the socket does not exist\)/);
+    } finally {
+      gone.close();
+    }
+  });
+
   it('unreachable socket → DOCKER_UNAVAILABLE; gatherDockerFacts reports it instead of throwing', async () => {
     const missing = join(lab!.dir, 'no-such.sock');
     const e = await expectError(DockerClient.connect(parseDockerHost(`unix://${missing}`), { timeoutMs: 2000 }));
