@@ -127,12 +127,53 @@ export async function startDnsmasq(dir: string, lanNetns: string, gateway: strin
  * with its own MAC, as a /32. arp_ignore=1: each child answers ARP only for its own address (by
  * default every interface of a namespace answers for all of its addresses, and the scan would see
  * several MACs per address).
+ *
+ * IPv6 likewise: use_oif_addrs_only=1 (set as the default before any child exists) makes a child
+ * answer from its own addresses only — otherwise a child with just a link-local address would
+ * answer an echo from a sibling's global address, with its own MAC. lan0 itself has IPv6 off: it
+ * is the wire, not a host, and would otherwise answer an all-nodes echo from its link-local address.
  */
 export async function createLiveNamespace(lanNetns: string, netns: string): Promise<void> {
   await addNamespaces([netns]);
+  await runChecked('ip', ['netns', 'exec', netns, 'sysctl', '-q', '-w', 'net.ipv6.conf.default.use_oif_addrs_only=1']);
   await ipBatch(netns, ['link set lo up', `link add lan0 type veth peer name p--live netns ${lanNetns}`, 'link set lan0 up']);
   await ipBatch(lanNetns, ['link set p--live master br0', 'link set p--live up']);
-  await runChecked('ip', ['netns', 'exec', netns, 'sysctl', '-q', '-w', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2']);
+  await runChecked('ip', [
+    'netns',
+    'exec',
+    netns,
+    'sysctl',
+    '-q',
+    '-w',
+    'net.ipv4.conf.all.arp_ignore=1',
+    'net.ipv4.conf.all.arp_announce=2',
+    'net.ipv6.conf.lan0.disable_ipv6=1',
+  ]);
+}
+
+/** Only the documentation prefix, so a lab can never claim a real network's addresses. */
+function checkDocAddress6(text: string, what: string): void {
+  if (!/^2001:0?db8:[0-9a-f:]*$/i.test(text)) throw new Error(`${what}: ${text} is not in 2001:db8::/32`);
+}
+
+/**
+ * Gives a live host IPv6 addresses (each /64, without DAD). Every child of the live namespace has a
+ * link-local address of its own already; one without a global address, and without a route (see
+ * routeLiveHost6), stays silent to an echo from a global address, as an IPv4-only host on a real LAN does.
+ */
+export async function addLiveAddresses6(netns: string, host: LabLiveHost, addresses: readonly string[]): Promise<void> {
+  for (const a of addresses) checkDocAddress6(a, `lab live host ${host.address}`);
+  await ipBatch(netns, addresses.map((a) => `addr add ${a}/64 dev ${host.ifname} nodad`));
+}
+
+/**
+ * A route to `cidr` through one live host's own interface: a host with IPv6 on but no address in
+ * `cidr` then answers an echo from there (from its link-local address, or from an address of another
+ * prefix), as a host with a default route does on a real LAN.
+ */
+export async function routeLiveHost6(netns: string, host: LabLiveHost, cidr: string): Promise<void> {
+  checkDocAddress6(cidr.split('/')[0] ?? '', `lab live host ${host.address} route`);
+  await ipBatch(netns, [`route add ${cidr} dev ${host.ifname} metric ${2048 + Number(host.ifname.slice(1))}`]);
 }
 
 export async function addLiveHosts(netns: string, addresses: readonly string[], taken: Set<string>, next: { n: number }): Promise<LabLiveHost[]> {

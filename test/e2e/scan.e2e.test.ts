@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, macvlanctl } from './support/cli.js';
+import { addLiveAddresses6, routeLiveHost6 } from '../../src/lab/lan-extras.js';
 import { type Lab, createLab, hostFingerprint, liveHostMac, run } from './lab.js';
 
 const root = process.getuid?.() === 0;
@@ -228,5 +229,124 @@ describe.skipIf(!root)('scan with a DHCP server that answers at once (dnsmasq --
     expect(last(pool.first)).toBeLessThanOrEqual(Math.min(...offers.map((o: { address: string }) => last(o.address))));
     expect(last(pool.last)).toBeGreaterThanOrEqual(Math.max(...offers.map((o: { address: string }) => last(o.address))));
     expect(lab.dhcp!.leases()).toBe('');
+  });
+});
+
+/**
+ * IPv6: the neighbours that answer an echo to ff02::1 from the probe's
+ * temporary address. Live hosts on their own macvlans (own MACs) with
+ * 2001:db8:1:: addresses: one plain, one with two addresses (it answers from
+ * one only), one right where IPv6 auto would carve, one with IPv6 on but only
+ * a link-local address and a route (answers from fe80::, reported apart),
+ * and one IPv4-only host (link-local, no route: silent, as on a real LAN).
+ */
+describe.skipIf(!root)('scan and plan with IPv6 live hosts', () => {
+  const V4 = ['198.51.100.7', '198.51.100.42', '198.51.100.120', '198.51.100.130', '198.51.100.200'];
+  const TOP = '2001:db8:1:0:ffff:ffff:ffff:0/112'; // where IPv6 auto carves on an empty LAN
+  const SQUATTER = '2001:db8:1:0:ffff:ffff:ffff:10';
+  let lab: Lab;
+  let dir: string;
+  let routerMac: string;
+  beforeAll(async () => {
+    lab = await createLab({ hosts: [{ name: 'h1', address: '198.51.100.24' }], liveHosts: V4, ipv6: true });
+    dir = mkdtempSync(join(tmpdir(), 'macvlanctl-scan6-'));
+    routerMac = (JSON.parse((await lab.lanExec(['ip', '-json', 'link', 'show', 'br0'])).stdout) as { address: string }[])[0]!.address;
+    const live = (a: string) => lab.liveHosts.find((h) => h.address === a)!;
+    await addLiveAddresses6(lab.liveNetns!, live('198.51.100.7'), ['2001:db8:1::7']);
+    await addLiveAddresses6(lab.liveNetns!, live('198.51.100.42'), ['2001:db8:1::42', '2001:db8:1::4242']);
+    await addLiveAddresses6(lab.liveNetns!, live('198.51.100.130'), [SQUATTER]);
+    await routeLiveHost6(lab.liveNetns!, live('198.51.100.120'), '2001:db8:1::/64');
+  });
+  afterAll(async () => {
+    await lab?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const neigh6 = async (netns: string) => (await neighbours(netns)).filter((n) => n.dst.includes(':'));
+
+  it('finds exactly the IPv6 live set (one address per host), the link-local responder apart, and changes nothing on the host', async () => {
+    const h = lab.host('h1');
+    const before = await settledFingerprint(h);
+    const neighBefore = await neighbours(h.netns);
+    const r = await macvlanctl(h, ['scan', '--parent', 'eno1', '--no-dhcp', '--json'], { root: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const result = r.json!.result;
+    expect(result.subnet6).toBe('2001:db8:1::/64');
+    // .42 has two addresses and answers from one of them (source address selection picks it).
+    const fortyTwo = result.live6.find((x: { mac: string }) => x.mac === liveHostMac('198.51.100.42'));
+    expect(['2001:db8:1::42', '2001:db8:1::4242']).toContain(fortyTwo?.address);
+    expect(result.live6).toEqual([
+      { address: '2001:db8:1::1', mac: routerMac },
+      { address: '2001:db8:1::7', mac: liveHostMac('198.51.100.7') },
+      { address: fortyTwo.address, mac: liveHostMac('198.51.100.42') },
+      { address: SQUATTER, mac: liveHostMac('198.51.100.130') },
+    ]);
+    // The host with IPv6 on but no address in the subnet answered from its link-local address: listed apart.
+    expect(result.others6).toEqual([{ address: 'fe80::11:c6ff:fe33:6478', mac: liveHostMac('198.51.100.120') }]);
+    // The IPv4 sweep is as before, and the IPv6 part did not slow it down (~0.35 s here).
+    expect(result.live.map((x: { address: string }) => x.address)).toEqual(['198.51.100.1', ...V4]);
+    expect(result.durationMs).toBeLessThan(1_500);
+    expect(result.notes.join('\n')).toMatch(/answers the all-nodes echo from one address only/);
+
+    // The host as it was: links, addresses, routes, rules, and its neighbour table.
+    expect(await settledFingerprint(h, before)).toBe(before);
+    expect(await neighbours(h.netns)).toEqual(neighBefore);
+    // Neighbours learnt the probe's temporary address (to answer it) with the probe's own random MAC, never the host's.
+    const labMacs = new Set([routerMac, h.mac, ...V4.map(liveHostMac)]);
+    const labAddresses = new Set(['2001:db8:1::1', '2001:db8:1::24', ...result.live6.map((x: { address: string }) => x.address)]);
+    const learnt: { dst: string; lladdr?: string }[] = [];
+    for (const ns of [lab.lanNetns, lab.liveNetns!]) {
+      for (const n of await neigh6(ns)) {
+        if (n.lladdr === h.mac) expect(n.dst, `${ns}: ${n.dst} has the host's MAC`).toMatch(/^(2001:db8:1::24|fe80:)/);
+        if (n.dst.startsWith('2001:db8:1:') && !labAddresses.has(n.dst)) learnt.push(n);
+      }
+    }
+    expect(learnt.length).toBeGreaterThan(0);
+    for (const n of learnt) expect(labMacs.has(n.lladdr ?? ''), `${n.dst} ${n.lladdr}`).toBe(false);
+    expect(scanWorkers()).toEqual([]);
+
+    const text = await macvlanctl(h, ['scan', '--parent', 'eno1', '--no-dhcp'], { root: dir });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/IPv6 neighbours in 2001:db8:1::\/64 \(4, answered an all-nodes echo\)/);
+    expect(text.stdout).toMatch(/2001:db8:1::1 +\S+ {2}gateway, also 198\.51\.100\.1/);
+    expect(text.stdout).toMatch(/fe80::11:c6ff:fe33:6478 +02:11:c6:33:64:78 {2}also 198\.51\.100\.120/);
+  });
+
+  it('--subnet once per family; an IPv6 subnet not on the parent is refused before anything runs', async () => {
+    const h = lab.host('h1');
+    const a = await macvlanctl(h, ['scan', '--subnet', '198.51.100.0/24', '--subnet', '2001:db8:1::/64', '--no-dhcp', '--json'], { root: dir });
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.json!.result.live6.map((x: { mac: string }) => x.mac)).toContain(liveHostMac('198.51.100.130'));
+    const b = await macvlanctl(h, ['scan', '--subnet', '2001:db8:2::/64', '--no-dhcp', '--json'], { root: dir });
+    expect(b.code).toBe(2);
+    expect(b.json!.error!.code).toBe('USAGE');
+    expect(scanWorkers()).toEqual([]);
+  });
+
+  it('plan --ip-range auto of a dual-stack network keeps the IPv6 range clear of the live IPv6 hosts', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'macvlanctl-scan6-plan-'));
+    try {
+      // A fresh --root: plan scans for itself (IPv6 neighbours included), no cache to lean on.
+      const r = await macvlanctl(lab.host('h1'), ['plan', 'v6net', '--parent', 'eno1', '--ip-range', 'auto', '--subnet', '2001:db8:1::/64', '--json'], { root: fresh, scan: true });
+      expect(r.code, r.stderr).toBe(0);
+      const n = r.json!.result.networks[0];
+      expect(n.ipv6.ipRange).not.toBe(TOP);
+      expect(n.ipv6.ipRange).toBe('2001:db8:1:0:ffff:ffff:fffe:0/112');
+      expect(r.stderr).toMatch(/Scanning eno1 \(198\.51\.100\.0\/24, 2001:db8:1::\/64\)/);
+      expect(JSON.parse(readFileSync(join(fresh, 'var', 'lib', 'macvlanctl', 'scan', 'eno1.json'), 'utf8')).scan.subnet6).toBe('2001:db8:1::/64');
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it('an explicit IPv6 range holding a live host is refused (exit 2), the address and MAC named; --force takes it', async () => {
+    const args = ['plan', 'v6net', '--parent', 'eno1', '--ip-range', '198.51.100.208/28', '--subnet', '2001:db8:1::/64', '--ip-range', TOP, '--json'];
+    const r = await macvlanctl(lab.host('h1'), args, { root: dir, scan: true });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.json!.error!.code).toBe('RANGE_CONFLICT');
+    expect(r.json!.error!.message).toContain(`holds live host ${SQUATTER} (${liveHostMac('198.51.100.130')})`);
+    const f = await macvlanctl(lab.host('h1'), [...args, '--force'], { root: dir, scan: true });
+    expect(f.code, f.stderr).toBe(0);
+    expect(f.json!.result.networks[0].ipv6.ipRange).toBe(TOP);
   });
 });
