@@ -15,8 +15,11 @@
  *
  * The host's neighbour table, addresses, DHCP client and port 68 are not
  * touched; on the wire there are only ARP probes with sender 0.0.0.0 (no
- * neighbour learns anything from them) and DHCPDISCOVERs (never a REQUEST,
- * so no lease is taken).
+ * neighbour learns anything from them), DHCPDISCOVERs (never a REQUEST, so no
+ * lease is taken) and, with an IPv6 subnet, one echo request to ff02::1 from
+ * a random temporary address of the probe (neighbours resolve that address
+ * to answer it, so their caches hold it, with the probe macvlan's own random
+ * MAC, until they age it out; see neighbours6.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -66,10 +66,18 @@ export function parseScanSubnet6(text: string): Cidr {
   return cidr;
 }
 
-/** The parent's IPv6 subnet (its first global or unique-local address's), if it has one: what `scan` probes by default. */
-export function parentSubnet6(parent: InterfaceFact): Cidr | undefined {
-  const own = parent.addresses.filter((a) => a.address.family === 6 && a.address.value >> 118n !== 0x3fan).map(networkOf);
-  return own.find((c) => c.prefix <= 112);
+/**
+ * The parent's IPv6 subnet, if it has one: what `scan` probes by default. Its
+ * first global (or unique-local) address's; for an address given as a /128
+ * (DHCPv6 hands those out) the on-link prefix route on the parent that holds it.
+ */
+export function parentSubnet6(parent: InterfaceFact, routes: readonly RouteFact[] = []): Cidr | undefined {
+  const own = parent.addresses.filter((a) => a.address.family === 6 && a.address.value >> 118n !== 0x3fan);
+  const fromAddress = own.map(networkOf).find((c) => c.prefix <= 112);
+  if (fromAddress) return fromAddress;
+  return routes.find(
+    (r) => r.family === 6 && r.device === parent.name && !r.gateway && r.destination && r.destination.prefix <= 112 && own.some((a) => cidrContains(r.destination!, a.address)),
+  )?.destination;
 }
 
 /** The subnet to scan: IPv4, at most a /16. */

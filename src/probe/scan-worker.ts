@@ -2,8 +2,9 @@
  * The scan worker: a separate small bundle (dist/scan-worker.cjs) that
  * lan-scan.ts runs as `unshare --net node scan-worker.cjs`, so it lives in a
  * network namespace of its own. The CLI puts one macvlan child of the parent
- * into that namespace; the worker sweeps for live hosts and probes for DHCP
- * servers from it, reports, and exits. When it exits, for any reason (a
+ * into that namespace; the worker sweeps for live hosts, asks the IPv6
+ * neighbours (when given an IPv6 address to ask from) and probes for DHCP
+ * servers from it, all at once, reports, and exits. When it exits, for any reason (a
  * crash, a kill), the namespace goes, and the macvlan with it: nothing of the
  * scan can outlive it, and the host's own neighbour table, DHCP client and
  * port 68 are never touched.

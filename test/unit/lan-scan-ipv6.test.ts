@@ -150,6 +150,10 @@ describe('--subnet once per family', () => {
     const eno1 = interfaces.find((i) => i.name === 'eno1')!;
     expect(parentSubnet6(eno1)).toEqual(SUBNET6);
     expect(parentSubnet6({ ...eno1, addresses: eno1.addresses.filter((a) => a.address.family === 4 || a.address.value >> 118n === 0x3fan) })).toBeUndefined();
+    // A DHCPv6 /128: the subnet is the on-link route that holds it.
+    const dhcp6 = { ...eno1, addresses: [...eno1.addresses.filter((a) => a.address.family === 4), { address: parseAddress('2001:db8:1::abcd'), prefix: 128 }] };
+    expect(parentSubnet6(dhcp6)).toBeUndefined();
+    expect(parentSubnet6(dhcp6, routes)).toEqual(SUBNET6);
   });
 
   it('an IPv6 subnet must be on the parent, not link-local, not longer than /112', () => {

@@ -230,7 +230,7 @@ export async function runScan(opts: ScanOptions): Promise<void> {
   const wanted = splitScanSubnets(opts.subnet);
   const target = resolveScanTarget(ipFacts.interfaces, ipFacts.routes, { parent: opts.parent, ...wanted });
   // Each family not given comes from the parent: IPv6 neighbours are asked whenever the parent has an IPv6 subnet.
-  const subnet6 = target.subnet6 ?? parentSubnet6(target.parent);
+  const subnet6 = target.subnet6 ?? parentSubnet6(target.parent, ipFacts.routes);
   requireNetAdmin('scan');
   if (target.parentFrom === 'default-route' && !opts.json) log(`Scanning ${target.parent.name}, the interface of the IPv4 default route (--parent chooses another).`);
 
