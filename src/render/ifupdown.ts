@@ -10,10 +10,16 @@
  * routes through a link that is down). `post-down` deletes the link, which
  * takes its addresses and routes with it.
  *
- * Every command fails loudly rather than taking over something that is not
- * ours: `ip link add` refuses an existing name, `ip route add` an existing
- * route. ifup runs each line with /bin/sh -c; the values in them are
- * interface names, MACs and addresses that were validated on the way in.
+ * ifup must also succeed when the shim is already there exactly as apply
+ * made it: apply records it with ifupdown that way (src/system/persist-load.ts),
+ * and `systemctl restart networking` runs `ifup -a` again. So each step is
+ * skipped when already done, and still fails loudly rather than take over
+ * something that is not ours: a link of that name with another MAC makes
+ * `ip link add` refuse it, a route to the range through another interface
+ * makes `ip route add` refuse it. The addresses are `replace`d: they sit on
+ * our own link, checked by the first line. ifup runs each line with
+ * /bin/sh -c; the values in them are interface names, MACs and addresses
+ * that were validated on the way in.
  */
 import type { PlannedNetwork } from '../model/plan.js';
 import { shimAlias } from '../plan/shim-identity.js';
@@ -37,7 +43,7 @@ export function renderIfupdown(n: PlannedNetwork): RenderedFile[] {
   const dev = shim.interface;
   const ipv6Conf = `/proc/sys/net/ipv6/conf/${dev}`;
   const body: string[] = [
-    `pre-up ip link add ${dev} link ${n.parent} address ${shim.mac} type macvlan mode ${shim.mode}`,
+    `pre-up ip link show dev ${dev} 2>/dev/null | grep -q 'link/ether ${shim.mac} ' || ip link add ${dev} link ${n.parent} address ${shim.mac} type macvlan mode ${shim.mode}`,
     `pre-up ip link set dev ${dev} alias ${shimAlias(n.name)}`,
     `pre-up echo 1 > /proc/sys/net/ipv4/conf/${dev}/arp_notify`,
   ];
@@ -48,10 +54,10 @@ export function renderIfupdown(n: PlannedNetwork): RenderedFile[] {
     // No IPv6 on the shim at all (when the kernel has IPv6): no link-local, no SLAAC, no RA routes.
     body.push(`pre-up test ! -d ${ipv6Conf} || echo 1 > ${ipv6Conf}/disable_ipv6`);
   }
-  body.push(`pre-up ip addr add ${shim.address}/32 dev ${dev}`);
-  if (f.v6) body.push(`pre-up ip -6 addr add ${f.v6.address}/128 dev ${dev} nodad`);
-  for (const r of f.routes4) body.push(`up ip route add ${r} dev ${dev}`);
-  for (const r of f.v6?.routes ?? []) body.push(`up ip -6 route add ${r} dev ${dev}`);
+  body.push(`pre-up ip addr replace ${shim.address}/32 dev ${dev}`);
+  if (f.v6) body.push(`pre-up ip -6 addr replace ${f.v6.address}/128 dev ${dev} nodad`);
+  for (const r of f.routes4) body.push(`up ip route show ${r} dev ${dev} | grep -q . || ip route add ${r} dev ${dev}`);
+  for (const r of f.v6?.routes ?? []) body.push(`up ip -6 route show ${r} dev ${dev} | grep -q . || ip -6 route add ${r} dev ${dev}`);
   body.push(`post-down ip link del dev ${dev}`);
 
   const content = lines(managedHeader(n.name), `auto ${dev}`, `iface ${dev} inet manual`, ...body.map((l) => `    ${l}`));
