@@ -26,7 +26,7 @@ export type Operation =
   | { kind: 'file-link'; title: string; path: string; target: string }
   | { kind: 'file-remove'; title: string; path: string }
   /** Tell the running network manager about changed files; best effort, last, never rolled back. */
-  | { kind: 'persist-load'; title: string; backend: PlannedPersistence['backend']; written: string[]; removed: string[] };
+  | { kind: 'persist-load'; title: string; backend: PlannedPersistence['backend']; written: string[]; removed: string[]; shim?: string };
 
 export interface DockerCreateBody {
   Name: string;
@@ -194,12 +194,12 @@ export function backendOfPaths(paths: readonly string[]): PlannedPersistence['ba
  * the network uses now — or, when it uses none any more, the one whose files
  * were removed.
  */
-export function loadOperation(backend: PlannedPersistence['backend'], fileOps: Operation[]): Operation[] {
+export function loadOperation(backend: PlannedPersistence['backend'], fileOps: Operation[], shim?: string): Operation[] {
   const written = fileOps.flatMap((o) => (o.kind === 'file-write' || o.kind === 'file-link' ? [o.path] : []));
   const removed = fileOps.flatMap((o) => (o.kind === 'file-remove' ? [o.path] : []));
   if (written.length + removed.length === 0) return [];
   const which = backend === 'none' ? backendOfPaths(removed) : backend;
-  return [{ kind: 'persist-load', title: `load the ${which} files`, backend: which, written, removed }];
+  return [{ kind: 'persist-load', title: `load the ${which} files`, backend: which, written, removed, ...(shim ? { shim } : {}) }];
 }
 
 export function planOperations(plan: Plan, facts: HostFacts, opts: OperationOptions): Operation[] {
@@ -212,7 +212,7 @@ export function planOperations(plan: Plan, facts: HostFacts, opts: OperationOpti
     const forNetwork = [...shimOperations(changes, n), ...persistOperations(changes, n)];
     ops.push(...forNetwork);
     if (docker || forNetwork.length > 0) ops.push({ kind: 'state-write', title: `record ${n.name} as applied`, network: n });
-    loads.push(...loadOperation(n.persistence?.backend ?? 'none', persistOperations(changes, n)));
+    loads.push(...loadOperation(n.persistence?.backend ?? 'none', persistOperations(changes, n), n.shim?.interface));
   }
   return [...ops, ...loads];
 }

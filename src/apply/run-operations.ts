@@ -125,7 +125,7 @@ export async function runOperations(ops: Operation[], ports: Ports): Promise<Run
       }
       if (op.kind === 'persist-load') {
         // Last and never fatal: the files are in place for the next boot either way.
-        for (const line of await ports.load({ backend: op.backend, written: op.written, removed: op.removed })) ports.log(`  · ${line}`);
+        for (const line of await ports.load({ backend: op.backend, written: op.written, removed: op.removed, ...(op.shim ? { shim: op.shim } : {}) })) ports.log(`  · ${line}`);
         done.push(op.title);
         i++;
         continue;

@@ -9,10 +9,20 @@
  * (it stops and restarts its DHCP client), which is exactly the "drop the
  * host's own connection" this tool must never cause. networkd reads the
  * files at the next boot or the next reload the admin chooses to run.
+ *
+ * ifupdown has no daemon: what it knows is its record of the interfaces it
+ * brought up, <root>/run/network/ifstate. A shim apply made is not in it, so
+ * `ifdown SHIM` would say it is not configured. apply therefore runs ifup on
+ * the written stanza (with --no-scripts, so no if-up.d hook is started for
+ * it): the stanza skips every step that is already done (src/render/ifupdown.ts),
+ * so the kernel is left as it is and ifupdown records the shim. This also
+ * holds under --root, where ifup reads and records only inside that root;
+ * nothing happens where ifupdown has not run since boot (no run/network).
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { PlannedPersistence } from '../model/plan.js';
+import { INTERFACES_D } from '../render/ifupdown.js';
 import { run } from './exec.js';
 
 export interface LoadRequest {
@@ -21,6 +31,8 @@ export interface LoadRequest {
   /** Paths (as on the target root) written or removed by this run. */
   written: string[];
   removed: string[];
+  /** The network's shim, when it has one. */
+  shim?: string;
 }
 
 async function tryRun(file: string, args: string[]): Promise<string | undefined> {
@@ -35,6 +47,7 @@ async function tryRun(file: string, args: string[]): Promise<string | undefined>
 /** Lines for the user: what was loaded, or why not. */
 export async function loadPersistence(req: LoadRequest): Promise<string[]> {
   if (req.backend === 'none' || (req.written.length === 0 && req.removed.length === 0)) return [];
+  if (req.backend === 'ifupdown') return recordWithIfupdown(req);
   if (resolve(req.root) !== '/') return [`${req.backend} files are under --root ${req.root}; no running manager was asked to load them`];
   switch (req.backend) {
     case 'networkd': {
@@ -60,7 +73,16 @@ export async function loadPersistence(req: LoadRequest): Promise<string[]> {
       const err = await tryRun('systemctl', ['daemon-reload']);
       return [err ? `systemctl daemon-reload failed (${err})` : 'systemd reloaded; the unit is enabled and runs at the next boot'];
     }
-    case 'ifupdown':
-      return ['ifupdown brings the shim up at the next boot (ifup -a); the live shim was made by apply'];
   }
+}
+
+/** See the header: ifupdown's own record of the shim, so that ifdown and `systemctl restart networking` handle it. */
+async function recordWithIfupdown(req: LoadRequest): Promise<string[]> {
+  const stanza = req.written.find((p) => p.startsWith(`${INTERFACES_D}/`));
+  if (!stanza || !req.shim) return [];
+  const stateDir = join(req.root, 'run', 'network');
+  if (!existsSync(stateDir)) return [`ifupdown has not run here since boot (no ${stateDir}); ifup -a brings the shim up at the next boot`];
+  const err = await tryRun('ifup', ['--no-scripts', '--state-dir', stateDir, '-i', join(req.root, stanza), req.shim]);
+  if (err) return [`ifup could not record ${req.shim} as up (${err}); ifup -a still brings it up at the next boot`];
+  return [`ifupdown counts ${req.shim} as up (ifup found it made), so ifdown and systemctl restart networking handle it`];
 }

@@ -224,6 +224,9 @@ describe.skipIf(!isRoot)('persistence through the CLI, with the real managers', 
   it.skipIf(!IFUP || !IFDOWN)('ifupdown: the real ifup brings the shim back from the written stanza, ifdown removes it', async () => {
     const R = rootFor('ifupdown');
     write(R, '/etc/network/interfaces', IFACES_TEXT);
+    // ifupdown has run on this "host" since boot: its record of what is up is R/run/network/ifstate.
+    const state = join(R, 'run', 'network');
+    mkdirSync(state, { recursive: true });
     const args = ['pif', '--parent', 'eno1', '--ip-range', '198.51.100.160/27', '--shim', 'pif-shim', '--persist', 'ifupdown'];
     const r = await macvlanctl(h, ['apply', ...args, '--yes', '--json'], { root: R });
     expect(r.code, r.stderr + r.stdout).toBe(0);
@@ -231,12 +234,29 @@ describe.skipIf(!isRoot)('persistence through the CLI, with the real managers', 
     const stanza = join(R, '/etc/network/interfaces.d/macvlanctl-pif');
     expect((statSync(stanza).mode & 0o777).toString(8)).toBe('644');
     expect(readFileSync(join(R, '/etc/network/interfaces'), 'utf8')).toBe(IFACES_TEXT);
+    // apply had the real ifup record the shim it made, without touching it (every stanza step is skipped when done).
+    expect(r.stderr).toContain('ifupdown counts pif-shim as up');
+    expect(readFileSync(join(state, 'ifstate'), 'utf8')).toBe('pif-shim=pif-shim\n');
+    const made = await link(h, 'pif-shim');
+    expect(made?.address).toBe(planned.shim.mac);
+    expect(made?.addr_info?.map((a) => `${a.local}/${a.prefixlen}`)).toEqual([`${planned.shim.address}/32`]);
     const run = await h.dockerCli(['run', '-d', '--network', 'pif', '--name', 'pif-web', LAB_IMAGE, 'sleep', '3600']);
     expect(run.code, run.stderr).toBe(0);
 
+    // systemctl restart networking: ifdown then ifup of what ifupdown counts as up. Before apply recorded the
+    // shim, ifdown did not know it ("not configured") and ifup failed on the existing link.
+    const down0 = await h.exec([IFDOWN!, '--no-scripts', '-i', stanza, '--state-dir', state, 'pif-shim']);
+    expect(down0.code, down0.stderr).toBe(0);
+    expect(await link(h, 'pif-shim')).toBeUndefined();
+    const up0 = await h.exec([IFUP!, '--no-scripts', '-i', stanza, '--state-dir', state, 'pif-shim']);
+    expect(up0.code, up0.stderr).toBe(0);
+    expect((await link(h, 'pif-shim'))?.address).toBe(planned.shim.mac);
+
+    // A reboot: the shim and ifupdown's record in /run are gone; ifup -a brings the shim back from the stanza.
     expect((await h.exec(['ip', 'link', 'del', 'pif-shim'])).code).toBe(0);
+    rmSync(state, { recursive: true });
+    mkdirSync(state);
     expect(await containerPing(h, 'pif-web', planned.shim.address, 1)).toBe(false);
-    const state = mkdtempSync(join(dir, 'ifstate-'));
     const up = await h.exec([IFUP!, '--no-scripts', '-i', stanza, '--state-dir', state, 'pif-shim']);
     expect(up.code, up.stderr).toBe(0);
     const l = await link(h, 'pif-shim');
@@ -254,11 +274,18 @@ describe.skipIf(!isRoot)('persistence through the CLI, with the real managers', 
     expect(await link(h, 'pif-shim')).toBeUndefined();
     expect(await routes(h)).not.toContain('pif-shim');
 
+    // The stanza never takes over a link of that name that is not our shim (another MAC).
+    expect((await h.exec(['ip', 'link', 'add', 'pif-shim', 'link', 'eno1', 'type', 'macvlan', 'mode', 'bridge'])).code).toBe(0);
+    const foreign = await h.exec([IFUP!, '--no-scripts', '-i', stanza, '--state-dir', mkdtempSync(join(dir, 'ifstate-')), 'pif-shim']);
+    expect(foreign.code).not.toBe(0);
+    expect(foreign.stderr).toMatch(/File exists/);
+    expect((await h.exec(['ip', 'link', 'del', 'pif-shim'])).code).toBe(0);
+
     expect((await h.dockerCli(['rm', '-f', 'pif-web'])).code).toBe(0);
     const d = await macvlanctl(h, ['destroy', 'pif', '--yes'], { root: R });
     expect(d.code, d.stderr + d.stdout).toBe(0);
     expect(existsSync(stanza)).toBe(false);
-    expect(tree(R).filter((l) => !l.startsWith('/var/'))).toEqual(['/etc/network/interfaces 644']);
+    expect(tree(R).filter((l) => l.startsWith('/etc/'))).toEqual(['/etc/network/interfaces 644']);
   }, 120_000);
 
   it('systemd unit: enabled by symlink; its ExecStart brings the shim back without Docker, ExecStop takes it down; verify passes', async () => {
