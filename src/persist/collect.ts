@@ -46,11 +46,12 @@ export function collectManagerFacts(reader: RootReader, root: string, live: Live
   const ifaces = collectInterfaces(reader);
   problems.push(...ifaces.problems);
   const ifupInstalled = programPresent(reader, ['/sbin/ifup', '/usr/sbin/ifup']);
-  // ifupdown 0.8 keeps one state file per interface it brought up: /run/network/ifstate.NAME.
+  // ifupdown 0.8 keeps one state file per interface it brought up: /run/network/ifstate.NAME,
+  // holding the name while it is up; ifdown empties it (to a newline) but leaves the file.
   const upInterfaces = live.runtimeFiles
     ? reader
         .list('/run/network')
-        .filter((n) => n.startsWith('ifstate.'))
+        .filter((n) => n.startsWith('ifstate.') && (reader.read(`/run/network/${n}`) ?? '').trim() !== '')
         .map((n) => n.slice('ifstate.'.length))
     : [];
 

@@ -416,6 +416,17 @@ describe('readers', () => {
     expect(includingSource(r.entries, '/etc/network/interfaces.d/macvlanctl-lan.cfg')?.position).toBe(0);
   });
 
+  it('ifupdown: an interface counts as up while its ifstate file names it; ifdown leaves the file with a newline', () => {
+    // As ifupdown 0.8.41 left /run/network after `ifup eno1`, `ifup mv0`, `ifdown mv0` (checked with the real ifup).
+    const facts = fakeFacts({
+      '/etc/network/interfaces': 'auto eno1\niface eno1 inet dhcp\n',
+      '/run/network/ifstate': 'eno1=eno1\n',
+      '/run/network/ifstate.eno1': 'eno1\n',
+      '/run/network/ifstate.mv0': '\n',
+    });
+    expect(facts.ifupdown.upInterfaces).toEqual(['eno1']);
+  });
+
   it('netplan: block YAML with comments and quotes; flow style is reported, not guessed', () => {
     expect(parseBlockYaml('network: # c\n  version: 2\n  renderer: "NetworkManager"\n  ethernets:\n    eno1:\n      addresses:\n        - 198.51.100.24/24\n      dhcp4: no\n')).toEqual({
       network: { version: '2', renderer: 'NetworkManager', ethernets: { eno1: { addresses: {}, dhcp4: 'no' } } },
