@@ -4,13 +4,13 @@
  * with -f, the LAN probe per parent and subnet, and the host ↔ container
  * pings. The checks themselves (src/doctor/checks) are pure.
  */
-import { managedNames, describeNetwork } from '../cli/commands/status.js';
 import { readDeclaration } from '../cli/declaration.js';
 import type { DesiredNetwork } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
 import type { HostFacts } from '../model/facts.js';
 import { cidrContains, formatAddress, parseCidr } from '../net/address.js';
 import { computePlan } from '../plan/compute-plan.js';
+import { describeNetwork, managedNames } from '../plan/network-status.js';
 import { gatherHostFacts } from '../system/gather-facts.js';
 import { listStates, readState } from '../system/state-store.js';
 import { expectedShim, gateway, ipRange, parentName, subnet } from './expected.js';

@@ -4,7 +4,7 @@
  * the I/O (ip, Docker, the LAN probe, pings) is done before, in
  * src/doctor/gather.ts, so that each check can be tested with fixture facts.
  */
-import type { NetworkStatus } from '../cli/commands/status.js';
+import type { NetworkStatus } from '../plan/network-status.js';
 import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
 import type { LanScan } from '../model/lan.js';
 import type { PlannedNetwork } from '../model/plan.js';

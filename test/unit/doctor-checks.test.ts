@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeNetwork } from '../../src/cli/commands/status.js';
+import { describeNetwork } from '../../src/plan/network-status.js';
 import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import { dockerSettingsCheck } from '../../src/doctor/checks/docker-settings.js';

@@ -5,7 +5,8 @@
  * route .192/27); offers from a real dnsmasq (pool .100–.199).
  */
 import { describe, expect, it } from 'vitest';
-import { addressMapInput, describeNetwork, networkLan, presentStatus, statusMaps } from '../../src/cli/commands/status.js';
+import { addressMapInput, networkLan, presentStatus, statusMaps } from '../../src/cli/commands/status.js';
+import { describeNetwork } from '../../src/plan/network-status.js';
 import type { DockerNetworkFact } from '../../src/model/facts.js';
 import type { LanScan } from '../../src/model/lan.js';
 import { parseAddress, parseCidr } from '../../src/net/address.js';

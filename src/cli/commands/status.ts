@@ -10,6 +10,7 @@ import type { DockerNetworkFact, HostFacts } from '../../model/facts.js';
 import type { DhcpPoolEstimate, LanScan } from '../../model/lan.js';
 import { type IpAddress, cidrContains, formatAddress, formatCidr, parseCidr } from '../../net/address.js';
 import { estimateDhcpPools } from '../../plan/dhcp-pool.js';
+import { type NetworkLan, type NetworkStatus, describeNetwork, managedNames } from '../../plan/network-status.js';
 import { lanView } from '../../plan/lan-view.js';
 import { type AddressMapInput, renderAddressMap } from '../../render/address-map.js';
 import { SCAN_CACHE_MAX_AGE_MS, freshScan, scanAgeMs } from '../../system/scan-cache.js';
@@ -26,111 +27,6 @@ export interface StatusOptions {
   dockerHost?: string;
   json?: boolean;
   reach?: boolean;
-}
-
-export interface ContainerStatus {
-  name: string;
-  address?: string;
-  address6?: string;
-  mac?: string;
-  reachable?: boolean;
-}
-
-export interface NetworkStatus {
-  name: string;
-  parent?: string;
-  mode?: string;
-  subnet?: string;
-  gateway?: string;
-  ipRange?: string;
-  auxAddresses: Record<string, string>;
-  docker: { present: boolean; id?: string };
-  shim: { interface?: string; present: boolean; up: boolean; address?: string; mac?: string; expectedMac?: string; routes: string[] };
-  containers: ContainerStatus[];
-  persistence: string[];
-  healthy: boolean;
-  problems: string[];
-  /** What the last scan of the parent saw in the subnet, when one is fresh in the cache (absent otherwise). */
-  lan?: NetworkLan;
-}
-
-export interface NetworkLan {
-  scannedAt: string;
-  ageSeconds: number;
-  /** Live hosts in the subnet that are not this host, its shims or Docker's containers; undefined when the scan had no live sweep. */
-  live?: { address: string; mac: string }[];
-  /** Of those, the ones inside this network's ip-range: somebody holds an address Docker may hand out. */
-  inRange?: string[];
-  /** DHCP offers in the subnet, and each server's estimated pool; undefined when the scan had no DHCP probe. */
-  dhcp?: { servers: string[]; offers: string[]; pools: (DhcpPoolEstimate & { server: string })[] };
-}
-
-/** The status of one network from facts alone (reachability is added after). Pure. */
-export function describeNetwork(name: string, net: DockerNetworkFact | undefined, facts: HostFacts, state?: NetworkState): NetworkStatus {
-  const problems: string[] = [];
-  const s4 = net?.subnets.find((s) => s.subnet?.family === 4);
-  // What the shim should be: from apply's record, else the Docker labels, else whatever carries our alias.
-  const recorded = state?.network.shim;
-  const shimName = recorded?.interface ?? net?.labels[LABEL_SHIM] ?? facts.interfaces.find((i) => i.alias === shimAlias(name))?.name;
-  const shim = shimName ? findOwnShim(name, facts.interfaces, { interface: shimName, mac: recorded?.mac ?? net?.labels[LABEL_SHIM_MAC] }) : undefined;
-  const expectedAddress = recorded?.address ?? net?.labels[LABEL_HOST_ADDRESS];
-  const expectedMac = recorded?.mac ?? net?.labels[LABEL_SHIM_MAC];
-  // The kernel's own routes (fe80::/64 on every link, a /128 or /32 for the
-  // shim's own address) are not ours to show.
-  const own = new Set((shim?.addresses ?? []).map((a) => `${formatAddress(a.address)}/${a.address.family === 4 ? 32 : 128}`));
-  const routes = shim
-    ? facts.routes
-        .filter((r) => r.device === shim.name && r.destination && r.protocol !== 'kernel')
-        .map((r) => formatCidr(r.destination!))
-        .filter((d) => !d.startsWith('fe80:') && !own.has(d))
-    : [];
-  const shimAddress = shim?.addresses.find((a) => a.address.family === 4 && a.prefix === 32);
-  if (!net) problems.push(facts.docker.available ? `Docker network ${name} is missing` : 'Docker is not reachable');
-  if (shimName && !shim) problems.push(`shim ${shimName} is missing`);
-  if (shim && !shim.up) problems.push(`shim ${shim.name} is down`);
-  if (shim && expectedAddress && (!shimAddress || formatAddress(shimAddress.address) !== expectedAddress)) problems.push(`shim ${shim.name} lacks its address ${expectedAddress}`);
-  if (shim && expectedMac && shim.mac?.toLowerCase() !== expectedMac) problems.push(`shim ${shim.name} has MAC ${shim.mac}, expected ${expectedMac}`);
-  const range = s4?.ipRange ? formatCidr(s4.ipRange) : undefined;
-  if (shim && range && !routes.includes(range)) problems.push(`route ${range} via ${shim.name} is missing`);
-  const status: NetworkStatus = {
-    name,
-    auxAddresses: Object.fromEntries(Object.entries(s4?.auxAddresses ?? {}).map(([k, v]) => [k, formatAddress(v)])),
-    docker: { present: net !== undefined, ...(net ? { id: net.id } : {}) },
-    shim: {
-      present: shim !== undefined,
-      up: shim?.up ?? false,
-      routes,
-      ...(shimName ? { interface: shimName } : {}),
-      ...(shimAddress ? { address: formatAddress(shimAddress.address) } : {}),
-      ...(shim?.mac ? { mac: shim.mac } : {}),
-      ...(expectedMac ? { expectedMac } : {}),
-    },
-    containers: (net?.containers ?? []).map((ct) => ({
-      name: ct.name,
-      ...(ct.ipv4 ? { address: formatAddress(ct.ipv4) } : {}),
-      ...(ct.ipv6 ? { address6: formatAddress(ct.ipv6) } : {}),
-      ...(ct.mac ? { mac: ct.mac } : {}),
-    })),
-    persistence: (facts.persistence?.managed ?? []).filter((f) => f.network === name).map((f) => f.path),
-    healthy: problems.length === 0,
-    problems,
-  };
-  if (net?.parent) status.parent = net.parent;
-  if (net?.macvlanMode || net) status.mode = net?.macvlanMode ?? 'bridge';
-  if (s4?.subnet) status.subnet = formatCidr(s4.subnet);
-  if (s4?.gateway) status.gateway = formatAddress(s4.gateway);
-  if (range) status.ipRange = range;
-  return status;
-}
-
-export function managedNames(facts: HostFacts, recorded: string[] = []): string[] {
-  const names = new Set<string>(recorded);
-  if (facts.docker.available) for (const n of facts.docker.networks) if (isManagedNetwork(n.labels) && !n.configOnly) names.add(n.name);
-  for (const i of facts.interfaces) {
-    const network = networkOfShimAlias(i.alias);
-    if (network) names.add(network);
-  }
-  return [...names].sort();
 }
 
 /** The scan's findings for one network (pure): live hosts that are not ours, those inside its range, offers and pools. */
