@@ -6,19 +6,17 @@
  * is fresh in the cache (status itself never probes the LAN).
  */
 import { MacvlanError } from '../../model/errors.js';
-import type { DockerNetworkFact, HostFacts } from '../../model/facts.js';
-import type { DhcpPoolEstimate, LanScan } from '../../model/lan.js';
+import type { HostFacts } from '../../model/facts.js';
+import type { LanScan } from '../../model/lan.js';
 import { type IpAddress, cidrContains, formatAddress, formatCidr, parseCidr } from '../../net/address.js';
 import { estimateDhcpPools } from '../../plan/dhcp-pool.js';
 import { type NetworkLan, type NetworkStatus, describeNetwork, managedNames } from '../../plan/network-status.js';
 import { lanView } from '../../plan/lan-view.js';
 import { type AddressMapInput, renderAddressMap } from '../../render/address-map.js';
 import { SCAN_CACHE_MAX_AGE_MS, freshScan, scanAgeMs } from '../../system/scan-cache.js';
-import { LABEL_HOST_ADDRESS, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from '../../plan/labels.js';
-import { findOwnShim, networkOfShimAlias, shimAlias } from '../../plan/shim-identity.js';
 import { reachable } from '../../probe/reachability.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
-import { type NetworkState, listStates, readState } from '../../system/state-store.js';
+import { listStates, readState } from '../../system/state-store.js';
 import { colors as c } from '../colors.js';
 import { jsonEnvelope } from '../output.js';
 
