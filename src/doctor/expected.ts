@@ -80,6 +80,15 @@ export function subnet(f: DoctorNetworkFacts): string | undefined {
   return f.status.subnet ?? expectedNetwork(f)?.network.subnet;
 }
 
+/** The network's IPv6 subnet and ip-range, when it is dual-stack (status shows IPv4 only: from the declaration or the record). */
+export function subnet6(f: DoctorNetworkFacts): string | undefined {
+  return expectedNetwork(f)?.network.ipv6?.subnet;
+}
+
+export function ipRange6(f: DoctorNetworkFacts): string | undefined {
+  return expectedNetwork(f)?.network.ipv6?.ipRange;
+}
+
 export function gateway(f: DoctorNetworkFacts): string | undefined {
   return f.status.gateway ?? (expectedNetwork(f)?.network.gateway || undefined);
 }

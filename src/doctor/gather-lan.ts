@@ -19,7 +19,7 @@ import { MacvlanError } from '../model/errors.js';
 import type { HostFacts } from '../model/facts.js';
 import type { LanScan } from '../model/lan.js';
 import { formatCidr, parseCidr } from '../net/address.js';
-import { MAX_SCAN_PREFIX } from '../probe/scan-request.js';
+import { MAX_SCAN_PREFIX, resolveScanTarget } from '../probe/scan-request.js';
 import { reachable } from '../probe/reachability.js';
 import { hasNetAdmin } from '../system/capabilities.js';
 import { run } from '../system/exec.js';
@@ -29,11 +29,13 @@ import type { LanProbeFacts, NeighbourFact } from './types.js';
 export interface LanProbeRequest {
   parent: string;
   subnet: string;
+  /** A dual-stack network's IPv6 subnet: its neighbours are asked too (all-nodes echo). */
+  subnet6?: string;
   gateway: string;
 }
 
 export interface LanProbeDeps {
-  scanLan: (o: { parent: string; subnet: string; rate: number; live: boolean; dhcp: boolean; dhcpWaitMs: number; ipFacts?: Pick<HostFacts, 'interfaces' | 'routes'> }) => Promise<LanScan>;
+  scanLan: (o: { parent: string; subnet: string; subnet6?: string; rate: number; live: boolean; dhcp: boolean; dhcpWaitMs: number; ipFacts?: Pick<HostFacts, 'interfaces' | 'routes'> }) => Promise<LanScan>;
   /** Under --root: where the scan is cached for status and plan. */
   root: string;
   log: (line: string) => void;
@@ -89,6 +91,22 @@ export function sweepSubnet(subnet: string, ipRange: string | undefined): string
   return formatCidr({ family: 4, base: r.base - (r.base % size), prefix: MAX_SCAN_PREFIX });
 }
 
+/**
+ * The IPv6 subnet to ask the neighbours of, when the scan can (the parent has
+ * an address or route in it); else none, with a note: the IPv4 checks must not
+ * be lost to an IPv6 subnet that is not on the parent.
+ */
+function askable6(req: LanProbeRequest, sweep: string, ipFacts: Pick<HostFacts, 'interfaces' | 'routes'>, log: (line: string) => void): string | undefined {
+  if (!req.subnet6) return undefined;
+  try {
+    resolveScanTarget(ipFacts.interfaces, ipFacts.routes, { parent: req.parent, subnet: sweep, subnet6: req.subnet6 });
+    return req.subnet6;
+  } catch (e) {
+    log(`note: IPv6 neighbours are not asked: ${reason(e)}`);
+    return undefined;
+  }
+}
+
 export async function probeLan(req: LanProbeRequest & { ipRange?: string }, facts: HostFacts, deps: LanProbeDeps): Promise<LanProbeFacts> {
   if (!hasNetAdmin()) {
     return { done: false, reason: 'probing the LAN needs root (CAP_NET_ADMIN: a namespace and a macvlan), and this process does not have it', fix: NOT_ROOT_FIX };
@@ -99,7 +117,8 @@ export async function probeLan(req: LanProbeRequest & { ipRange?: string }, fact
   const neighbour = parentNeighbour(req);
   let scan: LanScan;
   try {
-    scan = await deps.scanLan({ parent: req.parent, subnet, rate: RATE, live: true, dhcp: true, dhcpWaitMs: DHCP_WAIT_MS, ipFacts });
+    const subnet6 = askable6(req, subnet, ipFacts, deps.log);
+    scan = await deps.scanLan({ parent: req.parent, subnet, ...(subnet6 ? { subnet6 } : {}), rate: RATE, live: true, dhcp: true, dhcpWaitMs: DHCP_WAIT_MS, ipFacts });
   } catch (e) {
     await neighbour;
     const notRoot = e instanceof MacvlanError && e.code === 'NOT_PERMITTED';

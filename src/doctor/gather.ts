@@ -13,7 +13,7 @@ import { computePlan } from '../plan/compute-plan.js';
 import { describeNetwork, managedNames } from '../plan/network-status.js';
 import { gatherHostFacts } from '../system/gather-facts.js';
 import { listStates, readState } from '../system/state-store.js';
-import { expectedShim, gateway, ipRange, parentName, subnet } from './expected.js';
+import { expectedShim, gateway, ipRange, parentName, subnet, subnet6 } from './expected.js';
 import { type LanProbeDeps, probeLan } from './gather-lan.js';
 import { probeReach } from './gather-reach.js';
 import type { DoctorNetworkFacts, LanProbeFacts } from './types.js';
@@ -52,7 +52,7 @@ function planDeclared(d: DesiredNetwork, facts: HostFacts): DoctorNetworkFacts['
 }
 
 /** Why the LAN of this network cannot be probed, or the request that probes it. */
-function lanRequest(f: DoctorNetworkFacts): { parent: string; subnet: string; gateway: string; ipRange?: string } | { skip: string } {
+function lanRequest(f: DoctorNetworkFacts): { parent: string; subnet: string; subnet6?: string; gateway: string; ipRange?: string } | { skip: string } {
   const parent = parentName(f);
   const sub = subnet(f);
   const gw = gateway(f);
@@ -61,7 +61,8 @@ function lanRequest(f: DoctorNetworkFacts): { parent: string; subnet: string; ga
   if (!i) return { skip: `its parent ${parent} does not exist` };
   if (!i.up || i.operState === 'DOWN' || i.operState === 'LOWERLAYERDOWN') return { skip: `its parent ${parent} is down` };
   const range = ipRange(f);
-  return { parent, subnet: sub, gateway: gw, ...(range ? { ipRange: range } : {}) };
+  const sub6 = subnet6(f);
+  return { parent, subnet: sub, gateway: gw, ...(range ? { ipRange: range } : {}), ...(sub6 ? { subnet6: sub6 } : {}) };
 }
 
 /** The host's own IPv4 address on the parent, inside the network's subnet when it has one there. */
@@ -118,7 +119,7 @@ export async function gatherDoctor(name: string | undefined, opts: DoctorOptions
       if ('skip' in req) {
         f.lan = { done: false, reason: req.skip };
       } else {
-        const key = `${req.parent} ${req.subnet} ${req.gateway}`;
+        const key = `${req.parent} ${req.subnet} ${req.subnet6 ?? ''} ${req.gateway}`;
         let p = probes.get(key);
         if (!p) {
           const scanLan = deps.scanLan ?? (async (o) => (await import('../probe/lan-scan.js')).scanLan(o));

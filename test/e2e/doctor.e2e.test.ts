@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, LAB_IMAGE, createLab } from './lab.js';
+import { addLiveAddresses6 } from '../../src/lab/lan-extras.js';
 import { macvlanctl } from './support/cli.js';
 
 const root = process.getuid?.() === 0;
@@ -167,4 +168,47 @@ describe.skipIf(!root)('doctor in the lab', () => {
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(checks(ok.json)['docker-settings']!.detail).toMatch(/as the declaration says$/);
   }, 60_000);
+});
+
+describe.skipIf(!root)('doctor on a dual-stack network', () => {
+  const RANGE6 = '2001:db8:1::c000/116';
+  const SQUATTER6 = '2001:db8:1::c0ff';
+  let lab: Lab;
+  let dir: string;
+  const doctor6 = () => macvlanctl(lab.host('h1'), ['doctor', 'v6net', '--json'], { root: dir });
+
+  beforeAll(async () => {
+    // One more machine on the LAN, IPv4 outside the range; it takes an IPv6 address later.
+    lab = await createLab({ docker: true, hosts: [{ name: 'h1', address: '198.51.100.24' }], liveHosts: ['198.51.100.130'], ipv6: true });
+    dir = mkdtempSync(join(tmpdir(), 'macvlanctl-doctor6-root-'));
+    const args = ['v6net', '--parent', 'eno1', '--ip-range', '198.51.100.192/27', '--subnet', '2001:db8:1::/64', '--gateway', '2001:db8:1::1', '--ip-range', RANGE6, '--persist', 'none'];
+    const r = await macvlanctl(lab.host('h1'), ['apply', ...args, '--no-scan', '--yes'], { root: dir });
+    if (r.code !== 0) throw new Error(`apply failed: ${r.stderr}${r.stdout}`);
+  }, 180_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('asks the IPv6 neighbours too, and names one that takes an address inside the IPv6 ip-range (exit 1)', async () => {
+    const clean = await doctor6();
+    const sq = checks6(clean.json);
+    expect(sq.verdict, sq.detail).toBe('pass');
+    expect(sq.title).toBe(`nobody else in 198.51.100.192/27 or ${RANGE6} or on 198.51.100.223 or 2001:db8:1::cfff`);
+    expect(sq.detail).toContain('asked the IPv6 neighbours in 2001:db8:1::/64');
+
+    const host = lab.liveHosts.find((x) => x.address === '198.51.100.130')!;
+    await addLiveAddresses6(lab.liveNetns!, host, [SQUATTER6]);
+    const r = await doctor6();
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const c = checks6(r.json);
+    expect(c.verdict).toBe('fail');
+    expect(c.data.squatters).toEqual([{ address: SQUATTER6, mac: host.mac, where: 'ip-range' }]);
+  }, 60_000);
+
+  function checks6(json: any): CheckJson {
+    const n = json.result.networks.find((x: { name: string }) => x.name === 'v6net');
+    return n.checks.find((x: CheckJson) => x.id === 'lan-squatters');
+  }
 });

@@ -327,6 +327,30 @@ describe('lan-squatters', () => {
       { address: '198.51.100.192', mac: '02:99:00:00:00:c0', where: 'ip-range', duplicates: 'container web' },
     ]);
   });
+  it('dual-stack: names an IPv6 neighbour inside the IPv6 ip-range or on the shim’s IPv6 address, not one outside or our shim', () => {
+    const dual = structuredClone(record);
+    const range6 = '2001:db8:1:0:ffff:ffff:ffff:0/112';
+    const shim6 = '2001:db8:1:0:ffff:ffff:ffff:ffff';
+    dual.network.ipv6 = { subnet: '2001:db8:1::/64', gateway: '2001:db8:1::1', ipRange: range6, ipRangeSource: 'auto', auxAddresses: { host: shim6 } };
+    dual.network.shim!.address6 = shim6;
+    const live6 = [
+      { address: '2001:db8:1::1', mac: GATEWAY_MAC },
+      { address: shim6, mac: SHIM_MAC },
+      { address: '2001:db8:1::7', mac: '02:5a:00:00:00:07' },
+      { address: '2001:db8:1:0:ffff:ffff:ffff:42', mac: '02:5a:00:00:00:42' },
+    ];
+    const lan = { lan: { ...(facts().lan as object), scan: { ...scan(HEALTHY_LIVE), subnet6: '2001:db8:1::/64', live6 } } as DoctorNetworkFacts['lan'] };
+    const r = squattersCheck(facts(lan, {}, dual));
+    expect(r.title).toBe(`nobody else in 198.51.100.192/27 or ${range6} or on 198.51.100.223 or ${shim6}`);
+    expect(r.verdict).toBe('fail');
+    expect(r.data!.squatters).toEqual([{ address: '2001:db8:1:0:ffff:ffff:ffff:42', mac: '02:5a:00:00:00:42', where: 'ip-range' }]);
+    expect(r.detail).toContain('asked the IPv6 neighbours in 2001:db8:1::/64');
+    // Its own IPv6 address answered by another MAC is a squatter on the shim's address.
+    const onShim = { lan: { ...(facts().lan as object), scan: { ...scan(HEALTHY_LIVE), subnet6: '2001:db8:1::/64', live6: [{ address: shim6, mac: '02:99:00:00:00:ff' }] } } as DoctorNetworkFacts['lan'] };
+    expect(squattersCheck(facts(onShim, {}, dual)).data!.squatters).toEqual([{ address: shim6, mac: '02:99:00:00:00:ff', where: 'shim address' }]);
+    // An IPv4-only network ignores IPv6 neighbours altogether.
+    expect(squattersCheck(facts(lan)).verdict).toBe('pass');
+  });
   it('leaves out the gateway and aux-addresses, which Docker never hands out (a declared printer inside the range)', () => {
     const printer = { address: '198.51.100.210', mac: '02:5a:00:00:00:d2' };
     const withPrinter: DockerNetworkFact = { ...MYNET, subnets: [{ ...MYNET.subnets[0]!, auxAddresses: { ...MYNET.subnets[0]!.auxAddresses, printer: parseAddress(printer.address) } }] };

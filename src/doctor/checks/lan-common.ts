@@ -1,6 +1,6 @@
 /** What the LAN checks share: the skip when the LAN was not probed, and the network's subnet and range as parsed values. */
 import { type Cidr, parseCidr } from '../../net/address.js';
-import { ipRange, subnet } from '../expected.js';
+import { ipRange, ipRange6, subnet, subnet6 } from '../expected.js';
 import type { CheckResult, DoctorNetworkFacts, LanProbeFacts } from '../types.js';
 
 export type LanDone = Extract<LanProbeFacts, { done: true }>;
@@ -27,4 +27,9 @@ export function subnetCidr(f: DoctorNetworkFacts): Cidr | undefined {
 /** The IPv4 ip-range, or the whole subnet when Docker has none (then it hands out any address of it). */
 export function rangeCidr(f: DoctorNetworkFacts): Cidr | undefined {
   return cidr(ipRange(f)) ?? subnetCidr(f);
+}
+
+/** The IPv6 ip-range (or subnet), for a dual-stack network. */
+export function range6Cidr(f: DoctorNetworkFacts): Cidr | undefined {
+  return cidr(ipRange6(f)) ?? cidr(subnet6(f));
 }

@@ -13,13 +13,17 @@
  * answer per address, and our own interfaces answer first (no wire between),
  * so a duplicate of a live container or shim shows only sometimes; one of an
  * address nobody of ours holds always shows.
+ *
+ * A dual-stack network is checked in both families: the IPv6 neighbours that
+ * answered the scan's all-nodes echo, against the IPv6 ip-range and the
+ * shim's IPv6 address.
  */
 import { type IpAddress, cidrContains, formatCidr, parseAddress } from '../../net/address.js';
 import type { HostFacts } from '../../model/facts.js';
 import { ownIdentities } from '../../plan/lan-view.js';
 import { expectedNetwork, expectedShim, gateway } from '../expected.js';
 import type { Check } from '../types.js';
-import { lanOrSkip, rangeCidr } from './lan-common.js';
+import { lanOrSkip, range6Cidr, rangeCidr } from './lan-common.js';
 
 export interface Squatter {
   address: string;
@@ -49,36 +53,41 @@ function owners(facts: HostFacts): Map<string, { macs: Set<string>; who: string 
 export const squattersCheck: Check = (f) => {
   const id = 'lan-squatters';
   const range = rangeCidr(f);
+  const range6 = range6Cidr(f);
   const shimAddress = expectedShim(f)?.address;
-  const title = `nobody else in ${range ? formatCidr(range) : 'the ip-range'}${shimAddress ? ` or on ${shimAddress}` : ''}`;
+  const shimAddress6 = expectedShim(f)?.address6;
+  const ranges = [range, range6].filter((r) => r !== undefined).map(formatCidr);
+  const shims = [shimAddress, shimAddress6].filter((a) => a !== undefined);
+  const title = `nobody else in ${ranges.length ? ranges.join(' or ') : 'the ip-range'}${shims.length ? ` or on ${shims.join(' or ')}` : ''}`;
   const got = lanOrSkip(f, id, title);
   if ('skip' in got) return got.skip;
   const { scan } = got.lan;
   if (!scan.live) return { id, title, verdict: 'skip', detail: 'the scan did not sweep for live hosts' };
   if (!range) return { id, title, verdict: 'skip', detail: 'the network’s subnet and ip-range are not known' };
-  const shim = shimAddress ? parseAddress(shimAddress) : undefined;
+  const shimSet = shims.map((a) => parseAddress(a));
   const ours = owners(f.host);
   // Reserved from Docker's allocation: the gateway and the aux-addresses other than the shim's own.
   const reserved = new Set([gateway(f), ...Object.values(f.status.auxAddresses), ...Object.values(expectedNetwork(f)?.network.auxAddresses ?? {})]);
-  if (shimAddress) reserved.delete(shimAddress);
+  for (const a of shims) reserved.delete(a);
   const ourMacs = ownIdentities(f.host).macs;
   const found: Squatter[] = [];
-  for (const h of scan.live) {
+  for (const h of [...scan.live, ...(range6 ? (scan.live6 ?? []) : [])]) {
     let a: IpAddress;
     try {
       a = parseAddress(h.address);
     } catch {
       continue;
     }
-    const onShim = shim !== undefined && shim.family === a.family && shim.value === a.value;
-    if (!onShim && !(a.family === range.family && cidrContains(range, a))) continue;
+    const onShim = shimSet.some((s) => s.family === a.family && s.value === a.value);
+    const inRange = [range, range6].some((r) => r !== undefined && a.family === r.family && cidrContains(r, a));
+    if (!onShim && !inRange) continue;
     if (!onShim && reserved.has(h.address)) continue;
     const mac = h.mac.toLowerCase();
     const owner = ours.get(`${a.family}:${a.value}`);
     if (owner ? owner.macs.has(mac) : ourMacs.has(mac)) continue;
     found.push({ address: h.address, mac, where: onShim ? 'shim address' : 'ip-range', ...(owner ? { duplicates: owner.who } : {}) });
   }
-  const swept = `swept ${scan.subnet}`;
+  const swept = `swept ${scan.subnet}${range6 && scan.live6 ? ` and asked the IPv6 neighbours in ${scan.subnet6}` : ''}`;
   if (found.length === 0) {
     return { id, title, verdict: 'pass', detail: `${swept}: no host other than this one and its containers answers there` };
   }
@@ -88,7 +97,7 @@ export const squattersCheck: Check = (f) => {
     title,
     verdict: 'fail',
     detail: `${swept}: ${named.join(', ')} ${found.length === 1 ? 'answers' : 'answer'} inside the network’s addresses and ${found.length === 1 ? 'is' : 'are'} not this host or one of its containers: Docker may give a container the same address`,
-    fix: `find ${found.length === 1 ? 'that host' : 'those hosts'} by MAC (the router’s DHCP leases, the switch’s MAC table) and give ${found.length === 1 ? 'it' : 'them'} an address outside ${formatCidr(range)}; or move the network to a free range: macvlanctl destroy ${f.name}, then apply with --ip-range auto`,
+    fix: `find ${found.length === 1 ? 'that host' : 'those hosts'} by MAC (the router’s DHCP leases, the switch’s MAC table) and give ${found.length === 1 ? 'it' : 'them'} an address outside ${ranges.join(' and ')}; or move the network to a free range: macvlanctl destroy ${f.name}, then apply with --ip-range auto`,
     data: { squatters: found },
   };
 };
