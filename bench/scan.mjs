@@ -34,6 +34,7 @@ for (const tool of ['hyperfine', 'nsenter', 'arp-scan', 'dnsmasq']) {
 }
 
 const { createLab } = await import(join(repo, 'dist', 'lab', 'lab.js'));
+const { addLiveAddresses6 } = await import(join(repo, 'dist', 'lab', 'lan-extras.js'));
 const log = (line) => process.stderr.write(`${line}\n`);
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 const loadBefore = load();
@@ -51,6 +52,9 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => void teardown().f
 const POOL = { first: '198.51.100.100', last: '198.51.100.199' };
 // Scattered over the subnet, some inside the pool.
 const LIVE = [3, 9, 17, 30, 44, 58, 63, 64, 90, 101, 127, 128, 150, 173, 188, 200, 222, 239, 250, 254].map((n) => `198.51.100.${n}`);
+// Half of them also have an address in the LAN's IPv6 subnet (the lab's 2001:db8:1::/64): the scan asks its IPv6 neighbours
+// by one all-nodes echo, in parallel with the ARP sweep, so the timed scan is what a dual-stack LAN costs.
+const LIVE6 = LIVE.filter((_, i) => i % 2 === 0).map((a) => `2001:db8:1::${a.split('.')[3]}`);
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -89,9 +93,10 @@ const sortIps = (xs) => [...xs].sort();
 const ms = (s) => `${(s * 1000).toFixed(0)} ms`;
 
 try {
-  log('building the lab (router, dnsmasq with pool .100–.199, 20 live hosts)…');
-  lab = await createLab({ hosts: [{ name: 'h1', address: '198.51.100.24' }], dhcp: POOL, liveHosts: LIVE, ipv6: false });
+  log(`building the lab (router, dnsmasq with pool .100–.199, ${LIVE.length} live hosts, ${LIVE6.length} of them with IPv6)…`);
+  lab = await createLab({ hosts: [{ name: 'h1', address: '198.51.100.24' }], dhcp: POOL, liveHosts: LIVE, ipv6: true });
   const h = lab.host('h1');
+  for (const [i, a] of LIVE6.entries()) await addLiveAddresses6(lab.liveNetns, lab.liveHosts.find((x) => x.address === LIVE[i * 2]), [a]);
 
   // The first scan meets a fresh dnsmasq (no ping-checks done yet).
   const t0 = Date.now();
@@ -103,6 +108,11 @@ try {
   const oursFound = sortIps(a.result.live.map((x) => x.address));
   const same = JSON.stringify(oursFound) === JSON.stringify(b);
   log(`found: macvlanctl ${oursFound.length}, arp-scan ${b.length}, same: ${same}`);
+  // The IPv6 neighbours: every live host given an IPv6 address, and the router.
+  const found6 = sortIps((a.result.live6 ?? []).map((x) => x.address));
+  const want6 = sortIps(['2001:db8:1::1', ...LIVE6]);
+  const same6 = JSON.stringify(found6) === JSON.stringify(want6);
+  log(`IPv6 neighbours: ${found6.length} of ${want6.length}, exactly: ${same6}`);
   if (!same) log(`  macvlanctl: ${oursFound.join(' ')}\n  arp-scan:   ${b.join(' ')}`);
 
   log(`timing scan --no-dhcp against arp-scan (${runs} runs each)…`);
@@ -152,7 +162,7 @@ try {
 
 Run: \`sudo node bench/scan.mjs --runs ${runs}\` on ${when} UTC.
 Machine: nproc ${cpus().length}, ${cpus()[0]?.model.trim() ?? ''}, kernel ${release()}, node ${process.version}, ${hfVersion}, ${arpVersion}, ${dnsmasqVersion}; load average (1/5/15 min) ${loadBefore} before, ${loadAfter} after.
-Lab: host h1 (198.51.100.24/24 on a veth \`eno1\`) on a bridge with the router (.1, dnsmasq with the pool .100–.199, ping-check on as shipped) and ${LIVE.length} live hosts scattered over the /24, each on its own macvlan with its own MAC. Every command runs in h1's namespace through \`nsenter --net\`; \`scan\` with its defaults (--rate 2000, --dhcp-wait 3.5). hyperfine \`-N\`, medians.
+Lab: host h1 (198.51.100.24/24 and 2001:db8:1::24/64 on a veth \`eno1\`) on a bridge with the router (.1 and 2001:db8:1::1, dnsmasq with the pool .100–.199, ping-check on as shipped) and ${LIVE.length} live hosts scattered over the /24, each on its own macvlan with its own MAC, ${LIVE6.length} of them also with an address in 2001:db8:1::/64 (so every scan also sends its IPv6 all-nodes echo, in parallel with the ARP sweep). Every command runs in h1's namespace through \`nsenter --net\`; \`scan\` with its defaults (--rate 2000, --dhcp-wait 3.5). hyperfine \`-N\`, medians.
 
 | command | median | σ | ratio to arp-scan | target | verdict |
 |---|---|---|---|---|---|
@@ -162,7 +172,7 @@ Lab: host h1 (198.51.100.24/24 on a veth \`eno1\`) on a bridge with the router (
 | macvlanctl scan --no-dhcp, 250 live hosts in the /24 | ${ms(b1.median)} | ${ms(b1.stddev)} | ${(b1.median / b2.median).toFixed(2)}× | | |
 | arp-scan, 250 live hosts (same run) | ${ms(b2.median)} | ${ms(b2.stddev)} | 1× | | |
 
-Same hosts found by both tools: ${same ? 'yes' : 'NO'} (${oursFound.length} hosts); with 250 live hosts: ${bigSame ? 'yes' : 'NO'} (${big.result.live.length}).
+Same hosts found by both tools: ${same ? 'yes' : 'NO'} (${oursFound.length} hosts); with 250 live hosts: ${bigSame ? 'yes' : 'NO'} (${big.result.live.length}). IPv6 neighbours found by the same scan: ${found6.length} of ${want6.length} (the router and every live host with an IPv6 address), exactly those: ${same6 ? 'yes' : 'NO'}.
 Peak memory (max RSS of the CLI and its worker, \`/usr/bin/time -f %M\`): ${(a.maxRssKb / 1024).toFixed(1)} MiB for the /24 sweep, ${(whole.maxRssKb / 1024).toFixed(1)} MiB for the whole scan, ${(big.maxRssKb / 1024).toFixed(1)} MiB with 250 live hosts.
 The first scan, against the fresh dnsmasq, took ${freshMs} ms (with nsenter, unmeasured by hyperfine) and got ${fresh.result.dhcp.offers.length} offer(s) from ${fresh.result.dhcp.servers.length} server(s); a whole scan after the timed ones found ${whole.result.dhcp.servers.length} DHCP server(s) and ${whole.result.dhcp.offers.length} offer(s) (${whole.result.dhcp.pool ? `pool estimate ${whole.result.dhcp.pool.first}–${whole.result.dhcp.pool.last}, ${whole.result.dhcp.pool.confidence} confidence` : 'no pool estimate'}). dnsmasq 2.90 ping-checks an address for 3 s before offering it, one client at a time, so a fresh dnsmasq answers one DISCOVER within the 3.5 s; once it has ping-checked 6 addresses within 30 s it stops checking (its overload rule) and answers at once, and the scan, which sends the next DISCOVER only when the last was answered in time (src/probe/dhcp-offers.ts, nextDiscoverAt), then gets six offers.
 Not measured: a /20 with a few hundred live hosts. The lab may use only 198.51.100.0/24 and 203.0.113.0/24 (shared/DESIGN.md, the helpers' safety rules), so no subnet larger than a /24 can be built; the sweep's cost grows with the addresses probed (${'/'}20: 4094 probes at 2000/s ≈ 2.0 s plus one neighbour-table read per block of 64) and its memory with the live hosts found (the addresses are generated block by block, at most 256 of our entries are in the kernel's table at once).
