@@ -250,7 +250,7 @@ function lanFindings(desired: DesiredNetwork, parent: string, v4: FamilyResult, 
       warnings.push({
         code: 'DHCP_POOL_UNCERTAIN',
         message: `the DHCP pool of ${p.server} is uncertain: ${p.pool.explanation}`,
-        fix: "name the pool with --avoid FIRST-LAST (see your router's DHCP settings)",
+        fix: `name the pool with --avoid FIRST-LAST (see your router's DHCP settings), or collect more offers: sudo macvlanctl scan --parent ${parent} --dhcp-wait 20 (plan and apply use its result for 5 minutes)`,
       });
     }
   }

@@ -102,7 +102,9 @@ describe.skipIf(!root)('scan on a lab LAN with dnsmasq and live hosts', () => {
     }
     expect(result.dhcp.pool).toBeDefined();
     expect(typeof result.suggestedIpRange).toBe('string');
-    expect(result.warnings).toEqual([]);
+    // A fresh dnsmasq ping-checks each address first (3 s): usually one offer, and then the hint to wait longer.
+    const fewOffers = result.dhcp.offers.length < 3 && result.dhcp.pool.confidence === 'low';
+    expect(result.warnings).toEqual(fewOffers ? [expect.stringMatching(/^only [12] DHCP offer\(s\) within 3\.5 s, .*--dhcp-wait 20/)] : []);
     // dnsmasq ping-checks before its first offer (3 s); the scan waits 3.5 s and no more.
     expect(result.durationMs).toBeLessThan(5_000);
 

@@ -295,11 +295,16 @@ describe('the scan command’s summary', () => {
   });
 
   it('warns about more than one DHCP server, and about none', () => {
-    const two = { ...scan, dhcp: { ...scan.dhcp!, servers: [{ address: '198.51.100.1' }, { address: '198.51.100.66' }] } };
+    const sure = { ...scan, dhcp: { ...scan.dhcp!, pool: { ...scan.dhcp!.pool!, confidence: 'medium' as const } } };
+    const two = { ...sure, dhcp: { ...sure.dhcp, servers: [{ address: '198.51.100.1' }, { address: '198.51.100.66' }] } };
     expect(scanWarnings(two, 3500)).toEqual([expect.stringMatching(/2 DHCP servers answered \(198\.51\.100\.1, 198\.51\.100\.66\).*rogue/)]);
     expect(scanWarnings({ ...scan, dhcp: { servers: [], offers: [] } }, 3500)).toEqual([expect.stringMatching(/no DHCP server answered within 3\.5 s/)]);
-    expect(scanWarnings(scan, 3500)).toEqual([]);
+    expect(scanWarnings(sure, 3500)).toEqual([]);
     expect(scanWarnings({ ...scan, dhcp: undefined }, 3500)).toEqual([]);
+  });
+
+  it('says how to get a surer pool when a ping-checking server gave only one offer', () => {
+    expect(scanWarnings(scan, 3500)).toEqual([expect.stringMatching(/^only 1 DHCP offer\(s\) within 3\.5 s, so the pool is a rough guess: .*--dhcp-wait 20/)]);
   });
 
   it('the map shows the gateway, this host, live hosts, offers and the pool', () => {

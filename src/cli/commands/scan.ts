@@ -73,6 +73,13 @@ export function scanWarnings(scan: LanScan, dhcpWaitMs: number): string[] {
     );
   }
   if (scan.subnet6 && scan.ipv6Failure) w.push(`IPv6 neighbours in ${scan.subnet6} were not asked: ${scan.ipv6Failure}`);
+  const offers = scan.dhcp?.offers.length ?? 0;
+  if (scan.dhcp?.pool?.confidence === 'low' && offers > 0 && offers < 3) {
+    // dnsmasq (and so Pi-hole, OpenWrt) ping-checks each address for 3 s before offering it, one client at a time.
+    w.push(
+      `only ${offers} DHCP offer(s) within ${dhcpWaitMs / 1000} s, so the pool is a rough guess: a server that ping-checks each address before offering it answers one client every 3 s or so; for a surer estimate run the scan again with --dhcp-wait 20 (plan and apply use the newest scan for 5 minutes), or give the pool with --avoid`,
+    );
+  }
   if (scan.dhcp && servers.length === 0) {
     w.push(`no DHCP server answered within ${dhcpWaitMs / 1000} s: either there is none on this LAN, or it is slow (try --dhcp-wait 8), or the network drops frames from the scan's own MAC addresses`);
   }
