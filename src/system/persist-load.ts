@@ -63,10 +63,16 @@ export async function loadPersistence(req: LoadRequest): Promise<string[]> {
     }
     case 'networkmanager': {
       if (!existsSync('/run/NetworkManager')) return ['NetworkManager is not running; it reads the keyfile when it starts'];
-      const err = req.written.length
-        ? await tryRun('nmcli', ['connection', 'load', ...req.written])
-        : await tryRun('nmcli', ['connection', 'reload']);
-      return [err ? `nmcli could not load the keyfile (${err}); NetworkManager reads it at the next start` : 'NetworkManager loaded the keyfile'];
+      // `load` with exactly our paths: a written keyfile is (re)read, a removed one makes NetworkManager
+      // forget its profile (and take down a shim it made from it). Never `reload`: that re-reads every
+      // profile on disk, so an edit the admin had not loaded yet — of the parent's profile too — would
+      // take effect (seen with NetworkManager 1.42, test/e2e/nm-daemon.e2e.test.ts). No `connection up`
+      // either: the shim apply made stays as it is; NetworkManager brings it up from the profile at its next start.
+      const err = await tryRun('nmcli', ['connection', 'load', ...req.written, ...req.removed]);
+      if (req.written.length) {
+        return [err ? `nmcli could not load the keyfile (${err}); NetworkManager reads it at the next start` : 'NetworkManager loaded the keyfile; it brings the shim up from it at its next start'];
+      }
+      return [err ? `nmcli could not tell NetworkManager the keyfile is gone (${err}); it forgets the profile at the next start` : 'NetworkManager forgot the profile of the removed keyfile'];
     }
     case 'systemd': {
       if (!existsSync('/run/systemd/system')) return ['systemd is not running here; the unit is enabled for the next boot'];
