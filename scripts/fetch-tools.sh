@@ -3,12 +3,14 @@
 # the persistence tests, WITHOUT installing them: installing network-manager
 # starts a daemon that takes over the machine's interfaces (and pulls in udev),
 # and installing ifupdown writes /etc/network/interfaces. The tests only need
-# the programs: ifup/ifdown run inside lab namespaces, nmcli only --offline.
+# the programs: ifup/ifdown run inside lab namespaces, nmcli --offline, and the
+# NetworkManager daemon itself only inside a lab namespace with a private
+# mount namespace and D-Bus bus (test/e2e/nm-daemon.e2e.test.ts).
 # Wrappers in .tools/bin set the library path for the unpacked libraries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=.tools
-[ -x "$dest/bin/nmcli" ] && [ -x "$dest/bin/ifup" ] && exit 0
+[ -x "$dest/bin/nmcli" ] && [ -x "$dest/bin/ifup" ] && [ -x "$dest/bin/NetworkManager" ] && exit 0
 work=$(mktemp -d)
 chmod 777 "$work" # apt-get download drops to the _apt user, which must write here
 trap 'rm -rf "$work"' EXIT
@@ -25,9 +27,11 @@ wrap() { # name, real path
   chmod 755 "$dest/bin/$1"
 }
 wrap nmcli "$abs/root/usr/bin/nmcli"
+wrap NetworkManager "$abs/root/usr/sbin/NetworkManager"
 wrap ifup "$abs/root/sbin/ifup"
 wrap ifdown "$abs/root/sbin/ifdown"
 wrap ifquery "$abs/root/sbin/ifquery"
 "$dest/bin/nmcli" --version >/dev/null
+"$dest/bin/NetworkManager" --version >/dev/null
 "$dest/bin/ifup" --version >/dev/null
-echo "fetch-tools: nmcli and ifup/ifdown unpacked into $dest/bin"
+echo "fetch-tools: nmcli, NetworkManager and ifup/ifdown unpacked into $dest/bin"
