@@ -6,9 +6,9 @@
  */
 import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
 import type { DhcpPoolEstimate } from '../model/lan.js';
-import { formatAddress, formatCidr } from '../net/address.js';
+import { formatAddress, formatCidr, parseAddress } from '../net/address.js';
 import type { NetworkState } from '../system/state-store.js';
-import { LABEL_HOST_ADDRESS, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
+import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
 import { findOwnShim, networkOfShimAlias, shimAlias } from './shim-identity.js';
 
 export interface ContainerStatus {
@@ -26,9 +26,11 @@ export interface NetworkStatus {
   subnet?: string;
   gateway?: string;
   ipRange?: string;
+  /** A dual-stack network's IPv6 part, as Docker has it. */
+  ipv6?: { subnet: string; gateway?: string; ipRange?: string };
   auxAddresses: Record<string, string>;
   docker: { present: boolean; id?: string };
-  shim: { interface?: string; present: boolean; up: boolean; address?: string; mac?: string; expectedMac?: string; routes: string[] };
+  shim: { interface?: string; present: boolean; up: boolean; address?: string; address6?: string; mac?: string; expectedMac?: string; routes: string[] };
   containers: ContainerStatus[];
   persistence: string[];
   healthy: boolean;
@@ -52,11 +54,13 @@ export interface NetworkLan {
 export function describeNetwork(name: string, net: DockerNetworkFact | undefined, facts: HostFacts, state?: NetworkState): NetworkStatus {
   const problems: string[] = [];
   const s4 = net?.subnets.find((s) => s.subnet?.family === 4);
+  const s6 = net?.subnets.find((s) => s.subnet?.family === 6);
   // What the shim should be: from apply's record, else the Docker labels, else whatever carries our alias.
   const recorded = state?.network.shim;
   const shimName = recorded?.interface ?? net?.labels[LABEL_SHIM] ?? facts.interfaces.find((i) => i.alias === shimAlias(name))?.name;
   const shim = shimName ? findOwnShim(name, facts.interfaces, { interface: shimName, mac: recorded?.mac ?? net?.labels[LABEL_SHIM_MAC] }) : undefined;
   const expectedAddress = recorded?.address ?? net?.labels[LABEL_HOST_ADDRESS];
+  const expectedAddress6 = recorded?.address6 ?? net?.labels[LABEL_HOST_ADDRESS6];
   const expectedMac = recorded?.mac ?? net?.labels[LABEL_SHIM_MAC];
   // The kernel's own routes (fe80::/64 on every link, a /128 or /32 for the
   // shim's own address) are not ours to show.
@@ -68,13 +72,20 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
         .filter((d) => !d.startsWith('fe80:') && !own.has(d))
     : [];
   const shimAddress = shim?.addresses.find((a) => a.address.family === 4 && a.prefix === 32);
+  const shimAddress6 = shim?.addresses.find((a) => a.address.family === 6 && a.prefix === 128);
   if (!net) problems.push(facts.docker.available ? `Docker network ${name} is missing` : 'Docker is not reachable');
   if (shimName && !shim) problems.push(`shim ${shimName} is missing`);
   if (shim && !shim.up) problems.push(`shim ${shim.name} is down`);
   if (shim && expectedAddress && (!shimAddress || formatAddress(shimAddress.address) !== expectedAddress)) problems.push(`shim ${shim.name} lacks its address ${expectedAddress}`);
   if (shim && expectedMac && shim.mac?.toLowerCase() !== expectedMac) problems.push(`shim ${shim.name} has MAC ${shim.mac}, expected ${expectedMac}`);
+  if (shim && expectedAddress6 && (!shimAddress6 || formatAddress(shimAddress6.address) !== formatAddress(parseAddress(expectedAddress6)))) {
+    problems.push(`shim ${shim.name} lacks its IPv6 address ${expectedAddress6}`);
+  }
   const range = s4?.ipRange ? formatCidr(s4.ipRange) : undefined;
   if (shim && range && !routes.includes(range)) problems.push(`route ${range} via ${shim.name} is missing`);
+  // The IPv6 range is routed through the shim only when the shim has an IPv6 address (host access over IPv6).
+  const range6 = s6?.ipRange ? formatCidr(s6.ipRange) : undefined;
+  if (shim && range6 && expectedAddress6 && !routes.includes(range6)) problems.push(`route ${range6} via ${shim.name} is missing`);
   const status: NetworkStatus = {
     name,
     auxAddresses: Object.fromEntries(Object.entries(s4?.auxAddresses ?? {}).map(([k, v]) => [k, formatAddress(v)])),
@@ -85,6 +96,7 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
       routes,
       ...(shimName ? { interface: shimName } : {}),
       ...(shimAddress ? { address: formatAddress(shimAddress.address) } : {}),
+      ...(shimAddress6 ? { address6: formatAddress(shimAddress6.address) } : {}),
       ...(shim?.mac ? { mac: shim.mac } : {}),
       ...(expectedMac ? { expectedMac } : {}),
     },
@@ -103,6 +115,9 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   if (s4?.subnet) status.subnet = formatCidr(s4.subnet);
   if (s4?.gateway) status.gateway = formatAddress(s4.gateway);
   if (range) status.ipRange = range;
+  if (s6?.subnet) {
+    status.ipv6 = { subnet: formatCidr(s6.subnet), ...(s6.gateway ? { gateway: formatAddress(s6.gateway) } : {}), ...(range6 ? { ipRange: range6 } : {}) };
+  }
   return status;
 }
 

@@ -53,6 +53,20 @@ describe.skipIf(!isRoot)('dual-stack apply in the lab', () => {
     for (let i = 0; i < 3 && !reached; i++) reached = await fromContainer(shim.address6);
     expect(reached).toBe(true);
 
+    // status shows the IPv6 part and notices when the IPv6 route is gone; up puts it back.
+    const st = await macvlanctl(h, ['status', 'v6net', '--json', '--no-reach'], { root: dir });
+    expect(st.code, st.stderr).toBe(0);
+    const n = st.json!.result.networks[0];
+    expect(n.ipv6).toEqual({ subnet: '2001:db8:1::/64', gateway: '2001:db8:1::1', ipRange: '2001:db8:1::c000/116' });
+    expect(n.shim).toMatchObject({ address: '198.51.100.223', address6: '2001:db8:1::cfff' });
+    expect(n.shim.routes).toEqual(expect.arrayContaining(['198.51.100.192/27', '2001:db8:1::c000/116']));
+    expect((await h.exec(['ip', '-6', 'route', 'del', '2001:db8:1::c000/116', 'dev', 'v6net-shim'])).code).toBe(0);
+    const broken = await macvlanctl(h, ['status', 'v6net', '--json', '--no-reach'], { root: dir });
+    expect(broken.code).toBe(1);
+    expect(broken.json!.result.networks[0].problems).toEqual(['route 2001:db8:1::c000/116 via v6net-shim is missing']);
+    expect((await macvlanctl(h, ['up', 'v6net'], { root: dir })).code).toBe(0);
+    expect((await macvlanctl(h, ['status', 'v6net', '--json', '--no-reach'], { root: dir })).code).toBe(0);
+
     expect((await h.dockerCli(['rm', '-f', 'v6web'])).code).toBe(0);
     const d = await macvlanctl(h, ['destroy', 'v6net', '--yes'], { root: dir });
     expect(d.code, d.stderr + d.stdout).toBe(0);

@@ -149,9 +149,10 @@ export function presentStatus(s: { networks: NetworkStatus[]; docker: string }, 
   for (const n of s.networks) {
     out.push(`${c.bold(n.name)}  ${n.healthy ? c.green('healthy') : c.red('unhealthy')}`);
     out.push(`  docker    ${n.docker.present ? `macvlan ${n.mode ?? ''} on ${n.parent ?? '?'}, ${n.subnet ?? '?'} gateway ${n.gateway ?? '?'}, range ${n.ipRange ?? '(whole subnet)'}` : c.red('missing')}`);
+    if (n.ipv6) out.push(`  ipv6      ${n.ipv6.subnet} gateway ${n.ipv6.gateway ?? '?'}, range ${n.ipv6.ipRange ?? '(whole subnet)'}`);
     const sh = n.shim;
     out.push(
-      `  shim      ${sh.interface ?? '(none)'} ${sh.present ? `${sh.up ? c.green('up') : c.red('down')} ${sh.address ?? c.red('no address')} MAC ${sh.mac ?? '?'}` : c.red('missing')}`,
+      `  shim      ${sh.interface ?? '(none)'} ${sh.present ? `${sh.up ? c.green('up') : c.red('down')} ${sh.address ?? c.red('no address')}${sh.address6 ? ` ${sh.address6}` : ''} MAC ${sh.mac ?? '?'}` : c.red('missing')}`,
     );
     out.push(`  routes    ${sh.routes.join(', ') || '(none)'}`);
     out.push(`  files     ${n.persistence.join(', ') || '(none)'}`);
