@@ -17,7 +17,8 @@
  * something that is not ours: a link of that name with another MAC makes
  * `ip link add` refuse it, a route to the range through another interface
  * makes `ip route add` refuse it. The addresses are `replace`d: they sit on
- * our own link, checked by the first line. ifup runs each line with
+ * our own link, checked by the first line. Likewise `ifdown` succeeds when
+ * the shim is already gone. ifup runs each line with
  * /bin/sh -c; the values in them are interface names, MACs and addresses
  * that were validated on the way in.
  */
@@ -58,7 +59,8 @@ export function renderIfupdown(n: PlannedNetwork): RenderedFile[] {
   if (f.v6) body.push(`pre-up ip -6 addr replace ${f.v6.address}/128 dev ${dev} nodad`);
   for (const r of f.routes4) body.push(`up ip route show ${r} dev ${dev} | grep -q . || ip route add ${r} dev ${dev}`);
   for (const r of f.v6?.routes ?? []) body.push(`up ip -6 route show ${r} dev ${dev} | grep -q . || ip -6 route add ${r} dev ${dev}`);
-  body.push(`post-down ip link del dev ${dev}`);
+  // Already gone (macvlanctl down, or deleted by hand) is fine: ifdown then only forgets it.
+  body.push(`post-down ! ip link show dev ${dev} >/dev/null 2>&1 || ip link del dev ${dev}`);
 
   const content = lines(managedHeader(n.name), `auto ${dev}`, `iface ${dev} inet manual`, ...body.map((l) => `    ${l}`));
   return [{ path: ifupdownPath(n.name), content, mode: 0o644 }];

@@ -252,8 +252,14 @@ describe.skipIf(!isRoot)('persistence through the CLI, with the real managers', 
     expect(up0.code, up0.stderr).toBe(0);
     expect((await link(h, 'pif-shim'))?.address).toBe(planned.shim.mac);
 
+    // macvlanctl down takes the shim away behind ifupdown's back: ifdown still succeeds, and forgets it.
+    expect((await macvlanctl(h, ['down', 'pif'], { root: R })).code).toBe(0);
+    expect(await link(h, 'pif-shim')).toBeUndefined();
+    const downGone = await h.exec([IFDOWN!, '--no-scripts', '-i', stanza, '--state-dir', state, 'pif-shim']);
+    expect(downGone.code, downGone.stderr).toBe(0);
+    expect(readFileSync(join(state, 'ifstate'), 'utf8')).toBe('');
+
     // A reboot: the shim and ifupdown's record in /run are gone; ifup -a brings the shim back from the stanza.
-    expect((await h.exec(['ip', 'link', 'del', 'pif-shim'])).code).toBe(0);
     rmSync(state, { recursive: true });
     mkdirSync(state);
     expect(await containerPing(h, 'pif-web', planned.shim.address, 1)).toBe(false);
