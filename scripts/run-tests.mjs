@@ -35,7 +35,8 @@ function runVitest(label, args) {
 // The persistence tests need ifup/ifdown and nmcli, which are unpacked (not
 // installed: see scripts/fetch-tools.sh) into .tools/bin.
 const tools = join(import.meta.dirname, '..', '.tools', 'bin');
-if (isRoot && !existsSync(join(tools, 'ifup'))) {
+// The NetworkManager daemon's wrapper came later: an older .tools/ without it is refreshed.
+if (isRoot && (!existsSync(join(tools, 'ifup')) || !existsSync(join(tools, 'NetworkManager')))) {
   const f = spawnSync(join(import.meta.dirname, 'fetch-tools.sh'), { stdio: 'inherit' });
   if (f.status !== 0) process.stderr.write('warning: could not unpack ifupdown/nmcli; the tests that need them will say SKIPPED\n');
 }
