@@ -190,16 +190,24 @@ export function backendOfPaths(paths: readonly string[]): PlannedPersistence['ba
 }
 
 /**
- * The load step after file operations: which paths changed, for the backend
- * the network uses now — or, when it uses none any more, the one whose files
- * were removed.
+ * The load steps after file operations: the backend the network uses now is
+ * told what was written (and removed) of its files, and a backend whose
+ * files were removed — the one used before a switch, or by destroy — is told
+ * of those, so NetworkManager forgets a keyfile that is gone.
  */
 export function loadOperation(backend: PlannedPersistence['backend'], fileOps: Operation[], shim?: string): Operation[] {
   const written = fileOps.flatMap((o) => (o.kind === 'file-write' || o.kind === 'file-link' ? [o.path] : []));
   const removed = fileOps.flatMap((o) => (o.kind === 'file-remove' ? [o.path] : []));
-  if (written.length + removed.length === 0) return [];
-  const which = backend === 'none' ? backendOfPaths(removed) : backend;
-  return [{ kind: 'persist-load', title: `load the ${which} files`, backend: which, written, removed, ...(shim ? { shim } : {}) }];
+  const by = new Map<PlannedPersistence['backend'], { written: string[]; removed: string[] }>();
+  const slot = (b: PlannedPersistence['backend']) => {
+    let e = by.get(b);
+    if (!e) by.set(b, (e = { written: [], removed: [] }));
+    return e;
+  };
+  if (written.length > 0 && backend !== 'none') slot(backend).written.push(...written);
+  for (const path of removed) slot(backendOfPaths([path])).removed.push(path);
+  by.delete('none');
+  return [...by].map(([b, paths]) => ({ kind: 'persist-load', title: `load the ${b} files`, backend: b, ...paths, ...(shim ? { shim } : {}) }));
 }
 
 export function planOperations(plan: Plan, facts: HostFacts, opts: OperationOptions): Operation[] {

@@ -96,6 +96,16 @@ describe('persistence in the plan', () => {
     expect(load).toMatchObject({ kind: 'persist-load', removed: ['/etc/network/interfaces.d/macvlanctl-mynet'] });
   });
 
+  it('a switch away from NetworkManager tells NetworkManager too, so it forgets the removed keyfile', () => {
+    const keyfile: ManagedFile = { path: '/etc/NetworkManager/system-connections/macvlanctl-mynet.nmconnection', network: 'mynet', content: '# Managed by macvlanctl for network mynet. x\n', mode: 0o600 };
+    const p = plan({ ...RECIPE, persist: 'systemd' }, facts([keyfile]));
+    const loads = planOperations(p, facts([keyfile]), { replace: false }).filter((o) => o.kind === 'persist-load');
+    expect(loads).toEqual([
+      expect.objectContaining({ backend: 'systemd', written: ['/etc/systemd/system/macvlanctl-mynet.service', '/etc/systemd/system/multi-user.target.wants/macvlanctl-mynet.service'], removed: [] }),
+      expect.objectContaining({ backend: 'networkmanager', written: [], removed: [keyfile.path] }),
+    ]);
+  });
+
   it('--no-host-access and --persist none remove our files; none warns that the shim does not survive a reboot', () => {
     const old: ManagedFile = { path: '/etc/systemd/system/macvlanctl-mynet.service', network: 'mynet', content: '# Managed by macvlanctl for network mynet. x\n', mode: 0o644 };
     const noAccess = plan({ ...RECIPE, auxAddress: [], hostAccess: false, persist: 'systemd' }, facts([old]));
