@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { installTestPackages } from './test-deps.mjs';
 
 const vitest = join(import.meta.dirname, '..', 'node_modules', 'vitest', 'vitest.mjs');
 const out = mkdtempSync(join(tmpdir(), 'macvlanctl-tests-'));
@@ -30,6 +31,13 @@ function runVitest(label, args) {
   }
   if (r.status !== 0 && counts.failed === 0) counts.failed = 1;
   return counts;
+}
+
+// The end-to-end tests need dockerd, dnsmasq, systemd-networkd and the like from
+// Debian: on a fresh machine they are installed here (scripts/test-deps.mjs).
+if (isRoot) {
+  const err = installTestPackages();
+  if (err) process.stderr.write(`warning: ${err}; the end-to-end tests that need them will fail and say what is missing\n`);
 }
 
 // The persistence tests need ifup/ifdown and nmcli, which are unpacked (not
