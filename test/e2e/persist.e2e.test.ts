@@ -288,9 +288,16 @@ describe.skipIf(!isRoot)('persistence through the CLI, with the real managers', 
     expect((await h.exec(['ip', 'link', 'del', 'pif-shim'])).code).toBe(0);
 
     expect((await h.dockerCli(['rm', '-f', 'pif-web'])).code).toBe(0);
+    // Up again and recorded by ifupdown, then destroyed: ifupdown forgets the shim too, so a later
+    // ifdown -a (systemctl stop networking) has nothing of ours to stumble over.
+    expect((await h.exec([IFUP!, '--no-scripts', '-i', stanza, '--state-dir', state, 'pif-shim'])).code).toBe(0);
+    expect(readFileSync(join(state, 'ifstate'), 'utf8')).toBe('pif-shim=pif-shim\n');
     const d = await macvlanctl(h, ['destroy', 'pif', '--yes'], { root: R });
     expect(d.code, d.stderr + d.stdout).toBe(0);
+    expect(d.stdout + d.stderr).toContain('ifupdown no longer counts pif-shim as up');
     expect(existsSync(stanza)).toBe(false);
+    expect(await link(h, 'pif-shim')).toBeUndefined();
+    expect(readFileSync(join(state, 'ifstate'), 'utf8')).toBe('');
     expect(tree(R).filter((l) => l.startsWith('/etc/'))).toEqual(['/etc/network/interfaces 644']);
   }, 120_000);
 

@@ -73,7 +73,7 @@ export function destroyTarget(name: string, facts: HostFacts, force: boolean, st
     .map((f) => ({ kind: 'file-remove', title: `remove ${f.path}`, path: f.path }));
   ops.push(...files);
   if (hasState) ops.push({ kind: 'state-remove', title: `forget the record of ${name}`, network: name });
-  ops.push(...loadOperation('none', files));
+  ops.push(...loadOperation('none', files, recorded?.interface ?? shim?.name));
   const labelled = net?.labels[LABEL_SHIM];
   if (!shim && labelled && facts.interfaces.some((i) => i.name === labelled)) {
     skipped.push(`interface ${labelled} is not marked as macvlanctl's (no alias ${shimAlias(name)}); it is left alone`);
