@@ -7,7 +7,7 @@
 //   node scripts/test-deps.mjs            prints the missing packages
 //   node scripts/test-deps.mjs --install  installs them (root)
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,8 +46,17 @@ export function installTestPackages(log = (line) => process.stderr.write(`${line
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   if (update.status !== 0) return `apt-get update failed (exit ${update.status})`;
-  const install = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  if (install.status !== 0) return `apt-get install ${missing.join(' ')} failed (exit ${install.status})`;
+  // A temporary policy-rc.d denies starting services while installing: docker.io's postinst would
+  // start dockerd in this machine's own network namespace, which the tests must never do (DESIGN.md).
+  const policy = '/usr/sbin/policy-rc.d';
+  const ours = !existsSync(policy);
+  if (ours) writeFileSync(policy, '#!/bin/sh\n# written by macvlanctl scripts/test-deps.mjs while it installs packages; removed afterwards\nexit 101\n', { mode: 0o755 });
+  try {
+    const install = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    if (install.status !== 0) return `apt-get install ${missing.join(' ')} failed (exit ${install.status})`;
+  } finally {
+    if (ours) rmSync(policy, { force: true });
+  }
   return undefined;
 }
 

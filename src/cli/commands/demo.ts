@@ -17,7 +17,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Lab, type LabHost, LAB_IMAGE, cleanupStaleLabs, createLab } from '../../lab/lab.js';
 import { MacvlanError } from '../../model/errors.js';
@@ -103,6 +103,24 @@ function apt(args: string[], json: boolean): Promise<void> {
   });
 }
 
+/**
+ * Runs `fn` (an apt-get install) with a temporary /usr/sbin/policy-rc.d that
+ * denies starting services: docker.io's postinst would otherwise start dockerd
+ * in this machine's own network namespace at once (with its bridge and
+ * firewall rules), which the demo promises never to touch. The package stays
+ * enabled as Debian ships it, for the next boot.
+ */
+async function withoutStartingServices<T>(fn: () => Promise<T>): Promise<T> {
+  const policy = '/usr/sbin/policy-rc.d';
+  const ours = !existsSync(policy);
+  if (ours) writeFileSync(policy, '#!/bin/sh\n# written by macvlanctl demo --install-deps while it installs packages; removed afterwards\nexit 101\n', { mode: 0o755 });
+  try {
+    return await fn();
+  } finally {
+    if (ours) rmSync(policy, { force: true });
+  }
+}
+
 async function preflight(opts: DemoOptions): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new MacvlanError('NOT_PERMITTED', 'macvlanctl demo needs root (it builds network namespaces and runs a private dockerd in one): sudo macvlanctl demo');
@@ -111,7 +129,7 @@ async function preflight(opts: DemoOptions): Promise<void> {
   if (missing.length > 0 && opts.installDeps) {
     say(c.bold(`Installing the packages the sandbox needs (${missing.join(', ')} missing)…`));
     await apt(['update'], opts.json ?? false);
-    await apt(['install', '-y', '--no-install-recommends', ...new Set([...PACKAGES, ...missing])], opts.json ?? false);
+    await withoutStartingServices(() => apt(['install', '-y', '--no-install-recommends', ...new Set([...PACKAGES, ...missing])], opts.json ?? false));
     missing = missingPackages();
   }
   if (missing.length > 0) {
