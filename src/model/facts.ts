@@ -109,6 +109,8 @@ export interface PersistenceFacts {
    * of gathering, and a no-op apply should not pay for it.
    */
   recorded?: Record<string, { parent: string; persistence: PlannedPersistence }>;
+  /** Fingerprint of the managers' configuration now (src/system/persist-evidence.ts); a recorded backend is kept only while it matches. */
+  evidence?: string;
 }
 
 export interface HostFacts {

@@ -73,6 +73,8 @@ export interface PlannedPersistence {
    * again (src/plan/persist-choice.ts) still says it.
    */
   warnings?: Warning[];
+  /** Fingerprint of the managers' configuration the choice was made on (src/system/persist-evidence.ts). */
+  evidence?: string;
 }
 
 export interface PlannedNetwork {

@@ -5,10 +5,14 @@
  * persistence is planned.
  *
  * A backend apply already chose is kept, without detecting again, while its
- * files are all on the host exactly as apply wrote them: the host has not
- * moved on, and the choice (reason, warnings, networkd's parent file) is the
- * one recorded. Anything else — a file edited or gone, another parent, an
- * explicit --persist naming another backend — detects afresh.
+ * files are all on the host exactly as apply wrote them and the managers'
+ * configuration it was chosen on is unchanged (its fingerprint,
+ * src/system/persist-evidence.ts): the host has not moved on, and the choice
+ * (reason, warnings, networkd's parent file) is the one recorded. Anything
+ * else — a file of ours edited or gone, the parent's `.network` renamed, a
+ * netplan renderer switch, another parent, an explicit --persist naming
+ * another backend, a record written before the fingerprint existed —
+ * detects afresh.
  */
 import type { DesiredNetwork, PersistBackend } from '../model/desired.js';
 import type { HostFacts, InterfaceFact, PersistenceFacts } from '../model/facts.js';
@@ -27,11 +31,14 @@ export function persistChoiceFor(network: string, parent: InterfaceFact, request
 }
 
 /** The recorded choice, when it still holds (see above); else undefined. */
-export function keptChoice(network: string, parent: string, requested: PersistBackend, facts: Pick<PersistenceFacts, 'managed' | 'recorded'>): PersistChoice | undefined {
+export function keptChoice(network: string, parent: string, requested: PersistBackend, facts: Pick<PersistenceFacts, 'managed' | 'recorded' | 'evidence'>): PersistChoice | undefined {
   const record = facts.recorded?.[network];
   if (!record || record.parent !== parent) return undefined;
   const p = record.persistence;
   if (p.backend === 'none' || (requested !== 'auto' && requested !== p.backend)) return undefined;
+  // The whole choice must be recorded (older records lack some of it), and made on the same evidence.
+  if (p.warnings === undefined || p.evidence === undefined || p.evidence !== facts.evidence) return undefined;
+  if (p.backend === 'networkd' && !p.parentNetworkFile) return undefined;
   const ours = facts.managed.filter((m) => m.network === network);
   const inPlace =
     p.files.every((f) => ours.some((m) => m.path === f.path && m.content === f.content && m.mode === f.mode)) &&
@@ -41,7 +48,7 @@ export function keptChoice(network: string, parent: string, requested: PersistBa
     backend: p.backend,
     reason: p.reason,
     ...(p.parentNetworkFile ? { networkd: { parentNetworkFile: p.parentNetworkFile } } : {}),
-    warnings: p.warnings ?? [],
+    warnings: p.warnings,
   };
 }
 
@@ -50,7 +57,7 @@ export function keptChoice(network: string, parent: string, requested: PersistBa
  * network would not keep its recorded backend. Gathering asks this once the
  * links are known, and skips the detection's reading when the answer is no.
  */
-export function detectionNeeded(desired: readonly DesiredNetwork[], links: Pick<HostFacts, 'interfaces' | 'routes'>, persistence: Pick<PersistenceFacts, 'managed' | 'recorded'>): boolean {
+export function detectionNeeded(desired: readonly DesiredNetwork[], links: Pick<HostFacts, 'interfaces' | 'routes'>, persistence: Pick<PersistenceFacts, 'managed' | 'recorded' | 'evidence'>): boolean {
   return desired.some((d) => {
     if (!d.hostAccess || d.persist === 'none') return false;
     let parent: string;

@@ -196,7 +196,7 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
   // Without a shim there is nothing to persist, so no backend needs to be able to work here.
   const persistChoice = network.shim ? persistChoiceFor(desired.name, parent, desired.persist, facts) : { backend: 'none' as const, reason: '', warnings: [] };
   if (persistChoice && facts.persistence) {
-    const p = planPersistence(network, persistChoice, facts.persistence.managed, facts.persistence.selfCommand);
+    const p = planPersistence(network, persistChoice, facts.persistence);
     network.persistence = p.persistence;
     changes.push(...p.changes);
     warnings.push(...persistChoice.warnings);

@@ -8,7 +8,7 @@
  * lost host access, or moved to another backend — is deleted, so a switch
  * from ifupdown to networkd never leaves both bringing up the shim at boot.
  */
-import type { ManagedFile } from '../model/facts.js';
+import type { PersistenceFacts } from '../model/facts.js';
 import type { Change, PlannedNetwork, PlannedPersistence, Warning } from '../model/plan.js';
 import { renderPersistence } from '../render/render.js';
 import type { NetworkdContext, RenderBackend } from '../render/types.js';
@@ -35,16 +35,20 @@ const LOADS_AT_BOOT: Record<RenderBackend, string> = {
   systemd: 'the unit runs macvlanctl up at boot',
 };
 
-export function planPersistence(n: PlannedNetwork, choice: PersistChoice, managed: ManagedFile[], selfCommand: string[]): PersistencePlan {
+export function planPersistence(n: PlannedNetwork, choice: PersistChoice, facts: Pick<PersistenceFacts, 'managed' | 'selfCommand' | 'evidence'>): PersistencePlan {
+  const { managed, selfCommand } = facts;
   const backend = n.shim ? choice.backend : 'none';
   const persistence: PlannedPersistence = {
     backend,
     reason: n.shim ? choice.reason : 'no host access: there is no shim to persist',
     files: [],
   };
-  // Kept with the choice so that a later plan can keep it as it was (src/plan/persist-choice.ts).
+  // Kept with the choice so that a later plan can keep it as it was, while the evidence is the same (src/plan/persist-choice.ts).
   if (backend === 'networkd' && choice.networkd) persistence.parentNetworkFile = choice.networkd.parentNetworkFile;
-  if (backend !== 'none' && choice.warnings.length) persistence.warnings = choice.warnings;
+  if (backend !== 'none') {
+    persistence.warnings = choice.warnings;
+    if (facts.evidence !== undefined) persistence.evidence = facts.evidence;
+  }
   if (backend !== 'none') {
     persistence.files = renderPersistence(backend, n, {
       ...(choice.networkd ? { networkd: choice.networkd } : {}),

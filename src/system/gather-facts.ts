@@ -8,6 +8,7 @@ import type { DockerFacts, HostFacts, PersistenceFacts } from '../model/facts.js
 import { detectionNeeded } from '../plan/persist-choice.js';
 import { gatherIpFacts, readHostId } from './host-facts.js';
 import { readManagedFiles } from './managed-files.js';
+import { persistEvidence } from './persist-evidence.js';
 import { gatherManagerFacts } from './persist-facts.js';
 import { listStates, readState } from './state-store.js';
 
@@ -58,18 +59,17 @@ function recordedPersistence(root: string): NonNullable<PersistenceFacts['record
   return out;
 }
 
-export async function gatherPersistenceFacts(root: string): Promise<PersistenceFacts> {
-  return { managed: readManagedFiles(root), selfCommand: selfCommand(), recorded: recordedPersistence(root), managers: await gatherManagerFacts(root) };
-}
-
 export async function gatherHostFacts(opts: GatherOptions): Promise<HostFacts> {
   const ipFacts = gatherIpFacts();
   // The persistence facts are synchronous file reading: started after `ip`
   // is spawned and the engine request is sent, they fill the wait for both
-  // instead of delaying the request. The detection, the costly part (about
-  // 14 ms on a first run), waits for the links, which say whether it is needed.
+  // instead of delaying the request. The detection, the costly part (a few
+  // ms, more on a first run), waits for the links, which say whether it is
+  // needed (src/plan/persist-choice.ts).
   const persistenceFacts = new Promise<void>((resolve) => setImmediate(resolve)).then(async (): Promise<PersistenceFacts> => {
-    const known = { managed: readManagedFiles(opts.root), selfCommand: selfCommand(), recorded: recordedPersistence(opts.root) };
+    const managed = readManagedFiles(opts.root);
+    const evidence = persistEvidence(opts.root, new Set(managed.map((m) => m.path)));
+    const known = { managed, selfCommand: selfCommand(), recorded: recordedPersistence(opts.root), evidence };
     const needed = opts.planning ? detectionNeeded(opts.planning, await ipFacts, known) : true;
     return needed ? { ...known, managers: await gatherManagerFacts(opts.root) } : known;
   });

@@ -52,6 +52,14 @@ export function listStates(root: string): string[] {
   }
 }
 
+/** Whether the record holds exactly this network (key order aside). */
+export function recordMatches(state: NetworkState | undefined, network: PlannedNetwork): boolean {
+  if (!state) return false;
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sorted(x)])) : v;
+  return JSON.stringify(sorted(state.network)) === JSON.stringify(sorted(network));
+}
+
 export function stateText(network: PlannedNetwork, now = new Date()): string {
   const s: NetworkState = { schemaVersion: 1, name: network.name, appliedAt: now.toISOString(), macvlanctlVersion: VERSION, network };
   return `${JSON.stringify(s, null, 2)}\n`;

@@ -12,7 +12,7 @@ import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import { MacvlanError } from '../../src/model/errors.js';
 import type { HostFacts, ManagedFile, PersistenceFacts } from '../../src/model/facts.js';
-import type { PlannedNetwork } from '../../src/model/plan.js';
+import type { PlannedNetwork, PlannedPersistence } from '../../src/model/plan.js';
 import { planCommands } from '../../src/plan/commands.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { detectionNeeded } from '../../src/plan/persist-choice.js';
@@ -34,8 +34,11 @@ beforeAll(async () => {
   rmSync(empty, { recursive: true });
 });
 
+/** The fingerprint of the managers' configuration (src/system/persist-evidence.ts) in these facts. */
+const EVIDENCE = 'e0';
+
 function facts(managed: ManagedFile[] = []): HostFacts {
-  return hostFacts('fresh-host', { persistence: { managed, selfCommand: SELF, managers } });
+  return hostFacts('fresh-host', { persistence: { managed, selfCommand: SELF, managers, evidence: EVIDENCE } });
 }
 
 function plan(flags: NetworkFlags, f: HostFacts = facts(), name = 'mynet') {
@@ -134,21 +137,29 @@ describe('persistence in the plan', () => {
 describe('a backend apply chose is kept while its files are in place', () => {
   const desired = (flags: NetworkFlags = RECIPE) => [toDesired(flagsToRaw('mynet', flags))];
   // What apply leaves behind: the files as planned, and the record of that plan.
-  function applied(first: PlannedNetwork): Pick<PersistenceFacts, 'managed' | 'recorded'> {
+  type Applied = Pick<PersistenceFacts, 'managed' | 'recorded' | 'evidence'>;
+  function applied(first: PlannedNetwork): Applied {
     const p = first.persistence!;
     const managed: ManagedFile[] = p.files.map((f) => ({ path: f.path, network: 'mynet', content: f.content, mode: f.mode }));
     if (p.enable) managed.push({ path: p.enable.path, network: 'mynet', symlink: p.enable.target });
-    return { managed, recorded: { mynet: { parent: first.parent, persistence: p } } };
+    return { managed, recorded: { mynet: { parent: first.parent, persistence: p } }, evidence: EVIDENCE };
   }
-  const withoutDetection = (a: Pick<PersistenceFacts, 'managed' | 'recorded'>) => hostFacts('fresh-host', { persistence: { ...a, selfCommand: SELF } });
+  const withoutDetection = (a: Applied) => hostFacts('fresh-host', { persistence: { ...a, selfCommand: SELF } });
+  const withRecord = (a: Applied, change: (p: PlannedPersistence) => void): Applied => {
+    const p = structuredClone(a.recorded!.mynet!.persistence);
+    change(p);
+    return { ...a, recorded: { mynet: { ...a.recorded!.mynet!, persistence: p } } };
+  };
 
   it('networkd on Arch: without the managers’ facts the next plan keeps backend, reason, warnings and parent file, and changes nothing', async () => {
     const arch = await gatherManagerFacts(join(FIXTURES, 'arch-networkd'), { live: false });
-    const first = plan(RECIPE, hostFacts('fresh-host', { persistence: { managed: [], selfCommand: SELF, managers: arch } })).networks[0]!;
-    expect(first.persistence).toMatchObject({ backend: 'networkd', parentNetworkFile: '/etc/systemd/network/20-wired.network' });
+    const first = plan(RECIPE, hostFacts('fresh-host', { persistence: { managed: [], selfCommand: SELF, managers: arch, evidence: EVIDENCE } })).networks[0]!;
+    expect(first.persistence).toMatchObject({ backend: 'networkd', parentNetworkFile: '/etc/systemd/network/20-wired.network', evidence: EVIDENCE, warnings: [] });
     const after = applied(first);
     const f = hostFacts('fresh-host');
     expect(detectionNeeded(desired(), f, after)).toBe(false);
+    // A networkd record without the parent's file (written before it was recorded) is not trusted.
+    expect(detectionNeeded(desired(), f, withRecord(after, (p) => delete p.parentNetworkFile))).toBe(true);
     const again = plan(RECIPE, withoutDetection(after));
     expect(again.networks[0]!.persistence).toEqual(first.persistence);
     expect(persistChanges(again).every((c) => c.startsWith('noop '))).toBe(true);
@@ -168,6 +179,11 @@ describe('a backend apply chose is kept while its files are in place', () => {
     const moved = { ...after, recorded: { mynet: { ...after.recorded!.mynet!, parent: 'eno2' } } };
     expect(detectionNeeded(desired(), f, moved)).toBe(true);
     expect(detectionNeeded(desired(), f, { managed: [], recorded: {} })).toBe(true);
+    // The managers' configuration changed (the parent's .network renamed, netplan's renderer, a source line).
+    expect(detectionNeeded(desired(), f, { ...after, evidence: 'e1' })).toBe(true);
+    // A record from before the fingerprint, or one without the detection's warnings, is not trusted.
+    expect(detectionNeeded(desired(), f, withRecord(after, (p) => delete p.evidence))).toBe(true);
+    expect(detectionNeeded(desired(), f, withRecord(after, (p) => delete p.warnings))).toBe(true);
     // With the detection skipped wrongly, nothing about persistence would be planned: so it is not skipped then.
     expect(plan(RECIPE, withoutDetection(edited)).networks[0]!.persistence).toBeUndefined();
   });

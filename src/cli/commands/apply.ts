@@ -7,7 +7,7 @@ import { runOperations } from '../../apply/run-operations.js';
 import type { Plan } from '../../model/plan.js';
 import { computePlan } from '../../plan/compute-plan.js';
 import { acquireLock } from '../../system/lock.js';
-import { readState, stateText, writeStateText } from '../../system/state-store.js';
+import { readState, recordMatches, stateText, writeStateText } from '../../system/state-store.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { type DeclarationOptions, readDeclaration } from '../declaration.js';
 import { jsonEnvelope, log } from '../output.js';
@@ -54,8 +54,9 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     const show = opts.json ? (s: string) => process.stderr.write(s) : (s: string) => process.stdout.write(s);
     show(presentPlan(plan));
     if (pending === 0) {
-      // Our own record may be missing (first apply by an older version, or deleted): restore it quietly.
-      for (const n of plan.networks) if (!readState(opts.root, n.name)) writeStateText(opts.root, n.name, stateText(n));
+      // Our own record may be missing (first apply by an older version, or deleted) or out of date (the
+      // persistence choice was re-detected on other evidence with the same result): bring it up to date quietly.
+      for (const n of plan.networks) if (!recordMatches(readState(opts.root, n.name), n)) writeStateText(opts.root, n.name, stateText(n));
       if (opts.json) process.stdout.write(jsonEnvelope('apply', { plan, applied: [], changed: false, remaining: 0 } satisfies ApplyResult));
       return;
     }

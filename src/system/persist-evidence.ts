@@ -1,0 +1,72 @@
+/**
+ * A fingerprint of the network managers' own configuration, the evidence
+ * `--persist auto` decides from: systemd-networkd's and netplan's files,
+ * /etc/network/interfaces and its folder, NetworkManager's configuration and
+ * profiles, and which of their units are enabled. Our own files are left
+ * out (they change when apply writes them).
+ *
+ * apply records it with the backend it chose; a later plan keeps that
+ * backend without detecting again only while the fingerprint is the same
+ * (src/plan/persist-choice.ts). So renaming the parent's `.network`, a
+ * netplan renderer switch or a removed `source` line make it detect afresh.
+ *
+ * Contents, not times: netplan regenerates /run/systemd/network at every
+ * boot, with the same contents. Top-level entries only, a few kilobytes:
+ * well under a millisecond on a live host.
+ */
+import { type Stats, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { hex, sha256 } from '../net/digest.js';
+
+const FILES = ['/etc/network/interfaces', '/etc/NetworkManager/NetworkManager.conf'];
+const DIRS = [
+  '/etc/systemd/network',
+  '/run/systemd/network',
+  '/etc/network/interfaces.d',
+  '/etc/NetworkManager/conf.d',
+  '/etc/NetworkManager/system-connections',
+  '/run/NetworkManager/system-connections',
+  '/etc/netplan',
+  '/etc/systemd/system/multi-user.target.wants',
+  '/etc/systemd/system/network-online.target.wants',
+];
+const MAX_FILE = 256 * 1024;
+
+function describe(root: string, path: string): string | undefined {
+  const host = join(root, path);
+  let st: Stats;
+  try {
+    st = lstatSync(host);
+  } catch {
+    return undefined;
+  }
+  if (st.isSymbolicLink()) return `${path} -> ${readlinkSync(host)}`;
+  if (!st.isFile() || st.size > MAX_FILE) return `${path} ${st.isDirectory() ? 'dir' : 'other'} ${st.size}`;
+  try {
+    return `${path} ${(st.mode & 0o7777).toString(8)} ${hex(sha256(readFileSync(host)))}`;
+  } catch {
+    return `${path} unreadable`;
+  }
+}
+
+/** `ours`: paths (as on the root) of our own files, left out. */
+export function persistEvidence(root: string, ours: ReadonlySet<string>): string {
+  const lines: string[] = [];
+  for (const f of FILES) lines.push(describe(root, f) ?? `${f} absent`);
+  for (const dir of DIRS) {
+    let names: string[];
+    try {
+      names = readdirSync(join(root, dir)).sort();
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const path = `${dir}/${name}`;
+      if (ours.has(path)) continue;
+      const d = describe(root, path);
+      // Drop-in folders (ours among them) are not evidence of who manages the parent.
+      if (d && !/ dir \d+$/.test(d)) lines.push(d);
+    }
+  }
+  return hex(sha256(lines.join('\n')));
+}
