@@ -6,7 +6,7 @@
 import type { DesiredNetwork } from '../model/desired.js';
 import type { DockerNetworkFact, HostFacts, InterfaceFact } from '../model/facts.js';
 import type { Change, PlannedNetwork, PlannedShim, Warning } from '../model/plan.js';
-import { type Cidr, type Family, type IpAddress, formatAddress, formatCidr, parseCidr } from '../net/address.js';
+import { type Cidr, type Family, type IpAddress, cidrContains, formatAddress, formatCidr, parseCidr } from '../net/address.js';
 import { originLabel } from '../config/origins.js';
 import { MacvlanError } from '../model/errors.js';
 import { persistChoiceFor } from './persist-choice.js';
@@ -224,12 +224,20 @@ function lanFindings(desired: DesiredNetwork, parent: string, v4: FamilyResult, 
   const view = lanView(scan, 4, v4.subnet, facts, desired.avoid);
   const parts: string[] = [];
   if (scan.live) parts.push(`${view.live.length} other live host(s) in ${formatCidr(v4.subnet)}`);
-  if (v6 && scan.live6) parts.push(`${lanView(scan, 6, v6.subnet, facts, desired.avoid).live.length} other IPv6 host(s) in ${formatCidr(v6.subnet)}`);
+  // The scan asked the neighbours of one IPv6 subnet of the parent, if any: this network's, or not.
+  const asked6 = v6 && scan.live6 && scan.subnet6 && cidrContains(parseCidr(scan.subnet6), v6.subnet.base) && parseCidr(scan.subnet6).prefix <= v6.subnet.prefix;
+  if (v6 && asked6) parts.push(`${lanView(scan, 6, v6.subnet, facts, desired.avoid).live.length} other IPv6 host(s) in ${formatCidr(v6.subnet)}`);
   else if (v6 && scan.ipv6Failure) {
     warnings.push({
       code: 'LAN_IPV6_NOT_SCANNED',
       message: `the IPv6 neighbours on ${parent} were not asked (${scan.ipv6Failure}), so live IPv6 hosts were not checked`,
       fix: 'install iputils-ping (the all-nodes echo is sent with ping -6), or keep the IPv6 ip-range clear of the LAN’s hosts yourself',
+    });
+  } else if (v6) {
+    warnings.push({
+      code: 'LAN_IPV6_NOT_SCANNED',
+      message: `the IPv6 neighbours in ${formatCidr(v6.subnet)} were not asked (${scan.subnet6 ? `the scan of ${parent} asked those of ${scan.subnet6}` : `it is not an IPv6 subnet of ${parent}, or is longer than a /112`}), so live IPv6 hosts were not checked`,
+      fix: 'keep the IPv6 ip-range clear of the LAN’s hosts yourself',
     });
   }
   if (scan.dhcp) {

@@ -11,6 +11,7 @@
  */
 import type { DesiredNetwork } from '../model/desired.js';
 import type { HostFacts } from '../model/facts.js';
+import { resolveScanTarget } from '../probe/scan-request.js';
 import { computePlan } from './compute-plan.js';
 
 export interface ScanTarget {
@@ -36,12 +37,27 @@ export function scanTargets(desired: readonly DesiredNetwork[], facts: HostFacts
     const places = plan.changes.some((c) => c.kind === 'docker-network' && c.network === n.name && c.action !== 'noop');
     if (!places) continue;
     const same = out.find((t) => t.parent === n.parent && t.subnet === n.subnet);
+    const subnet6 = n.ipv6 && askable6(n.parent, n.subnet, n.ipv6.subnet, facts) ? n.ipv6.subnet : undefined;
     if (same) {
       same.networks.push(n.name);
-      same.subnet6 ??= n.ipv6?.subnet;
+      same.subnet6 ??= subnet6;
     }
     // One scan per parent: a second subnet on the same parent (rare: two IPv4 subnets on one LAN) is not scanned.
-    else if (!out.some((t) => t.parent === n.parent)) out.push({ parent: n.parent, subnet: n.subnet, ...(n.ipv6 ? { subnet6: n.ipv6.subnet } : {}), networks: [n.name] });
+    else if (!out.some((t) => t.parent === n.parent)) out.push({ parent: n.parent, subnet: n.subnet, ...(subnet6 ? { subnet6 } : {}), networks: [n.name] });
   }
   return out;
+}
+
+/**
+ * Whether the scan can ask the IPv6 neighbours in `subnet6` (on the parent, a
+ * /112 or shorter): one it cannot must not cost the IPv4 checks; the plan then
+ * warns LAN_IPV6_NOT_SCANNED for that network.
+ */
+function askable6(parent: string, subnet: string, subnet6: string, facts: HostFacts): boolean {
+  try {
+    resolveScanTarget(facts.interfaces, facts.routes, { parent, subnet, subnet6 });
+    return true;
+  } catch {
+    return false;
+  }
 }

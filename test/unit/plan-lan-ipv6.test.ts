@@ -185,3 +185,27 @@ describe('plan and apply ask for the IPv6 neighbours of a dual-stack network', (
     expect(requests).toHaveLength(1);
   });
 });
+
+describe('an IPv6 subnet the scan cannot ask', () => {
+  // Not on eno1 (the fixture host has 2001:db8:1::/64): a routed or ULA-style subnet for the containers only.
+  const ELSEWHERE = { parent: 'eno1', subnet: ['2001:db8:9::/64'], gateway: ['2001:db8:9::1'], ipRange: ['198.51.100.192/27'] };
+
+  it('is left out of the scan request, so the IPv4 checks still happen', () => {
+    const targets = scanTargets([toDesired(flagsToRaw('lan', ELSEWHERE))], hostFacts());
+    expect(targets).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', networks: ['lan'] }]);
+    expect(scanTargets([toDesired(flagsToRaw('lan', DUAL))], hostFacts())[0]!.subnet6).toBe('2001:db8:1::/64');
+  });
+
+  it('makes the plan warn LAN_IPV6_NOT_SCANNED, not count 0 IPv6 hosts as if it had looked', () => {
+    const p = plan(ELSEWHERE, scanned(scan([])));
+    const w = p.warnings.find((x) => x.code === 'LAN_IPV6_NOT_SCANNED');
+    expect(w?.message).toBe('the IPv6 neighbours in 2001:db8:9::/64 were not asked (the scan of eno1 asked those of 2001:db8:1::/64), so live IPv6 hosts were not checked');
+    expect(p.unchecked.join('\n')).not.toMatch(/IPv6 host\(s\)/);
+    const none = plan(ELSEWHERE, scanned({ ...scan([]), subnet6: undefined, live6: undefined }));
+    expect(none.warnings.find((x) => x.code === 'LAN_IPV6_NOT_SCANNED')?.message).toMatch(/it is not an IPv6 subnet of eno1, or is longer than a \/112/);
+    // Asked for this very subnet: no warning, and the count is in the notes.
+    const asked = plan(DUAL, scanned(scan([])));
+    expect(asked.warnings.map((x) => x.code)).not.toContain('LAN_IPV6_NOT_SCANNED');
+    expect(asked.unchecked.join('\n')).toMatch(/0 other IPv6 host\(s\) in 2001:db8:1::\/64/);
+  });
+});
