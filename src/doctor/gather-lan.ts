@@ -19,7 +19,7 @@ import { MacvlanError } from '../model/errors.js';
 import type { HostFacts } from '../model/facts.js';
 import type { LanScan } from '../model/lan.js';
 import { formatCidr, parseCidr } from '../net/address.js';
-import { MAX_SCAN_PREFIX, resolveScanTarget } from '../probe/scan-request.js';
+import { MAX_SCAN_PREFIX, ipv6NotAskable } from '../probe/scan-request.js';
 import { reachable } from '../probe/reachability.js';
 import { hasNetAdmin } from '../system/capabilities.js';
 import { run } from '../system/exec.js';
@@ -98,13 +98,9 @@ export function sweepSubnet(subnet: string, ipRange: string | undefined): string
  */
 function askable6(req: LanProbeRequest, sweep: string, ipFacts: Pick<HostFacts, 'interfaces' | 'routes'>, log: (line: string) => void): string | undefined {
   if (!req.subnet6) return undefined;
-  try {
-    resolveScanTarget(ipFacts.interfaces, ipFacts.routes, { parent: req.parent, subnet: sweep, subnet6: req.subnet6 });
-    return req.subnet6;
-  } catch (e) {
-    log(`note: IPv6 neighbours are not asked: ${reason(e)}`);
-    return undefined;
-  }
+  const why = ipv6NotAskable(ipFacts.interfaces, ipFacts.routes, { parent: req.parent, subnet: sweep, subnet6: req.subnet6 });
+  if (why) log(`note: IPv6 neighbours are not asked: ${why}`);
+  return why ? undefined : req.subnet6;
 }
 
 export async function probeLan(req: LanProbeRequest & { ipRange?: string }, facts: HostFacts, deps: LanProbeDeps): Promise<LanProbeFacts> {

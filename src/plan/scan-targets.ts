@@ -11,7 +11,7 @@
  */
 import type { DesiredNetwork } from '../model/desired.js';
 import type { HostFacts } from '../model/facts.js';
-import { resolveScanTarget } from '../probe/scan-request.js';
+import { ipv6NotAskable } from '../probe/scan-request.js';
 import { computePlan } from './compute-plan.js';
 
 export interface ScanTarget {
@@ -37,7 +37,8 @@ export function scanTargets(desired: readonly DesiredNetwork[], facts: HostFacts
     const places = plan.changes.some((c) => c.kind === 'docker-network' && c.network === n.name && c.action !== 'noop');
     if (!places) continue;
     const same = out.find((t) => t.parent === n.parent && t.subnet === n.subnet);
-    const subnet6 = n.ipv6 && askable6(n.parent, n.subnet, n.ipv6.subnet, facts) ? n.ipv6.subnet : undefined;
+    // One the scan cannot ask must not cost the IPv4 checks; the plan then warns LAN_IPV6_NOT_SCANNED for that network.
+    const subnet6 = n.ipv6 && !ipv6NotAskable(facts.interfaces, facts.routes, { parent: n.parent, subnet: n.subnet, subnet6: n.ipv6.subnet }) ? n.ipv6.subnet : undefined;
     if (same) {
       same.networks.push(n.name);
       same.subnet6 ??= subnet6;
@@ -46,18 +47,4 @@ export function scanTargets(desired: readonly DesiredNetwork[], facts: HostFacts
     else if (!out.some((t) => t.parent === n.parent)) out.push({ parent: n.parent, subnet: n.subnet, ...(subnet6 ? { subnet6 } : {}), networks: [n.name] });
   }
   return out;
-}
-
-/**
- * Whether the scan can ask the IPv6 neighbours in `subnet6` (on the parent, a
- * /112 or shorter): one it cannot must not cost the IPv4 checks; the plan then
- * warns LAN_IPV6_NOT_SCANNED for that network.
- */
-function askable6(parent: string, subnet: string, subnet6: string, facts: HostFacts): boolean {
-  try {
-    resolveScanTarget(facts.interfaces, facts.routes, { parent, subnet, subnet6 });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -165,3 +165,18 @@ function resolveScanTarget4(interfaces: readonly InterfaceFact[], routes: readon
   }
   return { parent, subnet, subnetFrom: 'flag', parentFrom };
 }
+
+/**
+ * Why the scan cannot ask the IPv6 neighbours in `subnet6` through `parent`
+ * (not one of its IPv6 subnets, longer than a /112, …); undefined when it can.
+ * plan, apply and doctor then leave the IPv6 part out rather than lose the
+ * IPv4 checks to it.
+ */
+export function ipv6NotAskable(interfaces: InterfaceFact[], routes: RouteFact[], want: { parent: string; subnet: string; subnet6: string }): string | undefined {
+  try {
+    resolveScanTarget(interfaces, routes, want);
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
