@@ -348,6 +348,10 @@ describe('lan-squatters', () => {
     // Its own IPv6 address answered by another MAC is a squatter on the shim's address.
     const onShim = { lan: { ...(facts().lan as object), scan: { ...scan(HEALTHY_LIVE), subnet6: '2001:db8:1::/64', live6: [{ address: shim6, mac: '02:99:00:00:00:ff' }] } } as DoctorNetworkFacts['lan'] };
     expect(squattersCheck(facts(onShim, {}, dual)).data!.squatters).toEqual([{ address: shim6, mac: '02:99:00:00:00:ff', where: 'shim address' }]);
+    // A declared IPv6 aux address (a printer) and the IPv6 gateway inside the range are not squatters, however written.
+    const printer6 = structuredClone(dual);
+    printer6.network.ipv6!.auxAddresses = { ...printer6.network.ipv6!.auxAddresses, printer: '2001:db8:1:0:ffff:ffff:ffff:0042' };
+    expect(squattersCheck(facts(lan, {}, printer6)).verdict).toBe('pass');
     // An IPv4-only network ignores IPv6 neighbours altogether.
     expect(squattersCheck(facts(lan)).verdict).toBe('pass');
   });

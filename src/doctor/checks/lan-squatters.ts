@@ -18,7 +18,7 @@
  * answered the scan's all-nodes echo, against the IPv6 ip-range and the
  * shim's IPv6 address.
  */
-import { type IpAddress, cidrContains, formatCidr, parseAddress } from '../../net/address.js';
+import { type IpAddress, cidrContains, formatAddress, formatCidr, parseAddress } from '../../net/address.js';
 import type { HostFacts } from '../../model/facts.js';
 import { ownIdentities } from '../../plan/lan-view.js';
 import { expectedNetwork, expectedShim, gateway } from '../expected.js';
@@ -67,8 +67,19 @@ export const squattersCheck: Check = (f) => {
   const shimSet = shims.map((a) => parseAddress(a));
   const ours = owners(f.host);
   // Reserved from Docker's allocation: the gateway and the aux-addresses other than the shim's own.
-  const reserved = new Set([gateway(f), ...Object.values(f.status.auxAddresses), ...Object.values(expectedNetwork(f)?.network.auxAddresses ?? {})]);
-  for (const a of shims) reserved.delete(a);
+  // Both families; compared as canonical text (an IPv6 address may be written in several ways).
+  const v6 = expectedNetwork(f)?.network.ipv6;
+  const canonical = (a: string | undefined) => {
+    try {
+      return a ? formatAddress(parseAddress(a)) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const reserved = new Set(
+    [gateway(f), ...Object.values(f.status.auxAddresses), ...Object.values(expectedNetwork(f)?.network.auxAddresses ?? {}), v6?.gateway, ...Object.values(v6?.auxAddresses ?? {})].map(canonical),
+  );
+  for (const a of shims) reserved.delete(canonical(a));
   const ourMacs = ownIdentities(f.host).macs;
   const found: Squatter[] = [];
   for (const h of [...scan.live, ...(range6 ? (scan.live6 ?? []) : [])]) {
@@ -81,7 +92,7 @@ export const squattersCheck: Check = (f) => {
     const onShim = shimSet.some((s) => s.family === a.family && s.value === a.value);
     const inRange = [range, range6].some((r) => r !== undefined && a.family === r.family && cidrContains(r, a));
     if (!onShim && !inRange) continue;
-    if (!onShim && reserved.has(h.address)) continue;
+    if (!onShim && reserved.has(canonical(h.address))) continue;
     const mac = h.mac.toLowerCase();
     const owner = ours.get(`${a.family}:${a.value}`);
     if (owner ? owner.macs.has(mac) : ourMacs.has(mac)) continue;
