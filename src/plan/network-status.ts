@@ -6,7 +6,7 @@
  */
 import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
 import type { DhcpPoolEstimate } from '../model/lan.js';
-import { formatAddress, formatCidr, parseAddress } from '../net/address.js';
+import { type IpAddress, formatAddress, formatCidr, parseAddress } from '../net/address.js';
 import type { NetworkState } from '../system/state-store.js';
 import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
 import { findOwnShim, networkOfShimAlias, shimAlias } from './shim-identity.js';
@@ -50,6 +50,16 @@ export interface NetworkLan {
   dhcp?: { servers: string[]; offers: string[]; pools: (DhcpPoolEstimate & { server: string })[] };
 }
 
+/** Whether `a` is the address written as `text` (any notation); false when `text` is not an address. */
+function sameAddress(a: IpAddress, text: string): boolean {
+  try {
+    const b = parseAddress(text);
+    return a.family === b.family && a.value === b.value;
+  } catch {
+    return false;
+  }
+}
+
 /** The status of one network from facts alone (reachability is added after). Pure. */
 export function describeNetwork(name: string, net: DockerNetworkFact | undefined, facts: HostFacts, state?: NetworkState): NetworkStatus {
   const problems: string[] = [];
@@ -71,14 +81,19 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
         .map((r) => formatCidr(r.destination!))
         .filter((d) => !d.startsWith('fe80:') && !own.has(d))
     : [];
-  const shimAddress = shim?.addresses.find((a) => a.address.family === 4 && a.prefix === 32);
-  const shimAddress6 = shim?.addresses.find((a) => a.address.family === 6 && a.prefix === 128);
+  // The expected host address if the shim has it (another /32 or /128 may sit there too), else the first one.
+  const hostAddress = (family: 4 | 6, expected: string | undefined) => {
+    const own = shim?.addresses.filter((a) => a.address.family === family && a.prefix === (family === 4 ? 32 : 128)) ?? [];
+    return own.find((a) => expected !== undefined && sameAddress(a.address, expected)) ?? own[0];
+  };
+  const shimAddress = hostAddress(4, expectedAddress);
+  const shimAddress6 = hostAddress(6, expectedAddress6);
   if (!net) problems.push(facts.docker.available ? `Docker network ${name} is missing` : 'Docker is not reachable');
   if (shimName && !shim) problems.push(`shim ${shimName} is missing`);
   if (shim && !shim.up) problems.push(`shim ${shim.name} is down`);
-  if (shim && expectedAddress && (!shimAddress || formatAddress(shimAddress.address) !== expectedAddress)) problems.push(`shim ${shim.name} lacks its address ${expectedAddress}`);
+  if (shim && expectedAddress && !(shimAddress && sameAddress(shimAddress.address, expectedAddress))) problems.push(`shim ${shim.name} lacks its address ${expectedAddress}`);
   if (shim && expectedMac && shim.mac?.toLowerCase() !== expectedMac) problems.push(`shim ${shim.name} has MAC ${shim.mac}, expected ${expectedMac}`);
-  if (shim && expectedAddress6 && (!shimAddress6 || formatAddress(shimAddress6.address) !== formatAddress(parseAddress(expectedAddress6)))) {
+  if (shim && expectedAddress6 && !(shimAddress6 && sameAddress(shimAddress6.address, expectedAddress6))) {
     problems.push(`shim ${shim.name} lacks its IPv6 address ${expectedAddress6}`);
   }
   const range = s4?.ipRange ? formatCidr(s4.ipRange) : undefined;

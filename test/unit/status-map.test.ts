@@ -110,3 +110,17 @@ describe('status with a fresh scan', () => {
     expect(presentStatus(s, { maps: new Map() })).toBe(presentStatus(s));
   });
 });
+
+describe('the shim’s host address', () => {
+  it('is found among other /32s on the shim (a stale one listed first), and missing only when it is not there', () => {
+    const withStale = structuredClone(facts);
+    const shim = withStale.interfaces.find((i) => i.name === 'mynet-shim')!;
+    const own = shim.addresses.find((a) => a.address.family === 4 && a.prefix === 32)!;
+    shim.addresses.unshift({ ...own, address: parseAddress('198.51.100.222') });
+    const s = describeNetwork('mynet', mynet, withStale);
+    expect(s.problems).toEqual([]);
+    expect(s.shim.address).toBe('198.51.100.223');
+    shim.addresses.splice(shim.addresses.indexOf(own), 1);
+    expect(describeNetwork('mynet', mynet, withStale).problems).toEqual(['shim mynet-shim lacks its address 198.51.100.223']);
+  });
+});
