@@ -81,7 +81,8 @@ export function isFresh(scan: LanScan, now: Date, wants: FreshnessWants = {}): b
   if (!(age >= -60_000 && age <= (wants.maxAgeMs ?? SCAN_CACHE_MAX_AGE_MS))) return false;
   if (wants.subnet !== undefined && scan.subnet !== wants.subnet) return false;
   if (wants.complete && (scan.live === undefined || scan.dhcp === undefined)) return false;
-  if (wants.subnet6 !== undefined && (scan.subnet6 !== wants.subnet6 || (wants.complete && scan.live6 === undefined))) return false;
+  // A scan whose IPv6 probe failed (no ping here) stands as it is: asking again would only fail again, seconds later.
+  if (wants.subnet6 !== undefined && (scan.subnet6 !== wants.subnet6 || (wants.complete && scan.live6 === undefined && !scan.ipv6Failure))) return false;
   return true;
 }
 

@@ -107,7 +107,8 @@ describe('the probe’s temporary address', () => {
       }),
     );
     expect(probeAddress6(SUBNET6, new Uint8Array(8))).toBe('2001:db8:1::1');
-    expect(probeAddress6(SUBNET6, new Uint8Array(8).fill(0xff))).not.toMatch(/ffff:ffff:ffff:ff/);
+    // All ones is folded below the top 128 (reserved anycast): (2^64 - 1) mod (2^64 - 129) = 128, plus 1.
+    expect(probeAddress6(SUBNET6, new Uint8Array(8).fill(0xff))).toBe('2001:db8:1::81');
     expect(probeAddress6(SUBNET6, Uint8Array.from([0x9d, 0x4b, 0x2e, 0x17, 0xc0, 0xa5, 0x38, 0xf1]))).toMatch(/^2001:db8:1:0:/);
   });
 
@@ -181,12 +182,13 @@ describe('the cache and IPv6', () => {
     expect(isFresh(base, now, { subnet: '198.51.100.0/24', subnet6: '2001:db8:1::/64', complete: true })).toBe(false);
   });
 
-  it('one with the IPv6 neighbours serves both; another IPv6 subnet, or a failed IPv6 probe, does not', () => {
+  it('one with the IPv6 neighbours serves both; another IPv6 subnet does not; a failed IPv6 probe stands (asking again would fail again)', () => {
     expect(isFresh(withV6, now, { subnet: '198.51.100.0/24', complete: true })).toBe(true);
     expect(isFresh(withV6, now, { subnet: '198.51.100.0/24', subnet6: '2001:db8:1::/64', complete: true })).toBe(true);
     expect(isFresh(withV6, now, { subnet: '198.51.100.0/24', subnet6: '2001:db8:2::/64', complete: true })).toBe(false);
     const failed: LanScan = { ...base, subnet6: '2001:db8:1::/64', ipv6Failure: 'no ping' };
-    expect(isFresh(failed, now, { subnet: '198.51.100.0/24', subnet6: '2001:db8:1::/64', complete: true })).toBe(false);
+    expect(isFresh(failed, now, { subnet: '198.51.100.0/24', subnet6: '2001:db8:1::/64', complete: true })).toBe(true);
+    expect(isFresh({ ...base, subnet6: '2001:db8:1::/64' }, now, { subnet: '198.51.100.0/24', subnet6: '2001:db8:1::/64', complete: true })).toBe(false);
   });
 });
 
