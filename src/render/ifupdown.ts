@@ -17,7 +17,9 @@
  * something that is not ours: a link of that name with another MAC makes
  * `ip link add` refuse it, a route to the range through another interface
  * makes `ip route add` refuse it. The addresses are `replace`d: they sit on
- * our own link, checked by the first line. Likewise `ifdown` succeeds when
+ * our own link, checked by the first line (by its MAC only: a link with our
+ * MAC on another parent or in another mode is taken as ours too; apply
+ * re-creates such a link, a bare `ifup -a` keeps it). Likewise `ifdown` succeeds when
  * the shim is already gone. ifup runs each line with
  * /bin/sh -c; the values in them are interface names, MACs and addresses
  * that were validated on the way in.
