@@ -59,21 +59,35 @@ export function sha256(data: Uint8Array | string): Uint8Array {
       const s1 = rotr(w[t - 2]!, 17) ^ rotr(w[t - 2]!, 19) ^ (w[t - 2]! >>> 10);
       w[t] = w[t - 16]! + s0 + w[t - 7]! + s1;
     }
-    const v = Array.from(h); // a..h of the standard, as v[0]..v[7]
+    // Plain locals, no array destructuring: this loop runs cold (interpreted) on every start.
+    let a = h[0]!;
+    let b = h[1]!;
+    let c = h[2]!;
+    let d = h[3]!;
+    let e = h[4]!;
+    let f = h[5]!;
+    let g = h[6]!;
+    let k = h[7]!;
     for (let t = 0; t < 64; t++) {
-      const [a, b, c, d, e, f, g, hh] = v as [number, number, number, number, number, number, number, number];
-      const t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K256[t]! + w[t]!;
-      const t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-      v[7] = g;
-      v[6] = f;
-      v[5] = e;
-      v[4] = (d + t1) | 0;
-      v[3] = c;
-      v[2] = b;
-      v[1] = a;
-      v[0] = (t1 + t2) | 0;
+      const t1 = (k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K256[t]! + w[t]!) | 0;
+      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      k = g;
+      g = f;
+      f = e;
+      e = (d + t1) | 0;
+      d = c;
+      c = b;
+      b = a;
+      a = (t1 + t2) | 0;
     }
-    for (let i = 0; i < 8; i++) h[i] = h[i]! + v[i]!;
+    h[0] = h[0]! + a;
+    h[1] = h[1]! + b;
+    h[2] = h[2]! + c;
+    h[3] = h[3]! + d;
+    h[4] = h[4]! + e;
+    h[5] = h[5]! + f;
+    h[6] = h[6]! + g;
+    h[7] = h[7]! + k;
   }
   return digestOf(h);
 }
@@ -86,17 +100,26 @@ export function sha1(data: Uint8Array | string): Uint8Array {
   for (let block = 0; block < view.byteLength; block += 64) {
     for (let t = 0; t < 16; t++) w[t] = view.getUint32(block + t * 4);
     for (let t = 16; t < 80; t++) w[t] = rotl(w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!, 1);
-    const v = Array.from(h); // a..e of the standard, as v[0]..v[4]
+    let a = h[0]!;
+    let b = h[1]!;
+    let c = h[2]!;
+    let d = h[3]!;
+    let e = h[4]!;
     for (let t = 0; t < 80; t++) {
-      const [a, b, c, d, e] = v as [number, number, number, number, number];
-      const [f, k] = t < 20 ? [(b & c) | (~b & d), 0x5a827999] : t < 40 ? [b ^ c ^ d, 0x6ed9eba1] : t < 60 ? [(b & c) | (b & d) | (c & d), 0x8f1bbcdc] : [b ^ c ^ d, 0xca62c1d6];
-      v[4] = d;
-      v[3] = c;
-      v[2] = rotl(b, 30);
-      v[1] = a;
-      v[0] = (rotl(a, 5) + f + e + k + w[t]!) | 0;
+      const f = t < 20 ? (b & c) | (~b & d) : t < 40 ? b ^ c ^ d : t < 60 ? (b & c) | (b & d) | (c & d) : b ^ c ^ d;
+      const k = t < 20 ? 0x5a827999 : t < 40 ? 0x6ed9eba1 : t < 60 ? 0x8f1bbcdc : 0xca62c1d6;
+      const temp = (rotl(a, 5) + f + e + k + w[t]!) | 0;
+      e = d;
+      d = c;
+      c = rotl(b, 30);
+      b = a;
+      a = temp;
     }
-    for (let i = 0; i < 5; i++) h[i] = h[i]! + v[i]!;
+    h[0] = h[0]! + a;
+    h[1] = h[1]! + b;
+    h[2] = h[2]! + c;
+    h[3] = h[3]! + d;
+    h[4] = h[4]! + e;
   }
   return digestOf(h);
 }

@@ -68,8 +68,10 @@ export async function gatherHostFacts(opts: GatherOptions): Promise<HostFacts> {
   // needed (src/plan/persist-choice.ts).
   const persistenceFacts = new Promise<void>((resolve) => setImmediate(resolve)).then(async (): Promise<PersistenceFacts> => {
     const managed = readManagedFiles(opts.root);
-    const evidence = persistEvidence(opts.root, new Set(managed.map((m) => m.path)));
-    const known = { managed, selfCommand: selfCommand(), recorded: recordedPersistence(opts.root), evidence };
+    // The managers' evidence matters only to commands that plan persistence (not status, destroy, scan).
+    const planning = opts.planning === undefined || opts.planning.length > 0;
+    const evidence = planning ? { evidence: persistEvidence(opts.root, new Set(managed.map((m) => m.path))) } : {};
+    const known = { managed, selfCommand: selfCommand(), recorded: recordedPersistence(opts.root), ...evidence };
     const needed = opts.planning ? detectionNeeded(opts.planning, await ipFacts, known) : true;
     return needed ? { ...known, managers: await gatherManagerFacts(opts.root) } : known;
   });

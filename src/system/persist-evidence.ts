@@ -32,6 +32,17 @@ const DIRS = [
 ];
 const MAX_FILE = 256 * 1024;
 
+/**
+ * FNV-1a (32 bits) of a file's bytes: enough to notice an edit, and a plain
+ * loop, cheap even cold (SHA-256 over tens of kilobytes of configuration at
+ * every start would cost milliseconds). Collisions only cost a missed re-detection.
+ */
+function fnv1a(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
 function describe(root: string, path: string): string | undefined {
   const host = join(root, path);
   let st: Stats;
@@ -43,7 +54,7 @@ function describe(root: string, path: string): string | undefined {
   if (st.isSymbolicLink()) return `${path} -> ${readlinkSync(host)}`;
   if (!st.isFile() || st.size > MAX_FILE) return `${path} ${st.isDirectory() ? 'dir' : 'other'} ${st.size}`;
   try {
-    return `${path} ${(st.mode & 0o7777).toString(8)} ${hex(sha256(readFileSync(host)))}`;
+    return `${path} ${(st.mode & 0o7777).toString(8)} ${st.size} ${fnv1a(readFileSync(host))}`;
   } catch {
     return `${path} unreadable`;
   }
