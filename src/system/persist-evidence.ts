@@ -11,8 +11,8 @@
  * netplan renderer switch or a removed `source` line make it detect afresh.
  *
  * Contents, not times: netplan regenerates /run/systemd/network at every
- * boot, with the same contents. Top-level entries only, a few kilobytes:
- * well under a millisecond on a live host.
+ * boot, with the same contents. Top-level entries only: about 1.5 ms on a
+ * first call on a Debian host, so only commands that plan persistence read it.
  */
 import { type Stats, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
