@@ -9,6 +9,14 @@
  *   reboot     the shim is deleted and NetworkManager restarted: it brings the
  *              shim back itself (MAC, /32, route) and a container reaches the host
  *   destroy    keyfile gone, NetworkManager forgets the profile, shim gone
+ *   switch     applied with networkmanager, NetworkManager restarted (so it made the
+ *              shim and owns it), then `apply --persist systemd`: the keyfile goes,
+ *              NetworkManager forgets the profile, and the shim stays — never
+ *              deleted, same MAC, /32 and route — where NetworkManager would delete
+ *              a link it made when its profile goes (src/system/persist-load.ts
+ *              releases it first); NetworkManager leaves it alone across its own
+ *              restart, and a shim `macvlanctl up` makes after a reboot; destroy
+ *              still removes everything
  *
  * and NetworkManager never touched eno1's addresses or routes while macvlanctl
  * worked (an `ip monitor` of the namespace, and `ip -json` before and after).
@@ -16,11 +24,13 @@
  * `--root /` is what makes apply ask the running NetworkManager, so the CLI
  * runs in a private mount namespace whose /etc, /usr and /var/lib are overlays
  * on a tmpfs and whose /run is a tmpfs (test/e2e/support/nm-host.ts); the last
- * test checks that the machine's own /etc is byte for byte as it was.
+ * test checks that the machine's own /etc is as it was wherever NetworkManager or
+ * macvlanctl could have written (contents, modes and owners, not times).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, type LabHost, LAB_IMAGE, createLab, stripVolatile } from './lab.js';
@@ -34,6 +44,8 @@ const NAME = 'pnm';
 const SHIM = 'pnm-shim';
 const RANGE = '198.51.100.160/27';
 const KEYFILE = `/etc/NetworkManager/system-connections/macvlanctl-${NAME}.nmconnection`;
+const UNIT = `/etc/systemd/system/macvlanctl-${NAME}.service`;
+const UNIT_LINK = `/etc/systemd/system/multi-user.target.wants/macvlanctl-${NAME}.service`;
 const ENO1_PROFILE = [
   '[connection]',
   'id=eno1',
@@ -50,7 +62,11 @@ const ENO1_PROFILE = [
   '',
 ].join('\n');
 
-/** Every entry under a directory as `path type mode size mtime [-> target]`, hashed: equal hashes, an unchanged tree. */
+/**
+ * What a test could change under a directory: every entry's path, type and mode bits, owner, and a file's
+ * content hash or a symlink's target. No times (something else on the machine touching a file, or reading
+ * it, must not count) and nothing that only the kernel updates.
+ */
 function treeDigest(root: string): { digest: string; entries: number } {
   const hash = createHash('sha256');
   let entries = 0;
@@ -59,13 +75,19 @@ function treeDigest(root: string): { digest: string; entries: number } {
     try {
       names = readdirSync(dir).sort();
     } catch {
+      hash.update(`${dir} unreadable\n`);
       return;
     }
     for (const name of names) {
       const p = join(dir, name);
-      const st = lstatSync(p);
+      let st;
+      try {
+        st = lstatSync(p);
+      } catch {
+        continue; // vanished between readdir and lstat: not ours to judge (a write by a test leaves a file)
+      }
       entries++;
-      let line = `${p} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.mtimeMs} ${st.ctimeMs}`;
+      let line = `${p} ${st.mode.toString(8)} ${st.uid}:${st.gid}`;
       if (st.isSymbolicLink()) line += ` -> ${readlinkSync(p)}`;
       else if (st.isFile()) {
         try {
@@ -78,8 +100,22 @@ function treeDigest(root: string): { digest: string; entries: number } {
       if (st.isDirectory()) walk(p);
     }
   };
-  walk(root);
+  if (existsSync(root)) walk(root);
+  else hash.update(`${root} absent\n`);
   return { digest: hash.digest('hex'), entries };
+}
+
+/**
+ * The parts of the machine's /etc that NetworkManager, the network managers macvlanctl writes for, or
+ * macvlanctl itself could write to (in full), and the names and types of /etc's own entries (a file dropped
+ * directly into /etc). The rest of /etc may change under other programs while the test runs.
+ */
+const ETC_WATCHED = ['/etc/NetworkManager', '/etc/systemd', '/etc/network', '/etc/netplan', '/etc/dbus-1', '/etc/machine-id'];
+function etcDigest(): Record<string, { digest: string; entries: number } | string[]> {
+  const out: Record<string, { digest: string; entries: number } | string[]> = {};
+  out['/etc (names)'] = readdirSync('/etc', { withFileTypes: true }).map((d) => `${d.name}${d.isDirectory() ? '/' : d.isSymbolicLink() ? '@' : ''}`).sort();
+  for (const p of ETC_WATCHED) out[p] = treeDigest(p);
+  return out;
 }
 
 interface LinkJson {
@@ -119,9 +155,9 @@ async function containerPing(h: LabHost, container: string, address: string, att
   return false;
 }
 
-/** `ip -o monitor address route` in the lab host's namespace; lines() is everything seen so far. */
-function monitor(h: LabHost): { proc: ChildProcess; lines: () => string[] } {
-  const proc = spawn('nsenter', [`--net=${h.netnsPath}`, 'ip', '-o', 'monitor', 'address', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
+/** `ip -o monitor address route` (and `link` when asked) in the lab host's namespace; lines() is everything seen so far. */
+function monitor(h: LabHost, objects: string[] = ['address', 'route']): { proc: ChildProcess; lines: () => string[] } {
+  const proc = spawn('nsenter', [`--net=${h.netnsPath}`, 'ip', '-o', 'monitor', ...objects], { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   return { proc, lines: () => out.split('\n').filter(Boolean) };
@@ -137,11 +173,13 @@ describe.skipIf(!isRoot)('networkmanager persistence against a running NetworkMa
   let h: LabHost;
   let nm: NmHost | undefined;
   let mon: ReturnType<typeof monitor> | undefined;
-  const etcBefore = isRoot ? treeDigest('/etc') : undefined;
+  const monitors: ReturnType<typeof monitor>[] = [];
+  let etcBefore: ReturnType<typeof etcDigest> | undefined;
   const hostHad = (p: string) => existsSync(p);
   const hostPathsBefore = ['/etc/NetworkManager', '/var/lib/NetworkManager', '/var/lib/macvlanctl', '/usr/sbin/NetworkManager', '/run/NetworkManager'].map((p) => [p, hostHad(p)] as const);
 
   beforeAll(async () => {
+    etcBefore = etcDigest();
     const missing = nmHostMissing();
     // Not a skip: CI must run this test (.ci/run installs dbus-daemon, scripts/fetch-tools.sh unpacks NetworkManager).
     if (missing.length) throw new Error(`nm-daemon e2e cannot run; missing: ${missing.join('; ')}`);
@@ -160,7 +198,7 @@ describe.skipIf(!isRoot)('networkmanager persistence against a running NetworkMa
   }, 120_000);
 
   afterAll(async () => {
-    mon?.proc.kill('SIGTERM');
+    for (const m of [mon, ...monitors]) m?.proc.kill('SIGTERM');
     await nm?.close();
     await lab?.destroy();
   });
@@ -279,9 +317,132 @@ describe.skipIf(!isRoot)('networkmanager persistence against a running NetworkMa
     console.log(`nm-daemon: eno1 events during the NetworkManager restart: ${eno1Events(mon.lines().slice(afterApply, beforeDestroy)).length}`);
   }, 60_000);
 
-  it("the machine's own /etc is byte for byte as it was; nothing of NetworkManager or macvlanctl reached /usr, /var/lib or /run", async () => {
+  it('a switch away from NetworkManager while NetworkManager owns the shim keeps the shim (never deleted, not even for a moment); destroy still removes everything', async () => {
+    const n = nm!;
+    const nh = n.host;
+    const baseline = await eno1State(h);
+    const args = ['apply', NAME, '--parent', 'eno1', '--ip-range', RANGE, '--yes', '--json'];
+    const r = await macvlanctl(nh, [...args, '--persist', 'networkmanager'], { root: '/' });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const mac: string = r.json!.result.plan.networks[0].shim.mac;
+    const address: string = r.json!.result.plan.networks[0].shim.address;
+    const run = await h.dockerCli(['run', '-d', '--network', NAME, '--name', 'pnm-sw', LAB_IMAGE, 'sleep', '3600']);
+    expect(run.code, run.stderr).toBe(0);
+
+    // A reboot of the host side since apply: NetworkManager made the shim from our profile and owns it.
+    await n.stopNetworkManager();
+    expect((await h.exec(['ip', 'link', 'del', SHIM])).code).toBe(0);
+    await n.startNetworkManager();
+    const owned = await waitFor(async () => {
+      const d = await n.nmcli(['-t', '-f', 'GENERAL.STATE,GENERAL.CONNECTION', 'device', 'show', SHIM]);
+      const routes = (await h.exec(['ip', 'route', 'show', RANGE])).stdout;
+      return d.stdout.includes('GENERAL.STATE:100 (connected)') && d.stdout.includes(`GENERAL.CONNECTION:macvlanctl-${NAME}`) && routes.includes(`dev ${SHIM}`);
+    }, 15_000);
+    expect(owned, n.log()).toBe(true);
+    const ifindex = (await h.exec(['cat', `/sys/class/net/${SHIM}/ifindex`])).stdout.trim();
+    expect(await containerPing(h, 'pnm-sw', address)).toBe(true);
+
+    // The shim as it must stay: MAC, /32, route through it.
+    const shimIntact = async (): Promise<string | undefined> => {
+      const l = await link(h, SHIM);
+      if (!l) return `${SHIM} is gone`;
+      if (l.address !== mac) return `${SHIM} has MAC ${l.address}`;
+      if (!(l.flags ?? []).includes('UP')) return `${SHIM} is down`;
+      const v4 = (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
+      if (JSON.stringify(v4) !== JSON.stringify([`${address}/32`])) return `${SHIM} has ${v4.join(' ') || 'no IPv4 address'}`;
+      const routes = (await h.exec(['ip', 'route', 'show', RANGE])).stdout;
+      if (!routes.includes(`dev ${SHIM}`)) return `no route to ${RANGE} through ${SHIM}`;
+      return undefined;
+    };
+
+    // --- the switch: another backend. Watched link by link: the shim must never disappear or lose its address.
+    const watch = monitor(h, ['link', 'address', 'route']);
+    monitors.push(watch);
+    await new Promise((res) => setTimeout(res, 200));
+    const sw = await macvlanctl(nh, [...args, '--persist', 'systemd'], { root: '/' });
+    expect(sw.code, sw.stderr + sw.stdout).toBe(0);
+    expect(sw.json!.result.remaining, sw.stderr).toBe(0);
+    expect(sw.stderr).toContain(`NetworkManager forgot the profile of the removed keyfile; ${SHIM} stays up as it was, no longer managed by NetworkManager`);
+    expect(await shimIntact()).toBeUndefined();
+    // NetworkManager deletes a link it made within about a second of forgetting its profile (measured without the
+    // fix: the shim lost its address and route at once and was gone after 2 s); wait longer than that.
+    await new Promise((res) => setTimeout(res, 2500));
+    expect(await shimIntact(), n.log()).toBeUndefined();
+    expect((await h.exec(['cat', `/sys/class/net/${SHIM}/ifindex`])).stdout.trim(), 'the shim was re-created').toBe(ifindex);
+    const seen = watch.lines();
+    expect(seen.filter((l) => l.startsWith('Deleted') && l.includes(SHIM)), 'the shim or its address/route went away during the switch').toEqual([]);
+    expect(eno1Events(seen), 'eno1 changed during the switch').toEqual([]);
+    // NetworkManager letting go resets the link's MAC; macvlanctl puts ours back at once (seen here as link events).
+    const macs = seen.filter((l) => new RegExp(`^\\d+: ${SHIM}[@:]`).test(l)).map((l) => /link\/ether (\S+)/.exec(l)?.[1]).filter(Boolean);
+    console.log(`nm-daemon: ${SHIM}'s MAC during the switch: ${macs.join(' → ') || 'no change'}`);
+    expect(await containerPing(h, 'pnm-sw', address)).toBe(true);
+    // NetworkManager: no profile any more, and it leaves the shim alone.
+    const list = await n.nmcli(['-t', '-f', 'NAME', 'connection', 'show']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout.split('\n')).not.toContain(`macvlanctl-${NAME}`);
+    const dev = await n.nmcli(['-t', '-f', 'GENERAL.STATE,GENERAL.CONNECTION', 'device', 'show', SHIM]);
+    expect(dev.stdout.trim().split('\n')).toEqual(['GENERAL.STATE:10 (unmanaged)', 'GENERAL.CONNECTION:']);
+    // The files of the new backend, the keyfile gone.
+    expect((await n.exec(['test', '-e', KEYFILE])).code).toBe(1);
+    expect((await n.exec(['grep', '-q', '^# Managed by macvlanctl', UNIT])).code).toBe(0);
+    expect((await n.exec(['readlink', UNIT_LINK])).stdout.trim()).toBe(UNIT);
+    // Converged: a second apply has nothing to do.
+    const again = await macvlanctl(nh, [...args, '--persist', 'systemd'], { root: '/' });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json!.result.changed, again.stderr).toBe(false);
+
+    // NetworkManager restarted (an upgrade, say) with the shim live and no profile: it still leaves it alone.
+    await n.stopNetworkManager();
+    await n.startNetworkManager();
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(await shimIntact(), n.log()).toBeUndefined();
+    // A reboot: no shim until the unit runs `macvlanctl up`; NetworkManager, running, leaves that new link alone too.
+    await n.stopNetworkManager();
+    expect((await h.exec(['ip', 'link', 'del', SHIM])).code).toBe(0);
+    await n.startNetworkManager();
+    const up = await macvlanctl(nh, ['up', NAME], { root: '/' });
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(await shimIntact(), n.log()).toBeUndefined();
+    expect(await containerPing(h, 'pnm-sw', address)).toBe(true);
+    expect(await containerPing(h, 'pnm-sw', '198.51.100.24')).toBe(true);
+    expect(await eno1State(h)).toBe(baseline);
+
+    // --- destroy still removes everything.
+    expect((await h.dockerCli(['rm', '-f', 'pnm-sw'])).code).toBe(0);
+    const d = await macvlanctl(nh, ['destroy', NAME, '--yes'], { root: '/' });
+    expect(d.code, d.stderr + d.stdout).toBe(0);
+    for (const p of [UNIT, UNIT_LINK, KEYFILE]) expect((await n.exec(['test', '-e', p])).code, p).toBe(1);
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(await link(h, SHIM)).toBeUndefined();
+    expect((await h.exec(['ip', 'route', 'show', RANGE])).stdout).toBe('');
+    expect((await h.dockerCli(['network', 'inspect', NAME])).code).not.toBe(0);
+    expect((await n.nmcli(['-t', '-f', 'NAME', 'connection', 'show'])).stdout.split('\n')).not.toContain(`macvlanctl-${NAME}`);
+    expect(await eno1State(h)).toBe(baseline);
+  }, 90_000);
+
+  it("the machine's own /etc is as it was where NetworkManager or macvlanctl could write (contents, modes, owners); nothing of NetworkManager or macvlanctl reached /usr, /var/lib or /run", async () => {
     // Still running here: NetworkManager and dbus-daemon (stopped in afterAll); everything they wrote is in the tmpfs.
-    expect(treeDigest('/etc')).toEqual(etcBefore);
+    expect(etcBefore).toBeDefined();
+    expect(etcDigest()).toEqual(etcBefore);
+    // The digest is a real check: it sees a changed content, a new file and a changed mode, but not a touch.
+    const dir = mkdtempSync(join(tmpdir(), 'mvl-digest-'));
+    try {
+      writeFileSync(join(dir, 'a'), 'x');
+      const d0 = treeDigest(dir);
+      utimesSync(join(dir, 'a'), new Date(0), new Date(0));
+      expect(treeDigest(dir)).toEqual(d0);
+      writeFileSync(join(dir, 'a'), 'y');
+      const d1 = treeDigest(dir);
+      expect(d1.digest).not.toBe(d0.digest);
+      chmodSync(join(dir, 'a'), 0o600);
+      const d2 = treeDigest(dir);
+      expect(d2.digest).not.toBe(d1.digest);
+      writeFileSync(join(dir, 'b'), '');
+      expect(treeDigest(dir).digest).not.toBe(d2.digest);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     for (const [p, had] of hostPathsBefore) expect(existsSync(p), p).toBe(had);
   });
 });
