@@ -73,6 +73,8 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     const result: ApplyResult = { plan, applied: report.done, changed: true, remaining: left.length };
     if (opts.json) process.stdout.write(jsonEnvelope('apply', result));
     else process.stdout.write(`Applied ${report.done.length} step(s).${left.length ? ` ${left.length} change(s) still pending: run apply again or see the warnings.` : ''}\n`);
+    // Not converged: the host is not as planned (a manager undid a step, a race), so this run did not succeed.
+    if (left.length) process.exitCode = 1;
   } finally {
     lock.release();
   }
