@@ -3,7 +3,7 @@
  * records who holds it. A lock left by a process that no longer exists is
  * taken over. The second caller waits a little, then says who holds it.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, rmdirSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MacvlanError } from '../model/errors.js';
 
@@ -88,9 +88,12 @@ export async function acquireLock(root: string, command: string, waitMs = 5000):
     release() {
       if (released) return;
       released = true;
-      const h = readHolder(path);
-      if (h?.pid !== process.pid) return;
-      rmSync(path, { force: true });
+      // Ours since tryTake made it exclusively: only a stale lock (its process gone) is ever taken over.
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
       // Leave no trace: the directory goes too when nobody else uses it
       // (rmdir refuses a directory that is not empty).
       try {
