@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { normalizeCidr } from 'cidr-tools';
+import ipaddr from 'ipaddr.js';
 import {
   BITS,
   cidrContains,
@@ -306,5 +307,42 @@ describe('parseInterfaceAddress and helpers', () => {
     expect(looksLikeFamily('2001:db8::')).toBe(6);
     expect(looksLikeFamily('198.51.100.0')).toBe(4);
     expect(BITS).toEqual({ 4: 32, 6: 128 });
+  });
+});
+
+describe('our IPv6 parser and RFC 5952 formatter, held to ipaddr.js', () => {
+  const value128 = fc.bigInt({ min: 0n, max: (1n << 128n) - 1n });
+  // Values with runs of zero groups, where '::' placement matters.
+  const sparse = fc.array(fc.constantFrom(0, 0, 0, 1, 0xabcd, 0xffff), { minLength: 8, maxLength: 8 }).map((gs) => gs.reduce((v, g) => (v << 16n) | BigInt(g), 0n));
+  const bytes = (v: bigint) => Array.from({ length: 16 }, (_, i) => Number((v >> BigInt((15 - i) * 8)) & 255n));
+
+  it('formats every value as ipaddr.js does, and parses its own text back', () => {
+    fc.assert(
+      fc.property(fc.oneof(value128, sparse), (v) => {
+        const text = formatValue(6, v);
+        expect(text).toBe(ipaddr.fromByteArray(bytes(v)).toString());
+        expect(parseAddress(text).value).toBe(v);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('accepts exactly the hex forms ipaddr.js accepts (any case, leading zeros, any :: placement), with the same value', () => {
+    const group = fc.oneof(fc.constantFrom('0', '00', '0000', 'ffff', 'FFFF', 'aBc', '1', ''), fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEFg'), minLength: 1, maxLength: 5 }));
+    const candidate = fc.array(group, { minLength: 1, maxLength: 10 }).chain((gs) => fc.constantFrom(gs.join(':'), gs.join('::'), `::${gs.join(':')}`, `${gs.join(':')}::`, `${gs.slice(0, 2).join(':')}::${gs.slice(2).join(':')}`));
+    fc.assert(
+      fc.property(candidate, (text) => {
+        const theirs = ipaddr.IPv6.isValid(text) && !text.includes('.');
+        let ours: bigint | undefined;
+        try {
+          ours = parseAddress(text).value;
+        } catch {
+          ours = undefined;
+        }
+        expect(ours !== undefined, text).toBe(theirs);
+        if (ours !== undefined) expect(ours).toBe(BigInt(`0x${ipaddr.IPv6.parse(text).toByteArray().map((b) => b.toString(16).padStart(2, '0')).join('')}`));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
