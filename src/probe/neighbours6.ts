@@ -22,30 +22,16 @@
  * - Node has no raw or ICMP sockets, so the echo is sent by the system's ping
  *   (iputils `ping -6`, else busybox's).
  */
-
-/** States in which an entry holds a MAC that answered (FAILED/INCOMPLETE entries have none). */
-const ANSWERED = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT', 'NOARP']);
-
-interface IpNeighEntry {
-  dst?: string;
-  lladdr?: string;
-  state?: string[];
-}
+import { answeredEntries } from './sweep.js';
 
 /** `ip -json -6 neigh show dev IF` → the IPv6 entries that carry a MAC (multicast and zero MACs left out). */
 export function answeredNeighbours6(json: string): { address: string; mac: string }[] {
-  const trimmed = json.trim();
-  if (!trimmed) return [];
-  const entries = JSON.parse(trimmed) as IpNeighEntry[];
   const out: { address: string; mac: string }[] = [];
   const seen = new Set<string>();
-  for (const e of entries) {
-    if (!e.dst || !e.lladdr || !e.dst.includes(':')) continue;
-    const mac = e.lladdr.toLowerCase();
+  for (const { dst, mac } of answeredEntries(json)) {
     // 33:33:… is an IPv6 multicast MAC, never a host's own.
-    if (mac === '00:00:00:00:00:00' || mac === 'ff:ff:ff:ff:ff:ff' || mac.startsWith('33:33:')) continue;
-    if (!(e.state ?? []).some((s) => ANSWERED.has(s))) continue;
-    const address = e.dst.toLowerCase();
+    if (!dst.includes(':') || mac.startsWith('33:33:')) continue;
+    const address = dst.toLowerCase();
     if (seen.has(address)) continue;
     seen.add(address);
     out.push({ address, mac });

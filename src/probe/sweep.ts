@@ -86,19 +86,30 @@ interface IpNeighEntry {
   state?: string[];
 }
 
-/** `ip -json neigh show dev IF` → the IPv4 entries that carry a MAC. */
-export function answeredNeighbours(json: string): { address: string; mac: string }[] {
+/**
+ * `ip -json neigh show …` → the entries of either family that answered with
+ * a MAC (lower case; broadcast and zero MACs left out). Both the ARP sweep
+ * and the IPv6 all-nodes echo read their answers this way.
+ */
+export function answeredEntries(json: string): { dst: string; mac: string }[] {
   const trimmed = json.trim();
   if (!trimmed) return [];
-  const entries = JSON.parse(trimmed) as IpNeighEntry[];
-  const out: { address: string; mac: string }[] = [];
-  for (const e of entries) {
-    if (!e.dst || !e.lladdr || !e.dst.includes('.') || e.dst.includes(':')) continue;
-    if (e.lladdr === 'ff:ff:ff:ff:ff:ff' || e.lladdr === '00:00:00:00:00:00') continue;
+  const out: { dst: string; mac: string }[] = [];
+  for (const e of JSON.parse(trimmed) as IpNeighEntry[]) {
+    if (!e.dst || !e.lladdr) continue;
+    const mac = e.lladdr.toLowerCase();
+    if (mac === 'ff:ff:ff:ff:ff:ff' || mac === '00:00:00:00:00:00') continue;
     if (!(e.state ?? []).some((s) => ANSWERED.has(s))) continue;
-    out.push({ address: e.dst, mac: e.lladdr.toLowerCase() });
+    out.push({ dst: e.dst, mac });
   }
   return out;
+}
+
+/** `ip -json neigh show dev IF` → the IPv4 entries that carry a MAC. */
+export function answeredNeighbours(json: string): { address: string; mac: string }[] {
+  return answeredEntries(json)
+    .filter((e) => e.dst.includes('.') && !e.dst.includes(':'))
+    .map((e) => ({ address: e.dst, mac: e.mac }));
 }
 
 /** Live hosts by address order. */
