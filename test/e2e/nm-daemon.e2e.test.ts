@@ -35,6 +35,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, type LabHost, LAB_IMAGE, createLab, stripVolatile } from './lab.js';
 import { macvlanctl } from './support/cli.js';
+import { containerPing, link, waitFor } from './support/host-probes.js';
 import { type NmHost, createNmHost, nmHostMissing } from './support/nm-host.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -118,41 +119,12 @@ function etcDigest(): Record<string, { digest: string; entries: number } | strin
   return out;
 }
 
-interface LinkJson {
-  ifname: string;
-  address?: string;
-  flags?: string[];
-  addr_info?: { family: string; local: string; prefixlen: number }[];
-}
-
-async function link(h: LabHost, name: string): Promise<LinkJson | undefined> {
-  const r = await h.exec(['ip', '-json', 'addr', 'show', 'dev', name]);
-  if (r.code !== 0) return undefined;
-  return (JSON.parse(r.stdout) as LinkJson[])[0];
-}
-
 /** eno1's addresses and every route through it (all tables), without timers. */
 async function eno1State(h: LabHost): Promise<string> {
   const a = await h.exec(['ip', '-json', 'addr', 'show', 'dev', 'eno1']);
   const r4 = await h.exec(['ip', '-json', '-4', 'route', 'show', 'table', 'all', 'dev', 'eno1']);
   const r6 = await h.exec(['ip', '-json', '-6', 'route', 'show', 'table', 'all', 'dev', 'eno1']);
   return JSON.stringify(stripVolatile([JSON.parse(a.stdout), JSON.parse(r4.stdout), JSON.parse(r6.stdout || '[]')]), null, 1);
-}
-
-async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
-}
-
-async function containerPing(h: LabHost, container: string, address: string, attempts = 3): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
-    if ((await h.dockerCli(['exec', container, 'ping', '-c', '1', '-W', '1', address])).code === 0) return true;
-  }
-  return false;
 }
 
 /** `ip -o monitor address route` (and `link` when asked) in the lab host's namespace; lines() is everything seen so far. */

@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, type LabHost, LAB_IMAGE, createLab, hostFingerprint } from './lab.js';
 import { macvlanctl } from './support/cli.js';
+import { containerPing, link, waitFor } from './support/host-probes.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.warn('persist e2e: SKIPPED — needs root to build network namespaces and run dockerd');
@@ -67,38 +68,8 @@ function write(root: string, path: string, content: string): void {
   writeFileSync(join(root, path), content);
 }
 
-async function containerPing(h: LabHost, container: string, address: string, attempts = 3): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
-    if ((await h.dockerCli(['exec', container, 'ping', '-c', '1', '-W', '1', address])).code === 0) return true;
-  }
-  return false;
-}
-
-interface LinkJson {
-  ifname: string;
-  address?: string;
-  operstate?: string;
-  flags?: string[];
-  addr_info?: { family: string; local: string; prefixlen: number }[];
-}
-
-async function link(h: LabHost, name: string): Promise<LinkJson | undefined> {
-  const r = await h.exec(['ip', '-json', 'addr', 'show', 'dev', name]);
-  if (r.code !== 0) return undefined;
-  return (JSON.parse(r.stdout) as LinkJson[])[0];
-}
-
 async function routes(h: LabHost): Promise<string> {
   return (await h.exec(['ip', 'route', 'show'])).stdout;
-}
-
-async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
 }
 
 /** The real systemd-networkd in the host's namespace, configured from conf only. */
