@@ -25,6 +25,7 @@ import { answeredNeighbours6 } from '../../src/probe/neighbours6.js';
 import { classifyNeighbours6 } from '../../src/probe/probe-address6.js';
 import { writeScanCache } from '../../src/system/scan-cache.js';
 import { docker, fixture, hostFacts } from '../support/fixture-facts.js';
+import { refusalOf } from '../support/refusal.js';
 
 /** Where IPv6 auto carves by default: the highest /112 of the /64. */
 const TOP = '2001:db8:1:0:ffff:ffff:ffff:0/112';
@@ -52,13 +53,7 @@ const plan = (flags: NetworkFlags, facts: HostFacts, force = false) => computePl
 const DUAL = { parent: 'eno1', subnet: ['2001:db8:1::/64'], ipRange: ['198.51.100.192/27'] };
 
 function refusal(flags: NetworkFlags, facts: HostFacts): MacvlanError {
-  try {
-    plan(flags, facts);
-  } catch (e) {
-    expect(e).toBeInstanceOf(MacvlanError);
-    return e as MacvlanError;
-  }
-  throw new Error('expected the plan to be refused');
+  return refusalOf(() => plan(flags, facts));
 }
 
 describe('IPv6 --ip-range auto with the scan’s IPv6 neighbours', () => {

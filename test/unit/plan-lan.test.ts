@@ -17,6 +17,7 @@ import { computePlan } from '../../src/plan/compute-plan.js';
 import { estimateDhcpPools } from '../../src/plan/dhcp-pool.js';
 import { lanView, ownIdentities, poolMargin } from '../../src/plan/lan-view.js';
 import { docker, fixture, hostFacts } from '../support/fixture-facts.js';
+import { refusalOf } from '../support/refusal.js';
 
 const ROUTER = '198.51.100.1';
 
@@ -65,13 +66,7 @@ function plan(name: string, flags: NetworkFlags, facts: HostFacts, force = false
 }
 
 function refusal(name: string, flags: NetworkFlags, facts: HostFacts): MacvlanError {
-  try {
-    plan(name, flags, facts);
-  } catch (e) {
-    expect(e).toBeInstanceOf(MacvlanError);
-    return e as MacvlanError;
-  }
-  throw new Error('expected the plan to be refused');
+  return refusalOf(() => plan(name, flags, facts));
 }
 
 function macvlanNet(over: Partial<DockerNetworkFact> & { name: string }): DockerNetworkFact {

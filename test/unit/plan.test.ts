@@ -8,19 +8,14 @@ import { planCommands } from '../../src/plan/commands.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { defaultShimName, deriveShimMac } from '../../src/plan/shim-identity.js';
 import { addresses, docker, hostFacts, ipFacts, noDocker } from '../support/fixture-facts.js';
+import { refusalOf } from '../support/refusal.js';
 
 function plan(name: string, flags: NetworkFlags, facts: HostFacts = hostFacts()) {
   return computePlan([toDesired(flagsToRaw(name, flags))], facts);
 }
 
 function planError(name: string, flags: NetworkFlags, facts: HostFacts = hostFacts()): MacvlanError {
-  try {
-    plan(name, flags, facts);
-  } catch (e) {
-    expect(e).toBeInstanceOf(MacvlanError);
-    return e as MacvlanError;
-  }
-  throw new Error('expected the plan to be refused');
+  return refusalOf(() => plan(name, flags, facts));
 }
 
 const RECIPE: NetworkFlags = { parent: 'eno1', ipRange: ['198.51.100.192/27'], auxAddress: ['host=198.51.100.223'] };
