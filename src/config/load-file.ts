@@ -35,7 +35,6 @@
  * This is the only module that imports `yaml` and `zod`; the CLI loads it only
  * when a file is given.
  */
-import { readFile } from 'node:fs/promises';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { MACVLAN_MODES, PERSIST_BACKENDS } from '../model/desired.js';
@@ -43,6 +42,7 @@ import { MacvlanError } from '../model/errors.js';
 import { NETWORK_NAME_MAX, networkNameProblem } from './names.js';
 import type { RawFamily, RawNetwork } from './raw.js';
 import { suggestKey } from './suggest-key.js';
+import { FileRefused, readRegularFile } from '../system/read-regular-file.js';
 
 export interface ConfigProblem {
   /** `FILE:LINE:COL` (1-based). */
@@ -990,12 +990,31 @@ export function parseConfigFile(fileName: string, text: string): RawNetwork[] {
   return networks;
 }
 
+/**
+ * The largest declaration file read. A macvlanctl.yaml or Compose file is a
+ * few kilobytes; a megabyte is far beyond any real one, and the cap keeps a
+ * wrong -f (a device, a huge log) from eating memory and time.
+ */
+export const CONFIG_FILE_MAX_BYTES = 1024 * 1024;
+
+const REFUSED_KIND_FIX: Record<string, string> = {
+  directory: 'give the path of a macvlanctl.yaml or Compose file',
+  'FIFO (named pipe)': 'macvlanctl reads only regular files; save the declaration to a file and give its path',
+};
+
 /** Reads a declaration file and parses it (see parseConfigFile). */
 export async function readConfigFile(path: string): Promise<RawNetwork[]> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readRegularFile(path, CONFIG_FILE_MAX_BYTES);
   } catch (e) {
+    if (e instanceof FileRefused) {
+      const reason =
+        'kind' in e.why
+          ? `it is a ${e.why.kind}, not a regular file; ${REFUSED_KIND_FIX[e.why.kind] ?? 'give the path of a macvlanctl.yaml or Compose file'}`
+          : `it is larger than ${e.why.tooLarge / 1024 / 1024} MiB, which no macvlanctl.yaml or Compose file is; check the path given with -f`;
+      throw new MacvlanError('CONFIG_INVALID', `cannot read ${path}: ${reason}`, { file: path, ...('kind' in e.why ? { fileType: e.why.kind } : { maxBytes: e.why.tooLarge }) });
+    }
     const code = (e as NodeJS.ErrnoException).code;
     const why: Record<string, string> = {
       ENOENT: 'there is no such file; check the path given with -f',
@@ -1003,6 +1022,7 @@ export async function readConfigFile(path: string): Promise<RawNetwork[]> {
       EACCES: 'permission denied; make the file readable for this user or run as a user who can read it',
       EPERM: 'permission denied; make the file readable for this user or run as a user who can read it',
       EISDIR: 'it is a directory; give the path of a macvlanctl.yaml or Compose file',
+      ENXIO: 'it is a socket or a device with nothing behind it, not a regular file; give the path of a macvlanctl.yaml or Compose file',
     };
     const reason = (code && why[code]) ?? (e instanceof Error ? e.message : String(e));
     throw new MacvlanError('CONFIG_INVALID', `cannot read ${path}: ${reason}`, { file: path, errno: code }, { cause: e });

@@ -3,9 +3,10 @@
  * records who holds it. A lock left by a process that no longer exists is
  * taken over. The second caller waits a little, then says who holds it.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MacvlanError } from '../model/errors.js';
+import { makeDirs } from './make-dirs.js';
 
 export interface LockHolder {
   pid: number;
@@ -35,9 +36,10 @@ function readHolder(path: string): LockHolder | undefined {
 }
 
 function tryTake(path: string, command: string): boolean {
+  // Another process may just have removed the (empty) directory on release.
+  // Outside the try: a directory that cannot be made is an error, not a reason to try again.
+  makeDirs(dirname(path), 0o755);
   try {
-    // Another process may just have removed the (empty) directory on release.
-    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     const fd = openSync(path, 'wx', 0o644);
     const holder: LockHolder = { pid: process.pid, command, since: new Date().toISOString() };
     writeSync(fd, JSON.stringify(holder));

@@ -4,11 +4,12 @@
  * to create), for apply's rollback. A file at one of our paths that does not
  * carry our header is the user's: it is never overwritten or removed.
  */
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, symlinkSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, rmSync, rmdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MacvlanError } from '../model/errors.js';
 import { isManagedFile } from '../render/common.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { makeDirs } from './make-dirs.js';
 
 export type Restore = () => void;
 
@@ -83,7 +84,7 @@ export function realFilePort(root: string): FilePort {
       const b = before(onDisk);
       refuseForeign(path, b, target);
       const created = missingDirs(dirname(onDisk));
-      mkdirSync(dirname(onDisk), { recursive: true, mode: 0o755 });
+      makeDirs(dirname(onDisk), 0o755);
       rmSync(onDisk, { force: true });
       symlinkSync(target, onDisk);
       return restorer(onDisk, b, created);
@@ -105,7 +106,7 @@ export function realFilePort(root: string): FilePort {
         }
       }
       return () => {
-        if (removedDir) mkdirSync(dir, { recursive: true, mode: 0o755 });
+        if (removedDir) makeDirs(dir, 0o755);
         restorer(onDisk, b, [])();
       };
     },

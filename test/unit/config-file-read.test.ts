@@ -2,7 +2,8 @@
 import { describe, expect, it, vi } from 'vitest';
 
 vi.mock('node:fs/promises', () => ({
-  readFile: vi.fn(async (path: string) => {
+  // readConfigFile opens the file (src/system/read-regular-file.ts): fail the open.
+  open: vi.fn(async (path: string) => {
     const code = path.includes('locked') ? 'EACCES' : path.includes('odd') ? 'EIO' : 'ENOTDIR';
     throw Object.assign(new Error(`${code}: simulated, open '${path}'`), { code });
   }),

@@ -12,6 +12,7 @@ import { LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from '../../plan/labels.
 import { findOwnShim, shimAlias } from '../../plan/shim-identity.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { acquireLock } from '../../system/lock.js';
+import { checkWritableRoot } from '../../system/root-dir.js';
 import { type NetworkState, readState } from '../../system/state-store.js';
 import { connectDocker } from '../docker-connect.js';
 import { realPorts } from '../ports.js';
@@ -83,6 +84,7 @@ export function destroyTarget(name: string, facts: HostFacts, force: boolean, st
 
 export async function runDestroy(name: string, opts: DestroyOptions): Promise<void> {
   checkNetworkName(name, 'network name');
+  checkWritableRoot(opts.root);
   requireNetAdmin('destroy');
   const lock = await acquireLock(opts.root, `destroy ${name}`);
   try {
