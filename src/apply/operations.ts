@@ -136,7 +136,16 @@ export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[
       ops.push({ kind: 'ip', title: `add ${c.address} to ${dev}`, line: `addr add ${c.address} dev ${dev}${nodad}`, ...opt(undo(`addr del ${c.address} dev ${dev}`)) });
     }
   }
+  for (const c of changes) {
+    if (c.kind === 'shim-mtu' && c.action === 'update') {
+      ops.push({ kind: 'ip', title: `set the MTU of ${dev} to ${c.mtu}, its parent's`, line: `link set dev ${dev} mtu ${c.mtu}`, undo: `link set dev ${dev} mtu ${c.was}` });
+    }
+  }
   const up = changes.find((c) => c.kind === 'shim-up');
+  // Bringing the shim up turns arp_notify on first (below); a shim that is up gets it on its own.
+  if (up?.action !== 'update' && changes.some((c) => c.kind === 'shim-arp-notify' && c.action === 'update')) {
+    ops.push({ kind: 'sysctl', title: `announce ${dev} by gratuitous ARP when it comes up`, family: 'ipv4', iface: dev, key: 'arp_notify', value: '1' });
+  }
   if (up?.action === 'update') {
     ops.push({ kind: 'sysctl', title: `announce ${dev} by gratuitous ARP when it comes up`, family: 'ipv4', iface: dev, key: 'arp_notify', value: '1' });
     // The shim carries only the addresses we give it: no SLAAC address or

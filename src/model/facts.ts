@@ -28,6 +28,12 @@ export interface InterfaceFact {
   /** For macvlan/vlan links: the parent device. */
   link?: string;
   macvlanMode?: string;
+  /**
+   * For macvlan links: whether net.ipv4.conf.IF.arp_notify is on (the kernel
+   * announces the link's address by gratuitous ARP when it comes up).
+   * Undefined when not read (other kinds of link, or /proc unreadable).
+   */
+  arpNotify?: boolean;
   /** Interface alias (ifalias): we mark our shims with it. */
   alias?: string;
   wireless: boolean;
@@ -123,6 +129,12 @@ export interface HostFacts {
   inUse: IpAddress[];
   /** What LAN scans saw (src/cli/lan-for-plan.ts); absent when none was wanted (--no-scan, nothing new to place). */
   lan?: LanFacts;
+  /**
+   * The MAC of each applied network's shim, from apply's records
+   * (var/lib/macvlanctl): a shim keeps one MAC for life, even when the parent
+   * it was derived from is replaced by one with another MAC.
+   */
+  appliedShimMacs?: Record<string, string>;
   /** Persistence files and managers under --root; absent in fixtures that predate persistence. */
   persistence?: PersistenceFacts;
 }

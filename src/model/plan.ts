@@ -17,6 +17,10 @@ export type Change =
   | { kind: 'shim-link'; action: ChangeAction; network: string; interface: string; summary: string; reason: string }
   | { kind: 'shim-address'; action: ChangeAction; network: string; interface: string; address: string; summary: string; reason: string }
   | { kind: 'shim-up'; action: ChangeAction; network: string; interface: string; summary: string; reason: string }
+  /** The shim's MTU set to its parent's (a macvlan starts with its parent's MTU, but does not follow it up). */
+  | { kind: 'shim-mtu'; action: ChangeAction; network: string; interface: string; mtu: number; /** The MTU now (for undo). */ was: number; summary: string; reason: string }
+  /** net.ipv4.conf.SHIM.arp_notify turned back on, so the shim is announced whenever it comes up. */
+  | { kind: 'shim-arp-notify'; action: ChangeAction; network: string; interface: string; summary: string; reason: string }
   | { kind: 'shim-route'; action: ChangeAction; network: string; interface: string; destination: string; summary: string; reason: string }
   /** A persistence file (or the systemd unit's enable symlink), as on the target root. */
   | { kind: 'persist-file'; action: ChangeAction; network: string; path: string; summary: string; reason: string };

@@ -41,6 +41,11 @@ function commandsFor(change: Change, n: PlannedNetwork): string[][] {
       return [];
     case 'shim-address':
       return change.action === 'create' ? [['ip', 'addr', 'add', change.address, 'dev', change.interface]] : [];
+    case 'shim-mtu':
+      return change.action === 'update' ? [['ip', 'link', 'set', change.interface, 'mtu', String(change.mtu)]] : [];
+    case 'shim-arp-notify':
+      // The slash form: an interface name may hold dots, which the dotted form would split.
+      return change.action === 'update' ? [['sysctl', '-w', `net/ipv4/conf/${change.interface}/arp_notify=1`]] : [];
     case 'shim-up':
       return change.action === 'update' ? [['ip', 'link', 'set', change.interface, 'up']] : [];
     case 'shim-route':

@@ -10,6 +10,8 @@ import { type IpAddress, formatAddress, formatCidr, parseAddress } from '../net/
 import type { NetworkState } from '../system/state-store.js';
 import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
 import { findOwnShim, networkOfShimAlias, shimAlias } from './shim-identity.js';
+import { parentWarnings } from './parent.js';
+import { shimDrift } from './shim-drift.js';
 
 export interface ContainerStatus {
   name: string;
@@ -89,8 +91,19 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   const shimAddress = hostAddress(4, expectedAddress);
   const shimAddress6 = hostAddress(6, expectedAddress6);
   if (!net) problems.push(facts.docker.available ? `Docker network ${name} is missing` : 'Docker is not reachable');
+  // Without its parent up, neither the containers nor the shim reach the LAN, whatever the shim's own flags say.
+  const parentName = state?.network.parent ?? net?.parent;
+  const parent = parentName ? facts.interfaces.find((i) => i.name === parentName) : undefined;
+  if (parentName && !parent) problems.push(`parent ${parentName} is missing`);
+  const parentDown = parent ? parentWarnings(parent).find((w) => w.code === 'PARENT_DOWN') : undefined;
+  if (parentDown) problems.push(`parent ${parentDown.message}`);
   if (shimName && !shim) problems.push(`shim ${shimName} is missing`);
   if (shim && !shim.up) problems.push(`shim ${shim.name} is down`);
+  const expectedMode = recorded?.mode ?? net?.macvlanMode ?? 'bridge';
+  const drift = shim ? shimDrift(shim, parent, expectedMode) : {};
+  if (shim && drift.mode) problems.push(`shim ${shim.name} is in macvlan mode ${drift.mode.have}, expected ${drift.mode.want}`);
+  if (shim && drift.mtu) problems.push(`shim ${shim.name} has MTU ${drift.mtu.have}, its parent ${parentName}'s is ${drift.mtu.want}`);
+  if (shim && drift.arpNotifyOff) problems.push(`shim ${shim.name} has arp_notify off: it is not announced by gratuitous ARP when it comes up`);
   if (shim && expectedAddress && !(shimAddress && sameAddress(shimAddress.address, expectedAddress))) problems.push(`shim ${shim.name} lacks its address ${expectedAddress}`);
   if (shim && expectedMac && shim.mac?.toLowerCase() !== expectedMac) problems.push(`shim ${shim.name} has MAC ${shim.mac}, expected ${expectedMac}`);
   if (shim && expectedAddress6 && !(shimAddress6 && sameAddress(shimAddress6.address, expectedAddress6))) {

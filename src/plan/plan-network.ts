@@ -17,8 +17,9 @@ import { enforcesOneMacvlanPerParent, macvlanNetworksOn } from './docker-rules.j
 import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_MANAGED, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
 import { parentWarnings, resolveParent } from './parent.js';
 import { type FamilyResult, type OtherRange, planFamily } from './plan-family.js';
-import { defaultShimName, deriveShimMac, shimAlias } from './shim-identity.js';
+import { defaultShimName, deriveShimMac, lifelongShimMac, shimAlias } from './shim-identity.js';
 import { lanView, scanOf, skippedScanOf } from './lan-view.js';
+import { type ShimDrift, shimDrift } from './shim-drift.js';
 
 export interface NetworkPlan {
   network: PlannedNetwork;
@@ -99,7 +100,11 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
   warnings.push(...parentWarnings(parent));
 
   const shimName = desired.shimInterface ?? defaultShimName(desired.name);
-  const mac = deriveShimMac(facts.hostId, parent.mac, desired.name);
+  const existingDocker = dockerNetworks(facts).find((n) => n.name === desired.name);
+  const mac = lifelongShimMac(
+    { recorded: facts.appliedShimMacs?.[desired.name], label: existingDocker && isManagedNetwork(existingDocker.labels) ? existingDocker.labels[LABEL_SHIM_MAC] : undefined },
+    () => deriveShimMac(facts.hostId, parent.mac, desired.name),
+  );
   const existingShim = facts.interfaces.find((i) => i.name === shimName);
   const shimIsOurs = existingShim ? isOurShim(existingShim, desired.name, parent.name, mac) : false;
   if (desired.hostAccess && existingShim && !shimIsOurs) {
@@ -113,7 +118,6 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
     problems.add('CONFIG_INVALID', `${label('shimInterface')}: the shim cannot have the parent's name ${parent.name}`);
   }
   const planFacts = factsWithoutShim(facts, shimName, existingShim, shimIsOurs);
-  const existingDocker = dockerNetworks(facts).find((n) => n.name === desired.name);
 
   const scan = scanOf(facts, parent.name);
   const families: [Family, FamilyResult | undefined][] = [];
@@ -161,13 +165,6 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
   for (const r of [v4, v6]) if (r) notes.push(...r.inferred);
 
   const network = assemble(desired, parent, shimName, mac, v4, v6);
-  if (existingShim && shimIsOurs && existingShim.mtu !== parent.mtu) {
-    warnings.push({
-      code: 'MTU_MISMATCH',
-      message: `${shimName} has MTU ${existingShim.mtu} but its parent ${parent.name} has ${parent.mtu}`,
-      fix: `it is re-created with the parent's MTU by destroy + apply, or: ip link set ${shimName} mtu ${parent.mtu}`,
-    });
-  }
   if (!facts.docker.available) notes.push(`Docker (${facts.docker.endpoint}) was not reachable: ${facts.docker.reason}; existing networks were not checked`);
   const changes = [
     ...dockerChanges(network, existingDocker, warnings),
@@ -440,13 +437,16 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
   const out: Change[] = [];
   const linkSummary = `link ${s.interface} (macvlan ${s.mode} on ${n.parent}, MAC ${s.mac})`;
   let recreated = false;
+  let drift: ShimDrift = {};
   if (!existing) {
     out.push({ kind: 'shim-link', action: 'create', network: n.name, interface: s.interface, summary: linkSummary, reason: `${s.interface} does not exist` });
     recreated = true;
   } else {
     const diffs: string[] = [];
+    drift = shimDrift(existing, facts.interfaces.find((i) => i.name === n.parent), s.mode);
     if (existing.link !== n.parent) diffs.push(`parent ${existing.link ?? '?'} ≠ ${n.parent}`);
-    if ((existing.macvlanMode ?? 'bridge') !== s.mode) diffs.push(`mode ${existing.macvlanMode ?? '?'} ≠ ${s.mode}`);
+    // A mode is chosen when the link is made: the link is made again.
+    if (drift.mode) diffs.push(`mode ${drift.mode.have} ≠ ${drift.mode.want}`);
     if (existing.mac?.toLowerCase() !== s.mac) diffs.push(`MAC ${existing.mac ?? '?'} ≠ ${s.mac}`);
     if (diffs.length) {
       out.push({ kind: 'shim-link', action: 'update', network: n.name, interface: s.interface, summary: linkSummary, reason: `re-create: ${diffs.join('; ')}` });
@@ -468,6 +468,29 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
       address: cidr,
       summary: `address ${cidr} on ${s.interface}`,
       reason: has ? 'present' : `the host's address on the macvlan side (reserved in Docker as aux-address host)`,
+    });
+  }
+  // A re-created link starts with its parent's MTU, and bringing it up turns arp_notify on.
+  if (!recreated && drift.mtu) {
+    out.push({
+      kind: 'shim-mtu',
+      action: 'update',
+      network: n.name,
+      interface: s.interface,
+      mtu: drift.mtu.want,
+      was: drift.mtu.have,
+      summary: `MTU of ${s.interface} ${drift.mtu.want}`,
+      reason: `its MTU is ${drift.mtu.have}, its parent ${n.parent}'s is ${drift.mtu.want}`,
+    });
+  }
+  if (!recreated && drift.arpNotifyOff) {
+    out.push({
+      kind: 'shim-arp-notify',
+      action: 'update',
+      network: n.name,
+      interface: s.interface,
+      summary: `arp_notify on ${s.interface}`,
+      reason: 'arp_notify is off, so the shim is not announced by gratuitous ARP when it comes up',
     });
   }
   const isUp = !recreated && existing?.up === true;

@@ -35,6 +35,24 @@ export function deriveShimMac(hostId: string, parentMac: string | undefined, net
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
+const UNICAST_MAC = /^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$/;
+
+/**
+ * The MAC of a network's shim: once the network is applied, the one apply
+ * recorded (else the one its Docker network's label names), never derived
+ * again — the parent it was derived from may have been replaced by one with
+ * another MAC, and neighbours and containers still know the old one. Derived
+ * only for a network that was never applied. A malformed recorded MAC (not
+ * unicast, not six octets) is ignored.
+ */
+export function lifelongShimMac(kept: { recorded?: string | undefined; label?: string | undefined }, derive: () => string): string {
+  for (const mac of [kept.recorded, kept.label]) {
+    const m = mac?.toLowerCase();
+    if (m && UNICAST_MAC.test(m) && m !== '00:00:00:00:00:00') return m;
+  }
+  return derive();
+}
+
 /** The ifalias we put on shims: how `status` and `destroy` recognise what is ours. */
 export const SHIM_ALIAS_PREFIX = 'macvlanctl:';
 

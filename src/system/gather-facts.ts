@@ -49,18 +49,23 @@ export function selfCommand(): string[] {
   return script ? [process.execPath, resolve(script)] : [process.execPath];
 }
 
-/** What apply recorded about each network's persistence (src/system/state-store.ts). */
-function recordedPersistence(root: string): NonNullable<PersistenceFacts['recorded']> {
-  const out: NonNullable<PersistenceFacts['recorded']> = {};
+/** What apply recorded (src/system/state-store.ts): each network's persistence, and its shim's MAC. */
+function recorded(root: string): { persistence: NonNullable<PersistenceFacts['recorded']>; shimMacs: Record<string, string> } {
+  const persistence: NonNullable<PersistenceFacts['recorded']> = {};
+  const shimMacs: Record<string, string> = {};
   for (const name of listStates(root)) {
     const network = readState(root, name)?.network;
-    if (network?.persistence) out[name] = { parent: network.parent, persistence: network.persistence };
+    if (network?.persistence) persistence[name] = { parent: network.parent, persistence: network.persistence };
+    if (typeof network?.shim?.mac === 'string') shimMacs[name] = network.shim.mac;
   }
-  return out;
+  return { persistence, shimMacs };
 }
 
 export async function gatherHostFacts(opts: GatherOptions): Promise<HostFacts> {
   const ipFacts = gatherIpFacts();
+  // The records are read once, by whichever needs them first.
+  let records: ReturnType<typeof recorded> | undefined;
+  const readRecords = () => (records ??= recorded(opts.root));
   // The persistence facts are synchronous file reading: started after `ip`
   // is spawned and the engine request is sent, they fill the wait for both
   // instead of delaying the request. The detection, the costly part (a few
@@ -71,10 +76,10 @@ export async function gatherHostFacts(opts: GatherOptions): Promise<HostFacts> {
     // The managers' evidence matters only to commands that plan persistence (not status, destroy, scan).
     const planning = opts.planning === undefined || opts.planning.length > 0;
     const evidence = planning ? { evidence: persistEvidence(opts.root, new Set(managed.map((m) => m.path))) } : {};
-    const known = { managed, selfCommand: selfCommand(), recorded: recordedPersistence(opts.root), ...evidence };
+    const known = { managed, selfCommand: selfCommand(), recorded: readRecords().persistence, ...evidence };
     const needed = opts.planning ? detectionNeeded(opts.planning, await ipFacts, known) : true;
     return needed ? { ...known, managers: await gatherManagerFacts(opts.root) } : known;
   });
   const [ip, docker, persistence] = await Promise.all([ipFacts, gatherDocker(opts), persistenceFacts]);
-  return { ...ip, docker, hostId: readHostId(opts.root), inUse: [], persistence };
+  return { ...ip, docker, hostId: readHostId(opts.root), inUse: [], persistence, appliedShimMacs: readRecords().shimMacs };
 }

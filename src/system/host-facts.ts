@@ -29,6 +29,23 @@ function isWireless(name: string, index: number): boolean {
   }
 }
 
+/**
+ * net.ipv4.conf.IF.arp_notify of each macvlan link (shims, ours or not): one
+ * small /proc read per macvlan, none for other links, so a no-op apply stays
+ * cheap. /proc/sys/net is the reading process's namespace, as for `ip`.
+ */
+function withArpNotify(interfaces: InterfaceFact[]): InterfaceFact[] {
+  for (const i of interfaces) {
+    if (i.kind !== 'macvlan') continue;
+    try {
+      i.arpNotify = readFileSync(`/proc/sys/net/ipv4/conf/${i.name}/arp_notify`, 'utf8').trim() !== '0';
+    } catch {
+      // unreadable: not known, and not reported as drift
+    }
+  }
+  return interfaces;
+}
+
 /** IPv6 routes without a process when /proc allows; `ip -6 route` otherwise. */
 async function ipv6Routes(ipBinary: string): Promise<RouteFact[]> {
   try {
@@ -51,7 +68,7 @@ export async function gatherIpFacts(ipBinary = 'ip'): Promise<IpFacts> {
   const addrJson = lines[0] ?? '[]';
   const route4Json = lines[1] ?? '[]';
   return {
-    interfaces: parseInterfaces(addrJson, isWireless),
+    interfaces: withArpNotify(parseInterfaces(addrJson, isWireless)),
     routes: [...parseRoutes(route4Json, 4), ...routes6],
   };
 }

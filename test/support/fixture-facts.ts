@@ -2,7 +2,7 @@
  * HostFacts built from output captured from real `ip -json` runs (see
  * test/fixtures/README.md), so planner tests see exactly what the system shows.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DockerFacts, DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
 import { parseAddress } from '../../src/net/address.js';
@@ -14,12 +14,16 @@ export function fixture(path: string): string {
   return readFileSync(join(FIXTURES, path), 'utf8');
 }
 
-export type IpFixture = 'fresh-host' | 'lab-host';
+/** lab-host drifted (see test/fixtures/README.md): the shim in private mode, the parent at MTU 9000, the parent down. */
+export type DriftFixture = 'drift-private-shim' | 'drift-parent-mtu' | 'drift-parent-down';
+export type IpFixture = 'fresh-host' | 'lab-host' | DriftFixture;
 
 export function ipFacts(name: IpFixture, wireless: string[] = []) {
+  // The drift captures are IPv4-only: they have no route6 file.
+  const route6 = existsSync(join(FIXTURES, `ip/${name}.route6.json`)) ? parseRoutes(fixture(`ip/${name}.route6.json`), 6) : [];
   return {
     interfaces: parseInterfaces(fixture(`ip/${name}.addr.json`), (n) => wireless.includes(n)),
-    routes: [...parseRoutes(fixture(`ip/${name}.route4.json`), 4), ...parseRoutes(fixture(`ip/${name}.route6.json`), 6)],
+    routes: [...parseRoutes(fixture(`ip/${name}.route4.json`), 4), ...route6],
   };
 }
 

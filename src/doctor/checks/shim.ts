@@ -16,6 +16,10 @@ function finding(c: Change): string {
       return c.action === 'create' ? `${c.interface} does not exist` : `${c.interface} must be re-created (${c.reason.replace(/^re-create: /, '')})`;
     case 'shim-address':
       return `${c.interface} lacks its address ${c.address}`;
+    case 'shim-mtu':
+      return `${c.interface} has MTU ${c.was}, its parent's is ${c.mtu}`;
+    case 'shim-arp-notify':
+      return `${c.interface} has arp_notify off (it is not announced by gratuitous ARP when it comes up)`;
     case 'shim-up':
       return `${c.interface} is down`;
     case 'shim-route':
