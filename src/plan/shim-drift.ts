@@ -5,6 +5,7 @@
  * apply, `up` and doctor see it), status into problems.
  */
 import type { InterfaceFact } from '../model/facts.js';
+import { networkOfShimAlias } from './shim-identity.js';
 
 export interface ShimDrift {
   /** Another macvlan mode than the record's (private, vepa: the host no longer reaches its containers). */
@@ -16,7 +17,13 @@ export interface ShimDrift {
    * apply set, and is set back to the parent's.
    */
   mtu?: { have: number; want: number };
-  /** arp_notify is off: the shim is not announced by gratuitous ARP when it comes up. */
+  /**
+   * arp_notify is off on a shim macvlanctl made (it carries our alias): it is
+   * not announced by gratuitous ARP when it comes up. A shim that networkd or
+   * NetworkManager made at boot (no alias) has the kernel's default, which
+   * neither can change: setting it would be undone at every boot, so it is
+   * not counted as drift.
+   */
   arpNotifyOff?: true;
 }
 
@@ -25,6 +32,6 @@ export function shimDrift(shim: InterfaceFact, parent: InterfaceFact | undefined
   const have = shim.macvlanMode ?? 'bridge';
   if (have !== mode) drift.mode = { have, want: mode };
   if (parent && shim.mtu !== parent.mtu) drift.mtu = { have: shim.mtu, want: parent.mtu };
-  if (shim.arpNotify === false) drift.arpNotifyOff = true;
+  if (shim.arpNotify === false && networkOfShimAlias(shim.alias) !== undefined) drift.arpNotifyOff = true;
   return drift;
 }

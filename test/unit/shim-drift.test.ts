@@ -145,6 +145,12 @@ describe('arp_notify turned off on the shim', () => {
   it('not read (undefined) is not drift', () => {
     expect(pending(hostSideChanges(RECORD, host('lab-host')))).toEqual([]);
   });
+
+  it('on a shim networkd or NetworkManager made (no alias of ours), which cannot set it, it is not drift', () => {
+    const made = withShim(h, { alias: undefined });
+    expect(pending(hostSideChanges(RECORD, made))).toEqual([]);
+    expect(describeNetwork('mynet', MYNET, made, STATE).problems).toEqual([]);
+  });
 });
 
 describe('the parent administratively down (ip link set eno1 down)', () => {
