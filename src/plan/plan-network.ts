@@ -479,7 +479,7 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
       interface: s.interface,
       mtu: drift.mtu.want,
       was: drift.mtu.have,
-      summary: `MTU of ${s.interface} ${drift.mtu.want}`,
+      summary: `link ${s.interface} mtu ${drift.mtu.want}`,
       reason: `its MTU is ${drift.mtu.have}, its parent ${n.parent}'s is ${drift.mtu.want}`,
     });
   }
@@ -489,7 +489,7 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
       action: 'update',
       network: n.name,
       interface: s.interface,
-      summary: `arp_notify on ${s.interface}`,
+      summary: `arp_notify=1 on ${s.interface}`,
       reason: 'arp_notify is off, so the shim is not announced by gratuitous ARP when it comes up',
     });
   }
