@@ -19,6 +19,7 @@ import { parentWarnings, resolveParent } from './parent.js';
 import { type FamilyResult, type OtherRange, planFamily } from './plan-family.js';
 import { defaultShimName, deriveShimMac, shimAlias } from './shim-identity.js';
 import { lanView, scanOf, skippedScanOf } from './lan-view.js';
+import { HOST_ACCESS_MODE_FIX, hostAccessInMode } from './host-access-mode.js';
 
 export interface NetworkPlan {
   network: PlannedNetwork;
@@ -109,6 +110,14 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
       { interface: shimName },
     );
   }
+  if (desired.hostAccess) {
+    const verdict = hostAccessInMode(desired.mode, parent.name);
+    if (verdict.kind === 'refuse') {
+      problems.add('CONFIG_INVALID', `${label('mode')}: macvlan mode ${desired.mode} cannot have host access: ${verdict.why}. Fix: ${HOST_ACCESS_MODE_FIX}`, {
+        mode: desired.mode,
+      });
+    }
+  }
   if (shimName === parent.name) {
     problems.add('CONFIG_INVALID', `${label('shimInterface')}: the shim cannot have the parent's name ${parent.name}`);
   }
@@ -184,14 +193,9 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
     });
   }
 
-  if (desired.hostAccess && desired.mode !== 'bridge') {
-    warnings.push({
-      code: 'MODE_BLOCKS_HOST_ACCESS',
-      message: `in macvlan mode ${desired.mode} the kernel does not pass frames between the shim and the containers${
-        desired.mode === 'vepa' ? ' unless the switch port reflects them (hairpin)' : ''
-      }, so the host will not reach them`,
-      fix: 'use --mode bridge for host access, or --no-host-access',
-    });
+  const modeVerdict = desired.hostAccess ? hostAccessInMode(desired.mode, parent.name) : { kind: 'ok' as const };
+  if (modeVerdict.kind === 'warn') {
+    warnings.push({ code: 'MODE_BLOCKS_HOST_ACCESS', message: modeVerdict.why, fix: HOST_ACCESS_MODE_FIX });
   }
   // Without a shim there is nothing to persist, so no backend needs to be able to work here.
   const persistChoice = network.shim ? persistChoiceFor(desired.name, parent, desired.persist, facts) : { backend: 'none' as const, reason: '', warnings: [] };
@@ -407,6 +411,13 @@ function dockerChanges(n: PlannedNetwork, existing: DockerNetworkFact | undefine
  */
 export function hostSideChanges(n: PlannedNetwork, facts: HostFacts): Change[] {
   if (!n.shim) return [];
+  // A record written before passthru and private shims were refused must not bring one back at every boot.
+  const verdict = hostAccessInMode(n.shim.mode, n.parent);
+  if (verdict.kind === 'refuse') {
+    throw new MacvlanError('PLAN_UNSAFE', `network ${n.name}: its recorded shim is in macvlan mode ${n.shim.mode}, which is left down: ${verdict.why}. Fix: ${HOST_ACCESS_MODE_FIX}, then apply again`, {
+      mode: n.shim.mode,
+    });
+  }
   if (!facts.interfaces.some((i) => i.name === n.parent)) {
     throw new MacvlanError('PARENT_NOT_FOUND', `network ${n.name}: its parent interface ${n.parent} does not exist (yet); the shim needs it`, { parent: n.parent });
   }
