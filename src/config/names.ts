@@ -19,6 +19,41 @@ export function interfaceNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Words iproute2 takes as something other than a device name where
+ * `ip link add NAME link PARENT type macvlan` expects one (its parser also
+ * accepts abbreviations, so `a`, `addr` and `ty` are keywords too), and the
+ * kernel's `all` and `default`, which clash with /proc/sys/net/…/conf/all and
+ * conf/default. Found with iproute2 6.1 in a throwaway namespace: each of these
+ * words, as the shim's name, failed or created a link with another name;
+ * every other word tried worked.
+ */
+export const IPROUTE2_RESERVED_NAMES: ReadonlySet<string> = new Set(
+  (
+    'a ad add addr addre addres address addrg addrge addrgen addrgenm addrgenmo addrgenmod addrgenmode al ali alia alias all ' +
+    'allmulticast arp b br brd bro broa broad broadc broadca broadcas broadcast carrier d default dev down dy dyn dyna dynam ' +
+    'dynami dynamic gro_ipv4_max_siz gro_ipv4_max_size gro_max_size group gso_ipv4_max_siz gso_ipv4_max_size gso_max_segs ' +
+    'gso_max_size h he hel help index l li lin link link- link-n link-ne link-net link-netn link-netns link-netnsi link-netnsid ' +
+    'm ma mas mast maste master mode mtu multicast n name netns no nom noma nomas nomast nomaste nomaster nu num numr numrx ' +
+    'numrxq numrxqu numrxque numrxqueu numrxqueue numrxqueues numt numtx numtxq numtxqu numtxque numtxqueu numtxqueue ' +
+    'numtxqueues parentdev promisc protodown protodown_reason qlen state t trailers tx txq txql txqle txqlen txqu txque txqueu ' +
+    'txqueue txqueuel txqueuele txqueuelen ty typ type up vf vrf xdp xdpdrv xdpgeneric xdpoffload'
+  ).split(' '),
+);
+
+/** A name for an interface macvlanctl creates: valid for Linux, and never read by iproute2 as a keyword. */
+export function checkNewInterfaceName(name: string, origin: string): string {
+  checkInterfaceName(name, origin);
+  if (IPROUTE2_RESERVED_NAMES.has(name.toLowerCase())) {
+    throw new MacvlanError(
+      'CONFIG_INVALID',
+      `${origin}: interface name '${name}' is not valid: ${['all', 'default'].includes(name.toLowerCase()) ? 'Linux reserves it (net.ipv4.conf.' + name + ')' : "'ip link' reads it as one of its own keywords, not as a name"}; choose another, for example '${name}-shim'`,
+      { field: origin, value: name },
+    );
+  }
+  return name;
+}
+
 export function checkInterfaceName(name: string, origin: string): string {
   const problem = interfaceNameProblem(name);
   if (problem) {

@@ -18,7 +18,7 @@ import {
 } from '../model/desired.js';
 import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
 import { ProblemCollector } from '../plan/collector.js';
-import { checkInterfaceName, checkNetworkName } from './names.js';
+import { checkInterfaceName, checkNetworkName, checkNewInterfaceName } from './names.js';
 import { originLabel } from './origins.js';
 import type { RawFamily, RawNetwork } from './raw.js';
 
@@ -95,7 +95,7 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   const name = c.run(() => checkNetworkName(raw.name, origin('name'))) ?? raw.name;
   const parent = raw.parent === undefined ? undefined : c.run(() => checkInterfaceName(raw.parent!, origin('parent')));
   const shimInterface =
-    raw.shimInterface === undefined ? undefined : c.run(() => checkInterfaceName(raw.shimInterface!, origin('shimInterface')));
+    raw.shimInterface === undefined ? undefined : c.run(() => checkNewInterfaceName(raw.shimInterface!, origin('shimInterface')));
 
   let mode: MacvlanMode = 'bridge';
   if (raw.mode !== undefined) {

@@ -16,7 +16,9 @@ import { dockerDifferences } from './docker-diff.js';
 import { enforcesOneMacvlanPerParent, macvlanNetworksOn } from './docker-rules.js';
 import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_MANAGED, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
 import { parentWarnings, resolveParent } from './parent.js';
-import { type FamilyResult, type OtherRange, planFamily } from './plan-family.js';
+import { type FamilyResult, type OtherRange, describeRoute, foreignRouteTo, planFamily } from './plan-family.js';
+import { checkSubnetElsewhere } from './subnet-elsewhere.js';
+import { cidrToInterval, overlaps } from '../net/intervals.js';
 import { defaultShimName, deriveShimMac, shimAlias } from './shim-identity.js';
 import { lanView, scanOf, skippedScanOf } from './lan-view.js';
 import { HOST_ACCESS_MODE_FIX, hostAccessInMode } from './host-access-mode.js';
@@ -147,6 +149,7 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
       force: ctx.force === true,
       applied: appliedFamily(existingDocker, family),
       warnings,
+      shimName,
     });
     if (result && spec.kind === 'auto') result.ipRangeSource = 'auto';
     families.push([family, result]);
@@ -162,7 +165,8 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
   }
 
   checkDockerRules(desired, parent.name, facts, existingDocker, problems, label);
-  checkRoutes(desired, facts, shimName, families, problems);
+  checkRoutes(desired, facts, parent.name, shimName, families, problems);
+  checkSubnetElsewhere(desired, parent.name, facts, families, problems, label);
   problems.throwIfAny(context);
 
   const v4 = families.find(([f]) => f === 4)![1]!;
@@ -298,19 +302,27 @@ function checkDockerRules(
   }
 }
 
-/** A route for the ip-range must not already point somewhere else. */
-function checkRoutes(desired: DesiredNetwork, facts: HostFacts, shimName: string, families: [Family, FamilyResult | undefined][], problems: ProblemCollector): void {
+/**
+ * No route may already send (part of) the ip-range somewhere other than the
+ * shim: the same block or a smaller one wins over the shim's route, a wider
+ * one inside the subnet is somebody's on purpose, and a blackhole,
+ * unreachable, prohibit or throw route drops the traffic.
+ */
+function checkRoutes(desired: DesiredNetwork, facts: HostFacts, parent: string, shimName: string, families: [Family, FamilyResult | undefined][], problems: ProblemCollector): void {
   if (!desired.hostAccess) return;
   for (const [family, r] of families) {
     if (!r) continue;
-    const clash = facts.routes.find(
-      (rt) => rt.family === family && rt.destination && rt.destination.base === r.ipRange.base && rt.destination.prefix === r.ipRange.prefix && rt.device !== shimName,
-    );
+    const range = cidrToInterval(r.ipRange);
+    const clash = facts.routes.find((rt) => {
+      if (rt.family !== family || !rt.destination || !overlaps(cidrToInterval(rt.destination), range)) return false;
+      const ours = rt.device === shimName && !rt.type;
+      return (rt.destination.prefix >= r.ipRange.prefix && !ours) || foreignRouteTo(rt, r.subnet, parent, shimName);
+    });
     if (clash) {
       problems.add(
         'PLAN_UNSAFE',
-        `a route to ${formatCidr(r.ipRange)} already exists via ${clash.device ?? '?'}${clash.gateway ? ` (gateway ${formatAddress(clash.gateway)})` : ''}; it is not ours, so it is left alone. Remove it, or choose another ip-range`,
-        { destination: formatCidr(r.ipRange), device: clash.device },
+        `${describeRoute(clash)} already exists and ${formatCidr(clash.destination!) === formatCidr(r.ipRange) ? 'is' : 'overlaps'} the ip-range ${formatCidr(r.ipRange)}; it is not ours, so it is left alone. Remove it, or choose another ip-range (auto keeps clear of it)`,
+        { destination: formatCidr(clash.destination!), device: clash.device, ...(clash.type ? { type: clash.type } : {}) },
       );
     }
   }

@@ -183,7 +183,7 @@ describe('safety', () => {
     facts.routes.push({ family: 4, destination: parseCidr('198.51.100.192/27'), device: 'eno1', gateway: parseAddress('198.51.100.5') });
     const e = planError('lan', RECIPE, { ...hostFacts(), ...facts });
     expect(e.code).toBe('PLAN_UNSAFE');
-    expect(e.message).toMatch(/already exists via eno1/);
+    expect(e.message).toMatch(/the route to 198\.51\.100\.192\/27 via eno1 \(gateway 198\.51\.100\.5\) already exists and is the ip-range/);
   });
 
   it('refuses host access in passthru mode: the shim would take the parent’s MAC and cut the host off its LAN', () => {
