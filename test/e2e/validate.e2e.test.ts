@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Lab, type LabHost, createLab, hostFingerprint } from './lab.js';
+import { type Lab, type LabHost, LAB_IMAGE, createLab, hostFingerprint } from './lab.js';
 import { macvlanctl } from './support/cli.js';
 
 const root = process.getuid?.() === 0;
@@ -32,7 +32,7 @@ describe.skipIf(!root)('refused before anything is touched (lab)', () => {
   let lab: Lab;
   let dir: string;
   beforeAll(async () => {
-    lab = await createLab({ prefix: `aval${randomBytes(3).toString('hex')}`, docker: true, ipv6: false, hosts: [{ name: 'h1', address: '198.51.100.24' }] });
+    lab = await createLab({ prefix: `aval${randomBytes(3).toString('hex')}`, docker: true, hosts: [{ name: 'h1', address: '198.51.100.24' }] });
     dir = mkdtempSync(join(tmpdir(), 'macvlanctl-validate-'));
   }, 120_000);
   afterAll(async () => {
@@ -89,6 +89,79 @@ describe.skipIf(!root)('refused before anything is touched (lab)', () => {
     expect(await dockerNetworks(h)).toMatch(/^pt macvlan$/m);
     expect(await hostReachesRouter(h)).toBe(true);
     const d = await macvlanctl(h, ['destroy', 'pt', '--yes'], { root: dir });
+    expect(d.code, d.stdout + d.stderr).toBe(0);
+  });
+
+  /**
+   * Starts containers on `network` until Docker refuses one, and returns the
+   * addresses it handed out (then removes them and the network).
+   */
+  async function handedOut(h: LabHost, network: string, createArgs: string[], family: 4 | 6, max = 6): Promise<{ addresses: string[]; refusal: string }> {
+    const made = await h.dockerCli(['network', 'create', '-d', 'macvlan', '-o', 'parent=eno1', ...createArgs, network]);
+    expect(made.code, made.stderr).toBe(0);
+    const addresses: string[] = [];
+    let refusal = '';
+    const names: string[] = [];
+    try {
+      for (let i = 0; i < max; i++) {
+        const name = `${network}-c${i}`;
+        const r = await h.dockerCli(['run', '-d', '--network', network, '--name', name, LAB_IMAGE, 'sleep', '600']);
+        names.push(name);
+        if (r.code !== 0) {
+          refusal = r.stderr.trim();
+          break;
+        }
+        const field = family === 4 ? '.IPAddress' : '.GlobalIPv6Address';
+        const a = await h.dockerCli(['inspect', '-f', `{{range .NetworkSettings.Networks}}{{${field}}}{{end}}`, name]);
+        addresses.push(a.stdout.trim());
+      }
+    } finally {
+      if (names.length) await h.dockerCli(['rm', '-f', ...names]);
+      await h.dockerCli(['network', 'rm', network]);
+    }
+    return { addresses, refusal };
+  }
+
+  // Issue #10 item 6: which addresses at the ends of a subnet does dockerd 20.10's IPAM hand out?
+  // Seen here: a range at the top (.252/30) gives .252-.254, never the broadcast .255; a range at the
+  // bottom (.0/30, router elsewhere) gives .1-.3, never the network address .0. IPv6: 2001:db8:9::/126
+  // gives ::1-::3, never the subnet's first address ::, and then "no available IPv6 addresses".
+  it('Docker 20.10 never hands out the IPv4 network or broadcast address, so a range may hold them', async () => {
+    const h = lab.host('h1');
+    const top = await handedOut(h, 'top', ['--subnet', '198.51.100.0/24', '--gateway', '198.51.100.1', '--ip-range', '198.51.100.252/30'], 4);
+    console.log(`validate e2e: range 198.51.100.252/30 handed out ${top.addresses.join(', ')}; then: ${top.refusal}`);
+    expect(top.addresses).toEqual(['198.51.100.252', '198.51.100.253', '198.51.100.254']);
+    expect(top.refusal).toMatch(/no available IPv4 addresses/);
+    const bottom = await handedOut(h, 'bottom', ['--subnet', '198.51.100.0/24', '--gateway', '198.51.100.254', '--ip-range', '198.51.100.0/30'], 4);
+    console.log(`validate e2e: range 198.51.100.0/30 handed out ${bottom.addresses.join(', ')}; then: ${bottom.refusal}`);
+    expect(bottom.addresses).toEqual(['198.51.100.1', '198.51.100.2', '198.51.100.3']);
+    expect(bottom.refusal).toMatch(/no available IPv4 addresses/);
+  });
+
+  it('Docker 20.10 never hands out the IPv6 subnet’s first address (subnet-router anycast) either', async () => {
+    const h = lab.host('h1');
+    const v6 = await handedOut(
+      h,
+      'bottom6',
+      ['--subnet', '198.51.100.0/24', '--gateway', '198.51.100.1', '--ip-range', '198.51.100.64/27', '--ipv6', '--subnet', '2001:db8:9::/64', '--gateway', '2001:db8:9::ffff', '--ip-range', '2001:db8:9::/126'],
+      6,
+    );
+    console.log(`validate e2e: range 2001:db8:9::/126 handed out ${v6.addresses.join(', ')}; then: ${v6.refusal}`);
+    expect(v6.addresses).toEqual(['2001:db8:9::1', '2001:db8:9::2', '2001:db8:9::3']);
+    expect(v6.refusal).toMatch(/no available IPv6 addresses/);
+  });
+
+  it('apply --ip-range 198.51.100.128/25 on a /24 is accepted: the shim takes .254, a container .128', async () => {
+    const h = lab.host('h1');
+    const r = await macvlanctl(h, ['apply', 'top', '--parent', 'eno1', '--ip-range', '198.51.100.128/25', '--persist', 'none', '--yes', '--json'], { root: dir });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.json!.result.plan.networks[0].shim.address).toBe('198.51.100.254');
+    const run = await h.dockerCli(['run', '-d', '--network', 'top', '--name', 'top-web', LAB_IMAGE, 'sleep', '600']);
+    expect(run.code, run.stderr).toBe(0);
+    const a = await h.dockerCli(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'top-web']);
+    expect(a.stdout.trim()).toBe('198.51.100.128');
+    await h.dockerCli(['rm', '-f', 'top-web']);
+    const d = await macvlanctl(h, ['destroy', 'top', '--yes'], { root: dir });
     expect(d.code, d.stdout + d.stderr).toBe(0);
   });
 });
