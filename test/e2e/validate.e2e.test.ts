@@ -164,4 +164,35 @@ describe.skipIf(!root)('refused before anything is touched (lab)', () => {
     const d = await macvlanctl(h, ['destroy', 'top', '--yes'], { root: dir });
     expect(d.code, d.stdout + d.stderr).toBe(0);
   });
+
+  it('a blackhole route to the range (IPv4 from ip -json, IPv6 from /proc): apply refuses with exit 2, auto keeps clear', async () => {
+    const h = lab.host('h1');
+    const v6range = `${lab.cidr6!.split('::')[0]}::ffff:0/112`;
+    const added = [
+      ['ip', 'route', 'add', 'blackhole', '198.51.100.192/27'],
+      ['ip', '-6', 'route', 'add', 'blackhole', v6range],
+    ];
+    for (const cmd of added) expect((await h.exec(cmd)).code).toBe(0);
+    try {
+      const before = await hostFingerprint(h);
+      const networks = await dockerNetworks(h);
+      const r4 = await macvlanctl(h, ['apply', 'bh', '--parent', 'eno1', '--ip-range', '198.51.100.192/27', '--persist', 'none', '--yes', '--json'], { root: dir });
+      expect(r4.code, r4.stdout + r4.stderr).toBe(2);
+      expect(r4.json!.error!.message).toMatch(/the blackhole route to 198\.51\.100\.192\/27 already exists/);
+      const r6 = await macvlanctl(
+        h,
+        ['apply', 'bh', '--parent', 'eno1', '--ip-range', '198.51.100.160/27', '--subnet', lab.cidr6!, '--ip-range', v6range, '--persist', 'none', '--yes', '--json'],
+        { root: dir },
+      );
+      expect(r6.code, r6.stdout + r6.stderr).toBe(2);
+      expect(r6.json!.error!.message).toMatch(/the reject \(blackhole, unreachable, prohibit or throw\) route to .*::ffff:0\/112 already exists/);
+      expect(await hostFingerprint(h)).toBe(before);
+      expect(await dockerNetworks(h)).toBe(networks);
+      const auto = await macvlanctl(h, ['plan', 'bh', '--parent', 'eno1', '--json'], { root: dir });
+      expect(auto.code, auto.stdout + auto.stderr).toBe(0);
+      expect(auto.json!.result.networks[0].ipRange).not.toBe('198.51.100.192/27');
+    } finally {
+      for (const cmd of added) await h.exec(cmd.map((a) => (a === 'add' ? 'del' : a)));
+    }
+  });
 });
