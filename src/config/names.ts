@@ -3,6 +3,7 @@
  * anything is used, so a bad name never reaches `ip` or the Engine API.
  */
 import { MacvlanError } from '../model/errors.js';
+import { shownName } from './shown-name.js';
 
 /** Linux IFNAMSIZ is 16 including the terminating NUL. */
 export const IFNAME_MAX_BYTES = 15;
@@ -11,7 +12,7 @@ export function interfaceNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'it is empty';
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes > IFNAME_MAX_BYTES) return `it is ${bytes} bytes long; Linux allows at most ${IFNAME_MAX_BYTES}`;
-  if (name === '.' || name === '..') return `'${name}' is reserved`;
+  if (name === '.' || name === '..') return `${shownName(name)} is reserved`;
   if (/[/\s:]/.test(name)) return "it contains '/', ':' or white space, which Linux does not allow";
   // Stricter than the kernel on purpose: these names go into file names and
   // systemd unit names, where anything beyond this set needs escaping.
@@ -47,7 +48,7 @@ export function checkNewInterfaceName(name: string, origin: string): string {
   if (IPROUTE2_RESERVED_NAMES.has(name.toLowerCase())) {
     throw new MacvlanError(
       'CONFIG_INVALID',
-      `${origin}: interface name '${name}' is not valid: ${['all', 'default'].includes(name.toLowerCase()) ? 'Linux reserves it (net.ipv4.conf.' + name + ')' : "'ip link' reads it as one of its own keywords, not as a name"}; choose another, for example '${name}-shim'`,
+      `${origin}: interface name ${shownName(name)} is not valid: ${['all', 'default'].includes(name.toLowerCase()) ? 'Linux reserves it (net.ipv4.conf.' + name + ')' : "'ip link' reads it as one of its own keywords, not as a name"}; choose another, for example '${name}-shim'`,
       { field: origin, value: name },
     );
   }
@@ -57,7 +58,7 @@ export function checkNewInterfaceName(name: string, origin: string): string {
 export function checkInterfaceName(name: string, origin: string): string {
   const problem = interfaceNameProblem(name);
   if (problem) {
-    throw new MacvlanError('CONFIG_INVALID', `${origin}: interface name '${name}' is not valid: ${problem}`, { field: origin, value: name });
+    throw new MacvlanError('CONFIG_INVALID', `${origin}: interface name ${shownName(name)} is not valid: ${problem}`, { field: origin, value: name });
   }
   return name;
 }
@@ -78,7 +79,7 @@ export function networkNameProblem(name: string): string | undefined {
 export function checkNetworkName(name: string, origin: string): string {
   const problem = networkNameProblem(name);
   if (problem) {
-    throw new MacvlanError('CONFIG_INVALID', `${origin}: network name '${name}' is not valid: ${problem}`, { field: origin, value: name });
+    throw new MacvlanError('CONFIG_INVALID', `${origin}: network name ${shownName(name)} is not valid: ${problem}`, { field: origin, value: name });
   }
   return name;
 }

@@ -195,4 +195,22 @@ describe.skipIf(!root)('refused before anything is touched (lab)', () => {
       for (const cmd of added) await h.exec(cmd.map((a) => (a === 'add' ? 'del' : a)));
     }
   });
+
+  it('apply --lock-wait -1 / NaN and a malformed Docker endpoint: exit 2, nothing touched', async () => {
+    const h = lab.host('h1');
+    const before = await hostFingerprint(h);
+    const networks = await dockerNetworks(h);
+    for (const wait of ['-1', 'NaN']) {
+      const r = await macvlanctl(h, ['apply', 'lw', '--parent', 'eno1', '--ip-range', '198.51.100.192/27', '--persist', 'none', '--lock-wait', wait, '--yes', '--json'], { root: dir });
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(r.json!.error!.message).toMatch(/^--lock-wait /);
+    }
+    for (const cmd of [['plan', 'lw', '--parent', 'eno1'], ['apply', 'lw', '--parent', 'eno1', '--persist', 'none', '--yes'], ['status'], ['destroy', 'lw', '--yes']]) {
+      const r = await macvlanctl(h, [...cmd, '--docker-host', 'tcp://[::1', '--json'], { root: dir });
+      expect(r.code, `${cmd[0]}: ${r.stdout}${r.stderr}`).toBe(2);
+      expect(r.json!.error!.message).toMatch(/'tcp:\/\/\[::1' is not a valid Docker endpoint: an IPv6 address needs its closing '\]'/);
+    }
+    expect(await hostFingerprint(h)).toBe(before);
+    expect(await dockerNetworks(h)).toBe(networks);
+  });
 });
