@@ -213,4 +213,28 @@ describe.skipIf(!root)('refused before anything is touched (lab)', () => {
     expect(await hostFingerprint(h)).toBe(before);
     expect(await dockerNetworks(h)).toBe(networks);
   });
+
+  it('issue #14 item 5 declarations: each exits 2 with nothing touched, and the host still reaches its router', async () => {
+    const h = lab.host('h1');
+    const before = await hostFingerprint(h);
+    const networks = await dockerNetworks(h);
+    const cases: [string[], RegExp][] = [
+      [['--subnet', '198.51.0.0/16', '--gateway', '198.51.0.1', '--ip-range', '198.51.100.0/28'], /holds the router 198\.51\.100\.1/],
+      [['--ip-range', '198.51.100.200/32'], /leaves no address for a container/],
+      [['--subnet', '224.0.0.0/24', '--gateway', '224.0.0.1'], /multicast block/],
+      [['--subnet', '127.0.0.0/24', '--gateway', '127.0.0.1'], /loopback block/],
+      [['--subnet', '128.0.0.0/1', '--gateway', '128.0.0.1'], /is not a LAN/],
+      [['--gateway', '198.51.100.255'], /broadcast address of 198\.51\.100\.0\/24/],
+      [['--shim', 'all'], /interface name 'all' is not valid/],
+      [['--shim', 'dev'], /interface name 'dev' is not valid/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await macvlanctl(h, ['apply', 'gap', '--parent', 'eno1', ...args, '--persist', 'none', '--yes', '--json'], { root: dir });
+      expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(2);
+      expect(r.json!.error!.message, args.join(' ')).toMatch(message);
+    }
+    expect(await hostFingerprint(h)).toBe(before);
+    expect(await dockerNetworks(h)).toBe(networks);
+    expect(await hostReachesRouter(h)).toBe(true);
+  });
 });
