@@ -7,6 +7,7 @@ import { MacvlanError } from '../model/errors.js';
 import { VERSION } from '../version.js';
 import { addHostOptions, addNetworkOptions } from './network-options.js';
 import { jsonErrorEnvelope } from './output.js';
+import { terminalSafe } from '../config/shown-name.js';
 
 function toMacvlanError(e: unknown): MacvlanError {
   if (e instanceof MacvlanError) return e;
@@ -146,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const err = toMacvlanError(e);
     if (json) process.stdout.write(jsonErrorEnvelope(command, err));
-    else process.stderr.write(`macvlanctl: error: ${err.message}\n`);
+    else process.stderr.write(`macvlanctl: error: ${terminalSafe(err.message)}\n`);
     return err.exitCode;
   }
 }

@@ -35,7 +35,8 @@
  * This is the only module that imports `yaml` and `zod`; the CLI loads it only
  * when a file is given.
  */
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, visit } from 'yaml';
+import { MAX_YAML_DEPTH, tooDeepAt } from './yaml-depth.js';
 import { z } from 'zod';
 import { MACVLAN_MODES, PERSIST_BACKENDS } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
@@ -952,6 +953,14 @@ function failWith(code: 'CONFIG_SYNTAX' | 'CONFIG_INVALID', fileName: string, pr
 export function parseConfigFile(fileName: string, text: string): RawNetwork[] {
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const lines = new LineCounter();
+  const deep = tooDeepAt(source);
+  if (deep !== undefined) {
+    // Counted before the recursive parts run: they would overflow the stack.
+    for (const _ of new Parser(lines.addNewLine).parse(source)); // fills the line counter for the place
+    const ctx = new FileContext(fileName, lines);
+    ctx.addAt(deep, [], `the YAML nests more than ${MAX_YAML_DEPTH} levels deep here; a declaration needs fewer than 10, so this is not one (check the brackets and the indentation)`);
+    failWith('CONFIG_INVALID', fileName, ctx.problems);
+  }
   const doc = parseDocument(source, { lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: true });
   const ctx = new FileContext(fileName, lines);
 
@@ -975,7 +984,16 @@ export function parseConfigFile(fileName: string, text: string): RawNetwork[] {
   }
 
   const reader = new TreeReader(doc, (offset, path, message) => ctx.addAt(offset, path, message));
-  const { value, loc } = reader.read(doc.contents, [], 0);
+  let read: ReturnType<TreeReader['read']>;
+  try {
+    read = reader.read(doc.contents, [], 0);
+  } catch (e) {
+    // Aliases can nest a tree deeper than its text (the text itself was bounded above).
+    if (!(e instanceof RangeError)) throw e;
+    ctx.addAt(0, [], `the YAML nests too deeply through its aliases (*name) to be read; a declaration needs fewer than 10 levels`);
+    failWith('CONFIG_INVALID', fileName, ctx.problems);
+  }
+  const { value, loc } = read;
   ctx.rootLoc = loc;
   ctx.rootValue = value;
   if (!isPlainMap(value)) {

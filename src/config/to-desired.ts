@@ -18,8 +18,9 @@ import {
 } from '../model/desired.js';
 import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
 import { ProblemCollector } from '../plan/collector.js';
-import { checkInterfaceName, checkNetworkName } from './names.js';
+import { checkInterfaceName, checkNetworkName, checkNewInterfaceName } from './names.js';
 import { originLabel } from './origins.js';
+import { escapeInvisible, shownName } from './shown-name.js';
 import type { RawFamily, RawNetwork } from './raw.js';
 
 const AUX_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -95,13 +96,13 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   const name = c.run(() => checkNetworkName(raw.name, origin('name'))) ?? raw.name;
   const parent = raw.parent === undefined ? undefined : c.run(() => checkInterfaceName(raw.parent!, origin('parent')));
   const shimInterface =
-    raw.shimInterface === undefined ? undefined : c.run(() => checkInterfaceName(raw.shimInterface!, origin('shimInterface')));
+    raw.shimInterface === undefined ? undefined : c.run(() => checkNewInterfaceName(raw.shimInterface!, origin('shimInterface')));
 
   let mode: MacvlanMode = 'bridge';
   if (raw.mode !== undefined) {
     c.run(() => {
       if (!(MACVLAN_MODES as readonly string[]).includes(raw.mode!)) {
-        fail(origin('mode'), `unknown macvlan mode '${raw.mode}'; choose one of ${MACVLAN_MODES.join(', ')}`, raw.mode);
+        fail(origin('mode'), `unknown macvlan mode ${shownName(raw.mode!)}; choose one of ${MACVLAN_MODES.join(', ')}`, raw.mode);
       }
       mode = raw.mode as MacvlanMode;
     });
@@ -111,7 +112,7 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   if (raw.persist !== undefined) {
     c.run(() => {
       if (!(PERSIST_BACKENDS as readonly string[]).includes(raw.persist!)) {
-        fail(origin('persist'), `unknown persist backend '${raw.persist}'; choose one of ${PERSIST_BACKENDS.join(', ')}`, raw.persist);
+        fail(origin('persist'), `unknown persist backend ${shownName(raw.persist!)}; choose one of ${PERSIST_BACKENDS.join(', ')}`, raw.persist);
       }
       persist = raw.persist as PersistBackend;
     });
@@ -124,7 +125,7 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   for (const [auxName, text] of Object.entries(raw.auxAddresses ?? {})) {
     const label = origin(`auxAddresses.${auxName}`);
     c.run(() => {
-      if (!AUX_NAME.test(auxName)) fail(label, `aux address name '${auxName}' is not valid: use letters, digits, _ . -`, auxName);
+      if (!AUX_NAME.test(auxName)) fail(label, `aux address name ${shownName(auxName)} is not valid: use letters, digits, _ . -`, auxName);
       if (auxName === 'host') fail(label, "the aux address name 'host' is reserved for the shim's address; use --host-address", auxName);
       auxAddresses.push({ name: auxName, address: parseAddress(text, label) });
     });
@@ -142,7 +143,7 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   if (c.errors.length === 1) throw c.errors[0]!;
   if (c.errors.length > 1) {
     // The first problem's code stands for all of them.
-    throw new AggregateMacvlanError(c.errors[0]!.code, `network ${raw.name}: ${c.errors.length} problems in the declaration:`, c.errors);
+    throw new AggregateMacvlanError(c.errors[0]!.code, `network ${escapeInvisible(raw.name)}: ${c.errors.length} problems in the declaration:`, c.errors);
   }
 
   const desired: DesiredNetwork = {

@@ -51,7 +51,16 @@ export interface RouteFact {
   metric?: number;
   /** Source address hint (prefsrc). */
   source?: IpAddress;
+  /**
+   * A route that delivers nothing (absent for ordinary unicast routes). IPv6
+   * routes read from /proc cannot tell the four apart and say `reject`.
+   */
+  type?: RejectRouteType;
 }
+
+/** Route types that drop or bounce traffic to their destination instead of delivering it. */
+export const REJECT_ROUTE_TYPES = ['blackhole', 'unreachable', 'prohibit', 'throw'] as const;
+export type RejectRouteType = (typeof REJECT_ROUTE_TYPES)[number] | 'reject';
 
 export interface DockerSubnetFact {
   subnet?: Cidr;

@@ -11,6 +11,7 @@ type LinkFacts = Pick<HostFacts, 'interfaces' | 'routes'>;
 import type { Warning } from '../model/plan.js';
 import { originLabel } from '../config/origins.js';
 import { closest } from '../config/suggest.js';
+import { escapeInvisible, shownName } from '../config/shown-name.js';
 
 export interface ParentChoice {
   parent: InterfaceFact;
@@ -45,7 +46,7 @@ export function resolveParent(desired: DesiredNetwork, facts: LinkFacts): Parent
       : '';
     throw new MacvlanError(
       'PARENT_NOT_FOUND',
-      `${origin}: interface '${desired.parent}' does not exist on this host${vlanHint}.${near ? ` Did you mean '${near}'?` : ''} Interfaces here: ${names.join(', ') || 'none'}`,
+      `${origin}: interface ${shownName(desired.parent)} does not exist on this host${vlanHint}.${near ? ` Did you mean ${shownName(near)}?` : ''} Interfaces here: ${names.map(escapeInvisible).join(', ') || 'none'}`,
       { parent: desired.parent, interfaces: names, ...(near ? { suggestion: near } : {}) },
     );
   }

@@ -8,7 +8,7 @@
  */
 import type { AddressRange, AuxAddress, DesiredFamily } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
-import type { HostFacts, InterfaceFact } from '../model/facts.js';
+import type { HostFacts, InterfaceFact, RouteFact } from '../model/facts.js';
 import type { Warning } from '../model/plan.js';
 import {
   type Cidr,
@@ -16,12 +16,14 @@ import {
   type IpAddress,
   cidrContains,
   cidrLast,
+  cidrSize,
   formatAddress,
   formatCidr,
   formatValue,
   networkOf,
 } from '../net/address.js';
 import { type Interval, cidrToInterval, highestAlignedBlock, largestBlocks, overlaps, subtract } from '../net/intervals.js';
+import { lanSubnetProblem } from '../net/lan-subnet.js';
 import type { ProblemCollector } from './collector.js';
 import { type LanView, poolMargin } from './lan-view.js';
 
@@ -30,7 +32,7 @@ export interface Reserved {
   interval: Interval;
   what: string;
   /** Docker ranges and live hosts are conflicts; the rest are configuration mistakes. */
-  kind: 'gateway' | 'host' | 'network' | 'broadcast' | 'avoid' | 'docker' | 'in-use' | 'planned' | 'live' | 'dhcp-offer' | 'dhcp-pool';
+  kind: 'gateway' | 'router' | 'host' | 'network' | 'broadcast' | 'avoid' | 'docker' | 'in-use' | 'planned' | 'live' | 'dhcp-offer' | 'dhcp-pool' | 'route';
   /** For an estimated pool: the narrower point estimate, which auto falls back to (with a warning) when `carve` leaves no room. */
   core?: Interval;
   /** What a carved range keeps clear of, when wider than `interval` (an estimated pool plus its margin). */
@@ -41,6 +43,14 @@ export interface Reserved {
    * applied, or only warned about (`warn`: a low-confidence pool estimate).
    */
   fromScan?: 'refuse' | 'warn';
+  /**
+   * Docker's IPAM never hands it out (the network and broadcast addresses), so
+   * an explicit ip-range may hold it; carving still keeps clear of it, and the
+   * shim may not take it.
+   */
+  dockerSkips?: true;
+  /** Only kept clear of when carving (a foreign route: an explicit range is checked by the planner's route check, with host access). */
+  carveOnly?: true;
 }
 
 export interface OtherRange {
@@ -69,6 +79,8 @@ export interface FamilyInput {
   applied?: { ipRange?: Cidr; hostAddress?: IpAddress };
   /** Where scan findings that do not refuse are reported. */
   warnings?: Warning[];
+  /** The shim's name: routes through it are ours, every other route to a block is foreign. */
+  shimName?: string;
 }
 
 export interface FamilyResult {
@@ -113,14 +125,32 @@ function resolveSubnet(inp: FamilyInput, inferred: string[]): Cidr {
   return subnet;
 }
 
+/** A subnet no LAN can have (multicast, loopback, link-local, a /1): refused whether given or taken from the parent. */
+function checkLanSubnet(inp: FamilyInput, subnet: Cidr): void {
+  const problem = lanSubnetProblem(subnet);
+  if (!problem) return;
+  const where = inp.desired.subnet ? inp.label('subnet') : `the ${fam(inp.family)} subnet of ${inp.parent.name}`;
+  throw new MacvlanError('CONFIG_INVALID', `${where}: ${problem}`, { subnet: formatCidr(subnet) });
+}
+
 function resolveGateway(inp: FamilyInput, subnet: Cidr, inferred: string[]): IpAddress {
   const { family, desired, facts, parent } = inp;
   if (desired.gateway) {
+    const text = formatAddress(desired.gateway);
     if (!cidrContains(subnet, desired.gateway)) {
       throw new MacvlanError(
         'CONFIG_INVALID',
-        `${inp.label('gateway')}: gateway ${formatAddress(desired.gateway)} is outside the subnet ${formatCidr(subnet)}; the gateway must be the router's address on this LAN`,
-        { gateway: formatAddress(desired.gateway), subnet: formatCidr(subnet) },
+        `${inp.label('gateway')}: gateway ${text} is outside the subnet ${formatCidr(subnet)}; the gateway must be the router's address on this LAN`,
+        { gateway: text, subnet: formatCidr(subnet) },
+      );
+    }
+    // IPv4 only: an IPv6 subnet has no broadcast address, and its first address is the routers' anycast address.
+    const edge = family === 4 && subnet.prefix <= 30 ? (desired.gateway.value === subnet.base ? 'network' : desired.gateway.value === cidrLast(subnet) ? 'broadcast' : undefined) : undefined;
+    if (edge) {
+      throw new MacvlanError(
+        'CONFIG_INVALID',
+        `${inp.label('gateway')}: gateway ${text} is the ${edge} address of ${formatCidr(subnet)}, which no router can have; give the router's own address (ip route shows it after 'default via')`,
+        { gateway: text, subnet: formatCidr(subnet) },
       );
     }
     return desired.gateway;
@@ -146,11 +176,12 @@ function resolveGateway(inp: FamilyInput, subnet: Cidr, inferred: string[]): IpA
 export function reservedAddresses(inp: FamilyInput, subnet: Cidr, gateway: IpAddress): Reserved[] {
   const { family, facts } = inp;
   const out: Reserved[] = [{ interval: single(gateway), what: `the gateway ${formatAddress(gateway)}`, kind: 'gateway' }];
-  out.push({ interval: { start: subnet.base, end: subnet.base }, what: `the subnet's network address ${formatValue(family, subnet.base)}`, kind: 'network' });
+  out.push({ interval: { start: subnet.base, end: subnet.base }, what: `the subnet's network address ${formatValue(family, subnet.base)}`, kind: 'network', dockerSkips: true });
   if (family === 4 && subnet.prefix <= 30) {
     const last = cidrLast(subnet);
-    out.push({ interval: { start: last, end: last }, what: `the broadcast address ${formatValue(family, last)}`, kind: 'broadcast' });
+    out.push({ interval: { start: last, end: last }, what: `the broadcast address ${formatValue(family, last)}`, kind: 'broadcast', dockerSkips: true });
   }
+  out.push(...routeReserved(inp, subnet, gateway));
   for (const iface of facts.interfaces) {
     for (const a of iface.addresses) {
       if (a.address.family === family && cidrContains(subnet, a.address)) {
@@ -174,6 +205,49 @@ export function reservedAddresses(inp: FamilyInput, subnet: Cidr, gateway: IpAdd
   const lan = inp.lan?.(subnet);
   if (lan) out.push(...scanReserved(family, lan));
   return out;
+}
+
+/**
+ * What this host's routing table says: every router it sends through (a
+ * declared gateway can differ from the default route's, and a range holding
+ * the real router would route the host's LAN traffic through the shim), and
+ * blocks of the subnet routed elsewhere (carving keeps clear of them).
+ */
+function routeReserved(inp: FamilyInput, subnet: Cidr, gateway: IpAddress): Reserved[] {
+  const out: Reserved[] = [];
+  const seen = new Set<bigint>([gateway.value]);
+  for (const r of inp.facts.routes) {
+    if (r.family !== inp.family) continue;
+    if (r.gateway && cidrContains(subnet, r.gateway) && !seen.has(r.gateway.value)) {
+      seen.add(r.gateway.value);
+      const dest = r.destination ? formatCidr(r.destination) : 'default';
+      out.push({ interval: single(r.gateway), what: `the router ${formatAddress(r.gateway)} (this host's ${dest} route goes through it)`, kind: 'router' });
+    }
+    const foreign = foreignRouteTo(r, subnet, inp.parent.name, inp.shimName);
+    if (foreign) out.push({ interval: cidrToInterval(r.destination!), what: describeRoute(r), kind: 'route', carveOnly: true });
+  }
+  return out;
+}
+
+/**
+ * A route that sends (part of) a block of the subnet somewhere other than our
+ * shim: a more specific route than the LAN's own, that is not the parent's
+ * own on-link route. Unreachable/blackhole/prohibit/throw routes count too.
+ */
+export function foreignRouteTo(r: RouteFact, subnet: Cidr, parent: string, shimName: string | undefined): boolean {
+  if (!r.destination || r.destination.family !== subnet.family) return false;
+  if (shimName !== undefined && r.device === shimName && !r.type) return false;
+  if (r.destination.prefix <= subnet.prefix) return false; // the LAN's own route, or a wider one: the shim's route is more specific
+  if (!overlaps(cidrToInterval(r.destination), cidrToInterval(subnet))) return false;
+  const onLink = r.device === parent && !r.gateway && !r.type;
+  return !onLink;
+}
+
+export function describeRoute(r: RouteFact): string {
+  const dest = r.destination ? formatCidr(r.destination) : 'default';
+  if (r.type === 'reject') return `the reject (blackhole, unreachable, prohibit or throw) route to ${dest}`;
+  if (r.type) return `the ${r.type} route to ${dest}`;
+  return `the route to ${dest} via ${r.device ?? '?'}${r.gateway ? ` (gateway ${formatAddress(r.gateway)})` : ''}`;
 }
 
 /** Live hosts, DHCP offers and estimated pools from a scan, as things to keep clear of. */
@@ -252,7 +326,8 @@ function checkExplicitRange(inp: FamilyInput, subnet: Cidr, range: Cidr, reserve
     );
   }
   const iv = cidrToInterval(range);
-  const hits = reserved.filter((r) => overlaps(r.interval, iv));
+  // Docker's IPAM skips the network and broadcast addresses itself (seen with dockerd 20.10: test/e2e/validate.e2e.test.ts).
+  const hits = reserved.filter((r) => !r.dockerSkips && !r.carveOnly && overlaps(r.interval, iv));
   // What the scan saw refuses a new range, unless --force; a range Docker already has stays put.
   const applied = inp.applied?.ipRange !== undefined && inp.applied.ipRange.base === range.base && inp.applied.ipRange.prefix === range.prefix;
   const lenient = inp.force === true || applied;
@@ -344,9 +419,12 @@ function resolveHostAddress(inp: FamilyInput, subnet: Cidr, gateway: IpAddress, 
   const want = inp.desired.hostAddress ?? 'auto';
   const label = inp.label('hostAddress');
   if (want === 'auto') {
-    // The highest address of the ip-range: Docker allocates from the bottom,
-    // and the aux-address reservation keeps it out of Docker's hands.
-    return { family: inp.family, value: cidrLast(range) };
+    // The highest address of the ip-range that Docker could hand out (not the
+    // subnet's broadcast address): Docker allocates from the bottom, and the
+    // aux-address reservation keeps it out of Docker's hands.
+    const top = cidrLast(range);
+    const broadcast = inp.family === 4 && subnet.prefix <= 30 && top === cidrLast(subnet);
+    return { family: inp.family, value: broadcast ? top - 1n : top };
   }
   const text = formatAddress(want);
   if (!cidrContains(subnet, want)) {
@@ -355,7 +433,9 @@ function resolveHostAddress(inp: FamilyInput, subnet: Cidr, gateway: IpAddress, 
   if (want.value === gateway.value) {
     throw new MacvlanError('CONFIG_INVALID', `${label}: host address ${text} is the gateway's address; choose a free address, or leave it out (auto)`, { hostAddress: text });
   }
-  const hits = reserved.filter((r) => r.kind !== 'gateway' && r.kind !== 'docker' && r.kind !== 'planned' && want.value >= r.interval.start && want.value <= r.interval.end);
+  const hits = reserved.filter(
+    (r) => r.kind !== 'gateway' && r.kind !== 'docker' && r.kind !== 'planned' && !r.carveOnly && want.value >= r.interval.start && want.value <= r.interval.end,
+  );
   const hard = hits.find((r) => !r.fromScan);
   if (hard) {
     throw new MacvlanError('RANGE_CONFLICT', `${label}: host address ${text} is ${hard.what}; the shim needs an address nobody else uses`, {
@@ -413,10 +493,36 @@ function checkAux(inp: FamilyInput, subnet: Cidr, gateway: IpAddress): void {
   }
 }
 
+/**
+ * The ip-range must keep at least one address for a container once Docker's
+ * own reservations (network, broadcast, gateway, aux addresses and the shim's)
+ * are taken out: a /32 or /128 whose only address is the shim's gives Docker
+ * nothing to hand out.
+ */
+function checkRoomForContainers(inp: FamilyInput, subnet: Cidr, gateway: IpAddress, range: Cidr, host: IpAddress): void {
+  const taken = new Set<bigint>([subnet.base, gateway.value, host.value]);
+  if (inp.family === 4 && subnet.prefix <= 30) taken.add(cidrLast(subnet));
+  for (const a of inp.aux) if (a.address.family === inp.family) taken.add(a.address.value);
+  const size = cidrSize(range);
+  let inRange = 0n;
+  for (const v of taken) if (cidrContains(range, v)) inRange++;
+  if (size - inRange > 0n) return;
+  const label = inp.label('ipRange');
+  throw new MacvlanError(
+    'CONFIG_INVALID',
+    `${label}: ip-range ${formatCidr(range)} leaves no address for a container: its ${size === 1n ? 'only address is' : `${size} addresses are all`} reserved (the shim's ${formatAddress(host)}, the gateway, aux addresses, or the subnet's network/broadcast address). Give a larger block, for example /${Math.max(subnet.prefix + 1, range.prefix - 3)}`,
+    { ipRange: formatCidr(range) },
+  );
+}
+
 export function planFamily(inp: FamilyInput): FamilyResult | undefined {
   const inferred: string[] = [];
   const { problems } = inp;
-  const subnet = problems.run(() => resolveSubnet(inp, inferred));
+  const subnet = problems.run(() => {
+    const s = resolveSubnet(inp, inferred);
+    checkLanSubnet(inp, s);
+    return s;
+  });
   if (!subnet) return undefined;
   const gateway = problems.run(() => resolveGateway(inp, subnet, inferred));
   if (!gateway) return undefined;
@@ -435,7 +541,11 @@ export function planFamily(inp: FamilyInput): FamilyResult | undefined {
   // Resolved and reserved in Docker even with host access off: Docker cannot
   // change a network's aux addresses later, so turning host access on must
   // not require re-creating a network that has containers attached.
-  const hostAddress = problems.run(() => resolveHostAddress(inp, subnet, gateway, ipRange, reserved));
+  const hostAddress = problems.run(() => {
+    const host = resolveHostAddress(inp, subnet, gateway, ipRange, reserved);
+    if (host) checkRoomForContainers(inp, subnet, gateway, ipRange, host);
+    return host;
+  });
   if (!hostAddress) return undefined;
   const result: FamilyResult = { subnet, gateway, ipRange, ipRangeSource: spec.kind, inferred };
   if (hostAddress) result.hostAddress = hostAddress;

@@ -16,10 +16,13 @@ import { dockerDifferences } from './docker-diff.js';
 import { enforcesOneMacvlanPerParent, macvlanNetworksOn } from './docker-rules.js';
 import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_MANAGED, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
 import { parentWarnings, resolveParent } from './parent.js';
-import { type FamilyResult, type OtherRange, planFamily } from './plan-family.js';
+import { type FamilyResult, type OtherRange, describeRoute, foreignRouteTo, planFamily } from './plan-family.js';
+import { checkSubnetElsewhere } from './subnet-elsewhere.js';
+import { cidrToInterval, overlaps } from '../net/intervals.js';
 import { defaultShimName, deriveShimMac, lifelongShimMac, shimAlias } from './shim-identity.js';
 import { lanView, scanOf, skippedScanOf } from './lan-view.js';
 import { type ShimDrift, shimDrift } from './shim-drift.js';
+import { HOST_ACCESS_MODE_FIX, hostAccessInMode } from './host-access-mode.js';
 
 export interface NetworkPlan {
   network: PlannedNetwork;
@@ -114,6 +117,14 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
       { interface: shimName },
     );
   }
+  if (desired.hostAccess) {
+    const verdict = hostAccessInMode(desired.mode, parent.name);
+    if (verdict.kind === 'refuse') {
+      problems.add('CONFIG_INVALID', `${label('mode')}: macvlan mode ${desired.mode} cannot have host access: ${verdict.why}. Fix: ${HOST_ACCESS_MODE_FIX}`, {
+        mode: desired.mode,
+      });
+    }
+  }
   if (shimName === parent.name) {
     problems.add('CONFIG_INVALID', `${label('shimInterface')}: the shim cannot have the parent's name ${parent.name}`);
   }
@@ -142,6 +153,7 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
       force: ctx.force === true,
       applied: appliedFamily(existingDocker, family),
       warnings,
+      shimName,
     });
     if (result && spec.kind === 'auto') result.ipRangeSource = 'auto';
     families.push([family, result]);
@@ -157,7 +169,8 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
   }
 
   checkDockerRules(desired, parent.name, facts, existingDocker, problems, label);
-  checkRoutes(desired, facts, shimName, families, problems);
+  checkRoutes(desired, facts, parent.name, shimName, families, problems);
+  checkSubnetElsewhere(desired, parent.name, facts, families, problems, label);
   problems.throwIfAny(context);
 
   const v4 = families.find(([f]) => f === 4)![1]!;
@@ -181,14 +194,9 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
     });
   }
 
-  if (desired.hostAccess && desired.mode !== 'bridge') {
-    warnings.push({
-      code: 'MODE_BLOCKS_HOST_ACCESS',
-      message: `in macvlan mode ${desired.mode} the kernel does not pass frames between the shim and the containers${
-        desired.mode === 'vepa' ? ' unless the switch port reflects them (hairpin)' : ''
-      }, so the host will not reach them`,
-      fix: 'use --mode bridge for host access, or --no-host-access',
-    });
+  const modeVerdict = desired.hostAccess ? hostAccessInMode(desired.mode, parent.name) : { kind: 'ok' as const };
+  if (modeVerdict.kind === 'warn') {
+    warnings.push({ code: 'MODE_BLOCKS_HOST_ACCESS', message: modeVerdict.why, fix: HOST_ACCESS_MODE_FIX });
   }
   // Without a shim there is nothing to persist, so no backend needs to be able to work here.
   const persistChoice = network.shim ? persistChoiceFor(desired.name, parent, desired.persist, facts) : { backend: 'none' as const, reason: '', warnings: [] };
@@ -291,19 +299,27 @@ function checkDockerRules(
   }
 }
 
-/** A route for the ip-range must not already point somewhere else. */
-function checkRoutes(desired: DesiredNetwork, facts: HostFacts, shimName: string, families: [Family, FamilyResult | undefined][], problems: ProblemCollector): void {
+/**
+ * No route may already send (part of) the ip-range somewhere other than the
+ * shim: the same block or a smaller one wins over the shim's route, a wider
+ * one inside the subnet is somebody's on purpose, and a blackhole,
+ * unreachable, prohibit or throw route drops the traffic.
+ */
+function checkRoutes(desired: DesiredNetwork, facts: HostFacts, parent: string, shimName: string, families: [Family, FamilyResult | undefined][], problems: ProblemCollector): void {
   if (!desired.hostAccess) return;
   for (const [family, r] of families) {
     if (!r) continue;
-    const clash = facts.routes.find(
-      (rt) => rt.family === family && rt.destination && rt.destination.base === r.ipRange.base && rt.destination.prefix === r.ipRange.prefix && rt.device !== shimName,
-    );
+    const range = cidrToInterval(r.ipRange);
+    const clash = facts.routes.find((rt) => {
+      if (rt.family !== family || !rt.destination || !overlaps(cidrToInterval(rt.destination), range)) return false;
+      const ours = rt.device === shimName && !rt.type;
+      return (rt.destination.prefix >= r.ipRange.prefix && !ours) || foreignRouteTo(rt, r.subnet, parent, shimName);
+    });
     if (clash) {
       problems.add(
         'PLAN_UNSAFE',
-        `a route to ${formatCidr(r.ipRange)} already exists via ${clash.device ?? '?'}${clash.gateway ? ` (gateway ${formatAddress(clash.gateway)})` : ''}; it is not ours, so it is left alone. Remove it, or choose another ip-range`,
-        { destination: formatCidr(r.ipRange), device: clash.device },
+        `${describeRoute(clash)} already exists and ${formatCidr(clash.destination!) === formatCidr(r.ipRange) ? 'is' : 'overlaps'} the ip-range ${formatCidr(r.ipRange)}; it is not ours, so it is left alone. Remove it, or choose another ip-range (auto keeps clear of it)`,
+        { destination: formatCidr(clash.destination!), device: clash.device, ...(clash.type ? { type: clash.type } : {}) },
       );
     }
   }
@@ -404,6 +420,13 @@ function dockerChanges(n: PlannedNetwork, existing: DockerNetworkFact | undefine
  */
 export function hostSideChanges(n: PlannedNetwork, facts: HostFacts): Change[] {
   if (!n.shim) return [];
+  // A record written before passthru and private shims were refused must not bring one back at every boot.
+  const verdict = hostAccessInMode(n.shim.mode, n.parent);
+  if (verdict.kind === 'refuse') {
+    throw new MacvlanError('PLAN_UNSAFE', `network ${n.name}: its recorded shim is in macvlan mode ${n.shim.mode}, which is left down: ${verdict.why}. Fix: ${HOST_ACCESS_MODE_FIX}, then apply again`, {
+      mode: n.shim.mode,
+    });
+  }
   if (!facts.interfaces.some((i) => i.name === n.parent)) {
     throw new MacvlanError('PARENT_NOT_FOUND', `network ${n.name}: its parent interface ${n.parent} does not exist (yet); the shim needs it`, { parent: n.parent });
   }

@@ -32,11 +32,15 @@ export function checkScanNumbers(n: ScanNumbers): void {
   }
 }
 
-/** A number from a flag's text ("2000", "3.5"); a usage error naming the flag and the text when it is not one. */
+/**
+ * A number from a flag's text ("2000", "3.5", "-5"); a usage error naming the
+ * flag and the text when it is not one. Negative numbers are numbers: the
+ * caller's range check says what is allowed ("--rate -5: … from 1 to …").
+ */
 export function numberFlag(text: string | number | undefined, fallback: number, flag: string): number {
   if (text === undefined) return fallback;
   if (typeof text === 'number') return text;
-  if (!/^\s*[0-9]+(\.[0-9]+)?\s*$/.test(text)) throw new MacvlanError('USAGE', `${flag} '${text}' is not a number`, { flag, value: text });
+  if (!/^\s*-?[0-9]+(\.[0-9]+)?\s*$/.test(text)) throw new MacvlanError('USAGE', `${flag} '${text}' is not a number`, { flag, value: text });
   return Number(text);
 }
 

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { DesiredNetwork } from '../model/desired.js';
 import type { DockerFacts, HostFacts, PersistenceFacts } from '../model/facts.js';
+import { MacvlanError } from '../model/errors.js';
 import { detectionNeeded } from '../plan/persist-choice.js';
 import { gatherIpFacts, readHostId } from './host-facts.js';
 import { readManagedFiles } from './managed-files.js';
@@ -34,6 +35,8 @@ async function gatherDocker(opts: GatherOptions): Promise<DockerFacts> {
   try {
     endpoint = resolveEndpoint(opts.dockerHost);
   } catch (e) {
+    // A malformed endpoint (tcp://[::1) is bad input: refuse it rather than plan as if Docker were merely down.
+    if (e instanceof MacvlanError && e.exitCode === 2) throw e;
     return { available: false, endpoint: opts.dockerHost ?? 'default', reason: (e as Error).message };
   }
   return gatherDockerFacts(endpoint, opts.dockerTimeoutMs ?? 3000);

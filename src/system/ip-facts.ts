@@ -3,7 +3,7 @@
  * output into InterfaceFact / RouteFact. Kept apart from the process call so it
  * can be tested on captured output.
  */
-import type { InterfaceFact, LinkKind, RouteFact } from '../model/facts.js';
+import { type InterfaceFact, type LinkKind, REJECT_ROUTE_TYPES, type RejectRouteType, type RouteFact } from '../model/facts.js';
 import { type Family, type InterfaceAddress, parseAddress, parseCidr } from '../net/address.js';
 
 interface IpAddrInfo {
@@ -109,9 +109,13 @@ export function parseRoutes(json: string, family: Family): RouteFact[] {
   const routes = JSON.parse(json) as IpRoute[];
   const out: RouteFact[] = [];
   for (const r of routes) {
-    if (r.type && r.type !== 'unicast') continue; // local/broadcast/unreachable are not ours to reason about
+    // Routes that reject traffic are kept (a range routed into a blackhole cannot reach its containers);
+    // local, broadcast, multicast and anycast routes are not ours to reason about.
+    const reject = (REJECT_ROUTE_TYPES as readonly string[]).includes(r.type ?? '') ? (r.type as RejectRouteType) : undefined;
+    if (r.type && r.type !== 'unicast' && !reject) continue;
     try {
       const fact: RouteFact = { family };
+      if (reject) fact.type = reject;
       const dest = parseDestination(r.dst ?? 'default', family);
       if (dest) fact.destination = dest;
       if (r.gateway) fact.gateway = parseAddress(r.gateway);
@@ -141,8 +145,9 @@ function hex128(h: string): bigint {
  * IPv6 routes from /proc/net/ipv6_route (the reading process's namespace):
  * the same facts as `ip -6 -json route show table main` for planning, without
  * spawning a process. Columns: destination, prefix length, source, source
- * prefix length, next hop, metric, refcount, use, flags, device. Local,
- * cached and reject routes are left out, as `ip route show table main` would.
+ * prefix length, next hop, metric, refcount, use, flags, device. Local and
+ * cached routes are left out, as `ip route show table main` would; reject
+ * routes are kept, marked `reject`.
  */
 export function parseProcIpv6Routes(text: string): RouteFact[] {
   const out: RouteFact[] = [];
@@ -150,11 +155,15 @@ export function parseProcIpv6Routes(text: string): RouteFact[] {
     const f = line.trim().split(/\s+/);
     if (f.length < 10) continue;
     const flags = Number.parseInt(f[8]!, 16);
-    if (flags & (RTF_LOCAL | RTF_CACHE | RTF_REJECT)) continue;
+    if (flags & (RTF_LOCAL | RTF_CACHE)) continue;
     const prefix = Number.parseInt(f[1]!, 16);
     const dest = hex128(f[0]!);
     if (dest >> 120n === 0xffn) continue; // multicast (ff00::/8) lives in the local table
-    const fact: RouteFact = { family: 6, device: f[9]!, metric: Number.parseInt(f[5]!, 16) };
+    const reject = (flags & RTF_REJECT) !== 0;
+    // The kernel's own catch-all reject route (::/0 on lo) is not a route anyone made.
+    if (reject && prefix === 0) continue;
+    // Blackhole, unreachable, prohibit and throw all show as RTF_REJECT here.
+    const fact: RouteFact = reject ? { family: 6, type: 'reject', metric: Number.parseInt(f[5]!, 16) } : { family: 6, device: f[9]!, metric: Number.parseInt(f[5]!, 16) };
     if (prefix !== 0 || dest !== 0n) fact.destination = { family: 6, base: dest, prefix };
     if (flags & RTF_GATEWAY) fact.gateway = { family: 6, value: hex128(f[4]!) };
     out.push(fact);

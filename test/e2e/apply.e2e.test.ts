@@ -196,7 +196,7 @@ describe.skipIf(!root)('apply, status, destroy in the lab', () => {
         const before = await hostFingerprint(h);
         const r = await macvlanctl(h, ['apply', ...RECIPE, '--yes', '--json'], { root: dir });
         expect(r.code).toBe(2);
-        expect(r.json!.error!.message).toMatch(/a route to 198\.51\.100\.192\/27 already exists via eno1/);
+        expect(r.json!.error!.message).toMatch(/the route to 198\.51\.100\.192\/27 via eno1 \(gateway 198\.51\.100\.1\) already exists and is the ip-range/);
         expect(await hostFingerprint(h)).toBe(before);
       } finally {
         await h.exec(['ip', 'route', 'del', '198.51.100.192/27']);

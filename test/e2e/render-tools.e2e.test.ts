@@ -410,12 +410,12 @@ describe.skipIf(!ifupdownReady)('ifupdown stanza through ifup -i in a network na
     expect(link(l.host, dev)).toBeUndefined();
   });
 
-  it('mode-private: creates the shim in private mode', () => {
-    const n = scenarioNetwork(scenario('mode-private'));
+  it('mode-vepa: creates the shim in vepa mode', () => {
+    const n = scenarioNetwork(scenario('mode-vepa'));
     const l = lab(n, { v4: '198.51.100.200' });
     const up = l.ifup();
     expect(up.status, up.stderr).toBe(0);
-    expect(link(l.host, n.shim!.interface)?.linkinfo?.info_data?.mode).toBe('private');
+    expect(link(l.host, n.shim!.interface)?.linkinfo?.info_data?.mode).toBe('vepa');
     expect(l.ifdown().status).toBe(0);
     expect(link(l.host, n.shim!.interface)).toBeUndefined();
   });

@@ -44,9 +44,9 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: 'mode-private',
+    name: 'mode-vepa',
     network: 'mynet',
-    flags: { ...RECIPE, mode: 'private' },
+    flags: { ...RECIPE, mode: 'vepa' },
     fixture: 'fresh-host',
     context: { networkd: { parentNetworkFile: '/etc/systemd/network/10-eno1.network' }, systemd: INSTALLED },
   },

@@ -55,6 +55,14 @@ describe('parseDockerHost', () => {
     expect(thrown(() => parseDockerHost('npipe:////./pipe/docker_engine')).message).toMatch(/not supported/);
   });
 
+  it('a malformed endpoint is bad input (exit 2), not an engine that is down', () => {
+    const e = thrown(() => parseDockerHost('tcp://[::1', { source: 'DOCKER_HOST' }));
+    expect(e.message).toMatch(/^DOCKER_HOST: 'tcp:\/\/\[::1' is not a valid Docker endpoint: an IPv6 address needs its closing '\]'/);
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.exitCode).toBe(2);
+    for (const bad of ['tcp://h:99999', 'ftp://h', 'unix://relative.sock']) expect(thrown(() => parseDockerHost(bad)).exitCode).toBe(2);
+  });
+
   it('ssh:// is refused with a clear way out', () => {
     const e = thrown(() => parseDockerHost('ssh://me@docker.example', { source: 'DOCKER_HOST' }));
     expect(e.code).toBe('DOCKER_UNAVAILABLE');

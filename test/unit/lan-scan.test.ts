@@ -260,7 +260,12 @@ describe('request checks (captured ip facts: eno1 198.51.100.24/24, down0 down)'
     expect(numberFlag('3.5', 1, '--dhcp-wait')).toBe(3.5);
     expect(numberFlag(undefined, 2000, '--rate')).toBe(2000);
     expect(() => numberFlag('fast', 2000, '--rate')).toThrow("--rate 'fast' is not a number");
-    expect(() => numberFlag('-5', 2000, '--rate')).toThrow(/not a number/);
+    // A negative number is a number: the range check names what is allowed (it was called "not a number").
+    expect(numberFlag('-5', 2000, '--rate')).toBe(-5);
+    expect(() => checkScanNumbers({ rate: numberFlag('-5', 2000, '--rate'), dhcpWaitMs: 3500, live: true, dhcp: true })).toThrow(
+      /^--rate -5: give the probes per second as a number from 1 to 100000/,
+    );
+    expect(() => numberFlag('NaN', 2000, '--rate')).toThrow("--rate 'NaN' is not a number");
     expect(() => parseScanSubnet('nonsense')).toThrow();
   });
 });

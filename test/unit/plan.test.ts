@@ -6,6 +6,7 @@ import type { DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
 import { parseAddress, parseCidr } from '../../src/net/address.js';
 import { planCommands } from '../../src/plan/commands.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
+import { hostSideChanges } from '../../src/plan/plan-network.js';
 import { defaultShimName, deriveShimMac } from '../../src/plan/shim-identity.js';
 import { addresses, docker, hostFacts, ipFacts, noDocker } from '../support/fixture-facts.js';
 import { refusalOf } from '../support/refusal.js';
@@ -182,7 +183,45 @@ describe('safety', () => {
     facts.routes.push({ family: 4, destination: parseCidr('198.51.100.192/27'), device: 'eno1', gateway: parseAddress('198.51.100.5') });
     const e = planError('lan', RECIPE, { ...hostFacts(), ...facts });
     expect(e.code).toBe('PLAN_UNSAFE');
-    expect(e.message).toMatch(/already exists via eno1/);
+    expect(e.message).toMatch(/the route to 198\.51\.100\.192\/27 via eno1 \(gateway 198\.51\.100\.5\) already exists and is the ip-range/);
+  });
+
+  it('refuses host access in passthru mode: the shim would take the parent’s MAC and cut the host off its LAN', () => {
+    const e = planError('lan', { ...RECIPE, mode: 'passthru' });
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toMatch(/--mode: macvlan mode passthru cannot have host access: .*takes over eno1's MAC address.*cuts this host off its LAN/);
+    expect(e.message).toMatch(/--no-host-access/);
+    expect(e.message).toMatch(/--mode bridge/);
+  });
+
+  it('refuses host access in private mode: the kernel never passes frames between the shim and the containers', () => {
+    const e = planError('lan', { ...RECIPE, mode: 'private' });
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toMatch(/macvlan mode private cannot have host access: .*drops every frame between macvlan interfaces/);
+  });
+
+  it('accepts passthru and private without host access (no shim)', () => {
+    for (const mode of ['passthru', 'private']) {
+      const p = plan('lan', { ...RECIPE, mode, hostAccess: false });
+      expect(p.networks[0]!.shim).toBeUndefined();
+      expect(p.networks[0]!.docker.options.macvlan_mode).toBe(mode);
+    }
+  });
+
+  it('names the Compose field when passthru comes from a file', () => {
+    const raw = flagsToRaw('lan', { ...RECIPE });
+    raw.mode = 'passthru';
+    raw.origins.mode = 'compose.yaml:7:23 networks.lan.driver_opts.macvlan_mode';
+    const e = refusalOf(() => computePlan([toDesired(raw)], hostFacts()));
+    expect(e.message).toMatch(/compose\.yaml:7:23 networks\.lan\.driver_opts\.macvlan_mode: macvlan mode passthru cannot have host access/);
+  });
+
+  it('will not bring back a passthru shim from an old record (up)', () => {
+    const n = plan('lan', RECIPE).networks[0]!;
+    const e = refusalOf(() => hostSideChanges({ ...n, mode: 'passthru', shim: { ...n.shim!, mode: 'passthru' } }, hostFacts()));
+    expect(e.code).toBe('PLAN_UNSAFE');
+    expect(e.message).toMatch(/passthru/);
   });
 
   it('refuses a shim name taken by an interface that is not ours', () => {
@@ -240,9 +279,12 @@ describe('warnings', () => {
     expect(p.warnings.find((w) => w.code === 'PARENT_BRIDGE_PORT')?.fix).toBe('use the bridge as the parent: --parent br-lan');
   });
 
-  it('warns that modes other than bridge keep the host from its containers', () => {
-    expect(plan('lan', { ...RECIPE, mode: 'private' }).warnings.find((w) => w.code === 'MODE_BLOCKS_HOST_ACCESS')?.fix).toMatch(/--mode bridge/);
-    expect(plan('lan', RECIPE).warnings.map((w) => w.code)).not.toContain('MODE_BLOCKS_HOST_ACCESS');
+  it('warns that vepa mode reaches the containers only through a hairpin switch', () => {
+    const w = plan('lan', { ...RECIPE, mode: 'vepa' }).warnings.find((x) => x.code === 'MODE_BLOCKS_HOST_ACCESS');
+    expect(w?.message).toMatch(/hairpin/);
+    expect(w?.fix).toMatch(/--mode bridge.*--no-host-access/);
+    expect(plan('lan', RECIPE).warnings.map((x) => x.code)).not.toContain('MODE_BLOCKS_HOST_ACCESS');
+    expect(plan('lan', { ...RECIPE, mode: 'vepa', hostAccess: false }).warnings.map((x) => x.code)).not.toContain('MODE_BLOCKS_HOST_ACCESS');
   });
 
   it('warns that the DHCP pool is unknown when carving without --avoid or a scan', () => {

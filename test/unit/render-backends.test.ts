@@ -56,8 +56,8 @@ describe('networkd', () => {
   });
 
   it('writes the macvlan mode as networkd spells it', () => {
-    const files = renderNetworkd(scenarioNetwork(scenario('mode-private')), { parentNetworkFile: '/etc/systemd/network/10-eno1.network' });
-    expect(files[0]!.content).toContain('\n[MACVLAN]\nMode=private\n');
+    const files = renderNetworkd(scenarioNetwork(scenario('mode-vepa')), { parentNetworkFile: '/etc/systemd/network/10-eno1.network' });
+    expect(files[0]!.content).toContain('\n[MACVLAN]\nMode=vepa\n');
   });
 
   it('has no IPv6 autoconfiguration on an IPv4-only shim, and link-local only with IPv6', () => {
@@ -86,7 +86,7 @@ describe('NetworkManager', () => {
 
   it("uses NM's numbering of macvlan modes", () => {
     expect(NM_MACVLAN_MODE).toEqual({ vepa: 1, bridge: 2, private: 3, passthru: 4 });
-    expect(renderNetworkManager(scenarioNetwork(scenario('mode-private')))[0]!.content).toContain('\n[macvlan]\nparent=eno1\nmode=3\n');
+    expect(renderNetworkManager(scenarioNetwork(scenario('mode-vepa')))[0]!.content).toContain('\n[macvlan]\nparent=eno1\nmode=1\n');
   });
 
   it('disables IPv6 on an IPv4-only shim', () => {
@@ -96,12 +96,12 @@ describe('NetworkManager', () => {
 
 describe('ifupdown', () => {
   it('creates the shim with its MAC before the link goes up and routes after', () => {
-    const text = renderIfupdown(scenarioNetwork(scenario('mode-private')))[0]!.content;
+    const text = renderIfupdown(scenarioNetwork(scenario('mode-vepa')))[0]!.content;
     const body = text.split('\n').filter((l) => l.startsWith('    ')).map((l) => l.trim());
     const stage = (l: string) => l.split(' ')[0];
     expect(body.map(stage)).toEqual(['pre-up', 'pre-up', 'pre-up', 'pre-up', 'pre-up', 'up', 'post-down']);
     // Skipped when our shim (by its MAC) is already there; anything else of that name makes `ip link add` fail.
-    expect(body[0]).toMatch(/^pre-up ip link show dev mynet-shim 2>\/dev\/null \| grep -q 'link\/ether ([0-9a-f:]{17}) ' \|\| ip link add mynet-shim link eno1 address \1 type macvlan mode private$/);
+    expect(body[0]).toMatch(/^pre-up ip link show dev mynet-shim 2>\/dev\/null \| grep -q 'link\/ether ([0-9a-f:]{17}) ' \|\| ip link add mynet-shim link eno1 address \1 type macvlan mode vepa$/);
     expect(text).toContain('\nauto mynet-shim\niface mynet-shim inet manual\n');
   });
 });

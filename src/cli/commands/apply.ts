@@ -17,6 +17,7 @@ import { requireDocker, requireNetAdmin } from '../preflight.js';
 import { connectDocker } from '../docker-connect.js';
 import { realPorts } from '../ports.js';
 import { lanForPlan } from '../lan-for-plan.js';
+import { lockWaitMs } from '../lock-wait.js';
 
 export interface ApplyOptions extends DeclarationOptions {
   root: string;
@@ -39,10 +40,11 @@ export interface ApplyResult {
 }
 
 export async function runApply(name: string | undefined, opts: ApplyOptions): Promise<void> {
+  const waitMs = lockWaitMs(opts.lockWait);
   const desired = await readDeclaration(name, opts);
   checkWritableRoot(opts.root);
   requireNetAdmin('apply');
-  const lock = await acquireLock(opts.root, `apply ${desired.map((d) => d.name).join(' ')}`, Number(opts.lockWait ?? 5) * 1000);
+  const lock = await acquireLock(opts.root, `apply ${desired.map((d) => d.name).join(' ')}`, waitMs);
   try {
     const gather = { root: opts.root, dockerHost: opts.dockerHost, planning: desired };
     const gathered = await gatherHostFacts(gather);

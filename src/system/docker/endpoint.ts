@@ -66,8 +66,9 @@ export interface DockerEnv {
   HOME?: string;
 }
 
+/** A malformed endpoint is the user's input to fix (exit 2), not an engine that is down. */
 function invalidHost(host: string, source: string, why: string): MacvlanError {
-  return new MacvlanError('DOCKER_UNAVAILABLE', `${source}: '${host}' is not a valid Docker endpoint: ${why}`, { host, source });
+  return new MacvlanError('CONFIG_INVALID', `${source}: '${host}' is not a valid Docker endpoint: ${why}`, { host, source });
 }
 
 /**
