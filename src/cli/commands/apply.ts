@@ -6,7 +6,7 @@ import { planOperations } from '../../apply/operations.js';
 import { runOperations } from '../../apply/run-operations.js';
 import type { Plan } from '../../model/plan.js';
 import { computePlan } from '../../plan/compute-plan.js';
-import { acquireLock } from '../../system/lock.js';
+import { lockHost } from '../../system/lock.js';
 import { readState, recordMatches, stateText, writeStateText } from '../../system/state-store.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { type DeclarationOptions, readDeclaration } from '../declaration.js';
@@ -40,7 +40,7 @@ export interface ApplyResult {
 export async function runApply(name: string | undefined, opts: ApplyOptions): Promise<void> {
   const desired = await readDeclaration(name, opts);
   requireNetAdmin('apply');
-  const lock = await acquireLock(opts.root, `apply ${desired.map((d) => d.name).join(' ')}`, Number(opts.lockWait ?? 5) * 1000);
+  const lock = await lockHost(`apply ${desired.map((d) => d.name).join(' ')}`, { root: opts.root, waitMs: Number(opts.lockWait ?? 5) * 1000 });
   try {
     const gather = { root: opts.root, dockerHost: opts.dockerHost, planning: desired };
     const gathered = await gatherHostFacts(gather);
