@@ -198,7 +198,8 @@ function fsError(e: unknown, action: string, path: string): MacvlanError {
   const errno = err.code ?? 'EIO';
   // The file system refuses us: that is a permission matter (read-only, not ours); anything else (full disk, I/O) is the system's.
   const code = errno === 'EROFS' || errno === 'EACCES' || errno === 'EPERM' ? 'NOT_PERMITTED' : 'SYSTEM_ERROR';
-  const reason = (err.message ?? String(e)).replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+  // Node's "ENOSPC: no space left on device, write" → "no space left on device": the errno and path are added below.
+  const reason = (err.message ?? String(e)).replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '');
   return new MacvlanError(code, `cannot ${action} ${path}: ${reason} (${errno})`, { path, errno });
 }
 
