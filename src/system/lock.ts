@@ -66,7 +66,12 @@ export function rootLockPath(root: string): string {
 }
 
 export function hostLockPath(): string {
-  const ns = statSync('/proc/self/ns/net');
+  let ns;
+  try {
+    ns = statSync('/proc/self/ns/net');
+  } catch (e) {
+    throw fsError(e, "identify this host's network namespace by", '/proc/self/ns/net');
+  }
   return join(process.env[LOCK_DIR_ENV] || HOST_LOCK_DIR, `net-${ns.dev}-${ns.ino}.lock`);
 }
 
@@ -206,27 +211,18 @@ function fsError(e: unknown, action: string, path: string): MacvlanError {
 /**
  * mkdir -p that returns whether it made `path` itself. Not Node's recursive
  * mkdir, which loops forever where mkdir answers ENOENT under a parent that
- * exists (under /proc): here each level is tried at most twice.
+ * exists (under /proc). A stat first: no exception (costly in Node) when the
+ * directory is there.
  */
 function ensureDir(path: string): boolean {
-  const mkdir = (): boolean => {
-    try {
-      mkdirSync(path, { mode: 0o755 });
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
-    }
-  };
   try {
-    return mkdir();
+    if (statSync(path, { throwIfNoEntry: false })) return false;
+    if (dirname(path) !== path) ensureDir(dirname(path));
+    mkdirSync(path, { mode: 0o755 });
+    return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(path) === path) throw fsError(e, 'create the lock directory', path);
-  }
-  ensureDir(dirname(path));
-  try {
-    return mkdir();
-  } catch (e) {
+    if (e instanceof MacvlanError) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false; // made by another run meanwhile
     throw fsError(e, 'create the lock directory', path);
   }
 }
@@ -334,7 +330,7 @@ async function acquireAt(path: string, command: string, deadline: number, where:
   const dir = dirname(path);
   const probe = realProbe();
   // Under a --root without a run/ directory the lock makes it; release removes it again.
-  const runCreated = where.runParent && quietly(() => statSync(dirname(dir))) === undefined;
+  const runCreated = where.runParent && !quietly(() => statSync(dirname(dir), { throwIfNoEntry: false }));
   for (let vanished = 0; ; ) {
     ensureDir(dir);
     let attempt: Attempt;
