@@ -122,6 +122,26 @@ describe('where the locks are', () => {
   });
 });
 
+describe('a lock that cannot be written fails at once, with errno and path', () => {
+  it('a --root that is a file', async () => {
+    const file = join(work, 'plain-file');
+    writeFileSync(file, '');
+    const t0 = Date.now();
+    const e = await refusal(lockHost('apply', { root: file, waitMs: 5000 }));
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(e.code).toBe('SYSTEM_ERROR');
+    expect(e.message).toMatch(new RegExp(`^cannot create the lock directory ${file}/run/macvlanctl: not a directory \\(ENOTDIR\\)$`));
+    expect(e.details).toEqual({ path: `${file}/run/macvlanctl`, errno: 'ENOTDIR' });
+  });
+
+  it('--root /proc/self: an error, not an endless mkdir loop (Node\'s recursive mkdir spins there)', async () => {
+    const t0 = Date.now();
+    const e = await refusal(lockHost('apply', { root: '/proc/self', waitMs: 5000 }));
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(e.message).toMatch(/^cannot create the lock directory \/proc\/self\/run: .* \(E[A-Z]+\)$/);
+  });
+});
+
 describe('a held lock', () => {
   it('makes the next one wait, then name the holder', async () => {
     const holder = sleeper();
