@@ -155,7 +155,12 @@ export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[
     } else {
       ops.push({ kind: 'sysctl', title: `no IPv6 on ${dev} (the network is IPv4-only)`, family: 'ipv6', iface: dev, key: 'disable_ipv6', value: '1' });
     }
-    ops.push({ kind: 'ip', title: `bring ${dev} up`, line: `link set dev ${dev} up`, ...opt(undo(`link set dev ${dev} down`)) });
+    // Never undone. An undo is registered only for a step whose success proves that this run made the
+    // change (`addr add` and `route add` fail when the thing is there already); `link set up` succeeds
+    // on a link that is up, and the facts that said "down" may be stale (a network manager, or a
+    // concurrent run, brought it up meanwhile). Taking the shim down would also drop every route
+    // through it, ours or not. An own shim that is up is its desired state in any case.
+    ops.push({ kind: 'ip', title: `bring ${dev} up`, line: `link set dev ${dev} up` });
   }
   for (const c of changes) {
     if (c.kind === 'shim-route' && c.action === 'create') {

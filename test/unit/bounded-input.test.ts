@@ -116,12 +116,12 @@ describe('--root where something must be written', () => {
       stdin: {
         contents: `
           import { makeDirs } from './src/system/make-dirs.ts';
-          import { acquireLock } from './src/system/lock.ts';
+          import { lockHost } from './src/system/lock.ts';
           import { writeFileAtomic } from './src/system/atomic-write.ts';
           const out = {};
           const attempt = async (key, f) => { try { await f(); out[key] = 'ok'; } catch (e) { out[key] = e.code ?? e.message; } };
           await attempt('makeDirs', () => makeDirs('/proc/self/run/macvlanctl'));
-          await attempt('lock', () => acquireLock('/proc/self', 'apply test', 3000));
+          await attempt('lock', () => lockHost('apply test', { root: '/proc/self', waitMs: 3000 }));
           await attempt('write', () => writeFileAtomic('/proc/self/var/lib/macvlanctl/x.json', '{}', 0o644));
           console.log(JSON.stringify(out));`,
         resolveDir: join(import.meta.dirname, '..', '..'),
@@ -136,7 +136,7 @@ describe('--root where something must be written', () => {
     const t0 = Date.now();
     const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 8000 });
     expect(r.error, 'the child did not finish in 8 s').toBeUndefined();
-    expect(JSON.parse(r.stdout)).toEqual({ makeDirs: 'ENOENT', lock: 'NOT_PERMITTED', write: 'ENOENT' });
+    expect(JSON.parse(r.stdout)).toEqual({ makeDirs: 'ENOENT', lock: 'SYSTEM_ERROR', write: 'ENOENT' });
     // The lock failed at once, not after waiting 3 s for a holder that does not exist.
     expect(Date.now() - t0).toBeLessThan(2500);
   });

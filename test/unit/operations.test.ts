@@ -43,7 +43,7 @@ describe('planOperations', () => {
     });
   });
 
-  it('repairs only what drifted on an existing shim, each repair with its own undo', () => {
+  it('repairs only what drifted on an existing shim; each repair that proves it changed something has its own undo', () => {
     const base = hostFacts('lab-host', { hostId: 'x' });
     const mac = deriveShimMac('x', '02:00:c6:33:64:18', 'mynet');
     // our shim, right MAC, but down and without its route
@@ -55,9 +55,11 @@ describe('planOperations', () => {
     };
     const o = ops(facts).filter((x) => x.kind === 'ip');
     expect(o).toEqual([
-      expect.objectContaining({ line: 'link set dev mynet-shim up', undo: 'link set dev mynet-shim down' }),
+      expect.objectContaining({ line: 'link set dev mynet-shim up' }),
       expect.objectContaining({ line: 'route add 198.51.100.192/27 dev mynet-shim', undo: 'route del 198.51.100.192/27 dev mynet-shim' }),
     ]);
+    // `link set up` succeeds on a link that is already up: no undo may take the shim down (issue #14 item 2)
+    expect(o[0]).not.toHaveProperty('undo');
   });
 
   it('leaves a same-named network with other settings alone unless --replace, and never replaces one in use', () => {
@@ -129,6 +131,23 @@ describe('runOperations', () => {
     expect(report.done).toHaveLength(9);
     expect(calls[0]).toBe('docker create mynet');
     expect(calls.slice(-2)).toEqual(['ip route add 198.51.100.192/27 dev mynet-shim', 'state write mynet']);
+  });
+
+  it('a failed repair of an existing shim never takes the shim down on rollback', async () => {
+    // The facts say: our shim, down, no route. Another run brings it up and adds the route meanwhile,
+    // so this run's `route add` fails (File exists). Its rollback must not set the shim down.
+    const base = hostFacts('lab-host', { hostId: 'x' });
+    const mac = deriveShimMac('x', '02:00:c6:33:64:18', 'mynet');
+    const facts: HostFacts = {
+      ...base,
+      interfaces: base.interfaces.map((i) => (i.name === 'mynet-shim' ? { ...i, mac, up: false } : i)),
+      routes: base.routes.filter((r) => r.device !== 'mynet-shim'),
+      docker: docker([]),
+    };
+    const { ports, calls } = fakePorts('route add 198.51.100.192/27 dev mynet-shim');
+    await expect(runOperations(ops(facts), ports)).rejects.toThrow(/route 198.51.100.192\/27 via mynet-shim/);
+    expect(calls).toContain('ip link set dev mynet-shim up');
+    expect(calls.filter((c) => c.startsWith('undo '))).toEqual([]);
   });
 
   it('rolls back in reverse order when a step fails half-way, and reports it', async () => {

@@ -6,7 +6,7 @@ import { planOperations } from '../../apply/operations.js';
 import { runOperations } from '../../apply/run-operations.js';
 import type { Plan } from '../../model/plan.js';
 import { computePlan } from '../../plan/compute-plan.js';
-import { acquireLock } from '../../system/lock.js';
+import { lockHost } from '../../system/lock.js';
 import { checkWritableRoot } from '../../system/root-dir.js';
 import { readState, recordMatches, stateText, writeStateText } from '../../system/state-store.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
@@ -44,7 +44,7 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
   const desired = await readDeclaration(name, opts);
   checkWritableRoot(opts.root);
   requireNetAdmin('apply');
-  const lock = await acquireLock(opts.root, `apply ${desired.map((d) => d.name).join(' ')}`, waitMs);
+  const lock = await lockHost(`apply ${desired.map((d) => d.name).join(' ')}`, { root: opts.root, waitMs });
   try {
     const gather = { root: opts.root, dockerHost: opts.dockerHost, planning: desired };
     const gathered = await gatherHostFacts(gather);

@@ -11,7 +11,7 @@ import type { HostFacts } from '../../model/facts.js';
 import { LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from '../../plan/labels.js';
 import { findOwnShim, shimAlias } from '../../plan/shim-identity.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
-import { acquireLock } from '../../system/lock.js';
+import { lockHost } from '../../system/lock.js';
 import { checkWritableRoot } from '../../system/root-dir.js';
 import { type NetworkState, readState } from '../../system/state-store.js';
 import { connectDocker } from '../docker-connect.js';
@@ -86,7 +86,7 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
   checkNetworkName(name, 'network name');
   checkWritableRoot(opts.root);
   requireNetAdmin('destroy');
-  const lock = await acquireLock(opts.root, `destroy ${name}`);
+  const lock = await lockHost(`destroy ${name}`, { root: opts.root });
   try {
     const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [] });
     requireDocker(facts);

@@ -14,6 +14,7 @@ import type { PlannedNetwork } from '../../model/plan.js';
 import { hostSideChanges } from '../../plan/plan-network.js';
 import { findOwnShim } from '../../plan/shim-identity.js';
 import { gatherIpFacts } from '../../system/host-facts.js';
+import { lockHost } from '../../system/lock.js';
 import { readState, statePath } from '../../system/state-store.js';
 import { jsonEnvelope, log } from '../output.js';
 import { requireNetAdmin } from '../preflight.js';
@@ -43,14 +44,23 @@ export function upDownOperations(verb: 'up' | 'down', name: string, facts: Pick<
 
 export async function runUpDown(verb: 'up' | 'down', name: string, opts: UpDownOptions): Promise<void> {
   checkNetworkName(name, 'network name');
-  const state = readState(opts.root, name);
-  if (verb === 'up' && !state) {
+  if (verb === 'up' && !readState(opts.root, name)) {
     throw new MacvlanError('NOT_FOUND', `no record of network ${name} at ${statePath(opts.root, name)}; run macvlanctl apply first (it writes the record)`);
   }
   requireNetAdmin(verb);
-  const facts = await gatherIpFacts();
-  const ops = upDownOperations(verb, name, facts, state?.network);
-  if (ops.length === 0) log(verb === 'up' ? `${name}: the host side is already up` : `${name}: no shim to take down`);
-  const report = await runOperations(ops, realPorts(noDocker, opts.root));
-  if (opts.json) process.stdout.write(jsonEnvelope(verb, { name, applied: report.done }));
+  // The host lock alone: up and down change the kernel side only and never write under --root
+  // (so they work with a read-only root at boot). Record and facts are read under the lock, so an
+  // apply in flight is either all before them or all after.
+  const lock = await lockHost(`${verb} ${name}`);
+  try {
+    const state = readState(opts.root, name);
+    if (verb === 'up' && !state) throw new MacvlanError('NOT_FOUND', `no record of network ${name} at ${statePath(opts.root, name)} (removed meanwhile)`);
+    const facts = await gatherIpFacts();
+    const ops = upDownOperations(verb, name, facts, state?.network);
+    if (ops.length === 0) log(verb === 'up' ? `${name}: the host side is already up` : `${name}: no shim to take down`);
+    const report = await runOperations(ops, realPorts(noDocker, opts.root));
+    if (opts.json) process.stdout.write(jsonEnvelope(verb, { name, applied: report.done }));
+  } finally {
+    lock.release();
+  }
 }

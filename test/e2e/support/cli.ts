@@ -3,6 +3,7 @@
  * namespace, as a user would on that host. `npm test` builds dist/ first.
  */
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabHost } from '../lab.js';
 
@@ -11,6 +12,9 @@ export const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'macvlanct
 if (!existsSync(join(import.meta.dirname, '..', '..', '..', 'dist', 'cli', 'main.js'))) {
   throw new Error('dist/ is not built: run `npm run build` (npm test does it)');
 }
+
+/** Where the CLI runs of the e2e tests keep their host locks (see MACVLANCTL_LOCK_DIR in src/system/lock.ts). */
+export const TEST_LOCK_DIR = join(tmpdir(), 'macvlanctl-test-locks');
 
 export interface CliResult {
   code: number;
@@ -33,7 +37,9 @@ export async function macvlanctl(host: LabHost, args: string[], opts: { root?: s
     full.push('--docker-host', host.docker.dockerHost);
   }
   if (opts.root && !args.includes('--root')) full.push('--root', opts.root);
-  const r = await host.exec([process.execPath, BIN, ...full], { timeoutMs: opts.timeoutMs ?? 60_000, env: { ...process.env, NO_COLOR: '1' } });
+  // Host locks in a test directory, never the real /run/macvlanctl (a killed run would leave one there).
+  const env = { ...process.env, NO_COLOR: '1', MACVLANCTL_LOCK_DIR: process.env.MACVLANCTL_LOCK_DIR || TEST_LOCK_DIR };
+  const r = await host.exec([process.execPath, BIN, ...full], { timeoutMs: opts.timeoutMs ?? 60_000, env });
   const out: CliResult = { code: r.code, stdout: r.stdout, stderr: r.stderr };
   if (args.includes('--json')) {
     try {
