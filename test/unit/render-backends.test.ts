@@ -66,8 +66,8 @@ describe('networkd', () => {
     expect(v4).not.toMatch(/\[Address\]|2001:|::/);
     const v6 = renderNetworkd(scenarioNetwork(scenario('ipv6')), { parentNetworkFile: '/etc/systemd/network/10-eno1.network' })[1]!.content;
     expect(v6).toContain('LinkLocalAddressing=ipv6\nIPv6AcceptRA=no\n');
-    expect(v6).toContain('[Address]\nAddress=2001:db8:1:0:ffff:ffff:ffff:ffff/128\nDuplicateAddressDetection=none\n');
-    expect(v6).toContain('[Route]\nDestination=2001:db8:1:0:ffff:ffff:ffff:0/112\n');
+    expect(v6).toContain('[Address]\nAddress=2001:db8:1:0:ffff:ffff:fffe:ffff/128\nDuplicateAddressDetection=none\n');
+    expect(v6).toContain('[Route]\nDestination=2001:db8:1:0:ffff:ffff:fffe:0/112\n');
   });
 });
 
