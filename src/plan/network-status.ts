@@ -9,6 +9,7 @@ import type { DhcpPoolEstimate } from '../model/lan.js';
 import { type IpAddress, formatAddress, formatCidr, parseAddress } from '../net/address.js';
 import type { NetworkState } from '../system/state-store.js';
 import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
+import { hostAddressesToProxy, proxiesOn } from './proxy-ndp.js';
 import { findOwnShim, networkOfShimAlias, shimAlias } from './shim-identity.js';
 
 export interface ContainerStatus {
@@ -30,7 +31,7 @@ export interface NetworkStatus {
   ipv6?: { subnet: string; gateway?: string; ipRange?: string };
   auxAddresses: Record<string, string>;
   docker: { present: boolean; id?: string };
-  shim: { interface?: string; present: boolean; up: boolean; address?: string; address6?: string; mac?: string; expectedMac?: string; routes: string[] };
+  shim: { interface?: string; present: boolean; up: boolean; address?: string; address6?: string; mac?: string; expectedMac?: string; routes: string[]; proxy6?: string[] };
   containers: ContainerStatus[];
   persistence: string[];
   healthy: boolean;
@@ -101,6 +102,15 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   // The IPv6 range is routed through the shim only when the shim has an IPv6 address (host access over IPv6).
   const range6 = s6?.ipRange ? formatCidr(s6.ipRange) : undefined;
   if (shim && range6 && expectedAddress6 && !routes.includes(range6)) problems.push(`route ${range6} via ${shim.name} is missing`);
+  // Containers reach the host's own IPv6 addresses through the shim's proxy NDP (src/plan/proxy-ndp.ts).
+  const parentName = net?.parent ?? state?.network.parent;
+  const proxied = shim ? proxiesOn(facts, shim.name) : [];
+  if (shim && s6?.subnet && expectedAddress6) {
+    const parent = facts.interfaces.find((i) => i.name === parentName);
+    for (const a of hostAddressesToProxy(parent, s6.subnet, expectedAddress6)) {
+      if (!proxied.includes(a) || shim.proxyNdp !== true) problems.push(`shim ${shim.name} does not answer for the host's address ${a} (proxy NDP)`);
+    }
+  }
   const status: NetworkStatus = {
     name,
     auxAddresses: Object.fromEntries(Object.entries(s4?.auxAddresses ?? {}).map(([k, v]) => [k, formatAddress(v)])),
@@ -114,6 +124,7 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
       ...(shimAddress6 ? { address6: formatAddress(shimAddress6.address) } : {}),
       ...(shim?.mac ? { mac: shim.mac } : {}),
       ...(expectedMac ? { expectedMac } : {}),
+      ...(proxied.length ? { proxy6: proxied } : {}),
     },
     containers: (net?.containers ?? []).map((ct) => ({
       name: ct.name,
