@@ -18,6 +18,10 @@ export interface ContainerStatus {
   address6?: string;
   mac?: string;
   reachable?: boolean;
+  /** The host reaches it over IPv6 (from the shim). */
+  reachable6?: boolean;
+  /** It reaches the host's own IPv6 address (`hostAddress6`), through the shim's proxy NDP. */
+  reachesHost6?: boolean;
 }
 
 export interface NetworkStatus {
@@ -34,6 +38,8 @@ export interface NetworkStatus {
   shim: { interface?: string; present: boolean; up: boolean; address?: string; address6?: string; mac?: string; expectedMac?: string; routes: string[]; proxy6?: string[] };
   containers: ContainerStatus[];
   persistence: string[];
+  /** The host's own IPv6 address containers should reach it at (the first one the shim answers for by proxy NDP). */
+  hostAddress6?: string;
   healthy: boolean;
   problems: string[];
   /** What the last scan of the parent saw in the subnet, when one is fresh in the cache (absent otherwise). */
@@ -105,9 +111,12 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   // Containers reach the host's own IPv6 addresses through the shim's proxy NDP (src/plan/proxy-ndp.ts).
   const parentName = net?.parent ?? state?.network.parent;
   const proxied = shim ? proxiesOn(facts, shim.name) : [];
+  let hostAddress6: string | undefined;
   if (shim && s6?.subnet && expectedAddress6) {
     const parent = facts.interfaces.find((i) => i.name === parentName);
-    for (const a of hostAddressesToProxy(parent, s6.subnet, expectedAddress6)) {
+    const wanted = hostAddressesToProxy(parent, s6.subnet, expectedAddress6);
+    hostAddress6 = wanted[0];
+    for (const a of wanted) {
       if (!proxied.includes(a) || shim.proxyNdp !== true) problems.push(`shim ${shim.name} does not answer for the host's address ${a} (proxy NDP)`);
     }
   }
@@ -136,6 +145,7 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
     healthy: problems.length === 0,
     problems,
   };
+  if (hostAddress6) status.hostAddress6 = hostAddress6;
   if (net?.parent) status.parent = net.parent;
   if (net?.macvlanMode || net) status.mode = net?.macvlanMode ?? 'bridge';
   if (s4?.subnet) status.subnet = formatCidr(s4.subnet);
