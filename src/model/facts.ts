@@ -31,7 +31,7 @@ export interface InterfaceFact {
   /** Interface alias (ifalias): we mark our shims with it. */
   alias?: string;
   /**
-   * For our shims only: whether the kernel answers neighbour solicitations for
+   * For macvlan links (shims) only: whether the kernel answers neighbour solicitations for
    * proxied addresses on it (net.ipv6.conf.IF.proxy_ndp and .forwarding both 1).
    */
   proxyNdp?: boolean;

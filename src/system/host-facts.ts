@@ -16,7 +16,7 @@ export interface IpFacts {
   proxies6: ProxyNeighbourFact[];
 }
 
-/** Whether the kernel answers proxied neighbour solicitations on this link (both sysctls on); read for our shims only. */
+/** Whether the kernel answers proxied neighbour solicitations on this link (both sysctls on); read for macvlan links only (shims). */
 function readProxyNdp(name: string): boolean | undefined {
   try {
     const conf = `/proc/sys/net/ipv6/conf/${name}`;
@@ -63,7 +63,8 @@ export async function gatherIpFacts(ipBinary = 'ip'): Promise<IpFacts> {
   const route4Json = lines[1] ?? '[]';
   const interfaces = parseInterfaces(addrJson, isWireless);
   for (const i of interfaces) {
-    if (i.kind !== 'macvlan' || !i.alias?.startsWith('macvlanctl:')) continue;
+    // Every macvlan, not only those with our alias: networkd and NetworkManager make our shims without it.
+    if (i.kind !== 'macvlan') continue;
     const on = readProxyNdp(i.name);
     if (on !== undefined) i.proxyNdp = on;
   }
