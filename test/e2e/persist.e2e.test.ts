@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, type LabHost, LAB_IMAGE, createLab, hostFingerprint } from './lab.js';
 import { macvlanctl } from './support/cli.js';
+import { renderNetworkManager } from '../../src/render/networkmanager.js';
 import { containerPing, link, waitFor } from './support/host-probes.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -482,5 +483,34 @@ describe.skipIf(!isRoot)('persistence of a dual-stack network, with the real man
     const d = await macvlanctl(h, ['destroy', 'pif6', '--yes'], { root: R });
     expect(d.code, d.stderr + d.stdout).toBe(0);
     expect(tree(R).filter((l) => l.startsWith('/etc/'))).toEqual(['/etc/network/interfaces 644']);
+  }, 120_000);
+
+  it('NetworkManager: the dispatcher script, run as NetworkManager runs it when the shim comes up, switches proxy NDP on for the shim alone', async () => {
+    const args = ['pnm6', '--parent', 'eno1', '--ip-range', '198.51.100.128/27', '--subnet', '2001:db8:1::/64', '--shim', 'pnm6-shim', '--persist', 'none'];
+    const R = mkdtempSync(join(dir, 'nm-'));
+    const r = await macvlanctl(h, ['apply', ...args, '--yes', '--json'], { root: R });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const planned = r.json!.result.plan.networks[0];
+    const script = renderNetworkManager(planned).find((f) => f.path.includes('/dispatcher.d/'))!;
+    expect(script.mode).toBe(0o755);
+    const path = join(dir, 'nm-dispatcher-pnm6');
+    writeFileSync(path, script.content, { mode: script.mode });
+    const run = await h.dockerCli(['run', '-d', '--cap-add', 'NET_ADMIN', '--network', 'pnm6', '--name', 'pnm6-web', LAB_IMAGE, 'sleep', '3600']);
+    expect(run.code, run.stderr).toBe(0);
+    // As a freshly made shim has it: no proxy entry, both sysctls off.
+    expect((await h.exec(['ip', '-6', 'neigh', 'del', 'proxy', '2001:db8:1::24', 'dev', 'pnm6-shim'])).code).toBe(0);
+    expect((await h.exec(['sysctl', '-q', '-w', 'net.ipv6.conf.pnm6-shim.proxy_ndp=0', 'net.ipv6.conf.pnm6-shim.forwarding=0'])).code).toBe(0);
+    // NetworkManager runs every script for every device: another device's event changes nothing.
+    expect((await h.exec([path, 'eno1', 'up'])).code).toBe(0);
+    expect(await proxies()).toBe('');
+    expect((await h.exec([path, 'pnm6-shim', 'up'])).code).toBe(0);
+    expect(await proxies()).toContain('2001:db8:1::24 dev pnm6-shim');
+    expect([await sysctl('pnm6-shim/proxy_ndp'), await sysctl('pnm6-shim/forwarding'), await sysctl('all/forwarding')]).toEqual(['1', '1', '0']);
+    await forget('pnm6-web');
+    expect(await ping6('pnm6-web', '2001:db8:1::24'), "container → the host's own IPv6 address").toBe(true);
+    expect((await h.dockerCli(['rm', '-f', 'pnm6-web'])).code).toBe(0);
+    const d = await macvlanctl(h, ['destroy', 'pnm6', '--yes'], { root: R });
+    expect(d.code, d.stderr + d.stdout).toBe(0);
+    expect(await proxies()).toBe('');
   }, 120_000);
 });

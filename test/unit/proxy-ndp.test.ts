@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { planOperations, shimOperations } from '../../src/apply/operations.js';
 import { flagsToRaw } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
-import type { HostFacts, InterfaceFact } from '../../src/model/facts.js';
+import type { DockerNetworkFact, HostFacts, InterfaceFact } from '../../src/model/facts.js';
 import type { Change, PlannedNetwork } from '../../src/model/plan.js';
 import { parseAddress, parseCidr } from '../../src/net/address.js';
 import { planCommands } from '../../src/plan/commands.js';
@@ -101,5 +101,34 @@ describe('up, status and doctor keep proxy NDP in step (hostSideChanges)', () =>
       'neigh replace proxy 2001:db8:1::25 dev v6net-shim',
       'neigh del proxy 2001:db8:1::24 dev v6net-shim',
     ]);
+  });
+});
+
+describe('facts and status for proxy NDP', () => {
+  it('reads IPv6 proxy entries from ip -json neigh show proxy (IPv4 proxy ARP entries are not ours)', async () => {
+    const { parseProxyNeighbours } = await import('../../src/system/ip-facts.js');
+    const json = '[{"dst":"2001:db8:1::24","dev":"v6net-shim","flags":["proxy"]},{"dst":"198.51.100.9","dev":"eno1","flags":["proxy"]}]';
+    expect(parseProxyNeighbours(json)).toEqual([{ address: parseAddress('2001:db8:1::24'), device: 'v6net-shim' }]);
+    expect(parseProxyNeighbours('[]')).toEqual([]);
+  });
+
+  it('status names a missing proxy entry, or the sysctls off, as a problem, and says which address containers reach the host at', async () => {
+    const { describeNetwork } = await import('../../src/plan/network-status.js');
+    const n = planDual().networks[0]!;
+    const state = { schemaVersion: 1 as const, name: n.name, appliedAt: '2026-12-06T00:00:00Z', macvlanctlVersion: '0', network: n };
+    const net: DockerNetworkFact = {
+      id: 'id1', name: n.name, driver: 'macvlan', scope: 'local', parent: 'eno1', labels: n.labels, options: {}, enableIPv6: true, containers: [], configOnly: false,
+      subnets: [
+        { subnet: parseCidr(n.subnet), ipRange: parseCidr(n.ipRange), auxAddresses: {}, raw: {} },
+        { subnet: parseCidr(n.ipv6!.subnet), ipRange: parseCidr(n.ipv6!.ipRange), auxAddresses: {}, raw: {} },
+      ],
+    };
+    const ok = describeNetwork(n.name, net, applied(n, ['2001:db8:1::24']), state);
+    expect(ok.problems).toEqual([]);
+    expect(ok.hostAddress6).toBe('2001:db8:1::24');
+    expect(ok.shim.proxy6).toEqual(['2001:db8:1::24']);
+    const problem = ["shim v6net-shim does not answer for the host's address 2001:db8:1::24 (proxy NDP)"];
+    expect(describeNetwork(n.name, net, applied(n, []), state).problems).toEqual(problem);
+    expect(describeNetwork(n.name, net, applied(n, ['2001:db8:1::24'], false), state).problems).toEqual(problem);
   });
 });
