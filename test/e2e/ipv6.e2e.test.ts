@@ -134,4 +134,16 @@ describe.skipIf(!isRoot)('dual-stack apply in the lab', () => {
     expect((await h.exec(['ip', '-6', 'neigh', 'show', 'proxy'])).stdout.trim()).toBe('');
     expect([await sysctl('all/forwarding'), await sysctl('eno1/forwarding')]).toEqual(['0', '0']);
   }, 180_000);
+
+  it('an explicit IPv6 range Docker cannot hold is refused before anything is touched (exit 2, the reason named)', async () => {
+    const h = lab.host('h1');
+    const before = await hostFingerprint(h);
+    const args = ['v6bad', '--parent', 'eno1', '--ip-range', '198.51.100.160/27', '--subnet', '2001:db8:1::/64', '--ip-range', '2001:db8:1::ffff:ffff:ffff:0/112', '--persist', 'none'];
+    const r = await macvlanctl(h, ['apply', ...args, '--yes', '--json'], { root: dir });
+    expect(r.code).toBe(2);
+    expect(r.json!.error).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(r.json!.error!.message).toMatch(/holds 2001:db8:1:0:ffff:ffff:ffff:ffff is the last address of the \/64 2001:db8:1::\/64, which Docker's IPAM cannot hold/);
+    expect((await h.dockerCli(['network', 'ls', '--format', '{{.Name}}'])).stdout).not.toContain('v6bad');
+    expect(await hostFingerprint(h)).toBe(before);
+  }, 60_000);
 });
