@@ -167,6 +167,30 @@ export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[
       ops.push({ kind: 'ip', title: `route ${c.destination} via ${dev}`, line: `route add ${c.destination} dev ${dev}`, ...opt(undo(`route del ${c.destination} dev ${dev}`)) });
     }
   }
+  ops.push(...proxyNdpOperations(changes, dev, undo));
+  return ops;
+}
+
+/**
+ * Proxy NDP for the host's own IPv6 addresses (src/plan/proxy-ndp.ts says why
+ * this and not a copy of the address): the kernel answers proxied
+ * solicitations only where proxy_ndp and forwarding are both on, so both are
+ * switched on for the shim alone. The entries go with the link when it is deleted.
+ */
+function proxyNdpOperations(changes: Change[], dev: string, undo: (line: string) => string | undefined): Operation[] {
+  const ops: Operation[] = [];
+  const proxies = changes.filter((c): c is Extract<Change, { kind: 'shim-proxy-ndp' }> => c.kind === 'shim-proxy-ndp');
+  if (proxies.some((c) => c.action === 'create')) {
+    ops.push({ kind: 'sysctl', title: `proxy NDP on ${dev}`, family: 'ipv6', iface: dev, key: 'proxy_ndp', value: '1' });
+    ops.push({ kind: 'sysctl', title: `router behaviour on ${dev} only, which proxy NDP needs (the host forwards nothing: all.forwarding is untouched)`, family: 'ipv6', iface: dev, key: 'forwarding', value: '1' });
+  }
+  for (const c of proxies) {
+    if (c.action === 'create') {
+      ops.push({ kind: 'ip', title: `answer for ${c.address} on ${dev}`, line: `neigh replace proxy ${c.address} dev ${dev}`, ...opt(undo(`neigh del proxy ${c.address} dev ${dev}`)) });
+    } else if (c.action === 'delete') {
+      ops.push({ kind: 'ip', title: `stop answering for ${c.address} on ${dev}`, line: `neigh del proxy ${c.address} dev ${dev}` });
+    }
+  }
   return ops;
 }
 

@@ -65,6 +65,10 @@ function lanRequest(f: DoctorNetworkFacts): { parent: string; subnet: string; su
   return { parent, subnet: sub, gateway: gw, ...(range ? { ipRange: range } : {}), ...(sub6 ? { subnet6: sub6 } : {}) };
 }
 
+function opt<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}
+
 /** The host's own IPv4 address on the parent, inside the network's subnet when it has one there. */
 function hostAddressOn(f: DoctorNetworkFacts): string | undefined {
   const parent = f.host.interfaces.find((x) => x.name === parentName(f));
@@ -129,9 +133,13 @@ export async function gatherDoctor(name: string | undefined, opts: DoctorOptions
         work.push(p.then((lan) => void (f.lan = lan)));
       }
     }
-    const targets = f.status.containers.filter((c) => c.address).map((c) => ({ name: c.name, address: c.address! }));
+    const v6 = f.status.shim.address6 !== undefined;
+    const targets = f.status.containers
+      .filter((c) => c.address)
+      .map((c) => ({ name: c.name, address: c.address!, ...(v6 && c.address6 ? { address6: c.address6 } : {}) }));
     if (targets.length > 0 && (expectedShim(f) || f.status.shim.present)) {
-      work.push(probeReach(targets, hostAddressOn(f)).then((r) => void (f.reach = r)));
+      const from = { ...opt('hostAddress', hostAddressOn(f)), ...opt('hostAddress6', f.status.hostAddress6) };
+      work.push(probeReach(targets, from).then((r) => void (f.reach = r)));
     }
   }
   await Promise.all(work);

@@ -68,6 +68,11 @@ export interface ContainerReach {
   fromHost?: boolean;
   /** The host address used for fromHost. */
   hostAddress?: string;
+  /** The same over IPv6, for a dual-stack network's container (absent when it has no IPv6 address or no shim address6). */
+  address6?: string;
+  fromShim6?: boolean;
+  fromHost6?: boolean;
+  hostAddress6?: string;
 }
 
 /** Everything the checks of one network read. */

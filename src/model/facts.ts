@@ -36,6 +36,11 @@ export interface InterfaceFact {
   arpNotify?: boolean;
   /** Interface alias (ifalias): we mark our shims with it. */
   alias?: string;
+  /**
+   * For macvlan links (shims) only: whether the kernel answers neighbour solicitations for
+   * proxied addresses on it (net.ipv6.conf.IF.proxy_ndp and .forwarding both 1).
+   */
+  proxyNdp?: boolean;
   wireless: boolean;
   addresses: InterfaceAddress[];
 }
@@ -128,9 +133,17 @@ export interface PersistenceFacts {
   evidence?: string;
 }
 
+/** An IPv6 proxy neighbour entry (`ip -6 neigh add proxy ADDRESS dev DEVICE`). */
+export interface ProxyNeighbourFact {
+  address: IpAddress;
+  device: string;
+}
+
 export interface HostFacts {
   interfaces: InterfaceFact[];
   routes: RouteFact[];
+  /** IPv6 proxy neighbour entries; absent in fixtures that predate them (read as none). */
+  proxies6?: ProxyNeighbourFact[];
   docker: DockerFacts;
   /** Stable identity of this host (machine-id or hostname), for deriving shim MAC addresses. */
   hostId: string;

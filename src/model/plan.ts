@@ -22,6 +22,8 @@ export type Change =
   /** net.ipv4.conf.SHIM.arp_notify turned back on, so the shim is announced whenever it comes up. */
   | { kind: 'shim-arp-notify'; action: ChangeAction; network: string; interface: string; summary: string; reason: string }
   | { kind: 'shim-route'; action: ChangeAction; network: string; interface: string; destination: string; summary: string; reason: string }
+  /** The shim answers neighbour solicitations for one of the host's own IPv6 addresses (src/plan/proxy-ndp.ts). */
+  | { kind: 'shim-proxy-ndp'; action: ChangeAction; network: string; interface: string; address: string; summary: string; reason: string }
   /** A persistence file (or the systemd unit's enable symlink), as on the target root. */
   | { kind: 'persist-file'; action: ChangeAction; network: string; path: string; summary: string; reason: string };
 
@@ -48,6 +50,13 @@ export interface PlannedShim {
   address: string;
   /** IPv6 host address (/128 on the shim), when the network is dual-stack. */
   address6?: string;
+  /**
+   * The host's own IPv6 addresses the shim answers neighbour solicitations
+   * for (proxy NDP), so containers reach the host at them: as the parent had
+   * them when planned (src/plan/proxy-ndp.ts says which). `up` and `apply`
+   * follow the parent's addresses as they are then.
+   */
+  proxy6?: string[];
   mac: string;
   mode: MacvlanMode;
   /** Destinations routed through the shim: the ip-range(s), never the whole subnet. */

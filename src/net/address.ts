@@ -29,6 +29,10 @@ export interface Cidr {
 export interface InterfaceAddress {
   readonly address: IpAddress;
   readonly prefix: number;
+  /** IPv6 privacy address (RFC 8981), as the kernel flags it. */
+  readonly temporary?: boolean;
+  /** Preferred lifetime over, or still tentative (DAD): not an address to hand to others. */
+  readonly deprecated?: boolean;
 }
 
 export const BITS: Record<Family, number> = { 4: 32, 6: 128 };

@@ -50,6 +50,13 @@ function commandsFor(change: Change, n: PlannedNetwork): string[][] {
       return change.action === 'update' ? [['ip', 'link', 'set', change.interface, 'up']] : [];
     case 'shim-route':
       return change.action === 'create' ? [['ip', 'route', 'add', change.destination, 'dev', change.interface]] : [];
+    case 'shim-proxy-ndp':
+      if (change.action === 'delete') return [['ip', '-6', 'neigh', 'del', 'proxy', change.address, 'dev', change.interface]];
+      if (change.action !== 'create') return [];
+      return [
+        ['sysctl', '-w', `net.ipv6.conf.${change.interface}.proxy_ndp=1`, `net.ipv6.conf.${change.interface}.forwarding=1`],
+        ['ip', '-6', 'neigh', 'replace', 'proxy', change.address, 'dev', change.interface],
+      ];
     case 'persist-file':
       return []; // written as a here-document by persistCommands
   }

@@ -9,6 +9,7 @@ import type { DhcpPoolEstimate } from '../model/lan.js';
 import { type IpAddress, formatAddress, formatCidr, parseAddress } from '../net/address.js';
 import type { NetworkState } from '../system/state-store.js';
 import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
+import { hostAddressesToProxy, proxiesOn } from './proxy-ndp.js';
 import { findOwnShim, networkOfShimAlias, shimAlias } from './shim-identity.js';
 import { parentWarnings } from './parent.js';
 import { shimDrift } from './shim-drift.js';
@@ -19,6 +20,10 @@ export interface ContainerStatus {
   address6?: string;
   mac?: string;
   reachable?: boolean;
+  /** The host reaches it over IPv6 (from the shim). */
+  reachable6?: boolean;
+  /** It reaches the host's own IPv6 address (`hostAddress6`), through the shim's proxy NDP. */
+  reachesHost6?: boolean;
 }
 
 export interface NetworkStatus {
@@ -32,9 +37,11 @@ export interface NetworkStatus {
   ipv6?: { subnet: string; gateway?: string; ipRange?: string };
   auxAddresses: Record<string, string>;
   docker: { present: boolean; id?: string };
-  shim: { interface?: string; present: boolean; up: boolean; address?: string; address6?: string; mac?: string; expectedMac?: string; routes: string[] };
+  shim: { interface?: string; present: boolean; up: boolean; address?: string; address6?: string; mac?: string; expectedMac?: string; routes: string[]; proxy6?: string[] };
   containers: ContainerStatus[];
   persistence: string[];
+  /** The host's own IPv6 address containers should reach it at (the first one the shim answers for by proxy NDP). */
+  hostAddress6?: string;
   healthy: boolean;
   problems: string[];
   /** What the last scan of the parent saw in the subnet, when one is fresh in the cache (absent otherwise). */
@@ -114,6 +121,16 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   // The IPv6 range is routed through the shim only when the shim has an IPv6 address (host access over IPv6).
   const range6 = s6?.ipRange ? formatCidr(s6.ipRange) : undefined;
   if (shim && range6 && expectedAddress6 && !routes.includes(range6)) problems.push(`route ${range6} via ${shim.name} is missing`);
+  // Containers reach the host's own IPv6 addresses through the shim's proxy NDP (src/plan/proxy-ndp.ts).
+  const proxied = shim ? proxiesOn(facts, shim.name) : [];
+  let hostAddress6: string | undefined;
+  if (shim && s6?.subnet && expectedAddress6) {
+    const wanted = hostAddressesToProxy(parent, s6.subnet, expectedAddress6);
+    hostAddress6 = wanted[0];
+    for (const a of wanted) {
+      if (!proxied.includes(a) || shim.proxyNdp !== true) problems.push(`shim ${shim.name} does not answer for the host's address ${a} (proxy NDP)`);
+    }
+  }
   const status: NetworkStatus = {
     name,
     auxAddresses: Object.fromEntries(Object.entries(s4?.auxAddresses ?? {}).map(([k, v]) => [k, formatAddress(v)])),
@@ -127,6 +144,7 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
       ...(shimAddress6 ? { address6: formatAddress(shimAddress6.address) } : {}),
       ...(shim?.mac ? { mac: shim.mac } : {}),
       ...(expectedMac ? { expectedMac } : {}),
+      ...(proxied.length ? { proxy6: proxied } : {}),
     },
     containers: (net?.containers ?? []).map((ct) => ({
       name: ct.name,
@@ -138,6 +156,7 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
     healthy: problems.length === 0,
     problems,
   };
+  if (hostAddress6) status.hostAddress6 = hostAddress6;
   if (net?.parent) status.parent = net.parent;
   if (net?.macvlanMode || net) status.mode = net?.macvlanMode ?? 'bridge';
   if (s4?.subnet) status.subnet = formatCidr(s4.subnet);

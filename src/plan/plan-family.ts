@@ -25,6 +25,7 @@ import {
 import { type Interval, cidrToInterval, highestAlignedBlock, largestBlocks, overlaps, subtract } from '../net/intervals.js';
 import { lanSubnetProblem } from '../net/lan-subnet.js';
 import type { ProblemCollector } from './collector.js';
+import { dockerUnholdable6, refuseUnholdable6 } from './docker-ipam6.js';
 import { type LanView, poolMargin } from './lan-view.js';
 
 /** Something the ip-range must not hold, with the words to name it. */
@@ -32,7 +33,7 @@ export interface Reserved {
   interval: Interval;
   what: string;
   /** Docker ranges and live hosts are conflicts; the rest are configuration mistakes. */
-  kind: 'gateway' | 'router' | 'host' | 'network' | 'broadcast' | 'avoid' | 'docker' | 'in-use' | 'planned' | 'live' | 'dhcp-offer' | 'dhcp-pool' | 'route';
+  kind: 'gateway' | 'router' | 'host' | 'network' | 'broadcast' | 'avoid' | 'docker' | 'in-use' | 'planned' | 'live' | 'dhcp-offer' | 'dhcp-pool' | 'route' | 'docker-ipam';
   /** For an estimated pool: the narrower point estimate, which auto falls back to (with a warning) when `carve` leaves no room. */
   core?: Interval;
   /** What a carved range keeps clear of, when wider than `interval` (an estimated pool plus its margin). */
@@ -182,6 +183,9 @@ export function reservedAddresses(inp: FamilyInput, subnet: Cidr, gateway: IpAdd
     out.push({ interval: { start: last, end: last }, what: `the broadcast address ${formatValue(family, last)}`, kind: 'broadcast', dockerSkips: true });
   }
   out.push(...routeReserved(inp, subnet, gateway));
+  // Addresses Docker's IPAM cannot hold (src/plan/docker-ipam6.ts): auto never carves into them.
+  const unholdable = dockerUnholdable6(subnet);
+  if (unholdable) out.push({ interval: unholdable, what: `${describeInterval(family, unholdable)} (Docker's IPAM cannot hold them)`, kind: 'docker-ipam' });
   for (const iface of facts.interfaces) {
     for (const a of iface.addresses) {
       if (a.address.family === family && cidrContains(subnet, a.address)) {
@@ -515,6 +519,21 @@ function checkRoomForContainers(inp: FamilyInput, subnet: Cidr, gateway: IpAddre
   );
 }
 
+/** Explicit IPv6 values Docker would reject or move are refused up front, each with its reason. */
+function refuseWhatDockerCannotHold(inp: FamilyInput, subnet: Cidr, gateway: IpAddress): void {
+  const { desired, problems } = inp;
+  if (desired.ipRange?.kind === 'explicit') {
+    const range = desired.ipRange.cidr;
+    problems.run(() => refuseUnholdable6(subnet, { label: inp.label('ipRange'), what: 'ip-range', range }));
+  }
+  const host = desired.hostAddress;
+  if (host && host !== 'auto') problems.run(() => refuseUnholdable6(subnet, { label: inp.label('hostAddress'), what: 'host address', address: host }));
+  problems.run(() => refuseUnholdable6(subnet, { label: inp.label('gateway'), what: 'gateway', address: gateway }));
+  for (const a of inp.aux) {
+    if (a.address.family === 6) problems.run(() => refuseUnholdable6(subnet, { label: inp.label(`auxAddresses.${a.name}`), what: `aux address ${a.name}=`, address: a.address }));
+  }
+}
+
 export function planFamily(inp: FamilyInput): FamilyResult | undefined {
   const inferred: string[] = [];
   const { problems } = inp;
@@ -527,6 +546,9 @@ export function planFamily(inp: FamilyInput): FamilyResult | undefined {
   const gateway = problems.run(() => resolveGateway(inp, subnet, inferred));
   if (!gateway) return undefined;
   checkAux(inp, subnet, gateway);
+  const before = problems.errors.length;
+  if (inp.family === 6) refuseWhatDockerCannotHold(inp, subnet, gateway);
+  if (problems.errors.length > before) return undefined; // said once, with its own reason
   const reserved = reservedAddresses(inp, subnet, gateway);
   const spec = inp.desired.ipRange ?? { kind: 'auto' as const };
   const ipRange = problems.run(() => {

@@ -23,6 +23,7 @@ import { defaultShimName, deriveShimMac, lifelongShimMac, shimAlias } from './sh
 import { lanView, scanOf, skippedScanOf } from './lan-view.js';
 import { type ShimDrift, shimDrift } from './shim-drift.js';
 import { HOST_ACCESS_MODE_FIX, hostAccessInMode } from './host-access-mode.js';
+import { hostAddressesToProxy, proxiesOn } from './proxy-ndp.js';
 
 export interface NetworkPlan {
   network: PlannedNetwork;
@@ -342,7 +343,10 @@ function assemble(desired: DesiredNetwork, parent: InterfaceFact, shimName: stri
       mode: desired.mode,
       routes: [formatCidr(v4.ipRange), ...(v6 ? [formatCidr(v6.ipRange)] : [])],
     };
-    if (v6?.hostAddress) shim.address6 = formatAddress(v6.hostAddress);
+    if (v6?.hostAddress) {
+      shim.address6 = formatAddress(v6.hostAddress);
+      shim.proxy6 = hostAddressesToProxy(parent, v6.subnet, shim.address6);
+    }
     labels[LABEL_SHIM] = shimName;
     labels[LABEL_HOST_ADDRESS] = shim.address;
     labels[LABEL_SHIM_MAC] = mac;
@@ -538,6 +542,42 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
       summary: `route ${dest} dev ${s.interface}`,
       reason: has ? 'present' : 'reach containers through the shim (only the ip-range, never the whole subnet)',
     });
+  }
+  out.push(...proxyChanges(n, facts, existing, recreated));
+  return out;
+}
+
+/**
+ * The shim answers for the host's own IPv6 addresses (src/plan/proxy-ndp.ts),
+ * following the parent's addresses as they are now, not as they were when
+ * the network was planned: an address the parent gained is added, one it
+ * lost is dropped.
+ */
+function proxyChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFact | undefined, recreated: boolean): Change[] {
+  const s = n.shim!;
+  if (!s.address6 || !n.ipv6) return [];
+  const parent = facts.interfaces.find((i) => i.name === n.parent);
+  const wanted = hostAddressesToProxy(parent, parseCidr(n.ipv6.subnet), s.address6);
+  const present = recreated || !existing ? [] : proxiesOn(facts, s.interface);
+  const answering = !recreated && existing?.proxyNdp === true;
+  const base = { kind: 'shim-proxy-ndp' as const, network: n.name, interface: s.interface };
+  const out: Change[] = wanted.map((address) => {
+    const ok = answering && present.includes(address);
+    return {
+      ...base,
+      address,
+      action: ok ? 'noop' : 'create',
+      summary: `proxy NDP for ${address} on ${s.interface}`,
+      reason: ok
+        ? 'present'
+        : present.includes(address)
+          ? `the entry is there but ${s.interface} does not answer for it (proxy_ndp or forwarding is off)`
+          : `containers reach the host at its own address ${address} (IPv6 neighbour discovery answers only on the interface holding it)`,
+    };
+  });
+  for (const address of present) {
+    if (wanted.includes(address)) continue;
+    out.push({ ...base, address, action: 'delete', summary: `proxy NDP for ${address} on ${s.interface}`, reason: `${n.parent} no longer has ${address} as a stable address` });
   }
   return out;
 }

@@ -47,6 +47,22 @@ async function viaNeighbour(address: string, timeoutS: number): Promise<boolean>
   return false;
 }
 
+/**
+ * Does a ping from one of the host's own addresses (`ping -I`) come back? The
+ * echo leaves through the kernel's route (the shim, for a container), and the
+ * answer must come back to `source`: the way a container reaches the host at
+ * that address. Undefined when there is no ping to try it with.
+ */
+export async function reachableFrom(source: string, address: string, timeoutS = 1): Promise<boolean | undefined> {
+  try {
+    await run('ping', [address.includes(':') ? '-6' : '-4', '-n', '-q', '-c', '1', '-W', String(timeoutS), '-I', source, address], { timeoutMs: (timeoutS + 2) * 1000 });
+    return true;
+  } catch (e) {
+    if (/was not found/.test((e as Error).message)) return undefined;
+    return false;
+  }
+}
+
 export async function reachable(address: string, timeoutS = 1): Promise<boolean> {
   try {
     return await viaPing(address, timeoutS);

@@ -9,9 +9,14 @@ export function managedHeader(network: string): string {
   return `# Managed by macvlanctl for network ${network}. Changes are overwritten; remove with: macvlanctl destroy ${network}`;
 }
 
-/** Whether a file's text carries our header for `network` (any network when omitted). */
+/**
+ * Whether a file's text carries our header for `network` (any network when
+ * omitted): on its first line, or on its second after a `#!` line (a script
+ * must start with its interpreter).
+ */
 export function isManagedFile(content: string, network?: string): boolean {
-  const first = content.split('\n', 1)[0] ?? '';
+  const [line1 = '', line2 = ''] = content.split('\n', 2);
+  const first = line1.startsWith('#!') ? line2 : line1;
   if (network !== undefined) return first === managedHeader(network);
   return /^# Managed by macvlanctl for network \S+\. /.test(first);
 }
@@ -21,7 +26,7 @@ export interface ShimFamilies {
   /** IPv4 routes through the shim (the ip-range). */
   routes4: string[];
   /** IPv6 address (/128) and routes, present only when the network is dual-stack and the shim has an IPv6 address. */
-  v6?: { address: string; routes: string[] };
+  v6?: { address: string; routes: string[]; proxies: string[] };
 }
 
 /** The shim with its routes split by family; undefined when the network has no host access (nothing to persist). */
@@ -31,7 +36,7 @@ export function shimFamilies(n: PlannedNetwork): ShimFamilies | undefined {
   const routes4 = shim.routes.filter((r) => !r.includes(':'));
   const routes6 = shim.routes.filter((r) => r.includes(':'));
   const out: ShimFamilies = { shim, routes4 };
-  if (n.ipv6 && shim.address6) out.v6 = { address: shim.address6, routes: routes6 };
+  if (n.ipv6 && shim.address6) out.v6 = { address: shim.address6, routes: routes6, proxies: shim.proxy6 ?? [] };
   return out;
 }
 

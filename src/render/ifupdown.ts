@@ -61,6 +61,11 @@ export function renderIfupdown(n: PlannedNetwork): RenderedFile[] {
   if (f.v6) body.push(`pre-up ip -6 addr replace ${f.v6.address}/128 dev ${dev} nodad`);
   for (const r of f.routes4) body.push(`up ip route show ${r} dev ${dev} | grep -q . || ip route add ${r} dev ${dev}`);
   for (const r of f.v6?.routes ?? []) body.push(`up ip -6 route show ${r} dev ${dev} | grep -q . || ip -6 route add ${r} dev ${dev}`);
+  // Containers reach the host's own IPv6 address through proxy NDP on the shim (src/plan/proxy-ndp.ts).
+  if (f.v6?.proxies.length) {
+    body.push(`up echo 1 > ${ipv6Conf}/proxy_ndp`, `up echo 1 > ${ipv6Conf}/forwarding`);
+    for (const a of f.v6.proxies) body.push(`up ip -6 neigh replace proxy ${a} dev ${dev}`);
+  }
   // Already gone (macvlanctl down, or deleted by hand) is fine: ifdown then only forgets it.
   body.push(`post-down ! ip link show dev ${dev} >/dev/null 2>&1 || ip link del dev ${dev}`);
 

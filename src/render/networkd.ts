@@ -71,6 +71,11 @@ export function renderNetworkd(n: PlannedNetwork, ctx: NetworkdContext): Rendere
     'ConfigureWithoutCarrier=yes',
     `Address=${shim.address}/32`,
   ];
+  if (f.v6?.proxies.length) {
+    // Containers reach the host's own IPv6 address through proxy NDP on the shim (src/plan/proxy-ndp.ts).
+    // networkd 252 sets proxy_ndp and the entries; the forwarding it also needs comes from the sysctl.d file below.
+    network.push('IPv6ProxyNDP=yes', ...f.v6.proxies.map((a) => `IPv6ProxyNDPAddress=${a}`));
+  }
   if (f.v6) {
     // nodad, as apply does: the address is reserved in Docker as aux-address host.
     network.push('', '[Address]', `Address=${f.v6.address}/128`, 'DuplicateAddressDetection=none');
@@ -79,9 +84,29 @@ export function renderNetworkd(n: PlannedNetwork, ctx: NetworkdContext): Rendere
 
   const dropIn = lines(header, '[Network]', `MACVLAN=${shim.interface}`);
 
-  return [
+  const files = [
     { path: `${NETWORKD_DIR}/${names.netdev}`, content: netdev, mode: 0o644 },
     { path: `${NETWORKD_DIR}/${names.network}`, content: lines(...network), mode: 0o644 },
     { path: networkdDropInPath(ctx.parentNetworkFile, n.name), content: dropIn, mode: 0o644 },
   ];
+  if (f.v6?.proxies.length) files.push(shimForwardingSysctl(n.name, shim.interface));
+  return files;
+}
+
+export const SYSCTL_D = '/etc/sysctl.d';
+
+/**
+ * networkd 252 has no per-link forwarding setting (its IPForward= switches
+ * forwarding on for the whole host, which must never happen), but the kernel
+ * answers proxied neighbour solicitations only on a link with forwarding on.
+ * systemd-udevd applies sysctl.d settings of a link when it appears
+ * (99-systemd.rules runs systemd-sysctl --prefix=/net/ipv6/conf/LINK), so
+ * this file switches it on for the shim alone, each time networkd creates it.
+ */
+export function shimForwardingSysctl(network: string, shim: string): { path: string; content: string; mode: number } {
+  return {
+    path: `${SYSCTL_D}/90-macvlanctl-${network}.conf`,
+    content: lines(managedHeader(network), `# Proxy NDP on ${shim} (the host's own IPv6 address for containers) needs forwarding on ${shim} only; the host forwards nothing.`, `net.ipv6.conf.${shim}.forwarding = 1`),
+    mode: 0o644,
+  };
 }

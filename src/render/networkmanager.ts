@@ -83,5 +83,33 @@ export function renderNetworkManager(n: PlannedNetwork): RenderedFile[] {
     // No IPv6 at all on the shim: no link-local, no addresses from router advertisements.
     out.push('method=disabled');
   }
-  return [{ path: nmKeyfilePath(n.name), content: lines(...out), mode: 0o600 }];
+  const files = [{ path: nmKeyfilePath(n.name), content: lines(...out), mode: 0o600 }];
+  if (f.v6?.proxies.length) files.push(nmProxyNdpScript(n.name, shim.interface, f.v6.proxies));
+  return files;
+}
+
+export const NM_DISPATCHER_DIR = '/etc/NetworkManager/dispatcher.d';
+
+/**
+ * NetworkManager (1.42) has no setting for proxy NDP nor for forwarding on
+ * one link, so a dispatcher script does it when NetworkManager brings the
+ * shim up: containers then reach the host's own IPv6 address
+ * (src/plan/proxy-ndp.ts). Dispatcher scripts must be root's and executable,
+ * and start with their interpreter, so the header is the second line.
+ */
+function nmProxyNdpScript(network: string, dev: string, proxies: string[]): RenderedFile {
+  const conf = `/proc/sys/net/ipv6/conf/${dev}`;
+  return {
+    path: `${NM_DISPATCHER_DIR}/90-macvlanctl-${network}`,
+    content: lines(
+      '#!/bin/sh',
+      managedHeader(network),
+      `# Proxy NDP on ${dev} for the host's own IPv6 address, with forwarding on ${dev} only (the host forwards nothing).`,
+      `[ "$1" = "${dev}" ] && [ "$2" = "up" ] || exit 0`,
+      `echo 1 > ${conf}/proxy_ndp`,
+      `echo 1 > ${conf}/forwarding`,
+      ...proxies.map((a) => `ip -6 neigh replace proxy ${a} dev ${dev}`),
+    ),
+    mode: 0o755,
+  };
 }

@@ -6,13 +6,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { InterfaceFact, RouteFact } from '../model/facts.js';
+import type { InterfaceFact, ProxyNeighbourFact, RouteFact } from '../model/facts.js';
 import { run } from './exec.js';
-import { parseInterfaces, parseProcIpv6Routes, parseRoutes } from './ip-facts.js';
+import { parseInterfaces, parseProcIpv6Routes, parseProxyNeighbours, parseRoutes } from './ip-facts.js';
 
 export interface IpFacts {
   interfaces: InterfaceFact[];
   routes: RouteFact[];
+  proxies6: ProxyNeighbourFact[];
+}
+
+/** Whether the kernel answers proxied neighbour solicitations on this link (both sysctls on); read for macvlan links only (shims). */
+function readProxyNdp(name: string): boolean | undefined {
+  try {
+    const conf = `/proc/sys/net/ipv6/conf/${name}`;
+    return readFileSync(`${conf}/proxy_ndp`, 'utf8').trim() === '1' && readFileSync(`${conf}/forwarding`, 'utf8').trim() === '1';
+  } catch {
+    return undefined; // no IPv6 on the link, or the name is not there any more
+  }
 }
 
 /**
@@ -61,15 +72,23 @@ export async function gatherIpFacts(ipBinary = 'ip'): Promise<IpFacts> {
   // feature: every spawn costs milliseconds). IPv6 routes need `-6`, which
   // batch lines cannot carry, so they come from /proc.
   const [batch, routes6] = await Promise.all([
-    run(ipBinary, ['-json', '-details', '-batch', '-'], { input: 'address show\nroute show table main\n' }),
+    run(ipBinary, ['-json', '-details', '-batch', '-'], { input: 'address show\nroute show table main\nneigh show proxy\n' }),
     ipv6Routes(ipBinary),
   ]);
   const lines = batch.stdout.split('\n').filter((l) => l.trim().length > 0);
   const addrJson = lines[0] ?? '[]';
   const route4Json = lines[1] ?? '[]';
+  const interfaces = parseInterfaces(addrJson, isWireless);
+  for (const i of interfaces) {
+    // Every macvlan, not only those with our alias: networkd and NetworkManager make our shims without it.
+    if (i.kind !== 'macvlan') continue;
+    const on = readProxyNdp(i.name);
+    if (on !== undefined) i.proxyNdp = on;
+  }
   return {
-    interfaces: withArpNotify(parseInterfaces(addrJson, isWireless)),
+    interfaces: withArpNotify(interfaces),
     routes: [...parseRoutes(route4Json, 4), ...routes6],
+    proxies6: parseProxyNeighbours(lines[2] ?? '[]'),
   };
 }
 

@@ -3,13 +3,18 @@
  * output into InterfaceFact / RouteFact. Kept apart from the process call so it
  * can be tested on captured output.
  */
-import { type InterfaceFact, type LinkKind, REJECT_ROUTE_TYPES, type RejectRouteType, type RouteFact } from '../model/facts.js';
+import { type InterfaceFact, type LinkKind, type ProxyNeighbourFact, REJECT_ROUTE_TYPES, type RejectRouteType, type RouteFact } from '../model/facts.js';
 import { type Family, type InterfaceAddress, parseAddress, parseCidr } from '../net/address.js';
 
 interface IpAddrInfo {
   family?: string;
   local?: string;
   prefixlen?: number;
+  temporary?: boolean;
+  deprecated?: boolean;
+  tentative?: boolean;
+  dadfailed?: boolean;
+  preferred_life_time?: number;
 }
 
 interface IpLink {
@@ -61,10 +66,26 @@ function linkKind(l: IpLink): LinkKind {
 function parseAddrInfo(info: IpAddrInfo): InterfaceAddress | undefined {
   if (!info.local || info.prefixlen === undefined) return undefined;
   try {
-    return { address: parseAddress(info.local), prefix: info.prefixlen };
+    const address = parseAddress(info.local);
+    const deprecated = info.deprecated === true || info.tentative === true || info.dadfailed === true || info.preferred_life_time === 0;
+    return { address, prefix: info.prefixlen, ...(info.temporary ? { temporary: true } : {}), ...(deprecated ? { deprecated: true } : {}) };
   } catch {
     return undefined; // link-local with zone or something exotic: not relevant to planning
   }
+}
+
+/** `ip -json neigh show proxy`: the IPv6 entries (IPv4 proxy ARP entries are not ours to care about). */
+export function parseProxyNeighbours(json: string): ProxyNeighbourFact[] {
+  const out: ProxyNeighbourFact[] = [];
+  for (const e of JSON.parse(json) as { dst?: string; dev?: string }[]) {
+    if (!e.dst?.includes(':') || !e.dev) continue;
+    try {
+      out.push({ address: parseAddress(e.dst), device: e.dev });
+    } catch {
+      // not an address we could ever have put there
+    }
+  }
+  return out;
 }
 
 /** `isWireless(name, index)` is asked only because `ip` cannot tell; it is injected to keep this pure. */

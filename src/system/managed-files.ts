@@ -11,8 +11,16 @@ import type { ManagedFile } from '../model/facts.js';
 import { SYSTEMD_UNIT_DIR, UNIT_WANTS_DIR } from '../render/systemd-unit.js';
 
 /** Directories (as on the target root) that may hold our files directly. */
-const FLAT_DIRS = ['/etc/systemd/network', '/etc/NetworkManager/system-connections', '/etc/network/interfaces.d', '/etc/systemd/system'];
-const HEADER = /^# Managed by macvlanctl for network (\S+)\. /;
+const FLAT_DIRS = [
+  '/etc/systemd/network',
+  '/etc/NetworkManager/system-connections',
+  '/etc/NetworkManager/dispatcher.d',
+  '/etc/network/interfaces.d',
+  '/etc/systemd/system',
+  '/etc/sysctl.d',
+];
+/** On the first line, or on the second after a script's `#!` line. */
+const HEADER = /^(?:#![^\n]*\n)?# Managed by macvlanctl for network (\S+)\. /;
 
 function list(dir: string): string[] {
   try {

@@ -65,6 +65,9 @@ export async function loadPersistence(req: LoadRequest): Promise<string[]> {
       return [err ? `networkctl reload failed (${err}); the files take effect at the next boot` : 'networkd reloaded'];
     }
     case 'networkmanager': {
+      // Only keyfiles are NetworkManager's to load; a dispatcher script is run by it as it is.
+      req = { ...req, written: req.written.filter(isKeyfile), removed: req.removed.filter(isKeyfile) };
+      if (req.written.length === 0 && req.removed.length === 0) return [];
       if (!existsSync('/run/NetworkManager')) return ['NetworkManager is not running; it reads the keyfile when it starts'];
       // `load` with exactly our paths: a written keyfile is (re)read, a removed one makes NetworkManager
       // forget its profile. Never `reload`: that re-reads every profile on disk, so an edit the admin had
@@ -99,6 +102,10 @@ export async function loadPersistence(req: LoadRequest): Promise<string[]> {
       return [err ? `systemctl daemon-reload failed (${err})` : 'systemd reloaded; the unit is enabled and runs at the next boot'];
     }
   }
+}
+
+function isKeyfile(path: string): boolean {
+  return path.endsWith('.nmconnection');
 }
 
 /** See the header: ifupdown's own record of the shim, so that ifdown and `systemctl restart networking` handle it. */

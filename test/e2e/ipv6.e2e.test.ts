@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Lab, type LabHost, LAB_IMAGE, createLab } from './lab.js';
+import { type Lab, type LabHost, LAB_IMAGE, createLab, hostFingerprint } from './lab.js';
 import { macvlanctl } from './support/cli.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -73,4 +73,77 @@ describe.skipIf(!isRoot)('dual-stack apply in the lab', () => {
     expect((await h.exec(['ip', '-6', 'route', 'show'])).stdout).not.toContain('2001:db8:1::c000/116');
     expect(existsSync(join(dir, 'var/lib/macvlanctl/v6net.json'))).toBe(false);
   }, 120_000);
+
+  it('the auto IPv6 range on a /64 applies against dockerd 20.10, and a container reaches the host at its own IPv6 address (proxy NDP); status, doctor, destroy', async () => {
+    const h = lab.host('h1');
+    const before = await hostFingerprint(h);
+    const args = ['v6auto', '--parent', 'eno1', '--ip-range', '198.51.100.160/27', '--subnet', '2001:db8:1::/64', '--persist', 'none'];
+    const r = await macvlanctl(h, ['apply', ...args, '--yes', '--json'], { root: dir });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const n = r.json!.result.plan.networks[0];
+    // Not the top /112, whose last address Docker's IPAM cannot hold (src/plan/docker-ipam6.ts).
+    expect(n.ipv6).toMatchObject({ subnet: '2001:db8:1::/64', gateway: '2001:db8:1::1', ipRange: '2001:db8:1:0:ffff:ffff:fffe:0/112', ipRangeSource: 'auto' });
+    expect(n.shim).toMatchObject({ address6: '2001:db8:1:0:ffff:ffff:fffe:ffff', proxy6: ['2001:db8:1::24'] });
+    const sysctl = async (key: string) => (await h.exec(['cat', `/proc/sys/net/ipv6/conf/${key}`])).stdout.trim();
+    expect([await sysctl('v6auto-shim/proxy_ndp'), await sysctl('v6auto-shim/forwarding')]).toEqual(['1', '1']);
+    // Only the shim: the host forwards nothing, and eno1 keeps taking router advertisements.
+    expect([await sysctl('all/forwarding'), await sysctl('eno1/forwarding'), await sysctl('eno1/accept_ra')]).toEqual(['0', '0', '1']);
+
+    const run = await h.dockerCli(['run', '-d', '--network', 'v6auto', '--name', 'v6auto-web', LAB_IMAGE, 'sleep', '3600']);
+    expect(run.code, run.stderr).toBe(0);
+    const ip6 = (await h.dockerCli(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.GlobalIPv6Address}}{{end}}', 'v6auto-web'])).stdout.trim();
+    expect(ip6).toMatch(/^2001:db8:1:0:ffff:ffff:fffe:/);
+    expect(await ping(h, ['busybox', 'ping', '-6', '-c', '1', '-W', '1', ip6])).toBe(true);
+    const fromContainer = async (a: string) => {
+      for (let i = 0; i < 3; i++) if ((await h.dockerCli(['exec', 'v6auto-web', 'ping', '-6', '-c', '1', '-W', '2', a])).code === 0) return true;
+      return false;
+    };
+    expect(await fromContainer(n.shim.address6), 'container → shim').toBe(true);
+    expect(await fromContainer('2001:db8:1::24'), "container → the host's own IPv6 address").toBe(true);
+    expect(await fromContainer('2001:db8:1::1'), 'container → router').toBe(true);
+    // The LAN still knows the host's address by eno1's MAC (a proxied answer carries no Override flag).
+    await lab.lanExec(['ping', '-6', '-c', '1', '-W', '1', '2001:db8:1::24']);
+    expect((await lab.lanExec(['ip', '-6', 'neigh', 'show', '2001:db8:1::24'])).stdout).toContain(`lladdr ${h.mac}`);
+
+    // status and doctor try the same: host → container and container → the host's own address, over IPv6.
+    const st = await macvlanctl(h, ['status', 'v6auto', '--json'], { root: dir });
+    expect(st.code, st.stdout + st.stderr).toBe(0);
+    const sn = st.json!.result.networks[0];
+    expect(sn.hostAddress6).toBe('2001:db8:1::24');
+    expect(sn.shim.proxy6).toEqual(['2001:db8:1::24']);
+    expect(sn.containers[0]).toMatchObject({ address6: ip6, reachable: true, reachable6: true, reachesHost6: true });
+    const doc = await macvlanctl(h, ['doctor', 'v6auto', '--json', '--no-scan'], { root: dir });
+    const reach = doc.json!.result.networks[0].checks.find((c: { id: string }) => c.id === 'reach');
+    expect(reach.verdict, reach.detail).toBe('pass');
+    expect(reach.data.containers[0]).toMatchObject({ address6: ip6, fromShim6: true, fromHost6: true, hostAddress6: '2001:db8:1::24' });
+    expect(reach.detail).toBe(`v6auto-web ${sn.containers[0].address} and ${ip6}: reached both ways`);
+
+    // A lost proxy entry is drift: status names it, up repairs it.
+    expect((await h.exec(['ip', '-6', 'neigh', 'del', 'proxy', '2001:db8:1::24', 'dev', 'v6auto-shim'])).code).toBe(0);
+    const drift = await macvlanctl(h, ['status', 'v6auto', '--json', '--no-reach'], { root: dir });
+    expect(drift.code).toBe(1);
+    expect(drift.json!.result.networks[0].problems).toEqual(["shim v6auto-shim does not answer for the host's address 2001:db8:1::24 (proxy NDP)"]);
+    expect((await macvlanctl(h, ['up', 'v6auto'], { root: dir })).code).toBe(0);
+    expect((await macvlanctl(h, ['status', 'v6auto', '--json', '--no-reach'], { root: dir })).code).toBe(0);
+
+    expect((await h.dockerCli(['rm', '-f', 'v6auto-web'])).code).toBe(0);
+    const d = await macvlanctl(h, ['destroy', 'v6auto', '--yes'], { root: dir });
+    expect(d.code, d.stderr + d.stdout).toBe(0);
+    // IPv4 and IPv6 addresses, routes and links exactly as before; no proxy entry left behind.
+    expect(await hostFingerprint(h)).toBe(before);
+    expect((await h.exec(['ip', '-6', 'neigh', 'show', 'proxy'])).stdout.trim()).toBe('');
+    expect([await sysctl('all/forwarding'), await sysctl('eno1/forwarding')]).toEqual(['0', '0']);
+  }, 180_000);
+
+  it('an explicit IPv6 range Docker cannot hold is refused before anything is touched (exit 2, the reason named)', async () => {
+    const h = lab.host('h1');
+    const before = await hostFingerprint(h);
+    const args = ['v6bad', '--parent', 'eno1', '--ip-range', '198.51.100.160/27', '--subnet', '2001:db8:1::/64', '--ip-range', '2001:db8:1::ffff:ffff:ffff:0/112', '--persist', 'none'];
+    const r = await macvlanctl(h, ['apply', ...args, '--yes', '--json'], { root: dir });
+    expect(r.code).toBe(2);
+    expect(r.json!.error).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(r.json!.error!.message).toMatch(/holds an address Docker cannot use: 2001:db8:1:0:ffff:ffff:ffff:ffff is the last address of the \/64 2001:db8:1::\/64, which Docker's IPAM cannot hold/);
+    expect((await h.dockerCli(['network', 'ls', '--format', '{{.Name}}'])).stdout).not.toContain('v6bad');
+    expect(await hostFingerprint(h)).toBe(before);
+  }, 60_000);
 });

@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, type LabHost, LAB_IMAGE, createLab, hostFingerprint } from './lab.js';
 import { macvlanctl } from './support/cli.js';
+import { renderNetworkManager } from '../../src/render/networkmanager.js';
 import { containerPing, link, waitFor } from './support/host-probes.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -368,5 +369,148 @@ describe.skipIf(!isRoot)('persistence through the CLI, with the real managers', 
     expect((await h.dockerCli(['network', 'ls', '--format', '{{.Name}}'])).stdout).toBe(nets);
     expect(tree(R)).toEqual(files);
     expect(readFileSync(join(R, '/etc/network/interfaces.d/macvlanctl-psw'), 'utf8')).toBe(userFile);
+  }, 120_000);
+});
+
+/**
+ * The same reboot for a dual-stack network: the IPv6 half (the /128, the
+ * route, and proxy NDP for the host's own IPv6 address) comes back too.
+ */
+describe.skipIf(!isRoot)('persistence of a dual-stack network, with the real managers', () => {
+  let lab: Lab;
+  let dir: string;
+  let h: LabHost;
+  beforeAll(async () => {
+    lab = await createLab({ docker: true, hosts: [{ name: 'h1', address: '198.51.100.24' }] });
+    h = lab.host('h1');
+    dir = mkdtempSync(join(tmpdir(), 'macvlanctl-persist6-'));
+  }, 120_000);
+  afterAll(async () => {
+    await lab?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ping6 = async (container: string, address: string, attempts = 3) => {
+    for (let i = 0; i < attempts; i++) if ((await h.dockerCli(['exec', container, 'ping', '-6', '-c', '1', '-W', '1', address])).code === 0) return true;
+    return false;
+  };
+  const sysctl = async (key: string) => (await h.exec(['cat', `/proc/sys/net/ipv6/conf/${key}`])).stdout.trim();
+  const proxies = async () => (await h.exec(['ip', '-6', 'neigh', 'show', 'proxy'])).stdout;
+  /** The container (run with NET_ADMIN for this) forgets its IPv6 neighbours: its next packet to the host must be answered by proxy NDP, not a cached entry (the shim's MAC never changes). */
+  const forget = async (container: string) => {
+    const r = await h.dockerCli(['exec', container, 'busybox', 'ip', '-6', 'neigh', 'flush', 'dev', 'eth0']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+  };
+
+  it.skipIf(!NETWORKD)('networkd: after a reboot the shim comes back with its IPv6 address, route and proxy NDP; a container reaches the host at its own IPv6 address', async () => {
+    const R = mkdtempSync(join(dir, 'networkd-'));
+    write(R, PARENT_NETWORK, `${PARENT_NETWORK_TEXT}Address=2001:db8:1::24/64\nGateway=2001:db8:1::1\nIPv6AcceptRA=no\n`);
+    const args = ['pnd6', '--parent', 'eno1', '--ip-range', '198.51.100.192/27', '--subnet', '2001:db8:1::/64', '--shim', 'pnd6-shim', '--persist', 'networkd'];
+    const r = await macvlanctl(h, ['apply', ...args, '--yes', '--json'], { root: R });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const planned = r.json!.result.plan.networks[0];
+    expect(planned.shim.proxy6).toEqual(['2001:db8:1::24']);
+    expect(tree(R).filter((l) => l.includes('sysctl.d'))).toEqual(['/etc/sysctl.d/90-macvlanctl-pnd6.conf 644']);
+    const run = await h.dockerCli(['run', '-d', '--cap-add', 'NET_ADMIN', '--network', 'pnd6', '--name', 'pnd6-web', LAB_IMAGE, 'sleep', '3600']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(await ping6('pnd6-web', '2001:db8:1::24')).toBe(true);
+
+    // The reboot: the kernel forgets the shim (and its proxy entries) and the parent's addresses.
+    expect((await h.exec(['ip', 'link', 'del', 'pnd6-shim'])).code).toBe(0);
+    expect((await h.exec(['ip', 'addr', 'flush', 'dev', 'eno1'])).code).toBe(0);
+    expect(await proxies()).toBe('');
+
+    const nd = startNetworkd(h, join(R, 'etc/systemd/network'));
+    try {
+      const back = await waitFor(async () => {
+        const l = await link(h, 'pnd6-shim');
+        return (l?.addr_info ?? []).some((a) => a.local === planned.shim.address6) && (await proxies()).includes('2001:db8:1::24 dev pnd6-shim');
+      }, 15_000);
+      expect(back, nd.log()).toBe(true);
+      expect((await h.exec(['ip', '-6', 'route', 'show', 'dev', 'pnd6-shim'])).stdout).toContain(planned.ipv6.ipRange);
+      expect(await sysctl('pnd6-shim/proxy_ndp')).toBe('1');
+      // At boot udev applies the sysctl.d file to the new link (99-systemd.rules runs systemd-sysctl for it);
+      // there is no udev in the lab, so it is applied here as udev would, to the shim alone.
+      const applied = await h.exec(['sysctl', '-p', join(R, 'etc/sysctl.d/90-macvlanctl-pnd6.conf')]);
+      expect(applied.code, applied.stderr).toBe(0);
+      expect([await sysctl('pnd6-shim/forwarding'), await sysctl('all/forwarding'), await sysctl('eno1/forwarding')]).toEqual(['1', '0', '0']);
+      await waitFor(async () => (await link(h, 'eno1'))!.addr_info!.some((a) => a.local === '2001:db8:1::24'), 5_000);
+      expect(await ping6('pnd6-web', planned.shim.address6), 'container → shim').toBe(true);
+      await forget('pnd6-web');
+      expect(await ping6('pnd6-web', '2001:db8:1::24'), "container → the host's own IPv6 address").toBe(true);
+      const st = await macvlanctl(h, ['status', 'pnd6', '--json'], { root: R });
+      expect(st.json!.result.networks[0].containers[0], st.stdout).toMatchObject({ reachable6: true, reachesHost6: true });
+      // networkd's shim has no alias; status still sees its proxy NDP as in place.
+      expect(st.json!.result.networks[0].problems).toEqual([]);
+    } finally {
+      await stop(nd.proc);
+    }
+    expect((await h.dockerCli(['rm', '-f', 'pnd6-web'])).code).toBe(0);
+    const d = await macvlanctl(h, ['destroy', 'pnd6', '--yes'], { root: R });
+    expect(d.code, d.stderr + d.stdout).toBe(0);
+    expect(tree(R).filter((l) => l.startsWith('/etc/'))).toEqual(['/etc/systemd/network/10-eno1.network 644']);
+    expect(await proxies()).toBe('');
+  }, 120_000);
+
+  it.skipIf(!IFUP || !IFDOWN)('ifupdown: after a reboot ifup brings back the IPv6 half and proxy NDP; a container reaches the host at its own IPv6 address', async () => {
+    const R = mkdtempSync(join(dir, 'ifupdown-'));
+    write(R, '/etc/network/interfaces', IFACES_TEXT);
+    const args = ['pif6', '--parent', 'eno1', '--ip-range', '198.51.100.160/27', '--subnet', '2001:db8:1::/64', '--shim', 'pif6-shim', '--persist', 'ifupdown'];
+    const r = await macvlanctl(h, ['apply', ...args, '--yes', '--json'], { root: R });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const planned = r.json!.result.plan.networks[0];
+    const stanza = join(R, '/etc/network/interfaces.d/macvlanctl-pif6');
+    const run = await h.dockerCli(['run', '-d', '--cap-add', 'NET_ADMIN', '--network', 'pif6', '--name', 'pif6-web', LAB_IMAGE, 'sleep', '3600']);
+    expect(run.code, run.stderr).toBe(0);
+
+    // A reboot: the shim, its proxy entries and ifupdown's record are gone; ifup brings them back from the stanza.
+    expect((await h.exec(['ip', 'link', 'del', 'pif6-shim'])).code).toBe(0);
+    expect(await ping6('pif6-web', '2001:db8:1::24', 1)).toBe(false);
+    const state = mkdtempSync(join(dir, 'ifstate-'));
+    const up = await h.exec([IFUP!, '--no-scripts', '-i', stanza, '--state-dir', state, 'pif6-shim']);
+    expect(up.code, up.stderr).toBe(0);
+    expect((await link(h, 'pif6-shim'))?.addr_info?.filter((a) => a.family === 'inet6' && !a.local.startsWith('fe80')).map((a) => `${a.local}/${a.prefixlen}`)).toEqual([`${planned.shim.address6}/128`]);
+    expect(await proxies()).toContain('2001:db8:1::24 dev pif6-shim');
+    expect([await sysctl('pif6-shim/proxy_ndp'), await sysctl('pif6-shim/forwarding'), await sysctl('all/forwarding')]).toEqual(['1', '1', '0']);
+    expect(await ping6('pif6-web', planned.shim.address6), 'container → shim').toBe(true);
+    await forget('pif6-web');
+    expect(await ping6('pif6-web', '2001:db8:1::24'), "container → the host's own IPv6 address").toBe(true);
+
+    const down = await h.exec([IFDOWN!, '--no-scripts', '-i', stanza, '--state-dir', state, 'pif6-shim']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await proxies()).toBe('');
+    expect((await h.dockerCli(['rm', '-f', 'pif6-web'])).code).toBe(0);
+    const d = await macvlanctl(h, ['destroy', 'pif6', '--yes'], { root: R });
+    expect(d.code, d.stderr + d.stdout).toBe(0);
+    expect(tree(R).filter((l) => l.startsWith('/etc/'))).toEqual(['/etc/network/interfaces 644']);
+  }, 120_000);
+
+  it('NetworkManager: the dispatcher script, run as NetworkManager runs it when the shim comes up, switches proxy NDP on for the shim alone', async () => {
+    const args = ['pnm6', '--parent', 'eno1', '--ip-range', '198.51.100.128/27', '--subnet', '2001:db8:1::/64', '--shim', 'pnm6-shim', '--persist', 'none'];
+    const R = mkdtempSync(join(dir, 'nm-'));
+    const r = await macvlanctl(h, ['apply', ...args, '--yes', '--json'], { root: R });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const planned = r.json!.result.plan.networks[0];
+    const script = renderNetworkManager(planned).find((f) => f.path.includes('/dispatcher.d/'))!;
+    expect(script.mode).toBe(0o755);
+    const path = join(dir, 'nm-dispatcher-pnm6');
+    writeFileSync(path, script.content, { mode: script.mode });
+    const run = await h.dockerCli(['run', '-d', '--cap-add', 'NET_ADMIN', '--network', 'pnm6', '--name', 'pnm6-web', LAB_IMAGE, 'sleep', '3600']);
+    expect(run.code, run.stderr).toBe(0);
+    // As a freshly made shim has it: no proxy entry, both sysctls off.
+    expect((await h.exec(['ip', '-6', 'neigh', 'del', 'proxy', '2001:db8:1::24', 'dev', 'pnm6-shim'])).code).toBe(0);
+    expect((await h.exec(['sysctl', '-q', '-w', 'net.ipv6.conf.pnm6-shim.proxy_ndp=0', 'net.ipv6.conf.pnm6-shim.forwarding=0'])).code).toBe(0);
+    // NetworkManager runs every script for every device: another device's event changes nothing.
+    expect((await h.exec([path, 'eno1', 'up'])).code).toBe(0);
+    expect(await proxies()).toBe('');
+    expect((await h.exec([path, 'pnm6-shim', 'up'])).code).toBe(0);
+    expect(await proxies()).toContain('2001:db8:1::24 dev pnm6-shim');
+    expect([await sysctl('pnm6-shim/proxy_ndp'), await sysctl('pnm6-shim/forwarding'), await sysctl('all/forwarding')]).toEqual(['1', '1', '0']);
+    await forget('pnm6-web');
+    expect(await ping6('pnm6-web', '2001:db8:1::24'), "container → the host's own IPv6 address").toBe(true);
+    expect((await h.dockerCli(['rm', '-f', 'pnm6-web'])).code).toBe(0);
+    const d = await macvlanctl(h, ['destroy', 'pnm6', '--yes'], { root: R });
+    expect(d.code, d.stderr + d.stdout).toBe(0);
+    expect(await proxies()).toBe('');
   }, 120_000);
 });

@@ -359,7 +359,7 @@ describe.skipIf(!ifupdownReady)('ifupdown stanza through ifup -i in a network na
 
   const cases: [string, { v4: string; v6?: string }][] = [
     ['recipe', { v4: '198.51.100.200' }],
-    ['ipv6', { v4: '198.51.100.200', v6: '2001:db8:1:0:ffff:ffff:ffff:1' }],
+    ['ipv6', { v4: '198.51.100.200', v6: '2001:db8:1:0:ffff:ffff:fffe:1' }],
     ['bridge-parent', { v4: '198.51.100.70' }],
   ];
 
@@ -381,6 +381,9 @@ describe.skipIf(!ifupdownReady)('ifupdown stanza through ifup -i in a network na
     expect(routes(l.host, '-4')).toContain(`${f.routes4[0]} dev ${dev}`);
     if (f.v6) {
       expect(sysctl(l.host, `ipv6/conf/${dev}/accept_ra`)).toBe('0');
+      // Proxy NDP for the host's own IPv6 address, on the shim only.
+      expect([sysctl(l.host, `ipv6/conf/${dev}/proxy_ndp`), sysctl(l.host, `ipv6/conf/${dev}/forwarding`), sysctl(l.host, 'ipv6/conf/all/forwarding')]).toEqual(['1', '1', '0']);
+      expect(ip(l.host, '-6', 'neigh', 'show', 'proxy')).toContain(`2001:db8:1::24 dev ${dev}`);
       expect(routes(l.host, '-6')).toContain(`${f.routes6[0]} dev ${dev}`);
     } else {
       expect(sysctl(l.host, `ipv6/conf/${dev}/disable_ipv6`)).toBe('1');
@@ -394,6 +397,7 @@ describe.skipIf(!ifupdownReady)('ifupdown stanza through ifup -i in a network na
     if (f.v6) {
       expect(ping(l.host, ctr.v6!), 'host → container (IPv6)').toBe(true);
       expect(ping(l.container, f.shim.address6!), 'container → shim (IPv6)').toBe(true);
+      expect(ping(l.container, '2001:db8:1::24'), "container → the host's own IPv6 address").toBe(true);
     }
 
     const down = l.ifdown();

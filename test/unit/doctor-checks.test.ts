@@ -294,6 +294,15 @@ describe('reach', () => {
   it('passes when each container answers both ways', () => {
     expect(reachCheck(facts())).toMatchObject({ verdict: 'pass', detail: 'web 198.51.100.192: reached both ways' });
   });
+  it('over IPv6 too: a container that does not reach the host’s own IPv6 address fails, pointing at proxy NDP', () => {
+    const both = { name: 'web', address: '198.51.100.192', fromShim: true, fromHost: true, hostAddress: '198.51.100.24', address6: '2001:db8:1::c000', fromShim6: true, hostAddress6: '2001:db8:1::24' };
+    expect(reachCheck(facts({ reach: [{ ...both, fromHost6: true }] }))).toMatchObject({ verdict: 'pass', detail: 'web 198.51.100.192 and 2001:db8:1::c000: reached both ways' });
+    const r = reachCheck(facts({ reach: [{ ...both, fromHost6: false }] }));
+    expect(r).toMatchObject({ verdict: 'fail', detail: "only one way: web 2001:db8:1::c000 (it answers the shim but not the host's own IPv6 address 2001:db8:1::24)" });
+    expect(r.fix).toMatch(/^the shim must answer for 2001:db8:1::24 by proxy NDP/);
+    expect(reachCheck(facts({ reach: [{ ...both, fromShim6: false }] }))).toMatchObject({ verdict: 'fail', detail: 'the host does not reach web 2001:db8:1::c000' });
+  });
+
   it('fails naming a container the host does not reach', () => {
     const r = reachCheck(facts({ reach: [{ name: 'web', address: '198.51.100.192', fromShim: false, fromHost: false, hostAddress: '198.51.100.24' }] }));
     expect(r).toMatchObject({ verdict: 'fail', detail: 'the host does not reach web 198.51.100.192' });

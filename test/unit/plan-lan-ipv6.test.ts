@@ -27,10 +27,10 @@ import { writeScanCache } from '../../src/system/scan-cache.js';
 import { docker, fixture, hostFacts } from '../support/fixture-facts.js';
 import { refusalOf } from '../support/refusal.js';
 
-/** Where IPv6 auto carves by default: the highest /112 of the /64. */
-const TOP = '2001:db8:1:0:ffff:ffff:ffff:0/112';
+/** Where IPv6 auto carves by default: the highest /112 of the /64 that Docker can hold (not the top one: src/plan/docker-ipam6.ts). */
+const TOP = '2001:db8:1:0:ffff:ffff:fffe:0/112';
 /** A static host sitting right in it (as people give servers easy-to-type high addresses). */
-const SQUATTER: LiveHost = { address: '2001:db8:1:0:ffff:ffff:ffff:10', mac: '02:99:00:00:00:10' };
+const SQUATTER: LiveHost = { address: '2001:db8:1:0:ffff:ffff:fffe:10', mac: '02:99:00:00:00:10' };
 
 const captured = classifyNeighbours6(answeredNeighbours6(fixture('scan/neigh6-after-echo.json')), parseCidr('2001:db8:1::/64'), '2001:db8:1:0:9d4b:2e17:c0a5:38f1');
 
@@ -60,8 +60,8 @@ describe('IPv6 --ip-range auto with the scan’s IPv6 neighbours', () => {
   it('without them auto takes the top /112; with a host there it takes the next block down', () => {
     expect(plan(DUAL, hostFacts()).networks[0]!.ipv6!.ipRange).toBe(TOP);
     const n = plan(DUAL, scanned()).networks[0]!;
-    expect(n.ipv6!.ipRange).toBe('2001:db8:1:0:ffff:ffff:fffe:0/112');
-    expect(n.shim?.address6).toBe('2001:db8:1:0:ffff:ffff:fffe:ffff');
+    expect(n.ipv6!.ipRange).toBe('2001:db8:1:0:ffff:ffff:fffd:0/112');
+    expect(n.shim?.address6).toBe('2001:db8:1:0:ffff:ffff:fffd:ffff');
   });
 
   it('the plan says how many IPv6 hosts the scan saw', () => {
@@ -111,7 +111,7 @@ describe('an explicit IPv6 range or host address over a live IPv6 host', () => {
 
 describe('what is ours is not in the way (IPv6)', () => {
   it('this host’s address, its shim (by address or MAC) and Docker’s containers answer the echo but do not count', () => {
-    const ctr = { id: 'c1', name: 'web', ipv4: parseAddress('198.51.100.192'), ipv6: parseAddress('2001:db8:1:0:ffff:ffff:ffff:2'), mac: '02:42:c6:33:64:c0' };
+    const ctr = { id: 'c1', name: 'web', ipv4: parseAddress('198.51.100.192'), ipv6: parseAddress('2001:db8:1:0:ffff:ffff:fffe:2'), mac: '02:42:c6:33:64:c0' };
     const other: DockerNetworkFact = {
       id: 'id-other',
       name: 'other',
@@ -128,9 +128,9 @@ describe('what is ours is not in the way (IPv6)', () => {
     const eno1 = facts.interfaces.find((i) => i.name === 'eno1')!;
     const ours: LiveHost[] = [
       { address: '2001:db8:1::24', mac: '02:00:00:00:99:99' }, // this host's address
-      { address: '2001:db8:1:0:ffff:ffff:ffff:ffff', mac: eno1.mac! }, // a MAC of this host
-      { address: '2001:db8:1:0:ffff:ffff:ffff:2', mac: '02:00:00:00:98:98' }, // the container's address
-      { address: '2001:db8:1:0:ffff:ffff:ffff:3', mac: '02:42:c6:33:64:c0' }, // the container's MAC
+      { address: '2001:db8:1:0:ffff:ffff:fffe:ffff', mac: eno1.mac! }, // a MAC of this host
+      { address: '2001:db8:1:0:ffff:ffff:fffe:2', mac: '02:00:00:00:98:98' }, // the container's address
+      { address: '2001:db8:1:0:ffff:ffff:fffe:3', mac: '02:42:c6:33:64:c0' }, // the container's MAC
     ];
     const p = plan(DUAL, scanned(scan([...captured.live6, ...ours]), facts));
     expect(p.networks[0]!.ipv6!.ipRange).toBe(TOP);

@@ -138,11 +138,11 @@ describe('defaults from the host', () => {
     expect(n.ipRange).toBe('198.51.100.160/27');
   });
 
-  it('plans IPv6 the same way when an IPv6 subnet is given', () => {
+  it('plans IPv6 the same way when an IPv6 subnet is given, below the last address of the /64 (Docker cannot hold it)', () => {
     const n = plan('lan', { parent: 'eno1', subnet: ['2001:db8:1::/64'], ipRange: ['198.51.100.192/27'] }).networks[0]!;
-    expect(n.ipv6).toMatchObject({ subnet: '2001:db8:1::/64', gateway: '2001:db8:1::1', ipRange: '2001:db8:1:0:ffff:ffff:ffff:0/112' });
-    expect(n.shim?.address6).toBe('2001:db8:1:0:ffff:ffff:ffff:ffff');
-    expect(n.shim?.routes).toEqual(['198.51.100.192/27', '2001:db8:1:0:ffff:ffff:ffff:0/112']);
+    expect(n.ipv6).toMatchObject({ subnet: '2001:db8:1::/64', gateway: '2001:db8:1::1', ipRange: '2001:db8:1:0:ffff:ffff:fffe:0/112' });
+    expect(n.shim?.address6).toBe('2001:db8:1:0:ffff:ffff:fffe:ffff');
+    expect(n.shim?.routes).toEqual(['198.51.100.192/27', '2001:db8:1:0:ffff:ffff:fffe:0/112']);
     expect(n.docker.enableIPv6).toBe(true);
   });
 

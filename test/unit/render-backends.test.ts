@@ -17,12 +17,14 @@ const all = SCENARIOS.flatMap((s) => RENDER_BACKENDS.map((b) => ({ s, b, files: 
 describe('every rendered file', () => {
   it.each(all.map((x) => [`${x.s.name}/${x.b}`, x] as const))('%s: header, modes, plain text', (_label, { s, b, files }) => {
     for (const f of files) {
-      expect(f.content.split('\n')[0]).toBe(managedHeader(s.network));
+      // A script (NetworkManager's dispatcher) starts with its interpreter, the header right after.
+      const lines = f.content.split('\n');
+      expect(lines[0] === '#!/bin/sh' ? lines[1] : lines[0]).toBe(managedHeader(s.network));
       expect(isManagedFile(f.content, s.network)).toBe(true);
       expect(isManagedFile(f.content, `${s.network}x`)).toBe(false);
       expect(f.path).toMatch(/^\/[^\s]*$/);
       expect(f.path.split('/')).not.toContain('..');
-      expect(f.mode).toBe(b === 'networkmanager' ? 0o600 : 0o644);
+      expect(f.mode).toBe(f.path.includes('/dispatcher.d/') ? 0o755 : b === 'networkmanager' ? 0o600 : 0o644);
       expect(f.content.endsWith('\n')).toBe(true);
       expect(f.content).not.toMatch(/\r|[ \t]\n|\n\n\n/);
     }
@@ -66,8 +68,8 @@ describe('networkd', () => {
     expect(v4).not.toMatch(/\[Address\]|2001:|::/);
     const v6 = renderNetworkd(scenarioNetwork(scenario('ipv6')), { parentNetworkFile: '/etc/systemd/network/10-eno1.network' })[1]!.content;
     expect(v6).toContain('LinkLocalAddressing=ipv6\nIPv6AcceptRA=no\n');
-    expect(v6).toContain('[Address]\nAddress=2001:db8:1:0:ffff:ffff:ffff:ffff/128\nDuplicateAddressDetection=none\n');
-    expect(v6).toContain('[Route]\nDestination=2001:db8:1:0:ffff:ffff:ffff:0/112\n');
+    expect(v6).toContain('[Address]\nAddress=2001:db8:1:0:ffff:ffff:fffe:ffff/128\nDuplicateAddressDetection=none\n');
+    expect(v6).toContain('[Route]\nDestination=2001:db8:1:0:ffff:ffff:fffe:0/112\n');
   });
 });
 
@@ -134,5 +136,28 @@ describe('the long-name scenario', () => {
     const text = all.filter((x) => x.s.name === 'long-name').flatMap((x) => x.files.map((f) => f.content)).join('\n');
     expect(text).not.toContain('homeassistant-lan-shim');
     expect(text).toContain(n.shim!.interface);
+  });
+});
+
+describe('the proxy NDP files of a dual-stack network are found again as ours (status, destroy)', () => {
+  it('the networkd sysctl.d file and the NetworkManager dispatcher script, header after the #! line', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join, dirname } = await import('node:path');
+    const { readManagedFiles } = await import('../../src/system/managed-files.js');
+    const s = scenario('ipv6');
+    const root = mkdtempSync(join(tmpdir(), 'macvlanctl-managed-'));
+    try {
+      const files = [...renderPersistence('networkd', scenarioNetwork(s), s.context), ...renderPersistence('networkmanager', scenarioNetwork(s), s.context)];
+      for (const f of files) {
+        mkdirSync(join(root, dirname(f.path)), { recursive: true });
+        writeFileSync(join(root, f.path), f.content, { mode: f.mode });
+      }
+      const found = readManagedFiles(root).map((m) => m.path);
+      expect(found).toEqual(expect.arrayContaining(['/etc/sysctl.d/90-macvlanctl-mynet.conf', '/etc/NetworkManager/dispatcher.d/90-macvlanctl-mynet']));
+      expect(found).toHaveLength(files.length);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -108,7 +108,7 @@ describe('subnets that are no LAN', () => {
 
   it('accepts ordinary LANs, a /8 and a /48 included', () => {
     expect(plan({ ...P, subnet: ['10.0.0.0/8'], gateway: ['10.0.0.1'], ipRange: ['10.1.0.0/24'] }).networks[0]!.subnet).toBe('10.0.0.0/8');
-    expect(plan({ ...P, ipRange: ['198.51.100.192/27', '2001:db8:1:ff::/112'], subnet: ['2001:db8:1::/48'], gateway: ['2001:db8:1::1'] }).networks[0]!.ipv6!.subnet).toBe('2001:db8:1::/48');
+    expect(plan({ ...P, ipRange: ['198.51.100.192/27', '2001:db8:1::ff:0/112'], subnet: ['2001:db8:1::/48'], gateway: ['2001:db8:1::1'] }).networks[0]!.ipv6!.subnet).toBe('2001:db8:1::/48');
   });
 });
 

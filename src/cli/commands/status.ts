@@ -14,7 +14,7 @@ import { type NetworkLan, type NetworkStatus, describeNetwork, managedNames } fr
 import { lanView } from '../../plan/lan-view.js';
 import { type AddressMapInput, renderAddressMap } from '../../render/address-map.js';
 import { SCAN_CACHE_MAX_AGE_MS, freshScan, scanAgeMs } from '../../system/scan-cache.js';
-import { reachable } from '../../probe/reachability.js';
+import { reachable, reachableFrom } from '../../probe/reachability.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { listStates, readState } from '../../system/state-store.js';
 import { colors as c } from '../colors.js';
@@ -106,6 +106,26 @@ export async function collectStatus(name: string | undefined, opts: StatusOption
             n.problems.push(`the host does not reach container ${ct.name} at ${ct.address}`);
             n.healthy = false;
           }
+        }),
+      ),
+    );
+    // Over IPv6 as well: host → container, and container → the host's own IPv6 address (proxy NDP on the shim).
+    await Promise.all(
+      networks.flatMap((n) =>
+        n.containers.map(async (ct) => {
+          if (!ct.address6 || !n.shim.address6) return;
+          const shimUp = n.shim.present && n.shim.up;
+          const [to, back] = await Promise.all([
+            shimUp ? reachable(ct.address6) : false,
+            shimUp && n.hostAddress6 ? reachableFrom(n.hostAddress6, ct.address6) : undefined,
+          ]);
+          ct.reachable6 = to;
+          if (!to) n.problems.push(`the host does not reach container ${ct.name} at ${ct.address6}`);
+          if (back !== undefined) {
+            ct.reachesHost6 = back;
+            if (!back && to) n.problems.push(`container ${ct.name} does not reach the host's own address ${n.hostAddress6} (it answers the shim's ${n.shim.address6})`);
+          }
+          if (!to || back === false) n.healthy = false;
         }),
       ),
     );

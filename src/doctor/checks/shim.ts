@@ -24,6 +24,8 @@ function finding(c: Change): string {
       return `${c.interface} is down`;
     case 'shim-route':
       return `the route ${c.destination} dev ${c.interface} is missing`;
+    case 'shim-proxy-ndp':
+      return c.action === 'delete' ? `${c.interface} still answers for ${c.address}, which the parent no longer has` : `${c.interface} does not answer for the host's address ${c.address} (proxy NDP)`;
     default:
       return c.summary;
   }
