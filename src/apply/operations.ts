@@ -11,6 +11,7 @@
 import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
 import type { Change, Plan, PlannedNetwork, PlannedPersistence } from '../model/plan.js';
 import { MacvlanError } from '../model/errors.js';
+import { dockerDifferences } from '../plan/docker-diff.js';
 import { shimAlias } from '../plan/shim-identity.js';
 
 export type Operation =
@@ -95,8 +96,11 @@ function dockerOperations(change: Change, n: PlannedNetwork, facts: HostFacts, o
     );
   }
   if (!opts.replace) {
-    throw new MacvlanError('DOCKER_CONFLICT', `Docker network ${n.name} exists with different settings: ${change.reason.replace(/; apply replaces.*$/, '')}. It is left alone; pass --replace to replace it`, {
+    // The differences come from the facts, not from change.reason: reasons are for display only.
+    const diffs = dockerDifferences(existing, n);
+    throw new MacvlanError('DOCKER_CONFLICT', `Docker network ${n.name} exists with different settings (${diffs.join('; ')}). It is left alone; pass --replace to replace it`, {
       network: n.name,
+      differences: diffs,
     });
   }
   return [

@@ -76,6 +76,17 @@ describe('planOperations', () => {
     };
     const facts = hostFacts('fresh-host', { docker: docker([existing]) });
     expect(() => ops(facts)).toThrow(/left alone; pass --replace/);
+    // the differences once, from the facts: not the plan's display reason pasted after the same words
+    const refusal = (() => {
+      try {
+        ops(facts);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(refusal.match(/exists with different settings/g)).toHaveLength(1);
+    expect(refusal).toMatch(/exists with different settings \(ip-range \(none\) ≠ 198\.51\.100\.192\/27; .*\)\. It is left alone/);
     const replaced = ops(facts, true);
     expect(replaced.slice(0, 2).map((x) => x.kind)).toEqual(['docker-remove', 'docker-create']);
     const busy = hostFacts('fresh-host', { docker: docker([{ ...existing, containers: [{ id: 'c1', name: 'pihole' }] }]) });
