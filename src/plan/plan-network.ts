@@ -68,8 +68,10 @@ function factsWithoutShim(facts: HostFacts, shimName: string, shim: InterfaceFac
 }
 
 function isOurShim(iface: InterfaceFact, network: string, parent: string, mac: string): boolean {
+  // Only a macvlan can be a shim we made: a veth or bridge carrying our alias is someone else's.
+  if (iface.kind !== 'macvlan') return false;
   if (iface.alias === shimAlias(network)) return true;
-  return iface.kind === 'macvlan' && iface.link === parent && iface.mac?.toLowerCase() === mac;
+  return iface.link === parent && iface.mac?.toLowerCase() === mac;
 }
 
 function previousFamily(existing: DockerNetworkFact | undefined, family: Family): { ipRange?: Cidr } {

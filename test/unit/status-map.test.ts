@@ -18,7 +18,7 @@ const mynet: DockerNetworkFact = {
   driver: 'macvlan',
   scope: 'local',
   parent: 'eno1',
-  labels: { 'io.macvlanctl.managed': 'true', 'io.macvlanctl.shim': 'mynet-shim', 'io.macvlanctl.host-address': '198.51.100.223' },
+  labels: { 'io.macvlanctl.managed': 'true', 'io.macvlanctl.shim': 'mynet-shim', 'io.macvlanctl.shim-mac': '02:6d:76:6c:00:01', 'io.macvlanctl.host-address': '198.51.100.223' },
   options: { parent: 'eno1' },
   subnets: [
     { subnet: parseCidr('198.51.100.0/24'), gateway: parseAddress('198.51.100.1'), ipRange: parseCidr('198.51.100.192/27'), auxAddresses: { host: parseAddress('198.51.100.223') }, raw: {} },

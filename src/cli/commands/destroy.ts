@@ -9,7 +9,7 @@ import { checkNetworkName } from '../../config/names.js';
 import { MacvlanError } from '../../model/errors.js';
 import type { HostFacts } from '../../model/facts.js';
 import { LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from '../../plan/labels.js';
-import { findOwnShim, shimAlias } from '../../plan/shim-identity.js';
+import { findOwnShim, shimAlias, unprovenAliasHolder } from '../../plan/shim-identity.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { acquireLock } from '../../system/lock.js';
 import { type NetworkState, readState } from '../../system/state-store.js';
@@ -60,10 +60,12 @@ export function destroyTarget(name: string, facts: HostFacts, force: boolean, st
     disconnect = net.containers.map((c) => ({ id: c.id, name: c.name }));
   }
   const recorded = state?.network.shim;
-  const shim = findOwnShim(name, facts.interfaces, {
-    interface: recorded?.interface ?? net?.labels[LABEL_SHIM],
-    mac: recorded?.mac ?? net?.labels[LABEL_SHIM_MAC],
-  });
+  // Only the record, or the labels of a Docker network that is ours, say which MAC our shim has.
+  const labels = net && isManagedNetwork(net.labels) ? net.labels : undefined;
+  const expected = { interface: recorded?.interface ?? labels?.[LABEL_SHIM], mac: recorded?.mac ?? labels?.[LABEL_SHIM_MAC] };
+  const shim = findOwnShim(name, facts.interfaces, expected);
+  const unproven = unprovenAliasHolder(name, facts.interfaces, shim, expected);
+  if (unproven) skipped.push(`interface ${unproven.interface} carries the alias ${shimAlias(name)}, but nothing proves it is macvlanctl's (${unproven.why}); it is left alone`);
   if (shim) ops.push({ kind: 'ip', title: `delete shim ${shim.name} (with its address and route)`, line: `link del dev ${shim.name}` });
   if (net && isManagedNetwork(net.labels)) {
     ops.push({ kind: 'docker-remove', title: `remove Docker network ${name}`, network: name, id: net.id, recreate: bodyFromExisting(net) });
@@ -74,9 +76,9 @@ export function destroyTarget(name: string, facts: HostFacts, force: boolean, st
   ops.push(...files);
   if (hasState) ops.push({ kind: 'state-remove', title: `forget the record of ${name}`, network: name });
   ops.push(...loadOperation('none', files, recorded?.interface ?? shim?.name));
-  const labelled = net?.labels[LABEL_SHIM];
-  if (!shim && labelled && facts.interfaces.some((i) => i.name === labelled)) {
-    skipped.push(`interface ${labelled} is not marked as macvlanctl's (no alias ${shimAlias(name)}); it is left alone`);
+  const labelled = labels?.[LABEL_SHIM];
+  if (!shim && labelled && labelled !== unproven?.interface && facts.interfaces.some((i) => i.name === labelled)) {
+    skipped.push(`interface ${labelled} is not macvlanctl's shim (not a macvlan with the shim's MAC ${labels?.[LABEL_SHIM_MAC] ?? '?'}); it is left alone`);
   }
   return { ops, disconnect, skipped, ...(net ? { networkId: net.id } : {}) };
 }
@@ -91,7 +93,11 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
     const target = destroyTarget(name, facts, opts.force === true, readState(opts.root, name));
     for (const s of target.skipped) log(`note: ${s}`);
     if (target.ops.length === 0) {
-      throw new MacvlanError('NOT_FOUND', `nothing named ${name} is managed by macvlanctl on this host (no labelled Docker network, no shim with alias ${shimAlias(name)})`);
+      throw new MacvlanError(
+        'NOT_FOUND',
+        `nothing named ${name} is managed by macvlanctl on this host (no record, no labelled Docker network, no shim with the recorded MAC)${target.skipped.length ? `; ${target.skipped.join('; ')}` : ''}`,
+        { skipped: target.skipped },
+      );
     }
     const lines = [
       ...target.disconnect.map((c) => `  - disconnect container ${c.name}`),
