@@ -104,6 +104,7 @@ describe('runOperations', () => {
           return 'net-id';
         },
         removeNetwork: async (id) => void calls.push(`docker rm ${id}`),
+        findNetwork: async () => undefined,
       },
       ip: {
         batch: async (lines) => {
@@ -156,5 +157,97 @@ describe('runOperations', () => {
     expect(calls.slice(-2)).toEqual(['undo link del dev mynet-shim', 'docker rm net-id']);
     expect(calls).not.toContain('ip route add 198.51.100.192/27 dev mynet-shim');
     expect(calls).not.toContain('state write mynet');
+  });
+});
+
+describe('runOperations: interrupts, unknown outcomes, wording', () => {
+  function ports(over: Partial<Ports['docker']> = {}) {
+    const calls: string[] = [];
+    const p: Ports = {
+      docker: {
+        createNetwork: async (b) => (calls.push(`docker create ${b.Name}`), 'net-id'),
+        removeNetwork: async (id) => void calls.push(`docker rm ${id}`),
+        findNetwork: async () => undefined,
+        ...over,
+      },
+      ip: {
+        batch: async (lines) => void calls.push(...lines.map((l) => `ip ${l}`)),
+        batchForce: async (lines) => (calls.push(...lines.map((l) => `undo ${l}`)), []),
+        sysctl: () => {},
+      },
+      state: { read: () => undefined, write: (n) => void calls.push(`state write ${n.name}`), restore: (name) => void calls.push(`state restore ${name}`) },
+      files: { write: () => () => {}, link: () => () => {}, remove: () => () => {} },
+      load: async () => [],
+      log: () => {},
+    };
+    return { ports: p, calls };
+  }
+  const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('did not fail'); }, (e: unknown) => e as MacvlanError);
+  const timedOut = () => new MacvlanError('DOCKER_ERROR', 'the Docker engine did not answer POST /networks/create within 1000 ms', { outcomeUnknown: true });
+
+  it('names the command that failed: up, not apply', async () => {
+    const { ports: p } = ports();
+    p.ip.batch = async () => {
+      throw new BatchError(`'ip link set dev mynet-shim up' failed: RTNETLINK answers: Address already in use`, 0, '');
+    };
+    const shimOnly = ops().filter((o) => o.kind === 'ip');
+    const e = await failure(runOperations(shimOnly, p, { command: 'up' }));
+    expect(e.message).toMatch(/^up failed \(/);
+    expect(e.message).not.toMatch(/apply/);
+  });
+
+  it('an abort between steps stops there and undoes what was done, as ABORTED with the signal', async () => {
+    const { ports: p, calls } = ports();
+    const controller = new AbortController();
+    // the signal arrives while the Docker network is being made: that step finishes, nothing after it runs
+    p.docker.createNetwork = async (b) => {
+      calls.push(`docker create ${b.Name}`);
+      controller.abort('SIGINT');
+      return 'net-id';
+    };
+    const e = await failure(runOperations(ops(), p, { signal: controller.signal }));
+    expect(e.code).toBe('ABORTED');
+    expect(e.details.signal).toBe('SIGINT');
+    expect(e.message).toMatch(/^apply interrupted \(everything done before it was undone; the host is as it was\)/);
+    expect(calls).toEqual(['docker create mynet', 'docker rm net-id']);
+  });
+
+  it('a create that timed out but was made by the engine after all is found and removed', async () => {
+    let made = false;
+    const { ports: p, calls } = ports({
+      createNetwork: async () => {
+        setTimeout(() => (made = true), 30); // the engine finishes after the client gave up
+        throw timedOut();
+      },
+      findNetwork: async (name) => (made ? { id: 'late-id', labels: { 'io.macvlanctl.managed': 'true', 'io.macvlanctl.shim': 'mynet-shim', 'io.macvlanctl.host-address': '198.51.100.223', 'io.macvlanctl.shim-mac': deriveShimMac('test-host-id', '02:00:c6:33:64:18', name) } } : undefined),
+    });
+    const e = await failure(runOperations(ops(), p, { settleMs: 2000 }));
+    expect(e.message).toMatch(/the host is as it was/);
+    expect(calls).toEqual(['docker rm late-id']);
+  });
+
+  it('a create that timed out and never showed up is not called a clean rollback', async () => {
+    const { ports: p, calls } = ports({
+      createNetwork: async () => {
+        throw timedOut();
+      },
+    });
+    const e = await failure(runOperations(ops(), p, { settleMs: 100 }));
+    expect(e.message).not.toMatch(/the host is as it was/);
+    expect(e.message).toMatch(/rollback was incomplete/);
+    expect(e.message).toMatch(/Docker network mynet may exist/);
+    expect(calls).toEqual([]);
+  });
+
+  it('a network of that name with other labels is left alone', async () => {
+    const { ports: p, calls } = ports({
+      createNetwork: async () => {
+        throw timedOut();
+      },
+      findNetwork: async () => ({ id: 'theirs', labels: {} }),
+    });
+    const e = await failure(runOperations(ops(), p, { settleMs: 100 }));
+    expect(e.message).toMatch(/the host is as it was/);
+    expect(calls).toEqual([]);
   });
 });

@@ -13,7 +13,8 @@ import { type DeclarationOptions, readDeclaration } from '../declaration.js';
 import { jsonEnvelope, log } from '../output.js';
 import { countChanges, presentPlan } from '../present-plan.js';
 import { requireDocker, requireNetAdmin } from '../preflight.js';
-import { connectDocker } from '../docker-connect.js';
+import { connectDocker, dockerSettleMs } from '../docker-connect.js';
+import { whileInterruptible } from '../interrupt.js';
 import { realPorts } from '../ports.js';
 import { lanForPlan } from '../lan-for-plan.js';
 
@@ -65,7 +66,7 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     const docker = await connectDocker(opts.dockerHost, facts.docker.available ? facts.docker.apiVersion : undefined);
     const ports = realPorts(docker, opts.root);
     log('Applying:');
-    const report = await runOperations(ops, ports).finally(() => docker.close());
+    const report = await whileInterruptible((signal) => runOperations(ops, ports, { command: 'apply', signal, settleMs: dockerSettleMs() })).finally(() => docker.close());
     // Converged? Re-plan against fresh facts: anything left is a bug or a race, and the user should know.
     const after = computePlan(desired, await gatherHostFacts(gather), force);
     const left = after.changes.filter((c) => c.action !== 'noop');

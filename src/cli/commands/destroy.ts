@@ -13,7 +13,8 @@ import { findOwnShim, shimAlias, unprovenAliasHolder } from '../../plan/shim-ide
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { acquireLock } from '../../system/lock.js';
 import { type NetworkState, readState } from '../../system/state-store.js';
-import { connectDocker } from '../docker-connect.js';
+import { connectDocker, dockerSettleMs } from '../docker-connect.js';
+import { whileInterruptible } from '../interrupt.js';
 import { realPorts } from '../ports.js';
 import { jsonEnvelope, log } from '../output.js';
 import { requireDocker, requireNetAdmin } from '../preflight.js';
@@ -116,7 +117,7 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
       throw e;
     }
     const ports = realPorts(docker, opts.root);
-    const report = await runOperations(target.ops, ports).finally(() => docker.close());
+    const report = await whileInterruptible((signal) => runOperations(target.ops, ports, { command: 'destroy', signal, settleMs: dockerSettleMs() })).finally(() => docker.close());
     const result: DestroyResult = { name, removed: report.done, disconnected: target.disconnect.map((c) => c.name), skipped: target.skipped };
     if (opts.json) process.stdout.write(jsonEnvelope('destroy', result));
     else process.stdout.write(`Destroyed ${name}.\n`);

@@ -27,6 +27,7 @@ export interface UpDownOptions {
 const noDocker = {
   createNetwork: () => Promise.reject(new MacvlanError('SYSTEM_ERROR', 'up/down never change Docker')),
   removeNetwork: () => Promise.reject(new MacvlanError('SYSTEM_ERROR', 'up/down never change Docker')),
+  inspectNetwork: () => Promise.resolve(undefined),
 };
 
 /** Operations for `up` or `down` against the interfaces as they are. Pure. */
@@ -51,6 +52,6 @@ export async function runUpDown(verb: 'up' | 'down', name: string, opts: UpDownO
   const facts = await gatherIpFacts();
   const ops = upDownOperations(verb, name, facts, state?.network);
   if (ops.length === 0) log(verb === 'up' ? `${name}: the host side is already up` : `${name}: no shim to take down`);
-  const report = await runOperations(ops, realPorts(noDocker, opts.root));
+  const report = await runOperations(ops, realPorts(noDocker, opts.root), { command: verb });
   if (opts.json) process.stdout.write(jsonEnvelope(verb, { name, applied: report.done }));
 }
