@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PlannedNetwork } from '../model/plan.js';
 import { VERSION } from '../version.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { removeStaleTemps, writeFileAtomic } from './atomic-write.js';
 
 export interface NetworkState {
   schemaVersion: 1;
@@ -71,4 +71,5 @@ export function writeStateText(root: string, name: string, text: string): void {
 
 export function removeState(root: string, name: string): void {
   rmSync(statePath(root, name), { force: true });
+  removeStaleTemps(statePath(root, name));
 }

@@ -12,7 +12,8 @@ import { LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from '../../plan/labels.
 import { findOwnShim, shimAlias, unprovenAliasHolder } from '../../plan/shim-identity.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { acquireLock } from '../../system/lock.js';
-import { type NetworkState, readState } from '../../system/state-store.js';
+import { removeStaleTemps } from '../../system/atomic-write.js';
+import { type NetworkState, readState, statePath } from '../../system/state-store.js';
 import { connectDocker, dockerSettleMs } from '../docker-connect.js';
 import { whileInterruptible } from '../interrupt.js';
 import { realPorts } from '../ports.js';
@@ -118,6 +119,8 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
     }
     const ports = realPorts(docker, opts.root);
     const report = await whileInterruptible((signal) => runOperations(target.ops, ports, { command: 'destroy', signal, settleMs: dockerSettleMs() })).finally(() => docker.close());
+    // A record write cut short by SIGKILL leaves its temporary file even where no record was made.
+    removeStaleTemps(statePath(opts.root, name));
     const result: DestroyResult = { name, removed: report.done, disconnected: target.disconnect.map((c) => c.name), skipped: target.skipped };
     if (opts.json) process.stdout.write(jsonEnvelope('destroy', result));
     else process.stdout.write(`Destroyed ${name}.\n`);
