@@ -10,7 +10,7 @@ import { gatherIpFacts, readHostId } from './host-facts.js';
 import { readManagedFiles } from './managed-files.js';
 import { persistEvidence } from './persist-evidence.js';
 import { gatherManagerFacts } from './persist-facts.js';
-import { listStates, readState } from './state-store.js';
+import { listStates, readStateLenient } from './state-store.js';
 
 export interface GatherOptions {
   root: string;
@@ -53,7 +53,8 @@ export function selfCommand(): string[] {
 function recordedPersistence(root: string): NonNullable<PersistenceFacts['recorded']> {
   const out: NonNullable<PersistenceFacts['recorded']> = {};
   for (const name of listStates(root)) {
-    const network = readState(root, name)?.network;
+    // A corrupt record is reported by the commands that read it for itself (status, up, destroy).
+    const network = readStateLenient(root, name).state?.network;
     if (network?.persistence) out[name] = { parent: network.parent, persistence: network.persistence };
   }
   return out;

@@ -7,7 +7,7 @@ import { runOperations } from '../../apply/run-operations.js';
 import type { Plan } from '../../model/plan.js';
 import { computePlan } from '../../plan/compute-plan.js';
 import { acquireLock } from '../../system/lock.js';
-import { readState, recordMatches, stateText, writeStateText } from '../../system/state-store.js';
+import { readStateLenient, recordMatches, stateText, writeStateText } from '../../system/state-store.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { type DeclarationOptions, readDeclaration } from '../declaration.js';
 import { jsonEnvelope, log } from '../output.js';
@@ -57,7 +57,12 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     if (pending === 0) {
       // Our own record may be missing (first apply by an older version, or deleted) or out of date (the
       // persistence choice was re-detected on other evidence with the same result): bring it up to date quietly.
-      for (const n of plan.networks) if (!recordMatches(readState(opts.root, n.name), n)) writeStateText(opts.root, n.name, stateText(n));
+      // A corrupt record is written anew the same way, and said.
+      for (const n of plan.networks) {
+        const record = readStateLenient(opts.root, n.name);
+        if (record.corrupt) log(`note: the record of ${n.name} at ${String(record.corrupt.details.path)} was corrupt (${String(record.corrupt.details.why)}); it is written anew`);
+        if (!recordMatches(record.state, n)) writeStateText(opts.root, n.name, stateText(n));
+      }
       if (opts.json) process.stdout.write(jsonEnvelope('apply', { plan, applied: [], changed: false, remaining: 0 } satisfies ApplyResult));
       return;
     }

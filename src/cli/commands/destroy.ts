@@ -13,7 +13,7 @@ import { findOwnShim, shimAlias, unprovenAliasHolder } from '../../plan/shim-ide
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { acquireLock } from '../../system/lock.js';
 import { removeStaleTemps } from '../../system/atomic-write.js';
-import { type NetworkState, readState, statePath } from '../../system/state-store.js';
+import { type NetworkState, readStateLenient, statePath } from '../../system/state-store.js';
 import { connectDocker, dockerSettleMs } from '../docker-connect.js';
 import { whileInterruptible } from '../interrupt.js';
 import { realPorts } from '../ports.js';
@@ -43,8 +43,9 @@ interface Target {
 }
 
 /** What destroy would remove: pure, from facts. */
-export function destroyTarget(name: string, facts: HostFacts, force: boolean, state: NetworkState | undefined): Target {
-  const hasState = state !== undefined;
+export function destroyTarget(name: string, facts: HostFacts, force: boolean, state: NetworkState | undefined, corruptRecord = false): Target {
+  // A corrupt record proves nothing about the shim, but it is ours and goes with the network.
+  const hasState = state !== undefined || corruptRecord;
   const ops: Operation[] = [];
   const skipped: string[] = [];
   const net = facts.docker.available ? facts.docker.networks.find((n) => n.name === name) : undefined;
@@ -92,7 +93,9 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
   try {
     const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [] });
     requireDocker(facts);
-    const target = destroyTarget(name, facts, opts.force === true, readState(opts.root, name));
+    const record = readStateLenient(opts.root, name);
+    if (record.corrupt) log(`note: the record of ${name} at ${String(record.corrupt.details.path)} is corrupt (${String(record.corrupt.details.why)}); it is removed with the rest`);
+    const target = destroyTarget(name, facts, opts.force === true, record.state, record.corrupt !== undefined);
     for (const s of target.skipped) log(`note: ${s}`);
     if (target.ops.length === 0) {
       throw new MacvlanError(
