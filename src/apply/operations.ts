@@ -134,6 +134,18 @@ export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[
   // Addresses and routes of a new link go with the link on undo; on an
   // existing link each repair is undone on its own.
   const undo = (line: string) => (fresh ? undefined : line);
+  // What the shim kept from an earlier range goes first (routes, then addresses), each put back on undo.
+  for (const c of changes) {
+    if (c.kind === 'shim-route' && c.action === 'delete') {
+      ops.push({ kind: 'ip', title: `remove the stale route ${c.destination} via ${dev}`, line: `route del ${c.destination} dev ${dev}`, undo: `route add ${c.destination} dev ${dev}` });
+    }
+  }
+  for (const c of changes) {
+    if (c.kind === 'shim-address' && c.action === 'delete') {
+      const nodad = c.address.includes(':') ? ' nodad' : '';
+      ops.push({ kind: 'ip', title: `remove the stale address ${c.address} from ${dev}`, line: `addr del ${c.address} dev ${dev}`, undo: `addr add ${c.address} dev ${dev}${nodad}` });
+    }
+  }
   for (const c of changes) {
     if (c.kind === 'shim-address' && c.action === 'create') {
       const nodad = c.address.includes(':') ? ' nodad' : '';

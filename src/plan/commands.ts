@@ -40,10 +40,12 @@ function commandsFor(change: Change, n: PlannedNetwork): string[][] {
       }
       return [];
     case 'shim-address':
+      if (change.action === 'delete') return [['ip', 'addr', 'del', change.address, 'dev', change.interface]];
       return change.action === 'create' ? [['ip', 'addr', 'add', change.address, 'dev', change.interface]] : [];
     case 'shim-up':
       return change.action === 'update' ? [['ip', 'link', 'set', change.interface, 'up']] : [];
     case 'shim-route':
+      if (change.action === 'delete') return [['ip', 'route', 'del', change.destination, 'dev', change.interface]];
       return change.action === 'create' ? [['ip', 'route', 'add', change.destination, 'dev', change.interface]] : [];
     case 'persist-file':
       return []; // written as a here-document by persistCommands

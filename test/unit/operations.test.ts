@@ -94,6 +94,36 @@ describe('planOperations', () => {
   });
 });
 
+describe('the shim follows the network to a new range', () => {
+  it('takes the old host address and route off our shim, each put back on undo', () => {
+    // lab-host: our mynet-shim holds 198.51.100.223/32 and routes 198.51.100.192/27
+    const lab = hostFacts('lab-host', { hostId: 'x', docker: docker([]) });
+    const mac = deriveShimMac('x', '02:00:c6:33:64:18', 'mynet');
+    const base = { ...lab, interfaces: lab.interfaces.map((i) => (i.name === 'mynet-shim' ? { ...i, mac } : i)) };
+    const moved = { parent: 'eno1', ipRange: ['198.51.100.160/27'], auxAddress: ['host=198.51.100.191'] };
+    const plan = computePlan([toDesired(flagsToRaw('mynet', moved))], base);
+    const stale = plan.changes.filter((c) => c.action === 'delete').map((c) => c.summary);
+    expect(stale).toEqual(['address 198.51.100.223/32 on mynet-shim', 'route 198.51.100.192/27 dev mynet-shim']);
+    const lines = planOperations(plan, base, { replace: true }).flatMap((o) => (o.kind === 'ip' ? [[o.line, o.undo]] : []));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        ['route del 198.51.100.192/27 dev mynet-shim', 'route add 198.51.100.192/27 dev mynet-shim'],
+        ['addr del 198.51.100.223/32 dev mynet-shim', 'addr add 198.51.100.223/32 dev mynet-shim'],
+        ['addr add 198.51.100.191/32 dev mynet-shim', 'addr del 198.51.100.191/32 dev mynet-shim'],
+        ['route add 198.51.100.160/27 dev mynet-shim', 'route del 198.51.100.160/27 dev mynet-shim'],
+      ]),
+    );
+  });
+
+  it('an applied network has nothing stale', () => {
+    const lab = hostFacts('lab-host', { hostId: 'x', docker: docker([]) });
+    const mac = deriveShimMac('x', '02:00:c6:33:64:18', 'mynet');
+    const base = { ...lab, interfaces: lab.interfaces.map((i) => (i.name === 'mynet-shim' ? { ...i, mac } : i)) };
+    const plan = computePlan([toDesired(flagsToRaw('mynet', RECIPE))], base);
+    expect(plan.changes.filter((c) => c.action !== 'noop' && c.kind !== 'docker-network')).toEqual([]);
+  });
+});
+
 describe('runOperations', () => {
   function fakePorts(failAtLine?: string) {
     const calls: string[] = [];

@@ -15,11 +15,11 @@ function finding(c: Change): string {
     case 'shim-link':
       return c.action === 'create' ? `${c.interface} does not exist` : `${c.interface} must be re-created (${c.reason.replace(/^re-create: /, '')})`;
     case 'shim-address':
-      return `${c.interface} lacks its address ${c.address}`;
+      return c.action === 'delete' ? `${c.interface} still holds the stale address ${c.address}` : `${c.interface} lacks its address ${c.address}`;
     case 'shim-up':
       return `${c.interface} is down`;
     case 'shim-route':
-      return `the route ${c.destination} dev ${c.interface} is missing`;
+      return c.action === 'delete' ? `${c.interface} still routes ${c.destination}, not this network's range` : `the route ${c.destination} dev ${c.interface} is missing`;
     default:
       return c.summary;
   }
