@@ -524,7 +524,8 @@ function staleOnShim(n: PlannedNetwork, s: PlannedShim, existing: InterfaceFact,
   for (const r of facts.routes) {
     if (r.device !== s.interface || !r.destination || r.protocol === 'kernel') continue;
     const dest = formatCidr(r.destination);
-    if (s.routes.includes(dest) || (r.destination.family === 6 && dest.startsWith('fe80:'))) continue;
+    // The kernel routes each IPv6 address of the link to itself (a /128 not always marked proto kernel).
+    if (s.routes.includes(dest) || wanted.has(dest) || (r.destination.family === 6 && dest.startsWith('fe80:'))) continue;
     out.push({
       kind: 'shim-route',
       action: 'delete',
