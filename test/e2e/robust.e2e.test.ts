@@ -217,6 +217,31 @@ describe.skipIf(!root)('apply and destroy never lie about the host', () => {
     expect(outcomes.some((o) => /as before \(exit 130\)/.test(o)), outcomes.join('\n')).toBe(true);
   }, 300_000);
 
+  it('SIGINT during destroy: it finishes (a half-removed network is worse), then exits 130', async () => {
+    const h = lab.host('h1');
+    const pristine = await hostFingerprint(h);
+    const pristineNets = await dockerNetworks(h);
+    expect((await macvlanctl(h, ['apply', ...RECIPE, '--yes'], { root: dir })).code).toBe(0);
+    const run = spawnCli(h, ['destroy', 'mynet', '--yes'], dir);
+    await new Promise<void>((r) => {
+      const check = (d: Buffer) => {
+        if (d.toString().includes('✓')) {
+          run.child.stderr!.off('data', check);
+          r();
+        }
+      };
+      run.child.stderr!.on('data', check);
+      run.child.on('close', () => r());
+    });
+    run.child.kill('SIGINT');
+    const end = await run.done;
+    expect(end.stderr).toMatch(/SIGINT: destroy finishes what it started/);
+    expect(end.code, end.stderr).toBe(130);
+    expect(await hostFingerprint(h)).toBe(pristine);
+    expect(await dockerNetworks(h)).toBe(pristineNets);
+    expect(existsSync(join(dir, 'var/lib/macvlanctl/mynet.json'))).toBe(false);
+  });
+
   it('a .tmp left by a killed writer does not survive re-apply and destroy', async () => {
     const h = lab.host('h1');
     const stateDir = join(dir, 'var/lib/macvlanctl');

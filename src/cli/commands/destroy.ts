@@ -121,7 +121,9 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
       throw e;
     }
     const ports = realPorts(docker, opts.root);
-    const report = await whileInterruptible((signal) => runOperations(target.ops, ports, { command: 'destroy', signal, settleMs: dockerSettleMs() })).finally(() => docker.close());
+    const report = await whileInterruptible((signal) => runOperations(target.ops, ports, { command: 'destroy', signal, settleMs: dockerSettleMs() }), { finish: 'destroy' }).finally(() =>
+      docker.close(),
+    );
     // A record write cut short by SIGKILL leaves its temporary file even where no record was made.
     removeStaleTemps(statePath(opts.root, name));
     const result: DestroyResult = { name, removed: report.done, disconnected: target.disconnect.map((c) => c.name), skipped: target.skipped };
