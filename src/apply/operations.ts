@@ -15,7 +15,11 @@ import { dockerDifferences } from '../plan/docker-diff.js';
 import { shimAlias } from '../plan/shim-identity.js';
 
 export type Operation =
-  | { kind: 'ip'; title: string; line: string; undo?: string }
+  /**
+   * `irreversible`: no undo can put back what it removes (a deleted link takes its addresses and
+   * routes along); once it is done, a rollback cannot claim the host is as it was.
+   */
+  | { kind: 'ip'; title: string; line: string; undo?: string; irreversible?: true }
   | { kind: 'sysctl'; title: string; family: 'ipv4' | 'ipv6'; iface: string; key: string; value: string }
   | { kind: 'docker-create'; title: string; network: string; body: DockerCreateBody }
   | { kind: 'docker-remove'; title: string; network: string; id: string; recreate?: DockerCreateBody }
@@ -114,13 +118,13 @@ export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[
   const link = changes.find((c) => c.kind === 'shim-link');
   const shim = n.shim;
   if (link?.action === 'delete') {
-    return [{ kind: 'ip', title: `delete shim ${link.interface}`, line: `link del dev ${link.interface}` }];
+    return [{ kind: 'ip', title: `delete shim ${link.interface}`, line: `link del dev ${link.interface}`, irreversible: true }];
   }
   if (!shim) return [];
   const dev = shim.interface;
   const fresh = link?.action === 'create' || link?.action === 'update';
   if (link?.action === 'update') {
-    ops.push({ kind: 'ip', title: `delete drifted shim ${dev}`, line: `link del dev ${dev}` });
+    ops.push({ kind: 'ip', title: `delete drifted shim ${dev}`, line: `link del dev ${dev}`, irreversible: true });
   }
   if (fresh) {
     ops.push({

@@ -73,6 +73,8 @@ export async function runOperations(ops: Operation[], ports: Ports, opts: RunOpt
   const done: string[] = [];
   /** Outcomes that could not be known (a create the engine may still carry out): no clean rollback can be claimed. */
   const uncertain: MacvlanError[] = [];
+  /** Steps done that no undo puts back. */
+  const irreversible: string[] = [];
   let i = 0;
   try {
     while (i < ops.length) {
@@ -87,10 +89,12 @@ export async function runOperations(ops: Operation[], ports: Ports, opts: RunOpt
           await ports.ip.batch(group.map((g) => g.line));
         } catch (e) {
           registerIpUndos(group.slice(0, appliedCount(e)), undos, ports, done);
+          irreversible.push(...group.slice(0, appliedCount(e)).filter((g) => g.irreversible).map((g) => g.title));
           const failed = group[appliedCount(e)];
           throw failed && e instanceof MacvlanError ? e.withContext(failed.title) : e;
         }
         registerIpUndos(group, undos, ports, done);
+        irreversible.push(...group.filter((g) => g.irreversible).map((g) => g.title));
         continue;
       }
       if (op.kind === 'sysctl') {
@@ -185,7 +189,10 @@ export async function runOperations(ops: Operation[], ports: Ports, opts: RunOpt
     }
   } catch (e) {
     const failure = e instanceof MacvlanError ? e : new MacvlanError('SYSTEM_ERROR', String((e as Error)?.message ?? e));
-    const rollbackErrors = [...(await rollback(undos, ports)), ...uncertain];
+    const cannotUndo = irreversible.map(
+      (title) => new MacvlanError('SYSTEM_ERROR', `rollback: "${title}" cannot be undone; run ${command === 'destroy' || command === 'down' ? command : 'apply'} again to finish`),
+    );
+    const rollbackErrors = [...(await rollback(undos, ports)), ...uncertain, ...cannotUndo];
     const errors = [failure, ...rollbackErrors];
     const state = rollbackErrors.length === 0 ? 'everything done before it was undone; the host is as it was' : 'the rollback was incomplete; see below';
     if (failure.code === 'ABORTED') {

@@ -271,6 +271,21 @@ describe('runOperations: interrupts, unknown outcomes, wording', () => {
     expect(calls).toEqual([]);
   });
 
+  it('a step no undo can reverse (a deleted drifted shim) means no claim of a clean rollback', async () => {
+    // lab-host's mynet-shim carries our alias but not the MAC derived for host 'x': it is re-created
+    const facts = hostFacts('lab-host', { hostId: 'x', docker: docker([]) });
+    const o = ops(facts).filter((x) => x.kind === 'ip');
+    expect(o[0]).toMatchObject({ line: 'link del dev mynet-shim', irreversible: true });
+    const { ports: p } = ports();
+    p.ip.batch = async (lines) => {
+      // the old link is deleted, the new one is refused
+      throw new BatchError(`'ip ${lines[1]}' failed: RTNETLINK answers: File exists`, 1, '');
+    };
+    const e = await failure(runOperations(o, p));
+    expect(e.message).not.toMatch(/the host is as it was/);
+    expect(e.message).toMatch(/rollback: "delete drifted shim mynet-shim" cannot be undone; run apply again/);
+  });
+
   it('a network of that name with other labels is left alone', async () => {
     const { ports: p, calls } = ports({
       createNetwork: async () => {

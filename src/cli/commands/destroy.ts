@@ -69,7 +69,7 @@ export function destroyTarget(name: string, facts: HostFacts, force: boolean, st
   const shim = findOwnShim(name, facts.interfaces, expected);
   const unproven = unprovenAliasHolder(name, facts.interfaces, shim, expected);
   if (unproven) skipped.push(`interface ${unproven.interface} carries the alias ${shimAlias(name)}, but nothing proves it is macvlanctl's (${unproven.why}); it is left alone`);
-  if (shim) ops.push({ kind: 'ip', title: `delete shim ${shim.name} (with its address and route)`, line: `link del dev ${shim.name}` });
+  if (shim) ops.push({ kind: 'ip', title: `delete shim ${shim.name} (with its address and route)`, line: `link del dev ${shim.name}`, irreversible: true });
   if (net && isManagedNetwork(net.labels)) {
     ops.push({ kind: 'docker-remove', title: `remove Docker network ${name}`, network: name, id: net.id, recreate: bodyFromExisting(net) });
   }

@@ -34,7 +34,7 @@ const noDocker = {
 export function upDownOperations(verb: 'up' | 'down', name: string, facts: Pick<HostFacts, 'interfaces' | 'routes'>, recorded?: PlannedNetwork): Operation[] {
   if (verb === 'down') {
     const shim = findOwnShim(name, facts.interfaces, recorded?.shim);
-    return shim ? [{ kind: 'ip', title: `delete shim ${shim.name}`, line: `link del dev ${shim.name}` }] : [];
+    return shim ? [{ kind: 'ip', title: `delete shim ${shim.name}`, line: `link del dev ${shim.name}`, irreversible: true }] : [];
   }
   if (!recorded) throw new MacvlanError('NOT_FOUND', `no record of network ${name}: run macvlanctl apply first`);
   const n = recorded;
