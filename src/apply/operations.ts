@@ -11,10 +11,15 @@
 import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
 import type { Change, Plan, PlannedNetwork, PlannedPersistence } from '../model/plan.js';
 import { MacvlanError } from '../model/errors.js';
+import { dockerDifferences } from '../plan/docker-diff.js';
 import { shimAlias } from '../plan/shim-identity.js';
 
 export type Operation =
-  | { kind: 'ip'; title: string; line: string; undo?: string }
+  /**
+   * `irreversible`: no undo can put back what it removes (a deleted link takes its addresses and
+   * routes along); once it is done, a rollback cannot claim the host is as it was.
+   */
+  | { kind: 'ip'; title: string; line: string; undo?: string; irreversible?: true }
   | { kind: 'sysctl'; title: string; family: 'ipv4' | 'ipv6'; iface: string; key: string; value: string }
   | { kind: 'docker-create'; title: string; network: string; body: DockerCreateBody }
   | { kind: 'docker-remove'; title: string; network: string; id: string; recreate?: DockerCreateBody }
@@ -95,8 +100,11 @@ function dockerOperations(change: Change, n: PlannedNetwork, facts: HostFacts, o
     );
   }
   if (!opts.replace) {
-    throw new MacvlanError('DOCKER_CONFLICT', `Docker network ${n.name} exists with different settings: ${change.reason.replace(/; apply replaces.*$/, '')}. It is left alone; pass --replace to replace it`, {
+    // The differences come from the facts, not from change.reason: reasons are for display only.
+    const diffs = dockerDifferences(existing, n);
+    throw new MacvlanError('DOCKER_CONFLICT', `Docker network ${n.name} exists with different settings (${diffs.join('; ')}). It is left alone; pass --replace to replace it`, {
       network: n.name,
+      differences: diffs,
     });
   }
   return [
@@ -110,13 +118,13 @@ export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[
   const link = changes.find((c) => c.kind === 'shim-link');
   const shim = n.shim;
   if (link?.action === 'delete') {
-    return [{ kind: 'ip', title: `delete shim ${link.interface}`, line: `link del dev ${link.interface}` }];
+    return [{ kind: 'ip', title: `delete shim ${link.interface}`, line: `link del dev ${link.interface}`, irreversible: true }];
   }
   if (!shim) return [];
   const dev = shim.interface;
   const fresh = link?.action === 'create' || link?.action === 'update';
   if (link?.action === 'update') {
-    ops.push({ kind: 'ip', title: `delete drifted shim ${dev}`, line: `link del dev ${dev}` });
+    ops.push({ kind: 'ip', title: `delete drifted shim ${dev}`, line: `link del dev ${dev}`, irreversible: true });
   }
   if (fresh) {
     ops.push({
@@ -130,6 +138,18 @@ export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[
   // Addresses and routes of a new link go with the link on undo; on an
   // existing link each repair is undone on its own.
   const undo = (line: string) => (fresh ? undefined : line);
+  // What the shim kept from an earlier range goes first (routes, then addresses), each put back on undo.
+  for (const c of changes) {
+    if (c.kind === 'shim-route' && c.action === 'delete') {
+      ops.push({ kind: 'ip', title: `remove the stale route ${c.destination} via ${dev}`, line: `route del ${c.destination} dev ${dev}`, undo: `route add ${c.destination} dev ${dev}` });
+    }
+  }
+  for (const c of changes) {
+    if (c.kind === 'shim-address' && c.action === 'delete') {
+      const nodad = c.address.includes(':') ? ' nodad' : '';
+      ops.push({ kind: 'ip', title: `remove the stale address ${c.address} from ${dev}`, line: `addr del ${c.address} dev ${dev}`, undo: `addr add ${c.address} dev ${dev}${nodad}` });
+    }
+  }
   for (const c of changes) {
     if (c.kind === 'shim-address' && c.action === 'create') {
       const nodad = c.address.includes(':') ? ' nodad' : '';

@@ -13,6 +13,8 @@ import type { DockerCreateBody, Operation } from './operations.js';
 export interface DockerPort {
   createNetwork(body: DockerCreateBody): Promise<string>;
   removeNetwork(idOrName: string): Promise<void>;
+  /** GET /networks/NAME: its id and labels, or undefined when there is none. */
+  findNetwork(name: string): Promise<{ id: string; labels: Record<string, string> } | undefined>;
 }
 
 export interface IpPort {
@@ -45,18 +47,40 @@ export interface RunReport {
   done: string[];
 }
 
+export interface RunOptions {
+  /** The command these operations belong to, named when they fail ("up failed …"). */
+  command?: 'apply' | 'destroy' | 'up' | 'down';
+  /** Aborted (by SIGINT/SIGTERM, reason = the signal's name): stop before the next step and roll back. */
+  signal?: AbortSignal;
+  /**
+   * How long to watch for a Docker network whose create timed out (or lost its
+   * connection): the engine may still make it after the client gave up.
+   */
+  settleMs?: number;
+}
+
+const DEFAULT_SETTLE_MS = 30_000;
+const SETTLE_POLL_MS = 250;
+
 function appliedCount(e: unknown): number {
   const n = (e as { applied?: unknown }).applied;
   return typeof n === 'number' ? n : 0;
 }
 
-export async function runOperations(ops: Operation[], ports: Ports): Promise<RunReport> {
+export async function runOperations(ops: Operation[], ports: Ports, opts: RunOptions = {}): Promise<RunReport> {
+  const command = opts.command ?? 'apply';
   const undos: Undo[] = [];
   const done: string[] = [];
+  /** Outcomes that could not be known (a create the engine may still carry out): no clean rollback can be claimed. */
+  const uncertain: MacvlanError[] = [];
+  /** Steps done that no undo puts back. */
+  const irreversible: string[] = [];
   let i = 0;
   try {
     while (i < ops.length) {
       const op = ops[i]!;
+      // Between steps only: a step under way finishes, so its undo is known.
+      if (opts.signal?.aborted) throw interrupted(opts.signal, op.title);
       if (op.kind === 'ip') {
         // gather the run of consecutive ip operations into one batch
         const group: Extract<Operation, { kind: 'ip' }>[] = [];
@@ -65,10 +89,12 @@ export async function runOperations(ops: Operation[], ports: Ports): Promise<Run
           await ports.ip.batch(group.map((g) => g.line));
         } catch (e) {
           registerIpUndos(group.slice(0, appliedCount(e)), undos, ports, done);
+          irreversible.push(...group.slice(0, appliedCount(e)).filter((g) => g.irreversible).map((g) => g.title));
           const failed = group[appliedCount(e)];
           throw failed && e instanceof MacvlanError ? e.withContext(failed.title) : e;
         }
         registerIpUndos(group, undos, ports, done);
+        irreversible.push(...group.filter((g) => g.irreversible).map((g) => g.title));
         continue;
       }
       if (op.kind === 'sysctl') {
@@ -84,9 +110,28 @@ export async function runOperations(ops: Operation[], ports: Ports): Promise<Run
         continue;
       }
       if (op.kind === 'docker-create') {
-        const id = await ports.docker.createNetwork(op.body).catch((e: unknown) => {
+        let id: string;
+        try {
+          id = await ports.docker.createNetwork(op.body);
+        } catch (e) {
+          if (outcomeUnknown(e)) {
+            // The engine got the request and may have made (or still make) the network: find out before claiming anything.
+            const made = await settleUnknownCreate(op, ports, opts.settleMs ?? DEFAULT_SETTLE_MS);
+            if (made === 'unknown') {
+              uncertain.push(
+                new MacvlanError(
+                  'DOCKER_ERROR',
+                  `Docker network ${op.network} may exist: the engine did not answer its create, and it had not appeared ${Math.round((opts.settleMs ?? DEFAULT_SETTLE_MS) / 1000)} s later (the engine may still make it); check with \`docker network inspect ${op.network}\` and remove it (macvlanctl destroy ${op.network}) if it is there`,
+                  { network: op.network },
+                ),
+              );
+            } else if (made) {
+              const madeId = made;
+              undos.push({ title: `remove Docker network ${op.network} (made by the engine after the request timed out)`, run: () => ports.docker.removeNetwork(madeId) });
+            }
+          }
           throw e instanceof MacvlanError ? e.withContext(op.title) : e;
-        });
+        }
         undos.push({ title: `remove Docker network ${op.network}`, run: () => ports.docker.removeNetwork(id) });
         ports.log(`  ✓ ${op.title}`);
         done.push(op.title);
@@ -144,12 +189,57 @@ export async function runOperations(ops: Operation[], ports: Ports): Promise<Run
     }
   } catch (e) {
     const failure = e instanceof MacvlanError ? e : new MacvlanError('SYSTEM_ERROR', String((e as Error)?.message ?? e));
-    const rollbackErrors = await rollback(undos, ports);
+    const cannotUndo = irreversible.map(
+      (title) => new MacvlanError('SYSTEM_ERROR', `rollback: "${title}" cannot be undone; run ${command === 'destroy' || command === 'down' ? command : 'apply'} again to finish`),
+    );
+    const rollbackErrors = [...(await rollback(undos, ports)), ...uncertain, ...cannotUndo];
     const errors = [failure, ...rollbackErrors];
     const state = rollbackErrors.length === 0 ? 'everything done before it was undone; the host is as it was' : 'the rollback was incomplete; see below';
-    throw new AggregateMacvlanError('APPLY_FAILED', `apply failed (${state}):`, errors);
+    if (failure.code === 'ABORTED') {
+      const err = new AggregateMacvlanError('ABORTED', `${command} interrupted (${state}):`, errors);
+      Object.assign(err.details, failure.details);
+      throw err;
+    }
+    throw new AggregateMacvlanError('APPLY_FAILED', `${command} failed (${state}):`, errors);
   }
   return { done };
+}
+
+function interrupted(signal: AbortSignal, next: string): MacvlanError {
+  const name = typeof signal.reason === 'string' ? signal.reason : 'a signal';
+  return new MacvlanError('ABORTED', `interrupted by ${name} before: ${next}`, { signal: name });
+}
+
+/** Errors after which the engine may or may not have acted: a timeout, a connection lost mid-request. */
+function outcomeUnknown(e: unknown): boolean {
+  return e instanceof MacvlanError && e.details.outcomeUnknown === true;
+}
+
+/**
+ * After a create whose outcome is unknown: watch for the network for up to
+ * `settleMs`. Its id when it appears with the labels we sent (then it is the
+ * one we asked for); false when one appears that is not ours (left alone);
+ * 'unknown' when none appeared in time: the engine may still make it, so no
+ * clean rollback can be claimed.
+ */
+async function settleUnknownCreate(op: Extract<Operation, { kind: 'docker-create' }>, ports: Ports, settleMs: number): Promise<string | false | 'unknown'> {
+  ports.log(`  … ${op.title}: no answer from the engine; watching for up to ${Math.round(settleMs / 1000)} s whether it makes the network anyway`);
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    try {
+      const found = await ports.docker.findNetwork(op.network);
+      if (found) return sameLabels(found.labels, op.body.Labels) ? found.id : false;
+    } catch {
+      // the engine is still busy: keep watching until the deadline
+    }
+    if (Date.now() >= deadline) return 'unknown';
+    await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
+  }
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
 function registerIpUndos(group: Extract<Operation, { kind: 'ip' }>[], undos: Undo[], ports: Ports, done: string[]): void {

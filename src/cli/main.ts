@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { MacvlanError } from '../model/errors.js';
 import { VERSION } from '../version.js';
 import { addHostOptions, addNetworkOptions } from './network-options.js';
+import { exitCodeForSignal } from './interrupt.js';
 import { jsonErrorEnvelope } from './output.js';
 import { terminalSafe } from '../config/shown-name.js';
 
@@ -148,6 +149,7 @@ export async function main(argv: string[]): Promise<number> {
     const err = toMacvlanError(e);
     if (json) process.stdout.write(jsonErrorEnvelope(command, err));
     else process.stderr.write(`macvlanctl: error: ${terminalSafe(err.message)}\n`);
-    return err.exitCode;
+    // An apply or destroy stopped by a signal exits as the shell expects (src/cli/interrupt.ts).
+    return (err.code === 'ABORTED' ? exitCodeForSignal(err.details.signal) : undefined) ?? err.exitCode;
   }
 }

@@ -9,11 +9,19 @@ import { log } from './output.js';
 interface DockerLike {
   createNetwork(body: Parameters<Ports['docker']['createNetwork']>[0]): Promise<string>;
   removeNetwork(id: string): Promise<void>;
+  inspectNetwork(name: string): Promise<{ Id?: string; Labels?: Record<string, string> | null } | undefined>;
 }
 
 export function realPorts(docker: DockerLike, root: string): Ports {
   return {
-    docker: { createNetwork: (b) => docker.createNetwork(b), removeNetwork: (id) => docker.removeNetwork(id) },
+    docker: {
+      createNetwork: (b) => docker.createNetwork(b),
+      removeNetwork: (id) => docker.removeNetwork(id),
+      findNetwork: async (name) => {
+        const n = await docker.inspectNetwork(name);
+        return n ? { id: n.Id ?? name, labels: n.Labels ?? {} } : undefined;
+      },
+    },
     ip: { batch: runIpBatch, batchForce: runIpBatchForce, sysctl: setInterfaceSysctl },
     state: {
       read: (name) => readStateText(root, name),

@@ -12,7 +12,7 @@ import { cidrContains, formatAddress, parseCidr } from '../net/address.js';
 import { computePlan } from '../plan/compute-plan.js';
 import { describeNetwork, managedNames } from '../plan/network-status.js';
 import { gatherHostFacts } from '../system/gather-facts.js';
-import { listStates, readState } from '../system/state-store.js';
+import { listStates, readStateLenient } from '../system/state-store.js';
 import { expectedShim, gateway, ipRange, parentName, subnet, subnet6 } from './expected.js';
 import { type LanProbeDeps, probeLan } from './gather-lan.js';
 import { probeReach } from './gather-reach.js';
@@ -97,7 +97,7 @@ export async function gatherDoctor(name: string | undefined, opts: DoctorOptions
 
   const networks: DoctorNetworkFacts[] = names.map((n) => {
     const docker = facts.docker.available ? facts.docker.networks.find((x) => x.name === n && !x.configOnly) : undefined;
-    const record = readState(opts.root, n);
+    const record = readStateLenient(opts.root, n).state;
     const d = desired?.find((x) => x.name === n);
     const f: DoctorNetworkFacts = {
       name: n,

@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'LOCKED'
   | 'APPLY_FAILED'
   | 'NOT_FOUND'
+  /** Our own record under <root>/var/lib/macvlanctl cannot be read as one. */
+  | 'RECORD_CORRUPT'
   | 'ABORTED';
 
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([

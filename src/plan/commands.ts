@@ -40,6 +40,7 @@ function commandsFor(change: Change, n: PlannedNetwork): string[][] {
       }
       return [];
     case 'shim-address':
+      if (change.action === 'delete') return [['ip', 'addr', 'del', change.address, 'dev', change.interface]];
       return change.action === 'create' ? [['ip', 'addr', 'add', change.address, 'dev', change.interface]] : [];
     case 'shim-mtu':
       return change.action === 'update' ? [['ip', 'link', 'set', change.interface, 'mtu', String(change.mtu)]] : [];
@@ -49,6 +50,7 @@ function commandsFor(change: Change, n: PlannedNetwork): string[][] {
     case 'shim-up':
       return change.action === 'update' ? [['ip', 'link', 'set', change.interface, 'up']] : [];
     case 'shim-route':
+      if (change.action === 'delete') return [['ip', 'route', 'del', change.destination, 'dev', change.interface]];
       return change.action === 'create' ? [['ip', 'route', 'add', change.destination, 'dev', change.interface]] : [];
     case 'shim-proxy-ndp':
       if (change.action === 'delete') return [['ip', '-6', 'neigh', 'del', 'proxy', change.address, 'dev', change.interface]];

@@ -131,6 +131,15 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
       if (!proxied.includes(a) || shim.proxyNdp !== true) problems.push(`shim ${shim.name} does not answer for the host's address ${a} (proxy NDP)`);
     }
   }
+  // What the shim kept from an earlier range (apply --replace moved it): apply takes it off.
+  if (shim && expectedAddress) {
+    const expected = [expectedAddress, ...(expectedAddress6 ? [expectedAddress6] : [])];
+    for (const a of shim.addresses) {
+      if (a.address.family === 6 && formatAddress(a.address).startsWith('fe80:')) continue;
+      if (!expected.some((e) => sameAddress(a.address, e))) problems.push(`shim ${shim.name} still holds the stale address ${formatAddress(a.address)}/${a.prefix}`);
+    }
+    for (const r of routes) if (r !== range && r !== range6) problems.push(`shim ${shim.name} still routes ${r}, not this network's range`);
+  }
   const status: NetworkStatus = {
     name,
     auxAddresses: Object.fromEntries(Object.entries(s4?.auxAddresses ?? {}).map(([k, v]) => [k, formatAddress(v)])),

@@ -73,8 +73,10 @@ function factsWithoutShim(facts: HostFacts, shimName: string, shim: InterfaceFac
 }
 
 function isOurShim(iface: InterfaceFact, network: string, parent: string, mac: string): boolean {
+  // Only a macvlan can be a shim we made: a veth or bridge carrying our alias is someone else's.
+  if (iface.kind !== 'macvlan') return false;
   if (iface.alias === shimAlias(network)) return true;
-  return iface.kind === 'macvlan' && iface.link === parent && iface.mac?.toLowerCase() === mac;
+  return iface.link === parent && iface.mac?.toLowerCase() === mac;
 }
 
 function previousFamily(existing: DockerNetworkFact | undefined, family: Family): { ipRange?: Cidr } {
@@ -543,6 +545,7 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
       reason: has ? 'present' : 'reach containers through the shim (only the ip-range, never the whole subnet)',
     });
   }
+  if (existing && !recreated) out.push(...staleOnShim(n, s, existing, facts));
   out.push(...proxyChanges(n, facts, existing, recreated));
   return out;
 }
@@ -580,5 +583,49 @@ function proxyChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFa
     out.push({ ...base, address, action: 'delete', summary: `proxy NDP for ${address} on ${s.interface}`, reason: `${n.parent} no longer has ${address} as a stable address` });
   }
   return out;
+}
+
+/**
+ * What our shim carries that the network no longer has: the host address and
+ * the route of a range it was moved away from (apply --replace to a new
+ * range). The shim is ours, so everything on it is ours to take off — except
+ * what the kernel puts on every link (IPv6 link-local, its own routes).
+ */
+function staleOnShim(n: PlannedNetwork, s: PlannedShim, existing: InterfaceFact, facts: HostFacts): Change[] {
+  const out: Change[] = [];
+  const wanted = new Set([`${s.address}/32`, ...(s.address6 ? [`${s.address6}/128`] : [])]);
+  for (const a of existing.addresses) {
+    const cidr = `${formatAddress(a.address)}/${a.prefix}`;
+    if (wanted.has(cidr) || isLinkLocal6(a.address)) continue;
+    out.push({
+      kind: 'shim-address',
+      action: 'delete',
+      network: n.name,
+      interface: s.interface,
+      address: cidr,
+      summary: `address ${cidr} on ${s.interface}`,
+      reason: 'no longer the host address of this network (left from an earlier ip-range or host address)',
+    });
+  }
+  for (const r of facts.routes) {
+    if (r.device !== s.interface || !r.destination || r.protocol === 'kernel') continue;
+    const dest = formatCidr(r.destination);
+    // The kernel routes each IPv6 address of the link to itself (a /128 not always marked proto kernel).
+    if (s.routes.includes(dest) || wanted.has(dest) || (r.destination.family === 6 && dest.startsWith('fe80:'))) continue;
+    out.push({
+      kind: 'shim-route',
+      action: 'delete',
+      network: n.name,
+      interface: s.interface,
+      destination: dest,
+      summary: `route ${dest} dev ${s.interface}`,
+      reason: "not this network's ip-range (left from an earlier one)",
+    });
+  }
+  return out;
+}
+
+function isLinkLocal6(a: IpAddress): boolean {
+  return a.family === 6 && cidrContains(parseCidr('fe80::/10'), a);
 }
 

@@ -66,18 +66,44 @@ export function networkOfShimAlias(alias: string | undefined): string | undefine
 }
 
 /**
- * Our shim for `network` among the host's interfaces: the one carrying our
- * alias, or — when networkd or NetworkManager re-created it at boot, which
- * cannot set an ifalias — the macvlan with the expected name and the MAC we
- * derived for it (unique to this host, parent and network).
+ * Our shim for `network` among the host's interfaces: a macvlan with the MAC
+ * we gave it (as apply's record or the Docker network's labels say), carrying
+ * our alias or — when networkd or NetworkManager re-created it at boot, which
+ * cannot set an ifalias — the expected name. The alias alone is no proof of
+ * ownership: anyone can set it (`ip link set X alias macvlanctl:NAME`), and
+ * destroy must never delete an interface on that word. Without a recorded
+ * MAC there is no proof at all, so nothing is ours.
  */
 export function findOwnShim(
   network: string,
   interfaces: readonly InterfaceFact[],
   expected?: { interface?: string | undefined; mac?: string | undefined },
 ): InterfaceFact | undefined {
-  const byAlias = interfaces.find((i) => i.alias === shimAlias(network));
-  if (byAlias || !expected?.interface || !expected.mac) return byAlias;
-  const i = interfaces.find((x) => x.name === expected.interface);
-  return i && i.kind === 'macvlan' && i.mac?.toLowerCase() === expected.mac.toLowerCase() ? i : undefined;
+  const mac = expected?.mac?.toLowerCase();
+  if (!mac) return undefined;
+  const proven = (i: InterfaceFact) => i.kind === 'macvlan' && i.mac?.toLowerCase() === mac;
+  return (
+    interfaces.find((i) => i.alias === shimAlias(network) && proven(i)) ??
+    interfaces.find((i) => expected?.interface !== undefined && i.name === expected.interface && proven(i))
+  );
+}
+
+/**
+ * Why an interface carrying our alias for `network` is not taken as our shim
+ * (for destroy and status to say), or undefined when there is none such.
+ */
+export function unprovenAliasHolder(
+  network: string,
+  interfaces: readonly InterfaceFact[],
+  own: InterfaceFact | undefined,
+  expected?: { mac?: string | undefined },
+): { interface: string; why: string } | undefined {
+  const holder = interfaces.find((i) => i.alias === shimAlias(network) && i !== own);
+  if (!holder) return undefined;
+  const why = !expected?.mac
+    ? `there is no record of ${network} and no Docker network labelled as macvlanctl's naming its shim`
+    : holder.kind !== 'macvlan'
+      ? `it is a ${holder.kind} interface, not a macvlan`
+      : `its MAC ${holder.mac ?? '?'} is not the shim's ${expected.mac}`;
+  return { interface: holder.name, why };
 }

@@ -1,15 +1,63 @@
 /**
  * Atomic file writes: a temporary file in the same directory, fsync, then
  * rename over the target, with an explicit mode. Readers never see half a file.
+ *
+ * The temporary file is named `.NAME.macvlanctl-PID.tmp`, so that one left by
+ * a process killed mid-write (SIGKILL, power loss) is recognisably ours and
+ * whose: the next write of NAME, and its removal, delete such leftovers of
+ * processes that are gone.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { makeDirs } from './make-dirs.js';
+
+const TEMP_MARK = 'macvlanctl';
+
+function tempName(path: string, pid: number): string {
+  return `.${basename(path)}.${TEMP_MARK}-${pid}.tmp`;
+}
+
+/** The pid in one of our temporary names for `file` (also the older `.NAME.PID.tmp`), or undefined. */
+export function tempOwner(file: string, entry: string): number | undefined {
+  const prefix = `.${file}.`;
+  if (!entry.startsWith(prefix) || !entry.endsWith('.tmp')) return undefined;
+  const m = /^(?:macvlanctl-)?(\d+)$/.exec(entry.slice(prefix.length, -'.tmp'.length));
+  return m ? Number(m[1]) : undefined;
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temporary files of `path` left by writers that are gone; returns their names. */
+export function removeStaleTemps(path: string): string[] {
+  const dir = dirname(path);
+  const file = basename(path);
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const stale = entries.filter((e) => {
+    const pid = tempOwner(file, e);
+    return pid !== undefined && !alive(pid);
+  });
+  for (const e of stale) rmSync(join(dir, e), { force: true });
+  return stale;
+}
 
 export function writeFileAtomic(path: string, content: string, mode: number): void {
   const dir = dirname(path);
   makeDirs(dir, 0o755);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+  removeStaleTemps(path);
+  const tmp = join(dir, tempName(path, process.pid));
   const fd = openSync(tmp, 'w', mode);
   try {
     writeSync(fd, content);

@@ -11,7 +11,7 @@ import { gatherIpFacts, readHostId } from './host-facts.js';
 import { readManagedFiles } from './managed-files.js';
 import { persistEvidence } from './persist-evidence.js';
 import { gatherManagerFacts } from './persist-facts.js';
-import { listStates, readState } from './state-store.js';
+import { listStates, readStateLenient } from './state-store.js';
 
 export interface GatherOptions {
   root: string;
@@ -57,7 +57,8 @@ function recorded(root: string): { persistence: NonNullable<PersistenceFacts['re
   const persistence: NonNullable<PersistenceFacts['recorded']> = {};
   const shimMacs: Record<string, string> = {};
   for (const name of listStates(root)) {
-    const network = readState(root, name)?.network;
+    // A corrupt record is reported by the commands that read it for itself (status, up, destroy).
+    const network = readStateLenient(root, name).state?.network;
     if (network?.persistence) persistence[name] = { parent: network.parent, persistence: network.persistence };
     if (typeof network?.shim?.mac === 'string') shimMacs[name] = network.shim.mac;
   }

@@ -24,7 +24,7 @@ export function failedLine(stderr: string): number | undefined {
 export async function runIpBatch(lines: string[]): Promise<void> {
   if (lines.length === 0) return;
   try {
-    await run('ip', ['-batch', '-'], { input: `${lines.join('\n')}\n` });
+    await run('ip', ['-batch', '-'], { input: `${lines.join('\n')}\n`, ownProcessGroup: true });
   } catch (e) {
     const err = e as MacvlanError;
     const stderr = String(err.details?.stderr ?? err.message);
@@ -52,7 +52,7 @@ export function setInterfaceSysctl(family: 'ipv4' | 'ipv6', iface: string, key: 
 export async function runIpBatchForce(lines: string[]): Promise<string[]> {
   if (lines.length === 0) return [];
   try {
-    await run('ip', ['-force', '-batch', '-'], { input: `${lines.join('\n')}\n` });
+    await run('ip', ['-force', '-batch', '-'], { input: `${lines.join('\n')}\n`, ownProcessGroup: true });
     return [];
   } catch (e) {
     const stderr = String((e as MacvlanError).details?.stderr ?? (e as Error).message);

@@ -8,7 +8,7 @@ import { lstatSync, readFileSync, readlinkSync, rmSync, rmdirSync, symlinkSync }
 import { dirname, join } from 'node:path';
 import { MacvlanError } from '../model/errors.js';
 import { isManagedFile } from '../render/common.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { removeStaleTemps, writeFileAtomic } from './atomic-write.js';
 import { makeDirs } from './make-dirs.js';
 
 export type Restore = () => void;
@@ -94,6 +94,7 @@ export function realFilePort(root: string): FilePort {
       const b = before(onDisk);
       refuseForeign(path, b, b.kind === 'link' ? b.target : undefined);
       rmSync(onDisk, { force: true });
+      removeStaleTemps(onDisk);
       // An emptied drop-in directory of ours (<parent>.network.d) goes too.
       const dir = dirname(onDisk);
       let removedDir = false;

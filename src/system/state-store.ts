@@ -5,9 +5,10 @@
  */
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { MacvlanError } from '../model/errors.js';
 import type { PlannedNetwork } from '../model/plan.js';
 import { VERSION } from '../version.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { removeStaleTemps, writeFileAtomic } from './atomic-write.js';
 
 export interface NetworkState {
   schemaVersion: 1;
@@ -25,12 +26,61 @@ export function statePath(root: string, name: string): string {
   return join(stateDir(root), `${name}.json`);
 }
 
+/**
+ * The record of `name`, or undefined when there is none. A record that exists
+ * but cannot be read as one (cut short, edited by hand) is not "missing":
+ * RECORD_CORRUPT says so, where it is, and what to do.
+ */
 export function readState(root: string, name: string): NetworkState | undefined {
+  const path = statePath(root, name);
+  let text: string;
   try {
-    return JSON.parse(readFileSync(statePath(root, name), 'utf8')) as NetworkState;
-  } catch {
-    return undefined;
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new MacvlanError('RECORD_CORRUPT', `the record of ${name} at ${path} cannot be read (${(e as Error).message})`, { path });
   }
+  let parsed: unknown;
+  let why: string | undefined;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    why = `not JSON: ${(e as Error).message}`;
+  }
+  if (!why) why = recordProblem(parsed, name);
+  if (why) {
+    throw new MacvlanError(
+      'RECORD_CORRUPT',
+      `the record of ${name} at ${path} is corrupt (${why}); move it away and run macvlanctl apply for ${name} again, which writes it anew (destroy ${name} works without it)`,
+      { path, network: name, why },
+    );
+  }
+  return parsed as NetworkState;
+}
+
+/** The record lenient: a corrupt one is reported in `corrupt` instead of thrown. */
+export function readStateLenient(root: string, name: string): { state?: NetworkState; corrupt?: MacvlanError } {
+  try {
+    const state = readState(root, name);
+    return state ? { state } : {};
+  } catch (e) {
+    if (e instanceof MacvlanError && e.code === 'RECORD_CORRUPT') return { corrupt: e };
+    throw e;
+  }
+}
+
+function recordProblem(v: unknown, name: string): string | undefined {
+  if (!v || typeof v !== 'object') return 'not an object';
+  const r = v as Partial<NetworkState>;
+  if (r.schemaVersion !== 1) return `schemaVersion ${JSON.stringify(r.schemaVersion)}, expected 1`;
+  const n = r.network as Partial<PlannedNetwork> | undefined;
+  if (!n || typeof n !== 'object') return 'no network in it';
+  if (n.name !== name) return `it names network ${JSON.stringify(n.name)}`;
+  if (typeof n.parent !== 'string') return 'the network has no parent';
+  if (n.shim !== undefined && (typeof n.shim !== 'object' || typeof n.shim.interface !== 'string' || typeof n.shim.mac !== 'string' || typeof n.shim.address !== 'string')) {
+    return 'its shim lacks interface, MAC or address';
+  }
+  return undefined;
 }
 
 export function readStateText(root: string, name: string): string | undefined {
@@ -71,4 +121,5 @@ export function writeStateText(root: string, name: string, text: string): void {
 
 export function removeState(root: string, name: string): void {
   rmSync(statePath(root, name), { force: true });
+  removeStaleTemps(statePath(root, name));
 }

@@ -175,6 +175,10 @@ describe('DockerClient against a fake engine replaying dockerd 20.10 responses',
         } else if (url === '/v1.41/exec/exec1/json') {
           res.writeHead(200, { 'Content-Type': 'application/json' });
           res.end('{"Running":false,"ExitCode":3}');
+        } else if (url === '/v1.41/slow-post' || url === '/v1.41/reset-post') {
+          // an engine that got a change and answers too late, or drops the connection
+          if (url === '/v1.41/reset-post') req.socket.destroy();
+          else setTimeout(() => res.writeHead(200).end('{}'), 2000);
         } else if (url === '/v1.41/slow') {
           setTimeout(() => {
             res.writeHead(200);
@@ -275,6 +279,22 @@ describe('DockerClient against a fake engine replaying dockerd 20.10 responses',
       expect(Date.now() - t0).toBeLessThan(1500);
       expect(e.code).toBe('DOCKER_ERROR');
       expect(e.message).toMatch(/did not answer GET \/slow within 200 ms/);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('a change whose answer never came is marked outcomeUnknown (timeout, reset); a read, or a refusal, is not', async () => {
+    const c = await DockerClient.connect(parseDockerHost(`unix://${socket}`), { timeoutMs: 200 });
+    try {
+      const late = await expectError(c.request({ method: 'POST', path: '/slow-post', body: {} }));
+      expect(late.details.outcomeUnknown).toBe(true);
+      const reset = await expectError(c.request({ method: 'POST', path: '/reset-post', body: {} }));
+      expect(reset.details.outcomeUnknown, reset.message).toBe(true);
+      const read = await expectError(c.request({ method: 'GET', path: '/slow' }));
+      expect(read.details.outcomeUnknown).toBeUndefined();
+      const refused = await expectError(c.request({ method: 'POST', path: '/networks/create', body: { Name: 'mynet' } }));
+      expect(refused.details.outcomeUnknown).toBeUndefined();
     } finally {
       c.close();
     }

@@ -78,10 +78,53 @@ describe('planOperations', () => {
     };
     const facts = hostFacts('fresh-host', { docker: docker([existing]) });
     expect(() => ops(facts)).toThrow(/left alone; pass --replace/);
+    // the differences once, from the facts: not the plan's display reason pasted after the same words
+    const refusal = (() => {
+      try {
+        ops(facts);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(refusal.match(/exists with different settings/g)).toHaveLength(1);
+    expect(refusal).toMatch(/exists with different settings \(ip-range \(none\) ≠ 198\.51\.100\.192\/27; .*\)\. It is left alone/);
     const replaced = ops(facts, true);
     expect(replaced.slice(0, 2).map((x) => x.kind)).toEqual(['docker-remove', 'docker-create']);
     const busy = hostFacts('fresh-host', { docker: docker([{ ...existing, containers: [{ id: 'c1', name: 'pihole' }] }]) });
     expect(() => ops(busy, true)).toThrow(/1 container\(s\) attached \(pihole\); it is never replaced while in use/);
+  });
+});
+
+describe('the shim follows the network to a new range', () => {
+  it('takes the old host address and route off our shim, each put back on undo', () => {
+    // lab-host: our mynet-shim holds 198.51.100.223/32 and routes 198.51.100.192/27
+    const lab = hostFacts('lab-host', { hostId: 'x', docker: docker([]) });
+    const mac = deriveShimMac('x', '02:00:c6:33:64:18', 'mynet');
+    const base = { ...lab, interfaces: lab.interfaces.map((i) => (i.name === 'mynet-shim' ? { ...i, mac } : i)) };
+    const moved = { parent: 'eno1', ipRange: ['198.51.100.160/27'], auxAddress: ['host=198.51.100.191'] };
+    const plan = computePlan([toDesired(flagsToRaw('mynet', moved))], base);
+    const stale = plan.changes.filter((c) => c.action === 'delete').map((c) => c.summary);
+    expect(stale).toEqual(['address 198.51.100.223/32 on mynet-shim', 'route 198.51.100.192/27 dev mynet-shim']);
+    const lines = planOperations(plan, base, { replace: true }).flatMap((o) => (o.kind === 'ip' ? [[o.line, o.undo]] : []));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        ['route del 198.51.100.192/27 dev mynet-shim', 'route add 198.51.100.192/27 dev mynet-shim'],
+        ['addr del 198.51.100.223/32 dev mynet-shim', 'addr add 198.51.100.223/32 dev mynet-shim'],
+        ['addr add 198.51.100.191/32 dev mynet-shim', 'addr del 198.51.100.191/32 dev mynet-shim'],
+        ['route add 198.51.100.160/27 dev mynet-shim', 'route del 198.51.100.160/27 dev mynet-shim'],
+      ]),
+    );
+  });
+
+  it('an applied network has nothing stale', () => {
+    const lab = hostFacts('lab-host', { hostId: 'x', docker: docker([]) });
+    const mac = deriveShimMac('x', '02:00:c6:33:64:18', 'mynet');
+    // the kernel's route of the shim's own address (for IPv6, seen without proto kernel) is not stale either
+    const ownRoute = { family: 4 as const, destination: parseCidr('198.51.100.223/32'), device: 'mynet-shim' };
+    const base = { ...lab, interfaces: lab.interfaces.map((i) => (i.name === 'mynet-shim' ? { ...i, mac } : i)), routes: [...lab.routes, ownRoute] };
+    const plan = computePlan([toDesired(flagsToRaw('mynet', RECIPE))], base);
+    expect(plan.changes.filter((c) => c.action !== 'noop' && c.kind !== 'docker-network')).toEqual([]);
   });
 });
 
@@ -95,6 +138,7 @@ describe('runOperations', () => {
           return 'net-id';
         },
         removeNetwork: async (id) => void calls.push(`docker rm ${id}`),
+        findNetwork: async () => undefined,
       },
       ip: {
         batch: async (lines) => {
@@ -164,5 +208,112 @@ describe('runOperations', () => {
     expect(calls.slice(-2)).toEqual(['undo link del dev mynet-shim', 'docker rm net-id']);
     expect(calls).not.toContain('ip route add 198.51.100.192/27 dev mynet-shim');
     expect(calls).not.toContain('state write mynet');
+  });
+});
+
+describe('runOperations: interrupts, unknown outcomes, wording', () => {
+  function ports(over: Partial<Ports['docker']> = {}) {
+    const calls: string[] = [];
+    const p: Ports = {
+      docker: {
+        createNetwork: async (b) => (calls.push(`docker create ${b.Name}`), 'net-id'),
+        removeNetwork: async (id) => void calls.push(`docker rm ${id}`),
+        findNetwork: async () => undefined,
+        ...over,
+      },
+      ip: {
+        batch: async (lines) => void calls.push(...lines.map((l) => `ip ${l}`)),
+        batchForce: async (lines) => (calls.push(...lines.map((l) => `undo ${l}`)), []),
+        sysctl: () => {},
+      },
+      state: { read: () => undefined, write: (n) => void calls.push(`state write ${n.name}`), restore: (name) => void calls.push(`state restore ${name}`) },
+      files: { write: () => () => {}, link: () => () => {}, remove: () => () => {} },
+      load: async () => [],
+      log: () => {},
+    };
+    return { ports: p, calls };
+  }
+  const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('did not fail'); }, (e: unknown) => e as MacvlanError);
+  const timedOut = () => new MacvlanError('DOCKER_ERROR', 'the Docker engine did not answer POST /networks/create within 1000 ms', { outcomeUnknown: true });
+
+  it('names the command that failed: up, not apply', async () => {
+    const { ports: p } = ports();
+    p.ip.batch = async () => {
+      throw new BatchError(`'ip link set dev mynet-shim up' failed: RTNETLINK answers: Address already in use`, 0, '');
+    };
+    const shimOnly = ops().filter((o) => o.kind === 'ip');
+    const e = await failure(runOperations(shimOnly, p, { command: 'up' }));
+    expect(e.message).toMatch(/^up failed \(/);
+    expect(e.message).not.toMatch(/apply/);
+  });
+
+  it('an abort between steps stops there and undoes what was done, as ABORTED with the signal', async () => {
+    const { ports: p, calls } = ports();
+    const controller = new AbortController();
+    // the signal arrives while the Docker network is being made: that step finishes, nothing after it runs
+    p.docker.createNetwork = async (b) => {
+      calls.push(`docker create ${b.Name}`);
+      controller.abort('SIGINT');
+      return 'net-id';
+    };
+    const e = await failure(runOperations(ops(), p, { signal: controller.signal }));
+    expect(e.code).toBe('ABORTED');
+    expect(e.details.signal).toBe('SIGINT');
+    expect(e.message).toMatch(/^apply interrupted \(everything done before it was undone; the host is as it was\)/);
+    expect(calls).toEqual(['docker create mynet', 'docker rm net-id']);
+  });
+
+  it('a create that timed out but was made by the engine after all is found and removed', async () => {
+    let made = false;
+    const { ports: p, calls } = ports({
+      createNetwork: async () => {
+        setTimeout(() => (made = true), 30); // the engine finishes after the client gave up
+        throw timedOut();
+      },
+      findNetwork: async (name) => (made ? { id: 'late-id', labels: { 'io.macvlanctl.managed': 'true', 'io.macvlanctl.shim': 'mynet-shim', 'io.macvlanctl.host-address': '198.51.100.223', 'io.macvlanctl.shim-mac': deriveShimMac('test-host-id', '02:00:c6:33:64:18', name) } } : undefined),
+    });
+    const e = await failure(runOperations(ops(), p, { settleMs: 2000 }));
+    expect(e.message).toMatch(/the host is as it was/);
+    expect(calls).toEqual(['docker rm late-id']);
+  });
+
+  it('a create that timed out and never showed up is not called a clean rollback', async () => {
+    const { ports: p, calls } = ports({
+      createNetwork: async () => {
+        throw timedOut();
+      },
+    });
+    const e = await failure(runOperations(ops(), p, { settleMs: 100 }));
+    expect(e.message).not.toMatch(/the host is as it was/);
+    expect(e.message).toMatch(/rollback was incomplete/);
+    expect(e.message).toMatch(/Docker network mynet may exist/);
+    expect(calls).toEqual([]);
+  });
+
+  it('a step no undo can reverse (a deleted drifted shim) means no claim of a clean rollback', async () => {
+    // lab-host's mynet-shim carries our alias but not the MAC derived for host 'x': it is re-created
+    const facts = hostFacts('lab-host', { hostId: 'x', docker: docker([]) });
+    const o = ops(facts).filter((x) => x.kind === 'ip');
+    expect(o[0]).toMatchObject({ line: 'link del dev mynet-shim', irreversible: true });
+    const { ports: p } = ports();
+    p.ip.batch = async (lines) => {
+      // the old link is deleted, the new one is refused
+      throw new BatchError(`'ip ${lines[1]}' failed: RTNETLINK answers: File exists`, 1, '');
+    };
+    const e = await failure(runOperations(o, p));
+    expect(e.message).not.toMatch(/the host is as it was/);
+    expect(e.message).toMatch(/rollback: "delete drifted shim mynet-shim" cannot be undone; run apply again/);
+  });
+
+  it('a network of that name with other labels is left alone', async () => {
+    const { ports: p, calls } = ports({
+      createNetwork: async () => {
+        throw timedOut();
+      },
+      findNetwork: async () => ({ id: 'theirs', labels: {} }),
+    });
+    const e = await failure(runOperations(ops(), p, { settleMs: 100 }));
+    expect(e.message).toMatch(/the host is as it was/);
+    expect(calls).toEqual([]);
   });
 });

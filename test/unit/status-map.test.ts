@@ -18,7 +18,7 @@ const mynet: DockerNetworkFact = {
   driver: 'macvlan',
   scope: 'local',
   parent: 'eno1',
-  labels: { 'io.macvlanctl.managed': 'true', 'io.macvlanctl.shim': 'mynet-shim', 'io.macvlanctl.host-address': '198.51.100.223' },
+  labels: { 'io.macvlanctl.managed': 'true', 'io.macvlanctl.shim': 'mynet-shim', 'io.macvlanctl.shim-mac': '02:6d:76:6c:00:01', 'io.macvlanctl.host-address': '198.51.100.223' },
   options: { parent: 'eno1' },
   subnets: [
     { subnet: parseCidr('198.51.100.0/24'), gateway: parseAddress('198.51.100.1'), ipRange: parseCidr('198.51.100.192/27'), auxAddresses: { host: parseAddress('198.51.100.223') }, raw: {} },
@@ -112,15 +112,26 @@ describe('status with a fresh scan', () => {
 });
 
 describe('the shim’s host address', () => {
+  it('a route left from an earlier range is a problem', () => {
+    const f = structuredClone(facts);
+    const old = f.routes.find((r) => r.device === 'mynet-shim' && r.destination && r.protocol !== 'kernel')!;
+    f.routes.push({ ...old, destination: parseCidr('198.51.100.160/27') });
+    expect(describeNetwork('mynet', mynet, f).problems).toEqual(["shim mynet-shim still routes 198.51.100.160/27, not this network's range"]);
+  });
+
   it('is found among other /32s on the shim (a stale one listed first), and missing only when it is not there', () => {
     const withStale = structuredClone(facts);
     const shim = withStale.interfaces.find((i) => i.name === 'mynet-shim')!;
     const own = shim.addresses.find((a) => a.address.family === 4 && a.prefix === 32)!;
     shim.addresses.unshift({ ...own, address: parseAddress('198.51.100.222') });
     const s = describeNetwork('mynet', mynet, withStale);
-    expect(s.problems).toEqual([]);
+    // the stale one is a problem of its own (apply removes it), not taken for the host address
+    expect(s.problems).toEqual(['shim mynet-shim still holds the stale address 198.51.100.222/32']);
     expect(s.shim.address).toBe('198.51.100.223');
     shim.addresses.splice(shim.addresses.indexOf(own), 1);
-    expect(describeNetwork('mynet', mynet, withStale).problems).toEqual(['shim mynet-shim lacks its address 198.51.100.223']);
+    expect(describeNetwork('mynet', mynet, withStale).problems).toEqual([
+      'shim mynet-shim lacks its address 198.51.100.223',
+      'shim mynet-shim still holds the stale address 198.51.100.222/32',
+    ]);
   });
 });

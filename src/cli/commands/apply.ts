@@ -8,13 +8,14 @@ import type { Plan } from '../../model/plan.js';
 import { computePlan } from '../../plan/compute-plan.js';
 import { lockHost } from '../../system/lock.js';
 import { checkWritableRoot } from '../../system/root-dir.js';
-import { readState, recordMatches, stateText, writeStateText } from '../../system/state-store.js';
+import { readStateLenient, recordMatches, stateText, writeStateText } from '../../system/state-store.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { type DeclarationOptions, readDeclaration } from '../declaration.js';
 import { jsonEnvelope, log } from '../output.js';
 import { countChanges, presentPlan } from '../present-plan.js';
 import { requireDocker, requireNetAdmin } from '../preflight.js';
-import { connectDocker } from '../docker-connect.js';
+import { connectDocker, dockerSettleMs } from '../docker-connect.js';
+import { whileInterruptible } from '../interrupt.js';
 import { realPorts } from '../ports.js';
 import { lanForPlan } from '../lan-for-plan.js';
 import { lockWaitMs } from '../lock-wait.js';
@@ -60,7 +61,12 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     if (pending === 0) {
       // Our own record may be missing (first apply by an older version, or deleted) or out of date (the
       // persistence choice was re-detected on other evidence with the same result): bring it up to date quietly.
-      for (const n of plan.networks) if (!recordMatches(readState(opts.root, n.name), n)) writeStateText(opts.root, n.name, stateText(n));
+      // A corrupt record is written anew the same way, and said.
+      for (const n of plan.networks) {
+        const record = readStateLenient(opts.root, n.name);
+        if (record.corrupt) log(`note: the record of ${n.name} at ${String(record.corrupt.details.path)} was corrupt (${String(record.corrupt.details.why)}); it is written anew`);
+        if (!recordMatches(record.state, n)) writeStateText(opts.root, n.name, stateText(n));
+      }
       if (opts.json) process.stdout.write(jsonEnvelope('apply', { plan, applied: [], changed: false, remaining: 0 } satisfies ApplyResult));
       return;
     }
@@ -69,7 +75,7 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     const docker = await connectDocker(opts.dockerHost, facts.docker.available ? facts.docker.apiVersion : undefined);
     const ports = realPorts(docker, opts.root);
     log('Applying:');
-    const report = await runOperations(ops, ports).finally(() => docker.close());
+    const report = await whileInterruptible((signal) => runOperations(ops, ports, { command: 'apply', signal, settleMs: dockerSettleMs() })).finally(() => docker.close());
     // Converged? Re-plan against fresh facts: anything left is a bug or a race, and the user should know.
     const after = computePlan(desired, await gatherHostFacts(gather), force);
     const left = after.changes.filter((c) => c.action !== 'noop');

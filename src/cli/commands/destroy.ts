@@ -9,12 +9,14 @@ import { checkNetworkName } from '../../config/names.js';
 import { MacvlanError } from '../../model/errors.js';
 import type { HostFacts } from '../../model/facts.js';
 import { LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from '../../plan/labels.js';
-import { findOwnShim, shimAlias } from '../../plan/shim-identity.js';
+import { findOwnShim, shimAlias, unprovenAliasHolder } from '../../plan/shim-identity.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { lockHost } from '../../system/lock.js';
 import { checkWritableRoot } from '../../system/root-dir.js';
-import { type NetworkState, readState } from '../../system/state-store.js';
-import { connectDocker } from '../docker-connect.js';
+import { removeStaleTemps } from '../../system/atomic-write.js';
+import { type NetworkState, readStateLenient, statePath } from '../../system/state-store.js';
+import { connectDocker, dockerSettleMs } from '../docker-connect.js';
+import { whileInterruptible } from '../interrupt.js';
 import { realPorts } from '../ports.js';
 import { jsonEnvelope, log } from '../output.js';
 import { requireDocker, requireNetAdmin } from '../preflight.js';
@@ -42,8 +44,9 @@ interface Target {
 }
 
 /** What destroy would remove: pure, from facts. */
-export function destroyTarget(name: string, facts: HostFacts, force: boolean, state: NetworkState | undefined): Target {
-  const hasState = state !== undefined;
+export function destroyTarget(name: string, facts: HostFacts, force: boolean, state: NetworkState | undefined, corruptRecord = false): Target {
+  // A corrupt record proves nothing about the shim, but it is ours and goes with the network.
+  const hasState = state !== undefined || corruptRecord;
   const ops: Operation[] = [];
   const skipped: string[] = [];
   const net = facts.docker.available ? facts.docker.networks.find((n) => n.name === name) : undefined;
@@ -61,11 +64,13 @@ export function destroyTarget(name: string, facts: HostFacts, force: boolean, st
     disconnect = net.containers.map((c) => ({ id: c.id, name: c.name }));
   }
   const recorded = state?.network.shim;
-  const shim = findOwnShim(name, facts.interfaces, {
-    interface: recorded?.interface ?? net?.labels[LABEL_SHIM],
-    mac: recorded?.mac ?? net?.labels[LABEL_SHIM_MAC],
-  });
-  if (shim) ops.push({ kind: 'ip', title: `delete shim ${shim.name} (with its address and route)`, line: `link del dev ${shim.name}` });
+  // Only the record, or the labels of a Docker network that is ours, say which MAC our shim has.
+  const labels = net && isManagedNetwork(net.labels) ? net.labels : undefined;
+  const expected = { interface: recorded?.interface ?? labels?.[LABEL_SHIM], mac: recorded?.mac ?? labels?.[LABEL_SHIM_MAC] };
+  const shim = findOwnShim(name, facts.interfaces, expected);
+  const unproven = unprovenAliasHolder(name, facts.interfaces, shim, expected);
+  if (unproven) skipped.push(`interface ${unproven.interface} carries the alias ${shimAlias(name)}, but nothing proves it is macvlanctl's (${unproven.why}); it is left alone`);
+  if (shim) ops.push({ kind: 'ip', title: `delete shim ${shim.name} (with its address and route)`, line: `link del dev ${shim.name}`, irreversible: true });
   if (net && isManagedNetwork(net.labels)) {
     ops.push({ kind: 'docker-remove', title: `remove Docker network ${name}`, network: name, id: net.id, recreate: bodyFromExisting(net) });
   }
@@ -75,9 +80,9 @@ export function destroyTarget(name: string, facts: HostFacts, force: boolean, st
   ops.push(...files);
   if (hasState) ops.push({ kind: 'state-remove', title: `forget the record of ${name}`, network: name });
   ops.push(...loadOperation('none', files, recorded?.interface ?? shim?.name));
-  const labelled = net?.labels[LABEL_SHIM];
-  if (!shim && labelled && facts.interfaces.some((i) => i.name === labelled)) {
-    skipped.push(`interface ${labelled} is not marked as macvlanctl's (no alias ${shimAlias(name)}); it is left alone`);
+  const labelled = labels?.[LABEL_SHIM];
+  if (!shim && labelled && labelled !== unproven?.interface && facts.interfaces.some((i) => i.name === labelled)) {
+    skipped.push(`interface ${labelled} is not macvlanctl's shim (not a macvlan with the shim's MAC ${labels?.[LABEL_SHIM_MAC] ?? '?'}); it is left alone`);
   }
   return { ops, disconnect, skipped, ...(net ? { networkId: net.id } : {}) };
 }
@@ -90,10 +95,16 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
   try {
     const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [] });
     requireDocker(facts);
-    const target = destroyTarget(name, facts, opts.force === true, readState(opts.root, name));
+    const record = readStateLenient(opts.root, name);
+    if (record.corrupt) log(`note: the record of ${name} at ${String(record.corrupt.details.path)} is corrupt (${String(record.corrupt.details.why)}); it is removed with the rest`);
+    const target = destroyTarget(name, facts, opts.force === true, record.state, record.corrupt !== undefined);
     for (const s of target.skipped) log(`note: ${s}`);
     if (target.ops.length === 0) {
-      throw new MacvlanError('NOT_FOUND', `nothing named ${name} is managed by macvlanctl on this host (no labelled Docker network, no shim with alias ${shimAlias(name)})`);
+      throw new MacvlanError(
+        'NOT_FOUND',
+        `nothing named ${name} is managed by macvlanctl on this host (no record, no labelled Docker network, no shim with the recorded MAC)${target.skipped.length ? `; ${target.skipped.join('; ')}` : ''}`,
+        { skipped: target.skipped },
+      );
     }
     const lines = [
       ...target.disconnect.map((c) => `  - disconnect container ${c.name}`),
@@ -112,7 +123,11 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
       throw e;
     }
     const ports = realPorts(docker, opts.root);
-    const report = await runOperations(target.ops, ports).finally(() => docker.close());
+    const report = await whileInterruptible((signal) => runOperations(target.ops, ports, { command: 'destroy', signal, settleMs: dockerSettleMs() }), { finish: 'destroy' }).finally(() =>
+      docker.close(),
+    );
+    // A record write cut short by SIGKILL leaves its temporary file even where no record was made.
+    removeStaleTemps(statePath(opts.root, name));
     const result: DestroyResult = { name, removed: report.done, disconnected: target.disconnect.map((c) => c.name), skipped: target.skipped };
     if (opts.json) process.stdout.write(jsonEnvelope('destroy', result));
     else process.stdout.write(`Destroyed ${name}.\n`);

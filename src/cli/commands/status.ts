@@ -16,7 +16,7 @@ import { type AddressMapInput, renderAddressMap } from '../../render/address-map
 import { SCAN_CACHE_MAX_AGE_MS, freshScan, scanAgeMs } from '../../system/scan-cache.js';
 import { reachable, reachableFrom } from '../../probe/reachability.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
-import { listStates, readState } from '../../system/state-store.js';
+import { listStates, readStateLenient } from '../../system/state-store.js';
 import { colors as c } from '../colors.js';
 import { jsonEnvelope } from '../output.js';
 
@@ -85,6 +85,17 @@ export interface Collected {
   scans: Map<string, LanScan>;
 }
 
+/** One network's status; a corrupt record is one of its problems (not a missing record). */
+function withRecord(name: string, facts: HostFacts, root: string): NetworkStatus {
+  const record = readStateLenient(root, name);
+  const status = describeNetwork(name, facts.docker.available ? facts.docker.networks.find((x) => x.name === name) : undefined, facts, record.state);
+  if (record.corrupt) {
+    status.problems.unshift(record.corrupt.message);
+    status.healthy = false;
+  }
+  return status;
+}
+
 export async function collectStatus(name: string | undefined, opts: StatusOptions, now = new Date()): Promise<Collected> {
   const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [] });
   const recorded = listStates(opts.root);
@@ -94,7 +105,7 @@ export async function collectStatus(name: string | undefined, opts: StatusOption
     throw new MacvlanError('NOT_FOUND', `no network named ${name} is managed by macvlanctl on this host; managed here: ${all.join(', ') || 'none'}`);
   }
   const networks = names.map((n) =>
-    describeNetwork(n, facts.docker.available ? facts.docker.networks.find((x) => x.name === n) : undefined, facts, readState(opts.root, n)),
+    withRecord(n, facts, opts.root),
   );
   if (opts.reach !== false) {
     await Promise.all(

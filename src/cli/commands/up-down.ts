@@ -28,13 +28,14 @@ export interface UpDownOptions {
 const noDocker = {
   createNetwork: () => Promise.reject(new MacvlanError('SYSTEM_ERROR', 'up/down never change Docker')),
   removeNetwork: () => Promise.reject(new MacvlanError('SYSTEM_ERROR', 'up/down never change Docker')),
+  inspectNetwork: () => Promise.resolve(undefined),
 };
 
 /** Operations for `up` or `down` against the interfaces as they are. Pure. */
 export function upDownOperations(verb: 'up' | 'down', name: string, facts: Pick<HostFacts, 'interfaces' | 'routes'>, recorded?: PlannedNetwork): Operation[] {
   if (verb === 'down') {
     const shim = findOwnShim(name, facts.interfaces, recorded?.shim);
-    return shim ? [{ kind: 'ip', title: `delete shim ${shim.name}`, line: `link del dev ${shim.name}` }] : [];
+    return shim ? [{ kind: 'ip', title: `delete shim ${shim.name}`, line: `link del dev ${shim.name}`, irreversible: true }] : [];
   }
   if (!recorded) throw new MacvlanError('NOT_FOUND', `no record of network ${name}: run macvlanctl apply first`);
   const n = recorded;
@@ -58,7 +59,7 @@ export async function runUpDown(verb: 'up' | 'down', name: string, opts: UpDownO
     const facts = await gatherIpFacts();
     const ops = upDownOperations(verb, name, facts, state?.network);
     if (ops.length === 0) log(verb === 'up' ? `${name}: the host side is already up` : `${name}: no shim to take down`);
-    const report = await runOperations(ops, realPorts(noDocker, opts.root));
+    const report = await runOperations(ops, realPorts(noDocker, opts.root), { command: verb });
     if (opts.json) process.stdout.write(jsonEnvelope(verb, { name, applied: report.done }));
   } finally {
     lock.release();

@@ -15,7 +15,7 @@ function finding(c: Change): string {
     case 'shim-link':
       return c.action === 'create' ? `${c.interface} does not exist` : `${c.interface} must be re-created (${c.reason.replace(/^re-create: /, '')})`;
     case 'shim-address':
-      return `${c.interface} lacks its address ${c.address}`;
+      return c.action === 'delete' ? `${c.interface} still holds the stale address ${c.address}` : `${c.interface} lacks its address ${c.address}`;
     case 'shim-mtu':
       return `${c.interface} has MTU ${c.was}, its parent's is ${c.mtu}`;
     case 'shim-arp-notify':
@@ -23,7 +23,7 @@ function finding(c: Change): string {
     case 'shim-up':
       return `${c.interface} is down`;
     case 'shim-route':
-      return `the route ${c.destination} dev ${c.interface} is missing`;
+      return c.action === 'delete' ? `${c.interface} still routes ${c.destination}, not this network's range` : `the route ${c.destination} dev ${c.interface} is missing`;
     case 'shim-proxy-ndp':
       return c.action === 'delete' ? `${c.interface} still answers for ${c.address}, which the parent no longer has` : `${c.interface} does not answer for the host's address ${c.address} (proxy NDP)`;
     default:

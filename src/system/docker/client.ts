@@ -591,6 +591,12 @@ function send(
   } else if (method === 'POST' || method === 'PUT') {
     headers['Content-Length'] = 0;
   }
+  // Whether a request that changes things reached the engine cannot be known after a timeout or a
+  // connection lost mid-request: the engine may have acted, or still act. Callers that must not guess
+  // (apply's rollback) look for details.outcomeUnknown and check what exists.
+  const changes = method !== 'GET' && method !== 'HEAD' && !connecting;
+  const unknownOutcome = (err: MacvlanError, errno?: string): MacvlanError =>
+    changes && (errno === undefined || errno === 'ECONNRESET' || errno === 'EPIPE') ? new MacvlanError(err.code, err.message, { ...err.details, outcomeUnknown: true }, { cause: err.cause }) : err;
   return new Promise<RawResponse>((resolve, reject) => {
     let done = false;
     const finish = (err: Error | undefined, res?: RawResponse) => {
@@ -604,8 +610,8 @@ function send(
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', (e) => finish(transportError(e as NodeJS.ErrnoException, endpoint)));
-      res.on('aborted', () => finish(transportError(Object.assign(new Error('the engine closed the connection mid-response'), { code: 'ECONNRESET' }), endpoint)));
+      res.on('error', (e) => finish(unknownOutcome(transportError(e as NodeJS.ErrnoException, endpoint), 'ECONNRESET')));
+      res.on('aborted', () => finish(unknownOutcome(transportError(Object.assign(new Error('the engine closed the connection mid-response'), { code: 'ECONNRESET' }), endpoint), 'ECONNRESET')));
     });
     const timer = setTimeout(() => {
       const what = `${method} ${path.replace(/^\/v[0-9.]+/, '')}`;
@@ -616,12 +622,14 @@ function send(
               `the Docker engine at ${endpoint.url} did not answer within ${timeoutMs} ms: check that it is running and that DOCKER_HOST / --docker-host / the Docker context is right`,
               { endpoint: endpoint.url, timeoutMs },
             )
-          : new MacvlanError('DOCKER_ERROR', `the Docker engine at ${endpoint.url} did not answer ${what} within ${timeoutMs} ms`, {
-              endpoint: endpoint.url,
-              timeoutMs,
-              method,
-              path,
-            }),
+          : unknownOutcome(
+              new MacvlanError('DOCKER_ERROR', `the Docker engine at ${endpoint.url} did not answer ${what} within ${timeoutMs} ms`, {
+                endpoint: endpoint.url,
+                timeoutMs,
+                method,
+                path,
+              }),
+            ),
       );
       req.destroy();
     }, timeoutMs);
@@ -633,7 +641,7 @@ function send(
         send(transport, endpoint, method, path, body, timeoutMs, connecting, true).then(resolve, reject);
         return;
       }
-      finish(transportError(e, endpoint));
+      finish(unknownOutcome(transportError(e, endpoint), e.code ?? ''));
     });
     if (payload) req.end(payload);
     else req.end();

@@ -1,0 +1,84 @@
+/**
+ * destroy acts only on what is proven ours: the alias `macvlanctl:NAME` can be
+ * set by anyone, so the shim must also have the MAC that apply's record (or a
+ * Docker network labelled as ours) gives it.
+ */
+import { describe, expect, it } from 'vitest';
+import { destroyTarget } from '../../src/cli/commands/destroy.js';
+import type { DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
+import { parseAddress, parseCidr } from '../../src/net/address.js';
+import type { NetworkState } from '../../src/system/state-store.js';
+import { docker, hostFacts } from '../support/fixture-facts.js';
+
+const facts = (over: Partial<HostFacts> = {}): HostFacts => hostFacts('lab-host', { docker: docker([]), ...over });
+const shimMac = (f: HostFacts) => f.interfaces.find((i) => i.name === 'mynet-shim')!.mac!;
+
+function record(mac: string): NetworkState {
+  return {
+    schemaVersion: 1,
+    name: 'mynet',
+    appliedAt: '2026-01-01T00:00:00.000Z',
+    macvlanctlVersion: 'test',
+    network: { name: 'mynet', shim: { interface: 'mynet-shim', address: '198.51.100.223', mac, mode: 'bridge', routes: ['198.51.100.192/27'] } } as NetworkState['network'],
+  };
+}
+
+function labelled(labels: Record<string, string>): DockerNetworkFact {
+  return {
+    id: 'net1',
+    name: 'mynet',
+    driver: 'macvlan',
+    scope: 'local',
+    parent: 'eno1',
+    labels,
+    options: { parent: 'eno1' },
+    subnets: [{ subnet: parseCidr('198.51.100.0/24'), gateway: parseAddress('198.51.100.1'), auxAddresses: {}, raw: { Subnet: '198.51.100.0/24' } }],
+    enableIPv6: false,
+    containers: [],
+    configOnly: false,
+  };
+}
+
+const deletes = (ops: { kind: string; title: string }[]) => ops.filter((o) => o.kind === 'ip').map((o) => o.title);
+
+describe('destroyTarget: what is ours', () => {
+  it('leaves an interface that merely carries the alias, with no record and no Docker network, and says why', () => {
+    const t = destroyTarget('mynet', facts(), false, undefined);
+    expect(t.ops).toEqual([]);
+    expect(t.skipped.join('\n')).toMatch(/interface mynet-shim carries the alias macvlanctl:mynet, but nothing proves it is macvlanctl's \(there is no record of mynet/);
+  });
+
+  it('deletes the shim when the record names its MAC', () => {
+    const f = facts();
+    expect(deletes(destroyTarget('mynet', f, false, record(shimMac(f))).ops)).toEqual(['delete shim mynet-shim (with its address and route)']);
+  });
+
+  it('deletes the shim when a Docker network labelled as ours names its MAC', () => {
+    const f = facts();
+    const net = labelled({ 'io.macvlanctl.managed': 'true', 'io.macvlanctl.shim': 'mynet-shim', 'io.macvlanctl.shim-mac': shimMac(f) });
+    const t = destroyTarget('mynet', { ...f, docker: docker([net]) }, false, undefined);
+    expect(deletes(t.ops)).toEqual(['delete shim mynet-shim (with its address and route)']);
+  });
+
+  it('does not take the MAC from a Docker network that is not ours', () => {
+    const f = facts();
+    const net = labelled({ 'io.macvlanctl.shim': 'mynet-shim', 'io.macvlanctl.shim-mac': shimMac(f) });
+    const t = destroyTarget('mynet', { ...f, docker: docker([net]) }, false, undefined);
+    expect(t.ops).toEqual([]);
+  });
+
+  it('leaves an aliased interface whose MAC is not the recorded one', () => {
+    const t = destroyTarget('mynet', facts(), false, record('02:00:00:00:00:99'));
+    expect(deletes(t.ops)).toEqual([]);
+    expect(t.skipped.join('\n')).toMatch(/its MAC .* is not the shim's 02:00:00:00:00:99/);
+  });
+
+  it('leaves a veth that carries the alias, even with the recorded MAC', () => {
+    const f = facts();
+    const mac = shimMac(f);
+    const veth = { ...f, interfaces: f.interfaces.map((i) => (i.name === 'mynet-shim' ? { ...i, kind: 'veth' as const } : i)) };
+    const t = destroyTarget('mynet', veth, false, record(mac));
+    expect(deletes(t.ops)).toEqual([]);
+    expect(t.skipped.join('\n')).toMatch(/it is a veth interface, not a macvlan/);
+  });
+});
