@@ -40,8 +40,9 @@ export interface ApplyResult {
 
 export async function runApply(name: string | undefined, opts: ApplyOptions): Promise<void> {
   const desired = await readDeclaration(name, opts);
-  checkWritableRoot(opts.root);
+  // Without root, the reason is that (sudo), not the unwritable /run that follows from it.
   requireNetAdmin('apply');
+  checkWritableRoot(opts.root);
   const lock = await acquireLock(opts.root, `apply ${desired.map((d) => d.name).join(' ')}`, Number(opts.lockWait ?? 5) * 1000);
   try {
     const gather = { root: opts.root, dockerHost: opts.dockerHost, planning: desired };
