@@ -1,11 +1,17 @@
 /**
  * The --root of a command that writes (the lock, apply's record, persistence
- * files): it must be a directory, writable, on a filesystem that holds files.
+ * files): it must be a directory on a filesystem that holds files, and the
+ * places every writing command writes into (the lock's run/ and the record's
+ * var/lib/) must be writable. Not the root itself: on an ostree host (Fedora
+ * CoreOS, Silverblue) / is read-only while /run, /var and /etc are not.
  * Checked once, before anything else happens, so that a wrong --root is a
  * usage error (exit 2) and never a half-done apply or a loop.
  */
 import { accessSync, constants, statSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { MacvlanError } from '../model/errors.js';
+import { rootLockPath } from './lock.js';
+import { stateDir } from './state-store.js';
 
 /**
  * Kernel pseudo-filesystems (statfs f_type, from linux/magic.h): their
@@ -35,7 +41,31 @@ function refuse(root: string, why: string, details: Record<string, unknown> = {}
   throw new MacvlanError('USAGE', `--root ${root}: ${why}; give a writable directory on an ordinary filesystem (the default is /)`, { root, ...details });
 }
 
-/** Throws USAGE (exit 2) unless `root` is a writable directory on a filesystem that holds files. */
+function pseudoFilesystem(path: string): string | undefined {
+  try {
+    return PSEUDO_FILESYSTEMS.get(Number(statfsSync(path).type));
+  } catch {
+    return undefined; // the other checks still apply
+  }
+}
+
+/** `dir` if it exists, else its nearest existing ancestor (at most one step per path component). */
+function nearestExisting(dir: string): string {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      statSync(d);
+      return d;
+    } catch {
+      if (dirname(d) === d) return d;
+    }
+  }
+}
+
+/**
+ * Throws USAGE (exit 2) unless `root` is a directory on a filesystem that
+ * holds files, where the lock's and the record's directories (or what of
+ * them exists) are writable directories.
+ */
 export function checkWritableRoot(root: string): void {
   let isDir: boolean;
   try {
@@ -45,18 +75,19 @@ export function checkWritableRoot(root: string): void {
     refuse(root, code === 'ENOENT' ? 'no such directory' : `cannot be read (${code ?? (e as Error).message})`, { errno: code });
   }
   if (!isDir) refuse(root, 'not a directory');
-  let type: number | undefined;
-  try {
-    type = Number(statfsSync(root).type);
-  } catch {
-    type = undefined; // the checks below still apply
-  }
-  const pseudo = type === undefined ? undefined : PSEUDO_FILESYSTEMS.get(type);
+  const pseudo = pseudoFilesystem(root);
   if (pseudo) refuse(root, `it is on ${pseudo}, a kernel pseudo-filesystem where macvlanctl cannot keep files`, { filesystem: pseudo });
-  try {
-    accessSync(root, constants.W_OK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    refuse(root, code === 'EROFS' ? 'it is on a read-only filesystem' : `not writable for this user (${code ?? (e as Error).message})`, { errno: code });
+  for (const dir of [dirname(rootLockPath(root)), stateDir(root)]) {
+    const at = nearestExisting(dir);
+    const what = at === root ? 'it' : at;
+    if (!statSync(at).isDirectory()) refuse(root, `${what} is not a directory`, { path: at });
+    const under = pseudoFilesystem(at);
+    if (under) refuse(root, `${what} is on ${under}, a kernel pseudo-filesystem where macvlanctl cannot keep files`, { path: at, filesystem: under });
+    try {
+      accessSync(at, constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      refuse(root, code === 'EROFS' ? `${what} is on a read-only filesystem` : `${what} is not writable for this user (${code ?? (e as Error).message})`, { path: at, errno: code });
+    }
   }
 }

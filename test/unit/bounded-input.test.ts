@@ -5,7 +5,7 @@
  * that a regression fails the test instead of hanging the suite.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -100,6 +100,77 @@ describe('--root where something must be written', () => {
     expect(() => checkWritableRoot(join(dir, 'f'))).toThrow(/not a directory/);
     expect(() => checkWritableRoot('/sys')).toThrow(/it is on sysfs/);
     expect(() => checkWritableRoot(dir)).not.toThrow();
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a read-only / whose run/ and var/lib/ are writable (Fedora CoreOS, Silverblue: ostree) is accepted; a read-only run/ is not', async () => {
+    // A private mount namespace (unshare -m): a read-only bind of a temporary
+    // directory as the root, with tmpfs on run/ and var/lib/ as on those hosts.
+    const script = join(dir, 'probe.mjs');
+    await build({
+      stdin: {
+        contents: `
+          import { checkWritableRoot } from './src/system/root-dir.ts';
+          const out = {};
+          for (const root of process.argv.slice(2)) {
+            try { checkWritableRoot(root); out[root] = 'ok'; } catch (e) { out[root] = e.message; }
+          }
+          console.log(JSON.stringify(out));`,
+        resolveDir: join(import.meta.dirname, '..', '..'),
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: script,
+      logLevel: 'silent',
+    });
+    const ostree = join(dir, 'ostree');
+    const frozen = join(dir, 'frozen');
+    for (const d of [ostree, frozen]) mkdirSync(join(d, 'run'), { recursive: true }), mkdirSync(join(d, 'var', 'lib'), { recursive: true });
+    const mounts = [
+      `mount --bind ${ostree} ${ostree}`,
+      `mount -o remount,bind,ro ${ostree}`,
+      `mount -t tmpfs mvl ${ostree}/run`,
+      `mount -t tmpfs mvl ${ostree}/var/lib`,
+      `mount --bind ${frozen} ${frozen}`,
+      `mount -o remount,bind,ro ${frozen}`,
+      `exec ${process.execPath} ${script} ${ostree} ${frozen}`,
+    ].join(' && ');
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', mounts], { encoding: 'utf8', timeout: 8000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, string>;
+    expect(out[ostree]).toBe('ok');
+    expect(out[frozen]).toMatch(new RegExp(`^--root ${frozen}: ${frozen}/run is on a read-only filesystem`));
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('apply and destroy without root say they need root (sudo), not that / is not writable', async () => {
+    const script = join(dir, 'probe.mjs');
+    await build({
+      stdin: {
+        contents: `
+          import { runApply } from './src/cli/commands/apply.ts';
+          import { runDestroy } from './src/cli/commands/destroy.ts';
+          const out = {};
+          const attempt = async (key, f) => { try { await f(); out[key] = 'ok'; } catch (e) { out[key] = e.message; } };
+          await attempt('apply', () => runApply('mynet', { root: '/', parent: 'eno1', ipRange: ['198.51.100.192/27'], persist: 'none', scan: false, yes: true }));
+          await attempt('destroy', () => runDestroy('mynet', { root: '/', yes: true }));
+          console.log(JSON.stringify(out));`,
+        resolveDir: join(import.meta.dirname, '..', '..'),
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: script,
+      logLevel: 'silent',
+    });
+    chmodSync(dir, 0o755);
+    // nobody: no CAP_NET_ADMIN, and / and /run are not writable for it.
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, script], { encoding: 'utf8', timeout: 8000, cwd: '/' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, string>;
+    expect(out.apply).toMatch(/^apply needs the CAP_NET_ADMIN capability/);
+    expect(out.destroy).toMatch(/^destroy needs the CAP_NET_ADMIN capability/);
   });
 
   it('makeDirs creates what is missing, top down, and says what it made', () => {

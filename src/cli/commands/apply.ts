@@ -43,8 +43,9 @@ export interface ApplyResult {
 export async function runApply(name: string | undefined, opts: ApplyOptions): Promise<void> {
   const waitMs = lockWaitMs(opts.lockWait);
   const desired = await readDeclaration(name, opts);
-  checkWritableRoot(opts.root);
+  // Without root, the reason is that (sudo), not the unwritable /run that follows from it.
   requireNetAdmin('apply');
+  checkWritableRoot(opts.root);
   const lock = await lockHost(`apply ${desired.map((d) => d.name).join(' ')}`, { root: opts.root, waitMs });
   try {
     const gather = { root: opts.root, dockerHost: opts.dockerHost, planning: desired };

@@ -89,8 +89,9 @@ export function destroyTarget(name: string, facts: HostFacts, force: boolean, st
 
 export async function runDestroy(name: string, opts: DestroyOptions): Promise<void> {
   checkNetworkName(name, 'network name');
-  checkWritableRoot(opts.root);
+  // Without root, the reason is that (sudo), not the unwritable /run that follows from it.
   requireNetAdmin('destroy');
+  checkWritableRoot(opts.root);
   const lock = await lockHost(`destroy ${name}`, { root: opts.root });
   try {
     const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [] });
