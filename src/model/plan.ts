@@ -3,6 +3,7 @@
  * `summary` are for display only; apply acts on the typed fields.
  */
 import type { MacvlanMode, PersistBackend } from './desired.js';
+import type { LanScanSource } from './lan.js';
 
 export type ChangeAction = 'create' | 'update' | 'delete' | 'noop';
 
@@ -109,4 +110,6 @@ export interface Plan {
   warnings: Warning[];
   /** Things that could not be checked (e.g. Docker unreachable), shown so the user knows. */
   unchecked: string[];
+  /** The LAN scans the plan looked at: taken now or from the cache, and how old (absent when none was looked at). */
+  lan?: LanScanSource[];
 }

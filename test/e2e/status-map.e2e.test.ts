@@ -51,6 +51,7 @@ describe.skipIf(!root)('status with a cached scan', () => {
         { address: '198.51.100.223', mac: shim.address },
         { address: '198.51.100.210', mac: '02:99:00:00:00:d2' },
       ]),
+      { subnet: '198.51.100.0/24', gateway: '198.51.100.1', gatewayMac: '02:00:00:00:00:01' },
     );
     const r = await macvlanctl(h, ['status', 'mynet', '--json', '--no-reach'], { root: dir });
     expect(r.code, r.stderr).toBe(0);
