@@ -90,6 +90,13 @@ export interface PlannedNetwork {
   auxAddresses: Record<string, string>;
   ipv6?: PlannedFamily & { auxAddresses: Record<string, string> };
   shim?: PlannedShim;
+  /**
+   * The parent is the 802.1Q sub-interface `parent` = LINK.ID, which Docker's
+   * macvlan driver creates with the network (and deletes with it): apply makes
+   * the shim on it after the Docker network, and persistence brings it up at
+   * boot before the shim. Destroy leaves it to Docker.
+   */
+  vlan?: { link: string; id: number };
   persist: PersistBackend;
   /** How the host side survives a reboot: the backend chosen for `persist` and the files it takes. */
   persistence?: PlannedPersistence;
