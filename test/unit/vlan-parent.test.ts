@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
+import { destroyTarget } from '../../src/cli/commands/destroy.js';
 import { lanForPlan, type ScanRequest } from '../../src/cli/lan-for-plan.js';
 import type { HostFacts, InterfaceFact } from '../../src/model/facts.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
@@ -18,7 +19,8 @@ import { parentSuggestion, vlanParentName } from '../../src/plan/parent.js';
 import { scanTargets } from '../../src/plan/scan-targets.js';
 import type { ManagerFacts } from '../../src/persist/types.js';
 import { gatherManagerFacts } from '../../src/system/persist-facts.js';
-import { hostFacts } from '../support/fixture-facts.js';
+import { docker, hostFacts } from '../support/fixture-facts.js';
+import { parseAddress, parseCidr } from '../../src/net/address.js';
 import { refusalOf } from '../support/refusal.js';
 
 const VLAN: NetworkFlags = { parent: 'eno1.10', subnet: ['203.0.113.0/24'], gateway: ['203.0.113.1'], ipRange: ['203.0.113.64/27'], persist: 'none' };
@@ -124,5 +126,29 @@ describe('persistence goes through the manager of the base link', () => {
     // After apply (Docker made eno1.10), the same files: nothing to change.
     const again = plan({ ...VLAN, persist: 'auto' }, withDockersVlan(f)).networks[0]!;
     expect(again.persistence?.files).toEqual(n.persistence?.files);
+  });
+});
+
+describe('destroy leaves the VLAN to Docker', () => {
+  it('removes the shim and the Docker network (Docker deletes the sub-interface it made), never the sub-interface itself', () => {
+    const n = plan(VLAN).networks[0]!;
+    const base = withDockersVlan();
+    const shim: InterfaceFact = { ...base.interfaces.find((i) => i.name === 'eno1.10')!, name: 'iot-shim', index: 100, kind: 'macvlan', infoKind: 'macvlan', link: 'eno1.10', mac: n.shim!.mac, alias: 'macvlanctl:iot' };
+    const net = {
+      id: 'id-iot',
+      name: 'iot',
+      driver: 'macvlan',
+      scope: 'local',
+      parent: 'eno1.10',
+      labels: n.labels,
+      options: { parent: 'eno1.10' },
+      subnets: [{ subnet: parseCidr('203.0.113.0/24'), gateway: parseAddress('203.0.113.1'), ipRange: parseCidr('203.0.113.64/27'), auxAddresses: { host: parseAddress(n.shim!.address) }, raw: {} }],
+      enableIPv6: false,
+      containers: [],
+      configOnly: false,
+    };
+    const t = destroyTarget('iot', { ...base, interfaces: [...base.interfaces, shim], docker: docker([net]) }, false, undefined);
+    expect(t.ops.map((o) => o.title)).toEqual(['delete shim iot-shim (with its address and route)', 'remove Docker network iot']);
+    expect(JSON.stringify(t.ops)).not.toMatch(/link del dev eno1\.10/);
   });
 });
