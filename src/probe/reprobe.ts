@@ -22,6 +22,20 @@ export const REPROBE_RETRANS_MS = 150;
 /** The re-probe never takes longer than this, whatever the kernel does. */
 export const REPROBE_DEADLINE_MS = 2_000;
 
+/**
+ * A random link-local address for the probe (fe80::/64, 64 random bits from
+ * `random`, at least 8 bytes). Asked to resolve an address with no packet
+ * waiting (`use`), the kernel sends a neighbour solicitation only from a
+ * link-local address (ndisc_send_ns), and the probe has none by design; the
+ * echo of the scan does not need one (its packet carries the global source).
+ * So the re-probe adds this one, nodad (64 random bits: no clash to detect).
+ */
+export function probeLinkLocal(random: Uint8Array): string {
+  if (random.length < 8) throw new RangeError('probeLinkLocal needs 8 random bytes');
+  const g = (i: number) => ((random[i]! << 8) | random[i + 1]!).toString(16);
+  return `fe80::${g(0)}:${g(2)}:${g(4)}:${g(6)}`;
+}
+
 /** The `ip -batch` lines that make the kernel resolve each address (either family). */
 export function reprobeLines(addresses: readonly string[], ifname: string): string[] {
   return addresses.map((a) => `neigh replace ${a} dev ${ifname} use`);

@@ -21,7 +21,7 @@ import type { DhcpOfferSeen, LiveHost } from '../model/lan.js';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, encodeDiscover } from './dhcp-packet.js';
 import { type DhcpClient, clientFromRandom, nextDiscoverAt, offerFrom } from './dhcp-offers.js';
 import { IPV6_DEFAULTS, allNodesPing, answeredNeighbours6, ipv6Sysctls } from './neighbours6.js';
-import { REPROBE_DEADLINE_MS, reprobeLines, reprobeProgress, reprobeSysctls } from './reprobe.js';
+import { REPROBE_DEADLINE_MS, probeLinkLocal, reprobeLines, reprobeProgress, reprobeSysctls } from './reprobe.js';
 import type { WorkerMessage, WorkerResult, WorkerStart } from './scan-protocol.js';
 import { type SweepBlock, answeredNeighbours, flushLine, formatIpv4, probesAllowed, resolveLine, sortByAddress, sweepBlocks, sweepRange } from './sweep.js';
 
@@ -216,7 +216,9 @@ async function neighbours6(s: WorkerStart): Promise<WorkerResult['ipv6']> {
 async function reprobe(s: WorkerStart): Promise<LiveHost[]> {
   const targets = s.reprobe ?? [];
   for (const [path, value] of reprobeSysctls(s.ifname, s.ipv6 !== undefined)) sysctl(path, value);
-  await ip(['-force', '-batch', '-'], `${reprobeLines(targets, s.ifname).join('\n')}\n`);
+  // Neighbour solicitations go out only from a link-local address (reprobe.ts: probeLinkLocal).
+  const linkLocal = s.ipv6 && targets.some((t) => t.includes(':')) ? [`addr add ${probeLinkLocal(randomBytes(8))}/64 dev ${s.ifname} nodad`] : [];
+  await ip(['-force', '-batch', '-'], `${[...linkLocal, ...reprobeLines(targets, s.ifname)].join('\n')}\n`);
   const t0 = performance.now();
   for (;;) {
     await sleep(20);

@@ -15,7 +15,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Lab, createLab } from './lab.js';
+import { addLiveAddresses6 } from '../../src/lab/lan-extras.js';
+import { type Lab, createLab, run } from './lab.js';
 import { macvlanctl } from './support/cli.js';
 
 const root = process.getuid?.() === 0;
@@ -108,4 +109,47 @@ describe.skipIf(!root)('apply on stale LAN facts', () => {
     const nets = await h.dockerCli(['network', 'ls', '--format', '{{.Name}}']);
     expect(nets.stdout.split('\n')).not.toContain('lan2');
   }, 120_000);
+});
+
+/**
+ * The same for IPv6: a squatter inside an explicit IPv6 range, seen by the
+ * all-nodes echo, re-probed from the cache by neighbour solicitation. `plan`
+ * (which confirms refusals the same way as apply) needs no Docker here.
+ */
+describe.skipIf(!root)('plan on stale IPv6 LAN facts', () => {
+  const TOP = '2001:db8:1:0:ffff:ffff:ffff:0/112';
+  const SQUATTER = '2001:db8:1:0:ffff:ffff:ffff:10';
+  let lab: Lab;
+  let dir: string;
+  beforeAll(async () => {
+    lab = await createLab({ hosts: [{ name: 'h1', address: '198.51.100.24' }], liveHosts: ['198.51.100.130'], ipv6: true });
+    dir = mkdtempSync(join(tmpdir(), 'macvlanctl-stale6-'));
+    await addLiveAddresses6(lab.liveNetns!, lab.liveHosts[0]!, [SQUATTER]);
+    const r = await lab.host('h1').exec(['ping', '-c', '1', '-W', '2', lab.gateway]);
+    expect(r.code, r.stderr).toBe(0);
+  }, 120_000);
+  afterAll(async () => {
+    await lab?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an IPv6 squatter: refused (scanned, then cached and re-probed by neighbour solicitation); gone → the next plan takes the range', async () => {
+    const h = lab.host('h1');
+    const args = ['plan', 'v6net', '--parent', 'eno1', '--ip-range', '198.51.100.208/28', '--subnet', '2001:db8:1::/64', '--ip-range', TOP, '--persist', 'none', '--json'];
+    const first = await macvlanctl(h, args, { root: dir, scan: true });
+    expect(first.code, first.stderr).toBe(2);
+    expect(first.json!.error!.message).toMatch(new RegExp(`holds live host ${SQUATTER.replace(/[.]/g, '\\.')} .*scanned just now`));
+
+    const second = await macvlanctl(h, args, { root: dir, scan: true });
+    expect(second.code, second.stderr).toBe(2);
+    expect(second.json!.error!.message).toContain(`re-probed just now: ${SQUATTER} still answers`);
+    expect(second.stderr).not.toMatch(/^Scanning eno1/m);
+
+    await run('ip', ['-n', lab.liveNetns!, 'addr', 'del', `${SQUATTER}/64`, 'dev', lab.liveHosts[0]!.ifname]);
+    const third = await macvlanctl(h, args, { root: dir, scan: true });
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).not.toMatch(/^Scanning eno1/m);
+    expect(third.json!.result.networks[0].ipv6.ipRange).toBe(TOP);
+    expect(third.json!.result.lan[0]).toMatchObject({ origin: 'cache', reprobed: { gone: [SQUATTER], answered: [] } });
+  }, 60_000);
 });

@@ -19,7 +19,7 @@ import { AggregateMacvlanError, MacvlanError } from '../../src/model/errors.js';
 import type { LanScan } from '../../src/model/lan.js';
 import { scanFactsNamed, withoutHosts } from '../../src/plan/lan-view.js';
 import type { ReprobeOptions } from '../../src/probe/lan-scan.js';
-import { reprobeLines, reprobeProgress, reprobeSysctls } from '../../src/probe/reprobe.js';
+import { probeLinkLocal, reprobeLines, reprobeProgress, reprobeSysctls } from '../../src/probe/reprobe.js';
 import { resolvedMac } from '../../src/system/neighbour-table.js';
 import { lanIdentityOf, otherLan, readCachedScan, writeScanCache } from '../../src/system/scan-cache.js';
 import { hostFacts } from '../support/fixture-facts.js';
@@ -293,5 +293,8 @@ describe('the pure parts', () => {
       pending: ['198.51.100.201'],
     });
     expect(reprobeProgress('', ['198.51.100.200'])).toEqual({ answered: [], pending: ['198.51.100.200'] });
+    // IPv6 solicitations need a link-local source: a random one, 64 bits.
+    expect(probeLinkLocal(Uint8Array.from([0x12, 0x34, 0, 5, 0xab, 0xcd, 0xff, 0xff]))).toBe('fe80::1234:5:abcd:ffff');
+    expect(() => probeLinkLocal(new Uint8Array(4))).toThrow(RangeError);
   });
 });
