@@ -114,7 +114,9 @@ function buildProgram(): Command {
       .argument('[name]', 'one network (default: all managed by macvlanctl)')
       .description('run live checks on managed networks, each with a verdict and the fix; exit 1 when one fails')
       .option('-f, --file <file>', 'also compare with the declaration in macvlanctl.yaml or a Compose file')
-      .option('--no-scan', 'skip the checks that probe the LAN'),
+      .option('--no-scan', 'skip the checks that probe the LAN')
+      // Doctor's checks always probe the LAN afresh (they never read the scan cache): accepted so that one habit works for plan, apply and doctor.
+      .option('--rescan', 'probe the LAN afresh (doctor always does; it never uses the scan cache)'),
   ).action(async (name: string | undefined, opts) => {
     const { runDoctor } = await import('./commands/doctor.js');
     await runDoctor(name, opts);

@@ -22,6 +22,7 @@ export function addNetworkOptions(cmd: Command): Command {
     .option('--host-address <ip|auto>', 'the shim’s address; once per family (default: auto, the top of the ip-range)', collect)
     .option('--persist <backend>', 'auto, networkd, networkmanager, ifupdown, systemd or none')
     .option('--no-scan', 'do not look at the LAN (live hosts, DHCP pool) before choosing or checking the ip-range')
+    .option('--rescan', 'scan the LAN now instead of using a scan cached in the last 5 minutes')
     .option('--force', 'take an ip-range or host address even where the scan saw live hosts or DHCP offers');
   return addHostOptions(cmd);
 }

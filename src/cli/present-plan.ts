@@ -2,6 +2,7 @@
  * Human presentation of a plan, Terraform-style: `+` create, `~` update,
  * `-` delete, each change with its reason underneath.
  */
+import type { LanScanSource } from '../model/lan.js';
 import type { Change, ChangeAction, Plan } from '../model/plan.js';
 import { colors as c } from './colors.js';
 
@@ -20,6 +21,18 @@ export function countChanges(changes: Change[]): Record<ChangeAction, number> {
   return n;
 }
 
+function age(seconds: number): string {
+  return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+}
+
+/** Where the LAN facts came from and how old they are: "scanned just now" or "from the scan cached 42 s ago (…)". */
+export function describeLanSource(s: LanScanSource): string {
+  const parts = [s.origin === 'scan' ? `scanned just now${s.rescanReason ? ` (not the cached scan: ${s.rescanReason})` : ''}` : `from the scan cached ${age(s.ageSeconds)} ago (taken ${s.scannedAt})`];
+  if (s.reprobed?.gone.length) parts.push(`re-probed just now: ${s.reprobed.gone.join(', ')} no longer answer${s.reprobed.gone.length === 1 ? 's' : ''} (dropped)`);
+  if (s.reprobed?.answered.length) parts.push(`re-probed just now: ${s.reprobed.answered.join(', ')} still answer${s.reprobed.answered.length === 1 ? 's' : ''}`);
+  return parts.join('; ');
+}
+
 export function presentPlan(plan: Plan & { commands?: string[] }): string {
   const out: string[] = [];
   for (const n of plan.networks) {
@@ -36,6 +49,8 @@ export function presentPlan(plan: Plan & { commands?: string[] }): string {
       out.push(`  shim      none (--no-host-access: the host cannot reach these containers)`);
     }
     out.push(`  persist   ${n.persistence ? `${n.persistence.backend} — ${n.persistence.reason}` : n.persist}`);
+    const lan = plan.lan?.find((s) => s.parent === n.parent);
+    if (lan) out.push(`  lan       ${describeLanSource(lan)}`);
     out.push('');
     for (const ch of plan.changes.filter((x) => x.network === n.name)) {
       if (ch.action === 'noop') {

@@ -23,7 +23,7 @@ import { MAX_SCAN_PREFIX, ipv6NotAskable } from '../probe/scan-request.js';
 import { reachable } from '../probe/reachability.js';
 import { hasNetAdmin } from '../system/capabilities.js';
 import { run } from '../system/exec.js';
-import { writeScanCache } from '../system/scan-cache.js';
+import { lanIdentityOf, writeScanCache } from '../system/scan-cache.js';
 import type { LanProbeFacts, NeighbourFact } from './types.js';
 
 export interface LanProbeRequest {
@@ -120,13 +120,6 @@ export async function probeLan(req: LanProbeRequest & { ipRange?: string }, fact
     const notRoot = e instanceof MacvlanError && e.code === 'NOT_PERMITTED';
     return { done: false, reason: `the scan failed: ${reason(e)}`, fix: notRoot ? NOT_ROOT_FIX : `see sudo macvlanctl scan --parent ${req.parent} --subnet ${subnet}; --no-scan skips these checks` };
   }
-  if (subnet === req.subnet) {
-    try {
-      writeScanCache(deps.root, scan);
-    } catch (e) {
-      deps.log(`warning: could not cache the scan of ${req.parent}: ${reason(e)}`);
-    }
-  }
   let asked = 1;
   let answer = scan.live?.find((h) => h.address === req.gateway);
   for (let i = 0; !answer && i < GATEWAY_RETRIES; i++) {
@@ -140,6 +133,14 @@ export async function probeLan(req: LanProbeRequest & { ipRange?: string }, fact
     }
   }
   const pn = await neighbour;
+  if (subnet === req.subnet) {
+    try {
+      // Marked with the LAN it saw (the gateway's MAC), so plan and apply never take it for another LAN's.
+      writeScanCache(deps.root, scan, lanIdentityOf(scan, req.gateway, pn?.mac));
+    } catch (e) {
+      deps.log(`warning: could not cache the scan of ${req.parent}: ${reason(e)}`);
+    }
+  }
   return {
     done: true,
     scan,

@@ -3,7 +3,7 @@
  */
 import type { Cidr, InterfaceAddress, IpAddress } from '../net/address.js';
 import type { ManagerFacts } from '../persist/types.js';
-import type { LanScan } from './lan.js';
+import type { LanScan, LanScanSource } from './lan.js';
 import type { PlannedPersistence } from './plan.js';
 
 export type LinkKind = 'ethernet' | 'veth' | 'bridge' | 'bond' | 'vlan' | 'macvlan' | 'ipvlan' | 'loopback' | 'wireguard' | 'tun' | 'dummy' | 'other';
@@ -167,4 +167,6 @@ export interface LanFacts {
   scans: LanScan[];
   /** Parents whose LAN should have been scanned but was not (no root, scan failed), and why. */
   skipped: { parent: string; subnet: string; reason: string; fix?: string }[];
+  /** One per scan in `scans`: taken now or cached, how old, what was re-probed. */
+  sources?: LanScanSource[];
 }

@@ -76,3 +76,40 @@ export interface LanScan {
     pool?: DhcpPoolEstimate;
   };
 }
+
+/**
+ * Which LAN a scan was taken on, as far as the host can tell without probing:
+ * the subnet, the gateway's address and the gateway's MAC (from the scan's
+ * own ARP answers, else from the host's neighbour table). Two LANs with the
+ * same subnet and gateway address (a laptop between two 192.168.1.0/24
+ * networks, a re-plugged switch) differ in the gateway's MAC.
+ */
+export interface LanIdentity {
+  subnet: string;
+  gateway: string;
+  /** Lower case; undefined when neither the scan nor the host knew it: such a scan never vouches for a LAN. */
+  gatewayMac?: string;
+}
+
+/**
+ * Where the LAN facts the planner used came from, and how old they are (plan
+ * and apply show it, and --json carries it).
+ */
+export interface LanScanSource {
+  parent: string;
+  subnet: string;
+  /** `scan`: taken by this command; `cache`: read from the scan cache. */
+  origin: 'scan' | 'cache';
+  /** ISO time the scan started. */
+  scannedAt: string;
+  /** Whole seconds from the end of the scan to when this command read it (0 for a scan just taken). */
+  ageSeconds: number;
+  /** Why a cached scan was not used and the LAN was scanned again (for people: `--rescan`, too old, another LAN…). */
+  rescanReason?: string;
+  /**
+   * Addresses a refusal named that were probed again, live, just before the
+   * plan was made: those that answered stay, the others were dropped (and the
+   * cache rewritten without them).
+   */
+  reprobed?: { at: string; answered: string[]; gone: string[] };
+}

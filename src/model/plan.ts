@@ -3,6 +3,7 @@
  * `summary` are for display only; apply acts on the typed fields.
  */
 import type { MacvlanMode, PersistBackend } from './desired.js';
+import type { LanScanSource } from './lan.js';
 
 export type ChangeAction = 'create' | 'update' | 'delete' | 'noop';
 
@@ -102,6 +103,13 @@ export interface PlannedNetwork {
   auxAddresses: Record<string, string>;
   ipv6?: PlannedFamily & { auxAddresses: Record<string, string> };
   shim?: PlannedShim;
+  /**
+   * The parent is the 802.1Q sub-interface `parent` = LINK.ID, which Docker's
+   * macvlan driver creates with the network (and deletes with it): apply makes
+   * the shim on it after the Docker network, and persistence brings it up at
+   * boot before the shim. Destroy leaves it to Docker.
+   */
+  vlan?: { link: string; id: number };
   persist: PersistBackend;
   /** How the host side survives a reboot: the backend chosen for `persist` and the files it takes. */
   persistence?: PlannedPersistence;
@@ -122,4 +130,6 @@ export interface Plan {
   warnings: Warning[];
   /** Things that could not be checked (e.g. Docker unreachable), shown so the user knows. */
   unchecked: string[];
+  /** The LAN scans the plan looked at: taken now or from the cache, and how old (absent when none was looked at). */
+  lan?: LanScanSource[];
 }

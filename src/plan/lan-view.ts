@@ -100,3 +100,50 @@ export function lanView(scan: LanScan, family: Family, subnet: Cidr, facts: Host
   }
   return { scan, live, offers, pools, declaredBy };
 }
+
+/** What a refusal names of one parent's scan: live hosts (either family) and whether DHCP offers or an estimated pool. */
+export interface ScanFactsNamed {
+  parent: string;
+  addresses: string[];
+  dhcp: boolean;
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/**
+ * The scan findings a planner error rests on, per parent (from the
+ * machine-readable details plan-family.ts puts on RANGE_CONFLICT: lanParent,
+ * liveHosts, dhcpOffers, dhcpPools), through aggregated errors too. Empty when
+ * the error rests on nothing a scan saw.
+ */
+export function scanFactsNamed(e: unknown): ScanFactsNamed[] {
+  const out = new Map<string, ScanFactsNamed>();
+  const visit = (x: unknown): void => {
+    if (typeof x !== 'object' || x === null) return;
+    const err = x as { code?: unknown; details?: Record<string, unknown>; errors?: unknown[] };
+    for (const sub of err.errors ?? []) visit(sub);
+    const d = err.details ?? {};
+    if (err.code !== 'RANGE_CONFLICT' || typeof d.lanParent !== 'string') return;
+    const entry = out.get(d.lanParent) ?? { parent: d.lanParent, addresses: [], dhcp: false };
+    for (const a of strings(d.liveHosts)) if (!entry.addresses.includes(a)) entry.addresses.push(a);
+    if (strings(d.dhcpOffers).length > 0 || strings(d.dhcpPools).length > 0) entry.dhcp = true;
+    out.set(d.lanParent, entry);
+  };
+  visit(e);
+  return [...out.values()];
+}
+
+/** The scan without the live hosts (of either family) at `gone` (addresses compared by value). */
+export function withoutHosts(scan: LanScan, gone: readonly string[]): LanScan {
+  const values = new Set(gone.map((g) => parsed(g)).filter((a): a is IpAddress => a !== undefined).map((a) => `${a.family}:${a.value}`));
+  const keep = (h: { address: string }) => {
+    const a = parsed(h.address);
+    return !a || !values.has(`${a.family}:${a.value}`);
+  };
+  const out: LanScan = { ...scan };
+  if (scan.live) out.live = scan.live.filter(keep);
+  if (scan.live6) out.live6 = scan.live6.filter(keep);
+  return out;
+}

@@ -17,10 +17,75 @@ export interface ParentChoice {
   parent: InterfaceFact;
   /** Set when the parent was not given and was taken from the default route. */
   inferredFrom?: string;
+  /**
+   * The parent is an 802.1Q sub-interface `LINK.ID` of an existing link,
+   * which Docker's macvlan driver creates with the network (libnetwork's
+   * createVlanLink) and deletes with it. `parent` then stands for it (the
+   * base's MAC, MTU and state, no addresses) when it does not exist yet.
+   */
+  vlan?: { link: InterfaceFact; id: number; exists: boolean };
 }
 
 function candidateNames(facts: LinkFacts): string[] {
   return facts.interfaces.filter((i) => i.kind !== 'loopback').map((i) => i.name);
+}
+
+/**
+ * `NAME.ID` as Docker's macvlan driver reads a parent (libnetwork parseVlan):
+ * exactly one dot, a base name without dots, a decimal VLAN id. Undefined for
+ * any other name.
+ */
+export function vlanParentName(name: string): { base: string; id: number } | undefined {
+  const m = /^([^.]+)\.([0-9]+)$/.exec(name);
+  return m ? { base: m[1]!, id: Number(m[2]) } : undefined;
+}
+
+/** What `parent` would be once Docker has made it: a VLAN on `base`, which it shares MAC, MTU and state with. */
+function pendingVlan(name: string, base: InterfaceFact): InterfaceFact {
+  return {
+    name,
+    index: -1,
+    kind: 'vlan',
+    infoKind: 'vlan',
+    up: base.up,
+    operState: base.operState,
+    lowerUp: base.lowerUp,
+    mtu: base.mtu,
+    ...(base.mac ? { mac: base.mac } : {}),
+    link: base.name,
+    wireless: base.wireless,
+    addresses: [],
+  };
+}
+
+/**
+ * "Did you mean …?" for a parent that does not exist: for a VLAN name, only
+ * the same VLAN on a base whose name is close (`en01.10` → `eno1.10`), never
+ * another VLAN or the bare base (which would put the network untagged); for
+ * any other name, only a link of the same sort (not a VLAN sub-interface).
+ */
+export function parentSuggestion(wanted: string, names: readonly string[]): string | undefined {
+  const vlan = vlanParentName(wanted);
+  if (vlan) {
+    const base = closest(vlan.base, names.filter((n) => !vlanParentName(n)));
+    return base ? `${base}.${vlan.id}` : undefined;
+  }
+  return closest(wanted, names.filter((n) => !vlanParentName(n)));
+}
+
+function checkVlanBase(desired: DesiredNetwork, name: string, vlan: { base: string; id: number }, base: InterfaceFact, origin: string): void {
+  if (!(vlan.id >= 1 && vlan.id <= 4094)) {
+    throw new MacvlanError('PARENT_INVALID', `${origin}: '${name}' names VLAN ${vlan.id}, but 802.1Q VLAN ids are 1 to 4094`, { parent: name });
+  }
+  if (Buffer.byteLength(name) > 15) {
+    throw new MacvlanError('PARENT_INVALID', `${origin}: '${name}' is longer than the 15 bytes Linux allows for an interface name`, { parent: name });
+  }
+  if (base.kind === 'loopback' || base.kind === 'macvlan' || base.kind === 'ipvlan' || base.kind === 'vlan') {
+    throw new MacvlanError('PARENT_INVALID', `${origin}: '${name}' would be a VLAN on '${base.name}', which is a ${base.kind} interface; a VLAN sub-interface needs the Ethernet interface (or bond or bridge) that faces the LAN`, {
+      parent: name,
+      network: desired.name,
+    });
+  }
 }
 
 export function resolveParent(desired: DesiredNetwork, facts: LinkFacts): ParentChoice {
@@ -38,17 +103,26 @@ export function resolveParent(desired: DesiredNetwork, facts: LinkFacts): Parent
     return { parent, inferredFrom: `the IPv4 default route goes through ${parent.name}` };
   }
   const parent = facts.interfaces.find((i) => i.name === desired.parent);
+  const vlan = vlanParentName(desired.parent);
+  const vlanBase = vlan ? facts.interfaces.find((i) => i.name === vlan.base) : undefined;
+  if (!parent && vlan && vlanBase) {
+    // Docker creates the sub-interface with the network, before apply makes the shim on it.
+    checkVlanBase(desired, desired.parent, vlan, vlanBase, origin);
+    return { parent: pendingVlan(desired.parent, vlanBase), vlan: { link: vlanBase, id: vlan.id, exists: false } };
+  }
   if (!parent) {
     const names = candidateNames(facts);
-    const near = closest(desired.parent, names);
-    const vlanHint = /\./.test(desired.parent)
-      ? ' (a VLAN sub-interface must exist first; this tool does not create it)'
-      : '';
+    const near = parentSuggestion(desired.parent, names);
+    const vlanHint = vlan ? ` (nor does '${vlan.base}', on which Docker would create VLAN ${vlan.id})` : '';
     throw new MacvlanError(
       'PARENT_NOT_FOUND',
       `${origin}: interface ${shownName(desired.parent)} does not exist on this host${vlanHint}.${near ? ` Did you mean ${shownName(near)}?` : ''} Interfaces here: ${names.map(escapeInvisible).join(', ') || 'none'}`,
       { parent: desired.parent, interfaces: names, ...(near ? { suggestion: near } : {}) },
     );
+  }
+  // A VLAN of that name on that base already exists (Docker made it for this network, or the host has it): the same parent.
+  if (vlan && vlanBase && parent.kind === 'vlan' && parent.link === vlanBase.name) {
+    return { parent, vlan: { link: vlanBase, id: vlan.id, exists: true } };
   }
   if (parent.kind === 'loopback') {
     throw new MacvlanError('PARENT_INVALID', `${origin}: '${parent.name}' is the loopback interface; macvlan needs the Ethernet interface that faces the LAN (${candidateNames(facts).join(', ')})`, {

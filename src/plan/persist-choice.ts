@@ -20,14 +20,19 @@ import { choosePersistBackend, notPersisted } from '../persist/detect.js';
 import { resolveParent } from './parent.js';
 import type { PersistChoice } from './plan-persistence.js';
 
-export function persistChoiceFor(network: string, parent: InterfaceFact, requested: PersistBackend, facts: HostFacts): PersistChoice | undefined {
+/**
+ * `detectOn`: the link whose manager is asked, when not the parent itself: a
+ * VLAN parent that Docker creates is brought up at boot by whoever manages
+ * its base link (the record still names the VLAN as the parent).
+ */
+export function persistChoiceFor(network: string, parent: InterfaceFact, requested: PersistBackend, facts: HostFacts, detectOn: InterfaceFact = parent): PersistChoice | undefined {
   const persistence = facts.persistence;
   if (!persistence) return undefined;
   if (requested === 'none') return notPersisted();
   const kept = keptChoice(network, parent.name, requested, persistence);
   if (kept) return kept;
   if (!persistence.managers) return undefined;
-  return choosePersistBackend(parent, persistence.managers, requested, { network });
+  return choosePersistBackend(detectOn, persistence.managers, requested, { network });
 }
 
 /** The recorded choice, when it still holds (see above); else undefined. */

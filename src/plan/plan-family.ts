@@ -346,7 +346,7 @@ function checkExplicitRange(inp: FamilyInput, subnet: Cidr, range: Cidr, reserve
       `${label}: ip-range ${formatCidr(range)} holds ${describeHits(refused)}; Docker would hand those addresses to containers. Choose a block clear of them${
         hint.length ? ` (free: ${hint.join(', ')})` : ''
       }, or use --ip-range auto${onlyScan ? ', or --force to take it anyway' : ''}`,
-      { ipRange: formatCidr(range), conflicts: refused.map((h) => h.what), free: hint, ...scanDetails(inp.family, refused) },
+      { ipRange: formatCidr(range), conflicts: refused.map((h) => h.what), free: hint, ...scanDetails(inp, refused) },
     );
   }
   if (merely.length > 0) {
@@ -361,9 +361,15 @@ function checkExplicitRange(inp: FamilyInput, subnet: Cidr, range: Cidr, reserve
   }
 }
 
-/** Machine-readable addresses of scan findings, for --json. */
-function scanDetails(family: Family, hits: readonly Reserved[]): Record<string, unknown> {
+/**
+ * Machine-readable addresses of scan findings, for --json, and the parent
+ * whose scan saw them (`lanParent`: src/cli/confirm-refusals.ts re-probes
+ * them before a refusal of a cached scan stands).
+ */
+function scanDetails(inp: FamilyInput, hits: readonly Reserved[]): Record<string, unknown> {
+  const family = inp.family;
   const out: Record<string, unknown> = {};
+  if (hits.some((h) => h.fromScan)) out.lanParent = inp.parent.name;
   const addr = (h: Reserved) => formatValue(family, h.interval.start);
   const live = hits.filter((h) => h.kind === 'live').map(addr);
   const offers = hits.filter((h) => h.kind === 'dhcp-offer').map(addr);
@@ -455,7 +461,7 @@ function resolveHostAddress(inp: FamilyInput, subnet: Cidr, gateway: IpAddress, 
     throw new MacvlanError(
       'RANGE_CONFLICT',
       `${label}: host address ${text} is ${refusing.map((r) => (r.kind === 'dhcp-pool' ? `inside ${r.what}` : r.what)).join(', and ')}; the shim needs an address nobody else uses. Choose another, leave it out (auto: the top of the ip-range), or --force to take it anyway`,
-      { hostAddress: text, conflicts: refusing.map((r) => r.what), ...scanDetails(inp.family, refusing) },
+      { hostAddress: text, conflicts: refusing.map((r) => r.what), ...scanDetails(inp, refusing) },
     );
   }
   if (seen.length > 0) {

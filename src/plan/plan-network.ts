@@ -103,6 +103,9 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
   const choice = resolveParent(desired, facts); // a missing parent makes everything else moot
   const parent = choice.parent;
   if (choice.inferredFrom) notes.push(`parent ${parent.name}: ${choice.inferredFrom}`);
+  if (choice.vlan && !choice.vlan.exists) {
+    notes.push(`parent ${parent.name}: VLAN ${choice.vlan.id} on ${choice.vlan.link.name}, which Docker creates with the network (apply makes the shim on it afterwards; destroy leaves it to Docker)`);
+  }
   warnings.push(...parentWarnings(parent));
 
   const shimName = desired.shimInterface ?? defaultShimName(desired.name);
@@ -181,6 +184,7 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
   for (const r of [v4, v6]) if (r) notes.push(...r.inferred);
 
   const network = assemble(desired, parent, shimName, mac, v4, v6);
+  if (choice.vlan) network.vlan = { link: choice.vlan.link.name, id: choice.vlan.id };
   if (!facts.docker.available) notes.push(`Docker (${facts.docker.endpoint}) was not reachable: ${facts.docker.reason}; existing networks were not checked`);
   const changes = [
     ...dockerChanges(network, existingDocker, warnings),
@@ -202,7 +206,8 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
     warnings.push({ code: 'MODE_BLOCKS_HOST_ACCESS', message: modeVerdict.why, fix: HOST_ACCESS_MODE_FIX });
   }
   // Without a shim there is nothing to persist, so no backend needs to be able to work here.
-  const persistChoice = network.shim ? persistChoiceFor(desired.name, parent, desired.persist, facts) : { backend: 'none' as const, reason: '', warnings: [] };
+  // A VLAN parent is brought up at boot by the manager of its base link (the renderers add the VLAN).
+  const persistChoice = network.shim ? persistChoiceFor(desired.name, parent, desired.persist, facts, choice.vlan?.link) : { backend: 'none' as const, reason: '', warnings: [] };
   if (persistChoice && facts.persistence) {
     const p = planPersistence(network, persistChoice, facts.persistence);
     network.persistence = p.persistence;

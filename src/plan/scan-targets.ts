@@ -18,6 +18,10 @@ export interface ScanTarget {
   parent: string;
   /** IPv4 subnet (CIDR text) of the networks to place on it. */
   subnet: string;
+  /** The IPv4 gateway (text): with its MAC, it tells which LAN a cached scan was taken on. */
+  gateway: string;
+  /** The parent does not exist yet (a VLAN sub-interface that Docker creates with the network): nothing to scan before apply. */
+  missing?: boolean;
   /** IPv6 subnet (CIDR text) of the first of them that has an IPv6 part: its neighbours are asked too. */
   subnet6?: string;
   /** The networks that need it. */
@@ -44,7 +48,10 @@ export function scanTargets(desired: readonly DesiredNetwork[], facts: HostFacts
       same.subnet6 ??= subnet6;
     }
     // One scan per parent: a second subnet on the same parent (rare: two IPv4 subnets on one LAN) is not scanned.
-    else if (!out.some((t) => t.parent === n.parent)) out.push({ parent: n.parent, subnet: n.subnet, ...(subnet6 ? { subnet6 } : {}), networks: [n.name] });
+    else if (!out.some((t) => t.parent === n.parent)) {
+      const missing = !facts.interfaces.some((i) => i.name === n.parent);
+      out.push({ parent: n.parent, subnet: n.subnet, gateway: n.gateway, ...(subnet6 ? { subnet6 } : {}), ...(missing ? { missing } : {}), networks: [n.name] });
+    }
   }
   return out;
 }

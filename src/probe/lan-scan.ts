@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MacvlanError } from '../model/errors.js';
 import type { InterfaceFact, RouteFact } from '../model/facts.js';
-import type { LanScan } from '../model/lan.js';
+import type { LanScan, LiveHost } from '../model/lan.js';
 import { formatCidr } from '../net/address.js';
 import { estimateDhcpPool } from '../plan/dhcp-pool.js';
 import { hasNetAdmin } from '../system/capabilities.js';
@@ -38,6 +38,7 @@ import { summarizeOffers } from './dhcp-offers.js';
 import { classifyNeighbours6, probeAddress6 } from './probe-address6.js';
 import type { WorkerMessage, WorkerResult, WorkerStart } from './scan-protocol.js';
 import { checkScanNumbers, resolveScanTarget } from './scan-request.js';
+import { REPROBE_DEADLINE_MS } from './reprobe.js';
 import { sweepLimits, sweepRange } from './sweep.js';
 
 export interface ScanProgress {
@@ -188,6 +189,52 @@ function workerFailure(e: unknown, w: Worker): MacvlanError {
   return new MacvlanError('SYSTEM_ERROR', `LAN scan: ${(e as Error)?.message ?? String(e)}`);
 }
 
+/**
+ * Runs the worker once: starts it in its own namespace, gives it a macvlan
+ * child of `parent`, sends `start`, relays progress, and returns its result.
+ * The worker (and with it the namespace and the macvlan) is gone when this
+ * returns or throws.
+ */
+async function runWorker(
+  parent: string,
+  start: Omit<WorkerStart, 't' | 'ifname'>,
+  expectedMs: number,
+  onProgress?: (p: ScanProgress) => void,
+): Promise<{ result: WorkerResult; times: { ready: number; link: number; result: number } }> {
+  const w = startWorker(scanWorkerPath());
+  try {
+    const ready = await withTimeout(w.next(), 10_000, 'start');
+    if (ready.t !== 'ready') throw new Error(ready.t === 'error' ? ready.message : `unexpected '${ready.t}' from the scan worker`);
+    const tReady = performance.now();
+    const pid = w.child.pid!;
+    // Never create the probe interface in our own namespace: the worker must be in a new one.
+    if (netnsId(pid) === netnsId('self')) throw new MacvlanError('SYSTEM_ERROR', 'the scan worker is not in a namespace of its own; nothing was created');
+    await run('ip', ['link', 'add', 'link', parent, 'name', PROBE_IFNAME, 'netns', String(pid), 'type', 'macvlan', 'mode', 'bridge']);
+    const tLink = performance.now();
+    w.child.stdin!.write(`${JSON.stringify({ t: 'start', ifname: PROBE_IFNAME, ...start } satisfies WorkerStart)}\n`);
+    const deadline = Date.now() + expectedMs + 15_000;
+    let result: WorkerResult | undefined;
+    while (!result) {
+      const m = await withTimeout(w.next(), Math.max(1, deadline - Date.now()), 'finish');
+      if (m.t === 'progress') onProgress?.({ sent: m.sent, total: m.total, found: m.found });
+      else if (m.t === 'error') throw new Error(m.message);
+      else if (m.t === 'result') result = m;
+    }
+    w.child.stdin!.end();
+    const tResult = performance.now();
+    await withTimeout(w.exited, 5_000, 'exit');
+    return { result, times: { ready: tReady, link: tLink, result: tResult } };
+  } catch (e) {
+    throw workerFailure(e, w);
+  } finally {
+    // Whatever happened: the worker goes, and with it the namespace and the macvlan.
+    if (w.child.exitCode === null && w.child.signalCode === null) {
+      w.child.kill('SIGKILL');
+      await w.exited;
+    }
+  }
+}
+
 /** Scans the LAN on `parent`. Bad input throws a usage MacvlanError (exit 2) before anything starts. */
 export async function scanLan(opts: ScanLanOptions): Promise<LanScan> {
   const t0 = performance.now();
@@ -200,84 +247,103 @@ export async function scanLan(opts: ScanLanOptions): Promise<LanScan> {
   if (!hasNetAdmin()) {
     throw new MacvlanError('NOT_PERMITTED', 'the scan needs the CAP_NET_ADMIN capability (a network namespace and a macvlan), and this process does not have it; run it as root (sudo macvlanctl scan …)');
   }
-  const workerPath = scanWorkerPath();
   const subnet = target.subnet;
   const base = Number(subnet.base);
   const { count } = sweepRange(base, subnet.prefix);
   const limits = sweepLimits(neighbourTableNow());
   const startedAt = new Date();
-
-  const w = startWorker(workerPath);
-  try {
-    const ready = await withTimeout(w.next(), 10_000, 'start');
-    if (ready.t !== 'ready') throw new Error(ready.t === 'error' ? ready.message : `unexpected '${ready.t}' from the scan worker`);
-    const tReady = performance.now();
-    const pid = w.child.pid!;
-    // Never create the probe interface in our own namespace: the worker must be in a new one.
-    if (netnsId(pid) === netnsId('self')) throw new MacvlanError('SYSTEM_ERROR', 'the scan worker is not in a namespace of its own; nothing was created');
-    await run('ip', ['link', 'add', 'link', target.parent.name, 'name', PROBE_IFNAME, 'netns', String(pid), 'type', 'macvlan', 'mode', 'bridge']);
-    const tLink = performance.now();
-    const start: WorkerStart = {
-      t: 'start',
-      ifname: PROBE_IFNAME,
-      base,
-      prefix: subnet.prefix,
-      live: opts.live,
-      dhcp: opts.dhcp,
-      rate: opts.rate,
-      answerWindowMs: ANSWER_WINDOW_MS,
-      maxInFlight: limits.maxInFlight,
-      blockSize: limits.blockSize,
-      dhcpWaitMs: opts.dhcpWaitMs,
-      dhcpClients: DHCP_CLIENTS,
-      dhcpSpacingMs: DHCP_SPACING_MS,
-    };
-    if (subnet6 && address6) start.ipv6 = { address: address6, prefix: subnet6.prefix, windowMs: IPV6_WINDOW_MS };
-    w.child.stdin!.write(`${JSON.stringify(start)}\n`);
-    // Generous: the sweep's own time at the rate (plus one read per block), or the DHCP wait, plus slack.
-    const expectedMs = Math.max(opts.live ? (count / opts.rate) * 1000 * 1.5 + (count / limits.blockSize) * 60 : 0, opts.dhcp ? opts.dhcpWaitMs : 0);
-    const deadline = Date.now() + expectedMs + 15_000;
-    let result: WorkerResult | undefined;
-    while (!result) {
-      const m = await withTimeout(w.next(), Math.max(1, deadline - Date.now()), 'finish');
-      if (m.t === 'progress') opts.onProgress?.({ sent: m.sent, total: m.total, found: m.found });
-      else if (m.t === 'error') throw new Error(m.message);
-      else if (m.t === 'result') result = m;
-    }
-    w.child.stdin!.end();
-    const tResult = performance.now();
-    await withTimeout(w.exited, 5_000, 'exit');
-    if (process.env.MACVLANCTL_SCAN_TIMINGS === '1') {
-      const ms = (t: number) => Math.round(t - t0);
-      process.stderr.write(`scan timings (ms since scanLan started): worker ready ${ms(tReady)}, probe link ${ms(tLink)}, result ${ms(tResult)}, worker gone ${ms(performance.now())}; in the worker: ${JSON.stringify(result.timings)}\n`);
-    }
-
-    const scan: LanScan = {
-      parent: target.parent.name,
-      subnet: formatCidr(subnet),
-      scannedAt: startedAt.toISOString(),
-      durationMs: Math.round(performance.now() - t0),
-    };
-    if (result.live) scan.live = result.live;
-    if (subnet6 && address6) {
-      scan.subnet6 = formatCidr(subnet6);
-      if (result.ipv6 && 'answered' in result.ipv6) Object.assign(scan, classifyNeighbours6(result.ipv6.answered, subnet6, address6));
-      else scan.ipv6Failure = result.ipv6 && 'failure' in result.ipv6 ? result.ipv6.failure : 'the scan worker did not ask the IPv6 neighbours';
-    }
-    if (result.dhcp) {
-      const { servers, offers } = summarizeOffers(result.dhcp.offers, result.live ?? []);
-      scan.dhcp = { servers, offers };
-      const pool = estimateDhcpPool(offers, subnet);
-      if (pool) scan.dhcp.pool = pool;
-    }
-    return scan;
-  } catch (e) {
-    throw workerFailure(e, w);
-  } finally {
-    // Whatever happened: the worker goes, and with it the namespace and the macvlan.
-    if (w.child.exitCode === null && w.child.signalCode === null) {
-      w.child.kill('SIGKILL');
-      await w.exited;
-    }
+  const start: Omit<WorkerStart, 't' | 'ifname'> = {
+    base,
+    prefix: subnet.prefix,
+    live: opts.live,
+    dhcp: opts.dhcp,
+    rate: opts.rate,
+    answerWindowMs: ANSWER_WINDOW_MS,
+    maxInFlight: limits.maxInFlight,
+    blockSize: limits.blockSize,
+    dhcpWaitMs: opts.dhcpWaitMs,
+    dhcpClients: DHCP_CLIENTS,
+    dhcpSpacingMs: DHCP_SPACING_MS,
+  };
+  if (subnet6 && address6) start.ipv6 = { address: address6, prefix: subnet6.prefix, windowMs: IPV6_WINDOW_MS };
+  // Generous: the sweep's own time at the rate (plus one read per block), or the DHCP wait, plus slack.
+  const expectedMs = Math.max(opts.live ? (count / opts.rate) * 1000 * 1.5 + (count / limits.blockSize) * 60 : 0, opts.dhcp ? opts.dhcpWaitMs : 0);
+  const { result, times } = await runWorker(target.parent.name, start, expectedMs, opts.onProgress);
+  if (process.env.MACVLANCTL_SCAN_TIMINGS === '1') {
+    const ms = (t: number) => Math.round(t - t0);
+    process.stderr.write(`scan timings (ms since scanLan started): worker ready ${ms(times.ready)}, probe link ${ms(times.link)}, result ${ms(times.result)}, worker gone ${ms(performance.now())}; in the worker: ${JSON.stringify(result.timings)}\n`);
   }
+
+  const scan: LanScan = {
+    parent: target.parent.name,
+    subnet: formatCidr(subnet),
+    scannedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+  };
+  if (result.live) scan.live = result.live;
+  if (subnet6 && address6) {
+    scan.subnet6 = formatCidr(subnet6);
+    if (result.ipv6 && 'answered' in result.ipv6) Object.assign(scan, classifyNeighbours6(result.ipv6.answered, subnet6, address6));
+    else scan.ipv6Failure = result.ipv6 && 'failure' in result.ipv6 ? result.ipv6.failure : 'the scan worker did not ask the IPv6 neighbours';
+  }
+  if (result.dhcp) {
+    const { servers, offers } = summarizeOffers(result.dhcp.offers, result.live ?? []);
+    scan.dhcp = { servers, offers };
+    const pool = estimateDhcpPool(offers, subnet);
+    if (pool) scan.dhcp.pool = pool;
+  }
+  return scan;
+}
+
+export interface ReprobeOptions {
+  parent: string;
+  /** The IPv4 subnet of the scan (CIDR text): the probe's route. */
+  subnet: string;
+  /** The IPv6 subnet, needed when any address is IPv6 (the probe solicits from a temporary address in it). */
+  subnet6?: string;
+  /** The addresses to ask again (either family, as text). */
+  addresses: string[];
+  ipFacts?: { interfaces: InterfaceFact[]; routes: RouteFact[] };
+}
+
+export interface ReprobeResult {
+  /** ISO time the re-probe started. */
+  at: string;
+  durationMs: number;
+  /** Those of `addresses` that answered, with their MACs. */
+  answered: LiveHost[];
+}
+
+/**
+ * Asks just `addresses` again, live, from a throwaway namespace as the scan
+ * does (ARP probes with sender 0.0.0.0; IPv6 neighbour solicitations from a
+ * random temporary address): milliseconds for hosts that answer, about half
+ * a second for those that do not (src/probe/reprobe.ts).
+ */
+export async function reprobeLan(opts: ReprobeOptions): Promise<ReprobeResult> {
+  const t0 = performance.now();
+  const at = new Date().toISOString();
+  const facts = opts.ipFacts ?? (await gatherIpFacts());
+  const any6 = opts.addresses.some((a) => a.includes(':'));
+  const target = resolveScanTarget(facts.interfaces, facts.routes, { parent: opts.parent, subnet: opts.subnet, ...(any6 && opts.subnet6 ? { subnet6: opts.subnet6 } : {}) });
+  if (!hasNetAdmin()) throw new MacvlanError('NOT_PERMITTED', 'probing the LAN needs the CAP_NET_ADMIN capability (a network namespace and a macvlan), and this process does not have it');
+  const subnet6 = any6 ? target.subnet6 : undefined;
+  const addresses = opts.addresses.filter((a) => !a.includes(':') || subnet6);
+  const start: Omit<WorkerStart, 't' | 'ifname'> = {
+    base: Number(target.subnet.base),
+    prefix: target.subnet.prefix,
+    live: false,
+    dhcp: false,
+    rate: 1,
+    answerWindowMs: ANSWER_WINDOW_MS,
+    maxInFlight: 16,
+    blockSize: 16,
+    dhcpWaitMs: 0,
+    dhcpClients: 0,
+    dhcpSpacingMs: 0,
+    reprobe: addresses,
+  };
+  if (subnet6) start.ipv6 = { address: probeAddress6(subnet6, randomBytes(8)), prefix: subnet6.prefix, windowMs: 0 };
+  const { result } = await runWorker(target.parent.name, start, REPROBE_DEADLINE_MS);
+  return { at, durationMs: Math.round(performance.now() - t0), answered: result.reprobed ?? [] };
 }

@@ -36,6 +36,12 @@ export interface WorkerStart {
     /** How long after the echo the neighbour table is read. */
     windowMs: number;
   };
+  /**
+   * Instead of the sweep, the echo and the DHCP probe: ask just these
+   * addresses again (reprobe.ts). IPv6 ones need `ipv6` (its address is the
+   * one the solicitations come from; no echo is sent).
+   */
+  reprobe?: string[];
 }
 
 export interface WorkerReady {
@@ -55,6 +61,8 @@ export interface WorkerResult {
   dhcp?: { offers: DhcpOfferSeen[]; discovers: number };
   /** Every IPv6 neighbour that answered (the CLI sorts out which are in the subnet), or why none could be asked. */
   ipv6?: { answered: LiveHost[]; ping: string } | { failure: string };
+  /** With `reprobe`: the addresses that answered, with their MACs (either family). */
+  reprobed?: LiveHost[];
   /** Milliseconds each part took. */
   timings: Record<string, number>;
 }

@@ -21,6 +21,7 @@ import type { DhcpOfferSeen, LiveHost } from '../model/lan.js';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, encodeDiscover } from './dhcp-packet.js';
 import { type DhcpClient, clientFromRandom, nextDiscoverAt, offerFrom } from './dhcp-offers.js';
 import { IPV6_DEFAULTS, allNodesPing, answeredNeighbours6, ipv6Sysctls } from './neighbours6.js';
+import { REPROBE_DEADLINE_MS, probeLinkLocal, reprobeLines, reprobeProgress, reprobeSysctls } from './reprobe.js';
 import type { WorkerMessage, WorkerResult, WorkerStart } from './scan-protocol.js';
 import { type SweepBlock, answeredNeighbours, flushLine, formatIpv4, probesAllowed, resolveLine, sortByAddress, sweepBlocks, sweepRange } from './sweep.js';
 
@@ -209,6 +210,23 @@ async function neighbours6(s: WorkerStart): Promise<WorkerResult['ipv6']> {
   return { answered: answeredNeighbours6(await ip(['-json', '-6', 'neigh', 'show', 'dev', s.ifname])), ping: sent };
 }
 
+// --------------------------------------------------------------- re-probe
+
+/** Asks just `s.reprobe` again (reprobe.ts) and returns those that answered; the kernel repeats unanswered requests. */
+async function reprobe(s: WorkerStart): Promise<LiveHost[]> {
+  const targets = s.reprobe ?? [];
+  for (const [path, value] of reprobeSysctls(s.ifname, s.ipv6 !== undefined)) sysctl(path, value);
+  // Neighbour solicitations go out only from a link-local address (reprobe.ts: probeLinkLocal).
+  const linkLocal = s.ipv6 && targets.some((t) => t.includes(':')) ? [`addr add ${probeLinkLocal(randomBytes(8))}/64 dev ${s.ifname} nodad`] : [];
+  await ip(['-force', '-batch', '-'], `${[...linkLocal, ...reprobeLines(targets, s.ifname)].join('\n')}\n`);
+  const t0 = performance.now();
+  for (;;) {
+    await sleep(20);
+    const progress = reprobeProgress(await ip(['-json', 'neigh', 'show', 'dev', s.ifname]), targets);
+    if (progress.pending.length === 0 || performance.now() - t0 > REPROBE_DEADLINE_MS) return progress.answered;
+  }
+}
+
 // ------------------------------------------------------------------- DHCP
 
 async function dhcpProbe(s: WorkerStart): Promise<{ offers: DhcpOfferSeen[]; discovers: number }> {
@@ -298,6 +316,11 @@ async function main(): Promise<void> {
       timings[name] = Math.round(performance.now() - t);
     }
   };
+  if (s.reprobe) {
+    const reprobed = await timed('reprobe', () => reprobe(s));
+    say({ t: 'result', timings, reprobed });
+    return;
+  }
   // All three at once: the IPv6 echo costs no time next to the sweep.
   const [live, dhcp, ipv6] = await Promise.all([
     s.live ? timed('live', () => sweep(s)) : undefined,

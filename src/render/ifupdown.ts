@@ -45,7 +45,12 @@ export function renderIfupdown(n: PlannedNetwork): RenderedFile[] {
   const { shim } = f;
   const dev = shim.interface;
   const ipv6Conf = `/proc/sys/net/ipv6/conf/${dev}`;
+  // A VLAN parent that Docker creates at run time is made here at boot, before the shim goes on it (and left alone on ifdown: it is Docker's).
+  const vlan = n.vlan
+    ? [`pre-up ip link show dev ${n.parent} >/dev/null 2>&1 || ip link add link ${n.vlan.link} name ${n.parent} type vlan id ${n.vlan.id}`, `pre-up ip link set dev ${n.parent} up`]
+    : [];
   const body: string[] = [
+    ...vlan,
     `pre-up ip link show dev ${dev} 2>/dev/null | grep -q 'link/ether ${shim.mac} ' || ip link add ${dev} link ${n.parent} address ${shim.mac} type macvlan mode ${shim.mode}`,
     `pre-up ip link set dev ${dev} alias ${shimAlias(n.name)}`,
     `pre-up echo 1 > /proc/sys/net/ipv4/conf/${dev}/arp_notify`,

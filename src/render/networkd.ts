@@ -2,7 +2,11 @@
  * systemd-networkd: a .netdev that creates the shim (fixed MAC, macvlan mode),
  * a .network that configures it (host /32 and /128, routes to the ip-ranges,
  * nothing automatic), and a drop-in that adds `MACVLAN=<shim>` to the
- * parent's own .network without rewriting the user's file.
+ * parent's own .network without rewriting the user's file. For a VLAN
+ * parent that Docker creates (parent `eno1.10`), the VLAN is declared too
+ * (a .netdev and a .network that carries `MACVLAN=`), and the drop-in adds
+ * `VLAN=` to the base link's .network instead: networkd then brings up the
+ * VLAN, and the shim on it, at boot.
  *
  * Every key is one systemd 252 (Debian 12) knows: systemd.netdev(5),
  * systemd.network(5), and the key table inside /lib/systemd/systemd-networkd
@@ -20,8 +24,14 @@ import type { NetworkdContext, RenderedFile } from './types.js';
 
 export const NETWORKD_DIR = '/etc/systemd/network';
 
-export function networkdFileNames(network: string): { netdev: string; network: string; dropIn: string } {
-  return { netdev: `10-macvlanctl-${network}.netdev`, network: `10-macvlanctl-${network}.network`, dropIn: `macvlanctl-${network}.conf` };
+export function networkdFileNames(network: string): { netdev: string; network: string; dropIn: string; vlanNetdev: string; vlanNetwork: string } {
+  return {
+    netdev: `10-macvlanctl-${network}.netdev`,
+    network: `10-macvlanctl-${network}.network`,
+    dropIn: `macvlanctl-${network}.conf`,
+    vlanNetdev: `10-macvlanctl-${network}-vlan.netdev`,
+    vlanNetwork: `10-macvlanctl-${network}-vlan.network`,
+  };
 }
 
 /** Where the parent's drop-in goes: /etc/systemd/network/<basename of the parent's .network>.d/macvlanctl-NAME.conf. */
@@ -82,15 +92,47 @@ export function renderNetworkd(n: PlannedNetwork, ctx: NetworkdContext): Rendere
   }
   for (const r of [...f.routes4, ...(f.v6?.routes ?? [])]) network.push('', '[Route]', `Destination=${r}`);
 
-  const dropIn = lines(header, '[Network]', `MACVLAN=${shim.interface}`);
-
-  const files = [
+  const files: RenderedFile[] = [
     { path: `${NETWORKD_DIR}/${names.netdev}`, content: netdev, mode: 0o644 },
     { path: `${NETWORKD_DIR}/${names.network}`, content: lines(...network), mode: 0o644 },
-    { path: networkdDropInPath(ctx.parentNetworkFile, n.name), content: dropIn, mode: 0o644 },
   ];
+  if (n.vlan) files.push(...vlanFiles(n, n.vlan, shim.interface, ctx));
+  else files.push({ path: networkdDropInPath(ctx.parentNetworkFile, n.name), content: lines(header, '[Network]', `MACVLAN=${shim.interface}`), mode: 0o644 });
   if (f.v6?.proxies.length) files.push(shimForwardingSysctl(n.name, shim.interface));
   return files;
+}
+
+/**
+ * A VLAN parent (which Docker creates at run time): networkd creates it at
+ * boot instead — `VLAN=` on the base link's own .network (the drop-in), a
+ * .netdev for the VLAN, and a .network that puts the shim on it and nothing
+ * else (no addresses: the host has none on that VLAN unless it says so).
+ */
+function vlanFiles(n: PlannedNetwork, vlan: { link: string; id: number }, shim: string, ctx: NetworkdContext): RenderedFile[] {
+  const names = networkdFileNames(n.name);
+  const header = managedHeader(n.name);
+  const netdev = lines(header, '[NetDev]', `Description=VLAN ${vlan.id} on ${vlan.link}, parent of Docker network ${n.name}`, `Name=${n.parent}`, 'Kind=vlan', '', '[VLAN]', `Id=${vlan.id}`);
+  const network = lines(
+    header,
+    '[Match]',
+    `Name=${n.parent}`,
+    '',
+    '[Link]',
+    'RequiredForOnline=no',
+    '',
+    '[Network]',
+    'DHCP=no',
+    'LinkLocalAddressing=no',
+    'IPv6AcceptRA=no',
+    'ConfigureWithoutCarrier=yes',
+    `MACVLAN=${shim}`,
+  );
+  return [
+    { path: `${NETWORKD_DIR}/${names.vlanNetdev}`, content: netdev, mode: 0o644 },
+    { path: `${NETWORKD_DIR}/${names.vlanNetwork}`, content: network, mode: 0o644 },
+    // The base link's own .network (found by detection on the base) gets the VLAN, as it would the shim.
+    { path: networkdDropInPath(ctx.parentNetworkFile, n.name), content: lines(header, '[Network]', `VLAN=${n.parent}`), mode: 0o644 },
+  ];
 }
 
 export const SYSCTL_D = '/etc/sysctl.d';

@@ -46,6 +46,44 @@ export function nmKeyfilePath(network: string): string {
   return `${NM_CONNECTIONS_DIR}/${nmConnectionId(network)}.nmconnection`;
 }
 
+/** The VLAN connection of a network whose parent is a VLAN Docker creates: its own id, UUID and file. */
+export function nmVlanConnectionId(network: string): string {
+  return `macvlanctl-${network}-vlan`;
+}
+
+export function nmVlanKeyfilePath(network: string): string {
+  return `${NM_CONNECTIONS_DIR}/${nmVlanConnectionId(network)}.nmconnection`;
+}
+
+/**
+ * A VLAN parent (Docker creates it at run time): a `vlan` connection makes it
+ * at boot, without addresses of its own, so that the macvlan connection,
+ * whose parent it is, can come up on it. Keys as `nmcli --offline connection
+ * add type vlan dev BASE id ID ipv4.method disabled ipv6.method disabled` writes them.
+ */
+function renderVlanConnection(n: PlannedNetwork, vlan: { link: string; id: number }): RenderedFile {
+  const content = lines(
+    managedHeader(n.name),
+    '[connection]',
+    `id=${nmVlanConnectionId(n.name)}`,
+    `uuid=${uuidV5(`networkmanager-vlan:${n.name}`)}`,
+    'type=vlan',
+    `interface-name=${n.parent}`,
+    'autoconnect=true',
+    '',
+    '[vlan]',
+    `id=${vlan.id}`,
+    `parent=${vlan.link}`,
+    '',
+    '[ipv4]',
+    'method=disabled',
+    '',
+    '[ipv6]',
+    'method=disabled',
+  );
+  return { path: nmVlanKeyfilePath(n.name), content, mode: 0o600 };
+}
+
 export function renderNetworkManager(n: PlannedNetwork): RenderedFile[] {
   const f = shimFamilies(n);
   if (!f) return [];
@@ -83,7 +121,8 @@ export function renderNetworkManager(n: PlannedNetwork): RenderedFile[] {
     // No IPv6 at all on the shim: no link-local, no addresses from router advertisements.
     out.push('method=disabled');
   }
-  const files = [{ path: nmKeyfilePath(n.name), content: lines(...out), mode: 0o600 }];
+  const files: RenderedFile[] = [{ path: nmKeyfilePath(n.name), content: lines(...out), mode: 0o600 }];
+  if (n.vlan) files.push(renderVlanConnection(n, n.vlan));
   if (f.v6?.proxies.length) files.push(nmProxyNdpScript(n.name, shim.interface, f.v6.proxies));
   return files;
 }

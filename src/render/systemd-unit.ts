@@ -37,6 +37,17 @@ export function systemdCommandLine(argv: string[]): string {
   return argv.map(systemdQuote).join(' ');
 }
 
+/**
+ * A VLAN parent that Docker creates at run time: made (unless Docker or
+ * anyone else already made it) and brought up before `macvlanctl up` puts
+ * the shim on it. Left alone on stop: it is Docker's.
+ */
+function vlanSteps(n: PlannedNetwork): string[] {
+  if (!n.vlan) return [];
+  const make = `ip link show dev ${n.parent} >/dev/null 2>&1 || ip link add link ${n.vlan.link} name ${n.parent} type vlan id ${n.vlan.id}`;
+  return [`ExecStartPre=${systemdCommandLine(['/bin/sh', '-c', make])}`, `ExecStartPre=${systemdCommandLine(['/bin/sh', '-c', `ip link set dev ${n.parent} up`])}`];
+}
+
 export function renderSystemdUnit(n: PlannedNetwork, ctx: SystemdContext): RenderedFile[] {
   if (!n.shim) return [];
   const [program] = ctx.command;
@@ -55,6 +66,7 @@ export function renderSystemdUnit(n: PlannedNetwork, ctx: SystemdContext): Rende
     '[Service]',
     'Type=oneshot',
     'RemainAfterExit=yes',
+    ...vlanSteps(n),
     `ExecStart=${systemdCommandLine([...ctx.command, 'up', n.name])}`,
     `ExecStop=${systemdCommandLine([...ctx.command, 'down', n.name])}`,
     '',

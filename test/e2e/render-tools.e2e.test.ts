@@ -27,7 +27,7 @@ import { basename, join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlannedNetwork } from '../../src/model/plan.js';
 import { renderIfupdown } from '../../src/render/ifupdown.js';
-import { nmConnectionId, nmConnectionUuid, renderNetworkManager } from '../../src/render/networkmanager.js';
+import { nmConnectionId, nmConnectionUuid, nmKeyfilePath, nmVlanConnectionId, nmVlanKeyfilePath, renderNetworkManager } from '../../src/render/networkmanager.js';
 import { renderSystemdUnit } from '../../src/render/systemd-unit.js';
 import { SCENARIOS, scenario, scenarioNetwork } from '../golden/scenarios.js';
 
@@ -173,6 +173,20 @@ describe.skipIf(!nmOffline)('NetworkManager keyfile through nmcli --offline', ()
       expect(r.status, r.stderr).toBe(0);
       expect(withoutAddrGenModeWhenDisabled(normalised())).toEqual(withoutAddrGenModeWhenDisabled(parseKeyfile(r.stdout)));
     });
+  });
+
+  it('a VLAN parent’s connection equals what nmcli --offline connection add type vlan makes', () => {
+    const n = scenarioNetwork(scenario('vlan-parent'));
+    const files = renderNetworkManager(n);
+    expect(files.map((f) => f.path)).toEqual([nmKeyfilePath(n.name), nmVlanKeyfilePath(n.name)]);
+    const vlan = files[1]!;
+    const id = nmVlanConnectionId(n.name);
+    const back = nm(['connection', 'modify', 'connection.id', id], vlan.content);
+    expect(back.status, back.stderr).toBe(0);
+    const uuid = parseKeyfile(vlan.content).connection!.uuid!;
+    const made = nm(['connection', 'add', 'type', 'vlan', 'con-name', id, 'ifname', n.parent, 'dev', n.vlan!.link, 'id', String(n.vlan!.id), 'connection.uuid', uuid, 'connection.autoconnect', 'yes', 'ipv4.method', 'disabled', 'ipv6.method', 'disabled']);
+    expect(made.status, made.stderr).toBe(0);
+    expect(withoutAddrGenModeWhenDisabled(parseKeyfile(back.stdout))).toEqual(withoutAddrGenModeWhenDisabled(parseKeyfile(made.stdout)));
   });
 
   it('rejects a broken keyfile (so the checks above can fail)', () => {

@@ -43,14 +43,23 @@ describe.skipIf(!root)('status with a cached scan', () => {
     const h = lab.host('h1');
     const ctMac = (await h.dockerCli(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.MacAddress}}{{end}}', 'web'])).stdout.trim();
     const shim = JSON.parse((await h.exec(['ip', '-json', 'link', 'show', 'mynet-shim'])).stdout)[0];
+    // The cache stands only for the LAN it was taken on: the router's MAC, which the host learns by talking to it.
+    const routerMac = JSON.parse((await lab.lanExec(['ip', '-json', 'link', 'show', 'br0'])).stdout)[0].address;
+    expect((await h.exec(['ping', '-c', '1', '-W', '2', '198.51.100.1'])).code).toBe(0);
+    // Taken on another LAN (same subnet and gateway address, another router): status does not show it.
+    writeScanCache(dir, scanNow([{ address: '198.51.100.1', mac: '02:00:00:00:00:01' }]), { subnet: '198.51.100.0/24', gateway: '198.51.100.1', gatewayMac: '02:00:00:00:00:01' });
+    const other = await macvlanctl(h, ['status', 'mynet', '--json', '--no-reach'], { root: dir });
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.json!.result.networks[0].lan).toBeUndefined();
     writeScanCache(
       dir,
       scanNow([
-        { address: '198.51.100.1', mac: '02:00:00:00:00:01' },
+        { address: '198.51.100.1', mac: routerMac },
         { address: '198.51.100.192', mac: ctMac },
         { address: '198.51.100.223', mac: shim.address },
         { address: '198.51.100.210', mac: '02:99:00:00:00:d2' },
       ]),
+      { subnet: '198.51.100.0/24', gateway: '198.51.100.1', gatewayMac: routerMac },
     );
     const r = await macvlanctl(h, ['status', 'mynet', '--json', '--no-reach'], { root: dir });
     expect(r.code, r.stderr).toBe(0);

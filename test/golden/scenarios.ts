@@ -65,6 +65,15 @@ export const SCENARIOS: Scenario[] = [
     fixture: 'lab-host',
     context: { networkd: { parentNetworkFile: '/etc/systemd/network/20-br-lan.network' }, systemd: INSTALLED },
   },
+  {
+    // A VLAN parent that does not exist yet: Docker creates eno1.10 with the network; at boot each backend brings it up before the shim.
+    // The networkd context is the base link's .network (detection asks the manager of eno1).
+    name: 'vlan-parent',
+    network: 'iot',
+    flags: { parent: 'eno1.10', subnet: ['203.0.113.0/24'], gateway: ['203.0.113.1'], ipRange: ['203.0.113.64/27'] },
+    fixture: 'fresh-host',
+    context: { networkd: { parentNetworkFile: '/etc/systemd/network/10-eno1.network' }, systemd: INSTALLED },
+  },
 ];
 
 export function scenarioNetwork(s: Scenario): PlannedNetwork {

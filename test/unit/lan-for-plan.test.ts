@@ -20,6 +20,9 @@ import { freshScan, isFresh, readScanCache, scanCachePath, writeScanCache } from
 import { docker, hostFacts } from '../support/fixture-facts.js';
 
 const T0 = new Date('2026-12-01T10:00:00.000Z');
+/** The gateway's MAC in the (stand-in) host neighbour table: the LAN the cached scans were taken on. */
+const GATEWAY_MAC = '02:00:c6:33:64:01';
+const SAME_LAN = { subnet: '198.51.100.0/24', gateway: '198.51.100.1', gatewayMac: GATEWAY_MAC };
 const at = (ms: number) => new Date(T0.getTime() + ms);
 
 function lanScan(over: Partial<LanScan> = {}): LanScan {
@@ -54,6 +57,7 @@ function opts(over: Partial<LanForPlanOptions> = {}): LanForPlanOptions {
     },
     now: () => at(10_000),
     privileged: () => true,
+    neighbourMac: async () => GATEWAY_MAC,
     log: (l) => logs.push(l),
     ...over,
   };
@@ -79,7 +83,7 @@ const appliedFacts = (): HostFacts => hostFacts('fresh-host', { docker: docker([
 
 describe('scanTargets', () => {
   it('a new network (auto or explicit) needs its parent and subnet scanned', () => {
-    expect(scanTargets(desired('lan', P), hostFacts())).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', networks: ['lan'] }]);
+    expect(scanTargets(desired('lan', P), hostFacts())).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', gateway: '198.51.100.1', networks: ['lan'] }]);
     expect(scanTargets(desired('lan', { ...P, ipRange: ['198.51.100.64/27'] }), hostFacts())).toHaveLength(1);
   });
 
@@ -98,13 +102,13 @@ describe('scanTargets', () => {
 
   it('two new networks on one parent share one scan (engine 26+)', () => {
     const d = [...desired('a', P), ...desired('b', P)];
-    expect(scanTargets(d, hostFacts('fresh-host', { docker: docker([], '27.0.0') }))).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', networks: ['a', 'b'] }]);
+    expect(scanTargets(d, hostFacts('fresh-host', { docker: docker([], '27.0.0') }))).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', gateway: '198.51.100.1', networks: ['a', 'b'] }]);
   });
 });
 
 describe('lanForPlan', () => {
   it('--no-scan: the facts as they are, no scan and no cache read', async () => {
-    writeScanCache(root, lanScan());
+    writeScanCache(root, lanScan(), SAME_LAN);
     const f = hostFacts();
     expect(await lanForPlan(desired('lan', P), f, opts({ scan: false }))).toBe(f);
     expect(requests).toEqual([]);
@@ -118,11 +122,14 @@ describe('lanForPlan', () => {
     const path = join(root, 'var/lib/macvlanctl/scan/eno1.json');
     expect(scanCachePath(root, 'eno1')).toBe(path);
     expect(statSync(path).mode & 0o777).toBe(0o644);
-    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ schemaVersion: 1, scan: { parent: 'eno1', subnet: '198.51.100.0/24' } });
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ schemaVersion: 2, lan: SAME_LAN, scan: { parent: 'eno1', subnet: '198.51.100.0/24' } });
     // apply, two minutes later, even without the scanner's privileges
     const second = await lanForPlan(desired('lan', P), hostFacts(), opts({ now: () => at(120_000), privileged: () => false }));
     expect(requests).toHaveLength(1);
-    expect(second.lan).toEqual(first.lan);
+    expect(second.lan?.scans).toEqual(first.lan?.scans);
+    // Each says where its facts came from, and how old they are.
+    expect(first.lan?.sources).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', origin: 'scan', scannedAt: T0.toISOString(), ageSeconds: 0 }]);
+    expect(second.lan?.sources).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', origin: 'cache', scannedAt: T0.toISOString(), ageSeconds: 116 }]);
   });
 
   it('the planner then sees what the scan saw', async () => {
@@ -138,11 +145,11 @@ describe('lanForPlan', () => {
   });
 
   it('scans again when the cache is stale, for another subnet, or incomplete', async () => {
-    writeScanCache(root, lanScan({ scannedAt: at(-6 * 60_000).toISOString() }));
+    writeScanCache(root, lanScan({ scannedAt: at(-6 * 60_000).toISOString() }), SAME_LAN);
     await lanForPlan(desired('lan', P), hostFacts(), opts());
-    writeScanCache(root, lanScan({ subnet: '198.51.100.0/25' }));
+    writeScanCache(root, lanScan({ subnet: '198.51.100.0/25' }), { ...SAME_LAN, subnet: '198.51.100.0/25' });
     await lanForPlan(desired('lan', P), hostFacts(), opts());
-    writeScanCache(root, lanScan({ dhcp: undefined }));
+    writeScanCache(root, lanScan({ dhcp: undefined }), SAME_LAN);
     await lanForPlan(desired('lan', P), hostFacts(), opts());
     expect(requests).toHaveLength(3);
   });

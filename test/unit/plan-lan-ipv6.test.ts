@@ -137,6 +137,9 @@ describe('what is ours is not in the way (IPv6)', () => {
   });
 });
 
+/** The gateway's MAC as the (stand-in) neighbour table has it: the same LAN as the cached scans'. */
+const GATEWAY_MAC = '26:3b:c2:0f:6a:2b';
+
 describe('plan and apply ask for the IPv6 neighbours of a dual-stack network', () => {
   let root: string;
   let requests: ScanRequest[];
@@ -153,13 +156,14 @@ describe('plan and apply ask for the IPv6 neighbours of a dual-stack network', (
     },
     now: () => new Date('2026-12-01T10:00:10.000Z'),
     privileged: () => true,
+    neighbourMac: async () => GATEWAY_MAC,
     log: () => undefined,
   });
   const desired = (flags: NetworkFlags) => [toDesired(flagsToRaw('lan', flags))];
 
   it('the scan target carries the network’s IPv6 subnet; an IPv4-only network’s does not', () => {
-    expect(scanTargets(desired(DUAL), hostFacts())).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', subnet6: '2001:db8:1::/64', networks: ['lan'] }]);
-    expect(scanTargets(desired({ parent: 'eno1' }), hostFacts())).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', networks: ['lan'] }]);
+    expect(scanTargets(desired(DUAL), hostFacts())).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', gateway: '198.51.100.1', subnet6: '2001:db8:1::/64', networks: ['lan'] }]);
+    expect(scanTargets(desired({ parent: 'eno1' }), hostFacts())).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', gateway: '198.51.100.1', networks: ['lan'] }]);
   });
 
   it('the request asks for them, and a cached scan from before the IPv6 probe is not enough for them', async () => {
@@ -167,7 +171,7 @@ describe('plan and apply ask for the IPv6 neighbours of a dual-stack network', (
     delete old.subnet6;
     delete old.live6;
     delete old.others6;
-    writeScanCache(root, old);
+    writeScanCache(root, old, { subnet: old.subnet, gateway: '198.51.100.1', gatewayMac: GATEWAY_MAC });
     // An IPv4-only network uses the old cache as it is.
     await lanForPlan(desired({ parent: 'eno1' }), hostFacts(), opts());
     expect(requests).toEqual([]);
@@ -187,7 +191,7 @@ describe('an IPv6 subnet the scan cannot ask', () => {
 
   it('is left out of the scan request, so the IPv4 checks still happen', () => {
     const targets = scanTargets([toDesired(flagsToRaw('lan', ELSEWHERE))], hostFacts());
-    expect(targets).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', networks: ['lan'] }]);
+    expect(targets).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', gateway: '198.51.100.1', networks: ['lan'] }]);
     expect(scanTargets([toDesired(flagsToRaw('lan', DUAL))], hostFacts())[0]!.subnet6).toBe('2001:db8:1::/64');
   });
 

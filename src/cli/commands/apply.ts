@@ -17,8 +17,8 @@ import { requireDocker, requireNetAdmin } from '../preflight.js';
 import { connectDocker, dockerSettleMs } from '../docker-connect.js';
 import { whileInterruptible } from '../interrupt.js';
 import { realPorts } from '../ports.js';
-import { lanForPlan } from '../lan-for-plan.js';
 import { lockWaitMs } from '../lock-wait.js';
+import { planOnLan } from '../confirm-refusals.js';
 
 export interface ApplyOptions extends DeclarationOptions {
   root: string;
@@ -29,6 +29,8 @@ export interface ApplyOptions extends DeclarationOptions {
   lockWait?: string;
   /** false with --no-scan */
   scan?: boolean;
+  /** --rescan: scan the LAN now, never from the cache */
+  rescan?: boolean;
   force?: boolean;
 }
 
@@ -51,10 +53,9 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     const gather = { root: opts.root, dockerHost: opts.dockerHost, planning: desired };
     const gathered = await gatherHostFacts(gather);
     requireDocker(gathered);
-    // strict: a scan that fails stops apply, rather than placing addresses blind.
-    const facts = await lanForPlan(desired, gathered, { root: opts.root, scan: opts.scan !== false, strict: true });
+    // strict: a scan that fails stops apply, rather than placing addresses blind. A refusal on cached facts is confirmed live first.
     const force = { force: opts.force === true };
-    const plan = computePlan(desired, facts, force);
+    const { plan, facts } = await planOnLan(desired, gathered, { root: opts.root, scan: opts.scan !== false, rescan: opts.rescan === true, strict: true, ...force });
     const count = countChanges(plan.changes);
     const pending = count.create + count.update + count.delete;
     const show = opts.json ? (s: string) => process.stderr.write(s) : (s: string) => process.stdout.write(s);

@@ -2,11 +2,10 @@
  * `macvlanctl plan`: gather facts → pure plan → present. Touches nothing.
  */
 import type { Plan } from '../../model/plan.js';
-import { computePlan } from '../../plan/compute-plan.js';
 import { planCommands } from '../../plan/commands.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { type DeclarationOptions, readDeclaration } from '../declaration.js';
-import { lanForPlan } from '../lan-for-plan.js';
+import { planOnLan } from '../confirm-refusals.js';
 import { jsonEnvelope } from '../output.js';
 import { presentPlan } from '../present-plan.js';
 
@@ -17,6 +16,8 @@ export interface PlanOptions extends DeclarationOptions {
   showCommands?: boolean;
   /** false with --no-scan */
   scan?: boolean;
+  /** --rescan: scan the LAN now, never from the cache */
+  rescan?: boolean;
   force?: boolean;
 }
 
@@ -28,9 +29,9 @@ export async function buildPlan(name: string | undefined, opts: PlanOptions): Pr
   // Parse the declaration first: bad input fails fast, before any process runs.
   const desired = await readDeclaration(name, opts);
   const gathered = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: desired });
-  // Look at the LAN before placing addresses on it (only for networks still to be created).
-  const facts = await lanForPlan(desired, gathered, { root: opts.root, scan: opts.scan !== false });
-  return computePlan(desired, facts, { force: opts.force === true });
+  // Look at the LAN before placing addresses on it (only for networks still to be created); a refusal on cached facts is confirmed live.
+  const { plan } = await planOnLan(desired, gathered, { root: opts.root, scan: opts.scan !== false, rescan: opts.rescan === true, force: opts.force === true });
+  return plan;
 }
 
 export async function runPlan(name: string | undefined, opts: PlanOptions): Promise<void> {

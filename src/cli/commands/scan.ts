@@ -15,7 +15,7 @@ import { checkScanNumbers, numberFlag, parentSubnet6, resolveScanTarget, splitSc
 import { type AddressMapInput, renderAddressMap } from '../../render/address-map.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { gatherIpFacts } from '../../system/host-facts.js';
-import { writeScanCache } from '../../system/scan-cache.js';
+import { cacheScan } from '../lan-for-plan.js';
 import { colors as c } from '../colors.js';
 import { jsonEnvelope, log } from '../output.js';
 import { requireNetAdmin } from '../preflight.js';
@@ -127,6 +127,14 @@ export function scanMapInput(scan: LanScan, facts: HostFacts | undefined): Addre
     input.containers = containers;
   }
   return input;
+}
+
+/** The IPv4 default route's gateway when it lies in the scanned subnet (through the parent, if one does). */
+function scanGateway(routes: HostFacts['routes'], scan: LanScan): string | undefined {
+  const subnet = parseCidr(scan.subnet);
+  const gws = routes.filter((r) => r.family === 4 && r.destination === undefined && r.gateway && cidrContains(subnet, r.gateway));
+  const gw = gws.find((r) => r.device === scan.parent) ?? gws[0];
+  return gw?.gateway ? formatAddress(gw.gateway) : undefined;
 }
 
 /** The IPv6 default route's gateway when it lies in the probed subnet (a router known only by its link-local address is not). */
@@ -258,11 +266,8 @@ export async function runScan(opts: ScanOptions): Promise<void> {
     }).finally(bar.done),
     gatherHostFacts({ root, dockerHost: opts.dockerHost, planning: [] }).catch(() => undefined),
   ]);
-  try {
-    writeScanCache(root, scan);
-  } catch (e) {
-    log(`warning: could not keep the scan for plan and apply: ${(e as Error).message}`);
-  }
+  // Kept for plan and apply, marked with the LAN it saw (the gateway and its MAC); without a gateway it never vouches for a LAN.
+  await cacheScan(root, scan, scanGateway(ipFacts.routes, scan) ?? '', { log });
   const result: ScanResult = { ...scan, warnings: scanWarnings(scan, dhcpWaitMs), notes: scanNotes(scan) };
   if (facts) {
     const s = suggestIpRange(scan, facts);

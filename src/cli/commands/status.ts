@@ -14,11 +14,18 @@ import { type NetworkLan, type NetworkStatus, describeNetwork, managedNames } fr
 import { lanView } from '../../plan/lan-view.js';
 import { type AddressMapInput, renderAddressMap } from '../../render/address-map.js';
 import { SCAN_CACHE_MAX_AGE_MS, freshScan, scanAgeMs } from '../../system/scan-cache.js';
+import { neighbourMac } from '../../system/neighbour-table.js';
 import { reachable, reachableFrom } from '../../probe/reachability.js';
 import { gatherHostFacts } from '../../system/gather-facts.js';
 import { listStates, readStateLenient } from '../../system/state-store.js';
 import { colors as c } from '../colors.js';
 import { jsonEnvelope } from '../output.js';
+
+/** The gateway's MAC from the host's neighbour table: which LAN a cached scan must have been taken on. */
+async function gatewayMacOf(gateway: string, parent: string): Promise<{ gatewayMac?: string }> {
+  const mac = await neighbourMac(gateway, parent);
+  return mac ? { gatewayMac: mac } : {};
+}
 
 export interface StatusOptions {
   root: string;
@@ -144,7 +151,9 @@ export async function collectStatus(name: string | undefined, opts: StatusOption
   const scans = new Map<string, LanScan>();
   for (const n of networks) {
     if (!n.parent || !n.subnet) continue;
-    const scan = freshScan(opts.root, n.parent, now, { subnet: n.subnet });
+    // Only a scan taken on this very LAN (the gateway's MAC in the host's neighbour table is the one it saw): another LAN's must not say the range is clear.
+    const identity = n.gateway ? { subnet: n.subnet, gateway: n.gateway, ...(await gatewayMacOf(n.gateway, n.parent)) } : undefined;
+    const scan = identity ? freshScan(opts.root, n.parent, now, { subnet: n.subnet, lan: identity }) : undefined;
     if (!scan) continue;
     scans.set(n.name, scan);
     const lan = networkLan(n, scan, facts, now);
