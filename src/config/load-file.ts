@@ -36,13 +36,28 @@
  * when a file is given.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { MACVLAN_MODES, PERSIST_BACKENDS } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
+import { parseDotEnv } from './compose-dotenv.js';
+import { composeNetworkName, resolveProjectName } from './compose-project.js';
 import { NETWORK_NAME_MAX, networkNameProblem } from './names.js';
 import type { RawFamily, RawNetwork } from './raw.js';
 import { suggestKey } from './suggest-key.js';
+
+/** What a Compose file's names depend on besides its text (see src/config/compose-project.ts). */
+export interface ComposeOptions {
+  /** `-p/--project-name`. */
+  projectName?: string;
+  /** The process environment (COMPOSE_PROJECT_NAME). */
+  env?: Record<string, string | undefined>;
+  /** Variables of the `.env` file beside the Compose file. */
+  dotEnv?: Record<string, string>;
+  /** The Compose file's directory, absolute; default: the directory of fileName. */
+  directory?: string;
+}
 
 export interface ConfigProblem {
   /** `FILE:LINE:COL` (1-based). */
@@ -806,27 +821,34 @@ function readMacvlanctl(ctx: FileContext, top: Record<string, unknown>): RawNetw
   return out;
 }
 
-function readCompose(ctx: FileContext, top: Record<string, unknown>): RawNetwork[] {
+function readCompose(ctx: FileContext, top: Record<string, unknown>, options: ComposeOptions): RawNetwork[] {
   ctx.compose = true;
   ctx.check(composeFileSchema, top, []);
   const networks = isPlainMap(top.networks) ? top.networks : {};
 
   const found: string[] = [];
   const macvlan: [string, Record<string, unknown>][] = [];
+  const external: [string, Record<string, unknown>][] = [];
   for (const [key, body] of Object.entries(networks)) {
-    if (isPlainMap(body) && body.driver === 'macvlan') macvlan.push([key, body]);
-    else if (isPlainMap(body) && body.external !== undefined && body.external !== false) found.push(`${key} (external)`);
+    if (isPlainMap(body) && body.external !== undefined && body.external !== false) {
+      external.push([key, body]);
+      if (!isPlainMap(body['x-macvlanctl'])) found.push(`${key} (external)`);
+    }
+    else if (isPlainMap(body) && body.driver === 'macvlan') macvlan.push([key, body]);
     else if (isPlainMap(body) && typeof body.driver === 'string') found.push(`${key} (${body.driver})`);
     else found.push(`${key} (default driver)`);
   }
-  if (macvlan.length === 0) {
+  if (macvlan.length === 0 && !external.some(([, body]) => isPlainMap(body['x-macvlanctl']))) {
     ctx.add(
       ['networks'],
       `no network with driver: macvlan in ${ctx.fileName}; networks found: ${found.length > 0 ? found.join(', ') : 'none'}. ` +
-        'Declare one under networks: with driver: macvlan, driver_opts: {parent: eth0} and ipam: {config: [{subnet: …}]}',
+        'Declare one under networks: with driver: macvlan, driver_opts: {parent: eno1} and ipam: {config: [{subnet: …}]}' +
+        (external.length > 0 ? ', or add x-macvlanctl: {host_access: true} under an external macvlan network to give the host access to it' : ''),
     );
     return [];
   }
+  const project = projectOf(ctx, top, options);
+  if (project === undefined) return [];
 
   const out: RawNetwork[] = [];
   const names = new Map<string, string>();
@@ -844,7 +866,8 @@ function readCompose(ctx: FileContext, top: Record<string, unknown>): RawNetwork
     }
     ctx.check(composeNetworkSchema, view, base);
 
-    let name = key;
+    // Compose names the network `<project>_<key>` unless `name:` says otherwise.
+    let name = composeNetworkName(project, key, undefined);
     let namePath: Path = base;
     let nameWhich: 'value' | 'key' = 'key';
     if (typeof body.name === 'string') {
@@ -863,6 +886,7 @@ function readCompose(ctx: FileContext, top: Record<string, unknown>): RawNetwork
     names.set(name, nameOrigin);
 
     const b = new NetworkBuilder(ctx, name, nameOrigin);
+    b.raw.compose = { project, key, external: false, driverOpts: stringMap(body.driver_opts), labels: labelMap(body.labels) };
     const opts = body.driver_opts;
     if (isPlainMap(opts)) {
       if (opts.parent !== undefined) b.set('parent', opts.parent, [...base, 'driver_opts', 'parent']);
@@ -893,6 +917,87 @@ function readCompose(ctx: FileContext, top: Record<string, unknown>): RawNetwork
     const own = body['x-macvlanctl'];
     if (isPlainMap(own)) readSettings(b, own, [...base, 'x-macvlanctl']);
     out.push(b.raw);
+  }
+  for (const [key, body] of external) out.push(readExternal(ctx, project, key, body, names));
+  return out;
+}
+
+/**
+ * An `external: true` network: Compose uses it by its `name:` (or the legacy
+ * `external: {name: …}`), else by its key, never prefixed, and never creates it.
+ * Only `x-macvlanctl:` is read (for host access to it as it exists); without it
+ * the network is listed as skipped.
+ */
+function readExternal(ctx: FileContext, project: string, key: string, body: Record<string, unknown>, names: Map<string, string>): RawNetwork {
+  const base: Path = ['networks', key];
+  let name = key;
+  let namePath: Path = base;
+  let nameWhich: 'value' | 'key' = 'key';
+  const legacy = isPlainMap(body.external) && typeof body.external.name === 'string' ? body.external.name : undefined;
+  if (typeof body.name === 'string' || legacy !== undefined) {
+    name = typeof body.name === 'string' ? body.name : legacy!;
+    namePath = typeof body.name === 'string' ? [...base, 'name'] : [...base, 'external', 'name'];
+    nameWhich = 'value';
+  }
+  if (INTERPOLATION.test(name)) {
+    ctx.add(namePath, `'${name}' uses a Compose variable, which macvlanctl does not expand; write the name itself`);
+  } else checkName(ctx, name, namePath, nameWhich);
+  const nameOrigin = ctx.originOf(namePath, nameWhich);
+  const previous = names.get(name);
+  if (previous !== undefined) ctx.add(namePath, `network name '${name}' is used twice: here and at ${previous}; give each network its own name`, nameWhich);
+  names.set(name, nameOrigin);
+
+  const b = new NetworkBuilder(ctx, name, nameOrigin);
+  const own = body['x-macvlanctl'];
+  b.raw.compose = { project, key, external: true, driverOpts: {}, labels: {} };
+  if (isPlainMap(own)) {
+    ctx.check(networkSchema, own, [...base, 'x-macvlanctl']);
+    readSettings(b, own, [...base, 'x-macvlanctl']);
+  } else {
+    b.raw.compose.skipped =
+      'it is external: true, so Compose uses it as it exists and macvlanctl neither creates nor changes it; add x-macvlanctl: {host_access: true} under it to give the host access to its containers';
+  }
+  return b.raw;
+}
+
+/** The project name in Compose's order (src/config/compose-project.ts); a problem at its place when it is not usable. */
+function projectOf(ctx: FileContext, top: Record<string, unknown>, options: ComposeOptions): string | undefined {
+  const fileName = typeof top.name === 'string' ? top.name : undefined;
+  if (fileName !== undefined && INTERPOLATION.test(fileName)) {
+    ctx.add(['name'], `'${fileName}' uses a Compose variable, which macvlanctl does not expand here; write the project name itself, or pass it with -p`);
+    return undefined;
+  }
+  try {
+    return resolveProjectName({
+      ...(options.projectName !== undefined ? { flag: options.projectName } : {}),
+      ...(options.env?.COMPOSE_PROJECT_NAME ? { env: options.env.COMPOSE_PROJECT_NAME } : {}),
+      ...(options.dotEnv?.COMPOSE_PROJECT_NAME ? { dotEnv: options.dotEnv.COMPOSE_PROJECT_NAME } : {}),
+      ...(fileName !== undefined ? { fileName: { value: fileName, origin: ctx.originOf(['name']) } } : {}),
+      directory: options.directory ?? dirname(resolve(ctx.fileName)),
+    }).name;
+  } catch (e) {
+    if (!(e instanceof MacvlanError) || fileName === undefined || options.projectName !== undefined || options.env?.COMPOSE_PROJECT_NAME || options.dotEnv?.COMPOSE_PROJECT_NAME) throw e;
+    ctx.add(['name'], e.message.slice(e.message.indexOf(': ') + 2));
+    return undefined;
+  }
+}
+
+/** `driver_opts` as Docker receives them: every value as text. */
+function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isPlainMap(v)) return out;
+  for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined && typeof x !== 'object') defineKey(out, k, String(x));
+  return out;
+}
+
+/** Compose `labels:`: a map, or a list of `key=value`. */
+function labelMap(v: unknown): Record<string, string> {
+  if (!Array.isArray(v)) return stringMap(v);
+  const out: Record<string, string> = {};
+  for (const item of v) {
+    if (typeof item !== 'string') continue;
+    const eq = item.indexOf('=');
+    defineKey(out, eq < 0 ? item : item.slice(0, eq), eq < 0 ? '' : item.slice(eq + 1));
   }
   return out;
 }
@@ -949,7 +1054,7 @@ function failWith(code: 'CONFIG_SYNTAX' | 'CONFIG_INVALID', fileName: string, pr
  * origins. Throws MacvlanError (CONFIG_SYNTAX or CONFIG_INVALID) listing every
  * problem found.
  */
-export function parseConfigFile(fileName: string, text: string): RawNetwork[] {
+export function parseConfigFile(fileName: string, text: string, options: ComposeOptions = {}): RawNetwork[] {
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: true });
@@ -985,13 +1090,13 @@ export function parseConfigFile(fileName: string, text: string): RawNetwork[] {
     failWith('CONFIG_INVALID', fileName, ctx.problems);
   }
 
-  const networks = looksLikeCompose(value) ? readCompose(ctx, value) : readMacvlanctl(ctx, value);
+  const networks = looksLikeCompose(value) ? readCompose(ctx, value, options) : readMacvlanctl(ctx, value);
   if (ctx.problems.length > 0) failWith('CONFIG_INVALID', fileName, ctx.problems);
   return networks;
 }
 
 /** Reads a declaration file and parses it (see parseConfigFile). */
-export async function readConfigFile(path: string): Promise<RawNetwork[]> {
+export async function readConfigFile(path: string, options: Omit<ComposeOptions, 'dotEnv' | 'directory'> = {}): Promise<RawNetwork[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -1007,5 +1112,25 @@ export async function readConfigFile(path: string): Promise<RawNetwork[]> {
     const reason = (code && why[code]) ?? (e instanceof Error ? e.message : String(e));
     throw new MacvlanError('CONFIG_INVALID', `cannot read ${path}: ${reason}`, { file: path, errno: code }, { cause: e });
   }
-  return parseConfigFile(path, text);
+  const directory = dirname(resolve(path));
+  const dotEnv = await readDotEnv(directory).catch((e: unknown) => e as Error);
+  if (!(dotEnv instanceof Error)) return parseConfigFile(path, text, { ...options, directory, dotEnv });
+  // A .env file Compose cannot read matters only to a Compose file.
+  const networks = parseConfigFile(path, text, { ...options, directory });
+  if (networks.some((n) => n.compose)) throw dotEnv;
+  return networks;
+}
+
+/** The `.env` file beside a Compose file (Compose reads it from the project directory); none is fine. */
+async function readDotEnv(directory: string): Promise<Record<string, string>> {
+  const path = resolve(directory, '.env');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return {};
+    throw new MacvlanError('CONFIG_INVALID', `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, { file: path, errno: code }, { cause: e });
+  }
+  return parseDotEnv(path, text);
 }

@@ -158,5 +158,6 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   if (parent !== undefined) desired.parent = parent;
   if (shimInterface !== undefined) desired.shimInterface = shimInterface;
   if (ipv6) desired.ipv6 = ipv6;
+  if (raw.compose) desired.compose = raw.compose;
   return desired;
 }

@@ -16,6 +16,7 @@ import { dockerDifferences } from './docker-diff.js';
 import { enforcesOneMacvlanPerParent, macvlanNetworksOn } from './docker-rules.js';
 import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_MANAGED, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
 import { parentWarnings, resolveParent } from './parent.js';
+import { composeDockerLabels, composeDriverOptions, externalAsItExists } from './compose-network.js';
 import { type FamilyResult, type OtherRange, planFamily } from './plan-family.js';
 import { defaultShimName, deriveShimMac, shimAlias } from './shim-identity.js';
 import { lanView, scanOf, skippedScanOf } from './lan-view.js';
@@ -86,7 +87,11 @@ function appliedFamily(existing: DockerNetworkFact | undefined, family: Family):
   return { ...(s?.ipRange ? { ipRange: s.ipRange } : {}), ...(host ? { hostAddress: host } : {}) };
 }
 
-export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: PlanContext): NetworkPlan {
+export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: PlanContext): NetworkPlan {
+  // An external Compose network is taken as Docker has it; the declaration only asks for host access.
+  const desired = declared.compose?.external
+    ? externalAsItExists(declared, dockerNetworks(facts).find((n) => n.name === declared.name))
+    : declared;
   const problems = new ProblemCollector();
   const context = `network ${desired.name}`;
   const label = (k: string) => originLabel(desired.origins, k);
@@ -169,8 +174,13 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
     });
   }
   if (!facts.docker.available) notes.push(`Docker (${facts.docker.endpoint}) was not reachable: ${facts.docker.reason}; existing networks were not checked`);
+  if (desired.compose?.external && existingDocker) {
+    // Never relabelled: what Docker has stays as it is.
+    network.labels = { ...existingDocker.labels };
+    network.docker.options = { ...existingDocker.options };
+  }
   const changes = [
-    ...dockerChanges(network, existingDocker, warnings),
+    ...(desired.compose?.external ? externalDockerChanges(network) : dockerChanges(network, existingDocker, warnings)),
     ...shimChanges(network, facts, existingShim, shimIsOurs, desired.hostAccess),
   ];
   // A network Docker already has as declared keeps its addresses: what the LAN looks like now does not matter to it.
@@ -319,7 +329,7 @@ function assemble(desired: DesiredNetwork, parent: InterfaceFact, shimName: stri
     for (const a of desired.auxAddresses) if (a.address.family === family) out[a.name] = formatAddress(a.address);
     return out;
   };
-  const labels: Record<string, string> = { [LABEL_MANAGED]: 'true' };
+  const labels: Record<string, string> = { ...composeDockerLabels(desired), [LABEL_MANAGED]: 'true' };
   let shim: PlannedShim | undefined;
   if (desired.hostAccess && v4.hostAddress) {
     shim = {
@@ -349,7 +359,9 @@ function assemble(desired: DesiredNetwork, parent: InterfaceFact, shimName: stri
     labels,
     docker: {
       driver: 'macvlan',
-      options: { parent: parent.name, ...(desired.mode !== 'bridge' ? { macvlan_mode: desired.mode } : {}) },
+      options: desired.compose
+        ? composeDriverOptions(desired, parent.name)
+        : { parent: parent.name, ...(desired.mode !== 'bridge' ? { macvlan_mode: desired.mode } : {}) },
       ipam: [{ Subnet: formatCidr(v4.subnet), Gateway: formatAddress(v4.gateway), IPRange: formatCidr(v4.ipRange), AuxiliaryAddresses: v4aux }],
       enableIPv6: v6 !== undefined,
     },
@@ -372,6 +384,19 @@ function assemble(desired: DesiredNetwork, parent: InterfaceFact, shimName: stri
 function describeNetwork(n: PlannedNetwork): string {
   const v6 = n.ipv6 ? `, ${n.ipv6.subnet} range ${n.ipv6.ipRange}` : '';
   return `docker network ${n.name} (macvlan ${n.mode} on ${n.parent}, ${n.subnet} gateway ${n.gateway}, range ${n.ipRange}${v6})`;
+}
+
+/** An external network is Compose's and the user's: never created, replaced or relabelled. */
+function externalDockerChanges(n: PlannedNetwork): Change[] {
+  return [
+    {
+      kind: 'docker-network',
+      network: n.name,
+      summary: describeNetwork(n),
+      action: 'noop',
+      reason: 'external: true in the Compose file: used as it exists, never created, replaced or relabelled',
+    },
+  ];
 }
 
 function dockerChanges(n: PlannedNetwork, existing: DockerNetworkFact | undefined, warnings: Warning[]): Change[] {
