@@ -832,18 +832,18 @@ function readCompose(ctx: FileContext, top: Record<string, unknown>, options: Co
   for (const [key, body] of Object.entries(networks)) {
     if (isPlainMap(body) && body.external !== undefined && body.external !== false) {
       external.push([key, body]);
-      if (!isPlainMap(body['x-macvlanctl'])) found.push(`${key} (external)`);
+      if (!externalSettings(top, key, body)) found.push(`${key} (external)`);
     }
     else if (isPlainMap(body) && body.driver === 'macvlan') macvlan.push([key, body]);
     else if (isPlainMap(body) && typeof body.driver === 'string') found.push(`${key} (${body.driver})`);
     else found.push(`${key} (default driver)`);
   }
-  if (macvlan.length === 0 && !external.some(([, body]) => isPlainMap(body['x-macvlanctl']))) {
+  if (macvlan.length === 0 && !external.some(([key, body]) => externalSettings(top, key, body))) {
     ctx.add(
       ['networks'],
       `no network with driver: macvlan in ${ctx.fileName}; networks found: ${found.length > 0 ? found.join(', ') : 'none'}. ` +
         'Declare one under networks: with driver: macvlan, driver_opts: {parent: eno1} and ipam: {config: [{subnet: …}]}' +
-        (external.length > 0 ? ', or add x-macvlanctl: {host_access: true} under an external macvlan network to give the host access to it' : ''),
+        (external.length > 0 ? `, or give the host access to an external macvlan network with a top-level x-macvlanctl: {networks: {${external[0]![0]}: {host_access: true}}}` : ''),
     );
     return [];
   }
@@ -918,7 +918,7 @@ function readCompose(ctx: FileContext, top: Record<string, unknown>, options: Co
     if (isPlainMap(own)) readSettings(b, own, [...base, 'x-macvlanctl']);
     out.push(b.raw);
   }
-  for (const [key, body] of external) out.push(readExternal(ctx, project, key, body, names));
+  for (const [key, body] of external) out.push(readExternal(ctx, top, project, key, body, names));
   return out;
 }
 
@@ -928,7 +928,7 @@ function readCompose(ctx: FileContext, top: Record<string, unknown>, options: Co
  * Only `x-macvlanctl:` is read (for host access to it as it exists); without it
  * the network is listed as skipped.
  */
-function readExternal(ctx: FileContext, project: string, key: string, body: Record<string, unknown>, names: Map<string, string>): RawNetwork {
+function readExternal(ctx: FileContext, top: Record<string, unknown>, project: string, key: string, body: Record<string, unknown>, names: Map<string, string>): RawNetwork {
   const base: Path = ['networks', key];
   let name = key;
   let namePath: Path = base;
@@ -948,16 +948,38 @@ function readExternal(ctx: FileContext, project: string, key: string, body: Reco
   names.set(name, nameOrigin);
 
   const b = new NetworkBuilder(ctx, name, nameOrigin);
-  const own = body['x-macvlanctl'];
   b.raw.compose = { project, key, external: true, driverOpts: {}, labels: {} };
-  if (isPlainMap(own)) {
-    ctx.check(networkSchema, own, [...base, 'x-macvlanctl']);
-    readSettings(b, own, [...base, 'x-macvlanctl']);
+  const settings = externalSettings(top, key, body);
+  if (isPlainMap(body['x-macvlanctl']) && isPlainMap(topSettings(top)[key])) {
+    ctx.add([...base, 'x-macvlanctl'], `settings for ${key} are given here and under the top-level x-macvlanctl.networks.${key}; keep one`, 'key');
+  }
+  if (settings) {
+    ctx.check(networkSchema, settings.body, settings.path);
+    readSettings(b, settings.body, settings.path);
   } else {
-    b.raw.compose.skipped =
-      'it is external: true, so Compose uses it as it exists and macvlanctl neither creates nor changes it; add x-macvlanctl: {host_access: true} under it to give the host access to its containers';
+    b.raw.compose.skipped = `it is external: true, so Compose uses it as it exists and macvlanctl neither creates nor changes it; add a top-level x-macvlanctl: {networks: {${key}: {host_access: true}}} to give the host access to its containers`;
   }
   return b.raw;
+}
+
+/** The top-level `x-macvlanctl: {networks: {KEY: settings}}`. */
+function topSettings(top: Record<string, unknown>): Record<string, unknown> {
+  const own = top['x-macvlanctl'];
+  return isPlainMap(own) && isPlainMap(own.networks) ? own.networks : {};
+}
+
+/**
+ * macvlanctl's settings for an external network: under the network itself
+ * (Compose v2 accepts x- keys there), or under the top-level
+ * `x-macvlanctl.networks.KEY`, the only place Compose 1.29 allows (it refuses
+ * any key besides `external` on an external network).
+ */
+function externalSettings(top: Record<string, unknown>, key: string, body: Record<string, unknown>): { body: Record<string, unknown>; path: Path } | undefined {
+  const own = body['x-macvlanctl'];
+  if (isPlainMap(own)) return { body: own, path: ['networks', key, 'x-macvlanctl'] };
+  const fromTop = topSettings(top)[key];
+  if (isPlainMap(fromTop)) return { body: fromTop, path: ['x-macvlanctl', 'networks', key] };
+  return undefined;
 }
 
 /** The project name in Compose's order (src/config/compose-project.ts); a problem at its place when it is not usable. */

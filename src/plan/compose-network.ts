@@ -26,7 +26,7 @@ import type { DesiredNetwork } from '../model/desired.js';
 import type { DockerNetworkFact } from '../model/facts.js';
 import { MacvlanError } from '../model/errors.js';
 import { formatAddress, formatCidr } from '../net/address.js';
-import { composeLabels } from '../config/compose-project.js';
+import { COMPOSE_LABEL_NETWORK, COMPOSE_LABEL_PROJECT, composeLabels } from '../config/compose-project.js';
 
 export function composeDockerLabels(desired: DesiredNetwork): Record<string, string> {
   const c = desired.compose;
@@ -103,4 +103,9 @@ export function externalAsItExists(desired: DesiredNetwork, existing: DockerNetw
   }
   out.origins = origins;
   return out;
+}
+
+/** Whether Docker labels say Compose made this network for this project and key. */
+export function isComposeNetworkOf(labels: Record<string, string>, c: { project: string; key: string }): boolean {
+  return labels[COMPOSE_LABEL_PROJECT] === c.project && labels[COMPOSE_LABEL_NETWORK] === c.key;
 }

@@ -88,7 +88,11 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   };
   const shimAddress = hostAddress(4, expectedAddress);
   const shimAddress6 = hostAddress(6, expectedAddress6);
-  if (!net) problems.push(facts.docker.available ? `Docker network ${name} is missing` : 'Docker is not reachable');
+  const compose = state?.network.compose;
+  if (!net && facts.docker.available && compose && !compose.external) {
+    // `docker compose down` removes the network; the shim left behind routes only the ip-range, so it does no harm.
+    problems.push(`the Docker network ${name} is gone (Compose project ${compose.project} removes it on down); \`docker compose up\` re-creates it from the file`);
+  } else if (!net) problems.push(facts.docker.available ? `Docker network ${name} is missing` : 'Docker is not reachable');
   if (shimName && !shim) problems.push(`shim ${shimName} is missing`);
   if (shim && !shim.up) problems.push(`shim ${shim.name} is down`);
   if (shim && expectedAddress && !(shimAddress && sameAddress(shimAddress.address, expectedAddress))) problems.push(`shim ${shim.name} lacks its address ${expectedAddress}`);

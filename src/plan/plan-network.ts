@@ -16,7 +16,7 @@ import { dockerDifferences } from './docker-diff.js';
 import { enforcesOneMacvlanPerParent, macvlanNetworksOn } from './docker-rules.js';
 import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_MANAGED, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
 import { parentWarnings, resolveParent } from './parent.js';
-import { composeDockerLabels, composeDriverOptions, externalAsItExists } from './compose-network.js';
+import { composeDockerLabels, composeDriverOptions, externalAsItExists, isComposeNetworkOf } from './compose-network.js';
 import { type FamilyResult, type OtherRange, planFamily } from './plan-family.js';
 import { defaultShimName, deriveShimMac, shimAlias } from './shim-identity.js';
 import { lanView, scanOf, skippedScanOf } from './lan-view.js';
@@ -367,6 +367,7 @@ function assemble(desired: DesiredNetwork, parent: InterfaceFact, shimName: stri
     },
   };
   if (shim) network.shim = shim;
+  if (desired.compose) network.compose = { project: desired.compose.project, key: desired.compose.key, external: desired.compose.external };
   if (v6) {
     const v6aux = aux(6, v6.hostAddress);
     network.ipv6 = {
@@ -405,6 +406,10 @@ function dockerChanges(n: PlannedNetwork, existing: DockerNetworkFact | undefine
   const diffs = dockerDifferences(existing, n);
   if (diffs.length === 0) {
     const ours = isManagedNetwork(existing.labels);
+    // Compose re-created it from the file (after `docker compose down` and `up`): the same network, so it is adopted.
+    if (!ours && n.compose && isComposeNetworkOf(existing.labels, n.compose)) {
+      return [{ ...base, action: 'noop', reason: `exists with the same settings, as Compose created it for project ${n.compose.project}: adopted` }];
+    }
     if (!ours) {
       warnings.push({
         code: 'DOCKER_NOT_OURS',

@@ -168,6 +168,14 @@ describe('external: true', () => {
     expect(p.changes.some((c) => c.kind === 'shim-link' && c.action === 'create')).toBe(true);
   });
 
+  it('takes its settings from the top-level x-macvlanctl.networks.KEY too (Compose 1.29 allows nothing but external: on it)', () => {
+    const text = yaml('networks:', '  byhand:', '    external: true', 'x-macvlanctl:', '  networks:', '    byhand: {host_access: {interface: byhand-shim}}');
+    const [raw] = parseConfigFile('compose.yaml', text, { directory: '/srv/x' });
+    expect(raw).toMatchObject({ name: 'byhand', shimInterface: 'byhand-shim', compose: { external: true } });
+    expect(raw!.compose!.skipped).toBeUndefined();
+    expect(raw!.origins.shimInterface).toBe('compose.yaml:6:39 x-macvlanctl.networks.byhand.host_access.interface');
+  });
+
   it('is refused when Docker has no such network: it is never created', () => {
     const e = refusalOf(() => planFile(external(['    x-macvlanctl: {host_access: true}']), {}, hostFacts('fresh-host', { docker: docker([]) })));
     expect(e.code).toBe('CONFIG_INVALID');
