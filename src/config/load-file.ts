@@ -23,9 +23,10 @@
  *    `driver_opts.macvlan_mode`, and `ipam.config[]` (one IPv4 and one IPv6
  *    entry; aux address `host` is the shim's address in that entry's family).
  *    `x-macvlanctl:` on the network takes the macvlanctl.yaml vocabulary.
- *    Everything else in the file is ignored. Compose variables (`${VAR}`) are
- *    not expanded: a value we use that holds one is an error that suggests
- *    `docker compose config`.
+ *    Everything else in the file is ignored. Compose variables (`${VAR}`,
+ *    `${VAR:-default}`, …) are expanded from the environment and the `.env`
+ *    file beside the Compose file (compose-interpolate.ts); the network gets
+ *    Compose's own name and labels (compose-project.ts).
  *
  * All problems in a file are collected and thrown as one MacvlanError
  * (CONFIG_SYNTAX for YAML syntax, CONFIG_INVALID otherwise) whose message has
@@ -42,6 +43,7 @@ import { z } from 'zod';
 import { MACVLAN_MODES, PERSIST_BACKENDS } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
 import { parseDotEnv } from './compose-dotenv.js';
+import { InterpolationError, interpolate } from './compose-interpolate.js';
 import { composeNetworkName, resolveProjectName } from './compose-project.js';
 import { NETWORK_NAME_MAX, networkNameProblem } from './names.js';
 import type { RawFamily, RawNetwork } from './raw.js';
@@ -643,8 +645,6 @@ function fieldTitle(field: string): string {
   return titles[name] ?? field;
 }
 
-const INTERPOLATION = /(^|[^$])\$(\{|[A-Za-z_])/;
-
 class NetworkBuilder {
   readonly raw: RawNetwork;
   private readonly placed = new Map<string, Path>();
@@ -659,14 +659,7 @@ class NetworkBuilder {
 
   private usable(value: unknown, path: Path): value is string {
     if (typeof value !== 'string') return false; // wrong types are reported by the schema
-    if (this.ctx.compose && INTERPOLATION.test(value)) {
-      this.ctx.add(
-        path,
-        `'${value}' uses a Compose variable, which macvlanctl does not expand; write the value itself, or pass the output of 'docker compose config' with -f`,
-      );
-      return false;
-    }
-    return true;
+    return true; // Compose variables are already expanded (interpolateCompose)
   }
 
   /** Sets one field (`subnet`, `ipv6.gateway`, `auxAddresses.dns`, …); a second value for it is a problem naming both places. */
@@ -874,9 +867,7 @@ function readCompose(ctx: FileContext, top: Record<string, unknown>, options: Co
       name = body.name;
       namePath = [...base, 'name'];
       nameWhich = 'value';
-      if (INTERPOLATION.test(name)) {
-        ctx.add(namePath, `'${name}' uses a Compose variable, which macvlanctl does not expand; write the name itself, or pass the output of 'docker compose config' with -f`);
-      } else checkName(ctx, name, namePath, nameWhich);
+      checkName(ctx, name, namePath, nameWhich);
     } else checkName(ctx, name, namePath, nameWhich);
     const nameOrigin = ctx.originOf(namePath, nameWhich);
     const previous = names.get(name);
@@ -939,9 +930,7 @@ function readExternal(ctx: FileContext, top: Record<string, unknown>, project: s
     namePath = typeof body.name === 'string' ? [...base, 'name'] : [...base, 'external', 'name'];
     nameWhich = 'value';
   }
-  if (INTERPOLATION.test(name)) {
-    ctx.add(namePath, `'${name}' uses a Compose variable, which macvlanctl does not expand; write the name itself`);
-  } else checkName(ctx, name, namePath, nameWhich);
+  checkName(ctx, name, namePath, nameWhich);
   const nameOrigin = ctx.originOf(namePath, nameWhich);
   const previous = names.get(name);
   if (previous !== undefined) ctx.add(namePath, `network name '${name}' is used twice: here and at ${previous}; give each network its own name`, nameWhich);
@@ -985,10 +974,7 @@ function externalSettings(top: Record<string, unknown>, key: string, body: Recor
 /** The project name in Compose's order (src/config/compose-project.ts); a problem at its place when it is not usable. */
 function projectOf(ctx: FileContext, top: Record<string, unknown>, options: ComposeOptions): string | undefined {
   const fileName = typeof top.name === 'string' ? top.name : undefined;
-  if (fileName !== undefined && INTERPOLATION.test(fileName)) {
-    ctx.add(['name'], `'${fileName}' uses a Compose variable, which macvlanctl does not expand here; write the project name itself, or pass it with -p`);
-    return undefined;
-  }
+  if (ctx.hasProblemsUnder(['name'])) return undefined; // a variable in it could not be expanded
   try {
     return resolveProjectName({
       ...(options.projectName !== undefined ? { flag: options.projectName } : {}),
@@ -1022,6 +1008,35 @@ function labelMap(v: unknown): Record<string, string> {
     defineKey(out, eq < 0 ? item : item.slice(0, eq), eq < 0 ? '' : item.slice(eq + 1));
   }
   return out;
+}
+
+/**
+ * Expands Compose variables (src/config/compose-interpolate.ts) in place, in
+ * the parts macvlanctl reads: the project `name:`, `networks:`, the top-level
+ * `x-macvlanctl:` and each service's `networks:`. The environment wins over the
+ * `.env` file, as in Compose. A variable that is missing is a problem at its place.
+ */
+function interpolateCompose(ctx: FileContext, top: Record<string, unknown>, options: ComposeOptions): void {
+  const lookup = (name: string): string | undefined => options.env?.[name] ?? (options.dotEnv && hasOwn(options.dotEnv, name) ? options.dotEnv[name] : undefined);
+  const walk = (holder: Record<string, unknown> | unknown[], key: string | number, path: Path): void => {
+    const v = (holder as Record<string | number, unknown>)[key];
+    if (typeof v === 'string') {
+      if (!v.includes('$')) return;
+      try {
+        (holder as Record<string | number, unknown>)[key] = interpolate(v, lookup);
+      } catch (e) {
+        if (!(e instanceof InterpolationError)) throw e;
+        ctx.add(path, `'${v}': ${e.message}`);
+      }
+    } else if (Array.isArray(v)) v.forEach((_x, i) => walk(v, i, [...path, i]));
+    else if (isPlainMap(v)) for (const k of Object.keys(v)) walk(v, k, [...path, k]);
+  };
+  for (const k of ['name', 'networks', 'x-macvlanctl']) if (hasOwn(top, k)) walk(top, k, [k]);
+  if (isPlainMap(top.services)) {
+    for (const [name, service] of Object.entries(top.services)) {
+      if (isPlainMap(service) && hasOwn(service, 'networks')) walk(service, 'networks', ['services', name, 'networks']);
+    }
+  }
 }
 
 /** An ipam.config entry's family: from its subnet, else any of its addresses; IPv4 when it has none. */
@@ -1112,7 +1127,9 @@ export function parseConfigFile(fileName: string, text: string, options: Compose
     failWith('CONFIG_INVALID', fileName, ctx.problems);
   }
 
-  const networks = looksLikeCompose(value) ? readCompose(ctx, value, options) : readMacvlanctl(ctx, value);
+  const compose = looksLikeCompose(value);
+  if (compose) interpolateCompose(ctx, value, options);
+  const networks = compose ? readCompose(ctx, value, options) : readMacvlanctl(ctx, value);
   if (ctx.problems.length > 0) failWith('CONFIG_INVALID', fileName, ctx.problems);
   return networks;
 }

@@ -26,10 +26,10 @@ networks:
   lan:
     driver: macvlan
     driver_opts:
-      parent: eno1
+      parent: \${LAN_IF}
     ipam:
       config:
-        - subnet: 198.51.100.0/24
+        - subnet: \${LAN_NET:-198.51.100}.0/24
           gateway: 198.51.100.1
           ip_range: 198.51.100.192/27
           aux_addresses:
@@ -94,6 +94,8 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
     mkdirSync(join(dir, 'Home_Lab'));
     file = join(dir, 'Home_Lab', 'docker-compose.yml');
     writeFileSync(file, COMPOSE_FILE);
+    // Both Compose and macvlanctl expand \${LAN_IF} from the .env file beside the Compose file.
+    writeFileSync(join(dir, 'Home_Lab', '.env'), 'LAN_IF=eno1\n');
   }, 180_000);
   afterAll(async () => {
     await lab?.destroy();
@@ -131,6 +133,7 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
     mkdirSync(join(dir, '__'));
     const empty = join(dir, '__', 'compose.yml');
     writeFileSync(empty, COMPOSE_FILE);
+    writeFileSync(join(dir, '__', '.env'), 'LAN_IF=eno1\n');
     const r = await macvlanctl(h, ['apply', '-f', empty, '--yes', '--json'], { root: stateRoot });
     expect(r.code).toBe(2);
     expect(r.json!.error!.message).toMatch(/has no letter or digit left once Compose normalises it/);

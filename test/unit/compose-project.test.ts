@@ -100,10 +100,11 @@ describe('a Compose file read with its project', () => {
     expect(e.message).toMatch(/^compose\.yaml:1:7 name: the project name '\.\.\.' has no letter or digit left/);
   });
 
-  it('refuses a Compose variable in the top-level name: and a network name: that is not a Docker name', () => {
+  it('refuses an unset Compose variable in the top-level name: and a network name: that is not a Docker name', () => {
     expect(refusalOf(() => parseConfigFile('compose.yaml', `name: \${STACK}\n${COMPLETE}`, { directory: '/srv/x' })).message).toMatch(
-      /^compose\.yaml:1:7 name: '\$\{STACK\}' uses a Compose variable/,
+      /^compose\.yaml:1:7 name: '\$\{STACK\}': variable STACK is not set and has no default/,
     );
+    expect(parseConfigFile('compose.yaml', `name: \${STACK}\n${COMPLETE}`, { directory: '/srv/x', env: { STACK: 'Media' } })[0]!.name).toBe('media_lan');
     const bad = COMPLETE.replace('    driver: macvlan', '    name: "bad name!"\n    driver: macvlan');
     expect(refusalOf(() => parseConfigFile('compose.yaml', bad, { directory: '/srv/x' })).message).toMatch(/networks\.lan\.name: network name 'bad name!' is not valid/);
   });

@@ -504,10 +504,10 @@ describe('parseConfigFile: errors', () => {
     ]);
   });
 
-  it('rejects Compose variables it cannot expand, pointing to docker compose config', () => {
+  it('expands Compose variables, and refuses one with neither value nor default at its place', () => {
     const e = failure(yaml('networks:', '  lan:', '    driver: macvlan', '    driver_opts:', '      parent: ${LAN_IF:-eth0}', '    ipam:', '      config:', '        - subnet: $SUBNET'), 'compose.yaml');
-    expect(problems(e).map((p) => `${p.place} ${p.path}`)).toEqual(['compose.yaml:5:15 networks.lan.driver_opts.parent', 'compose.yaml:8:19 networks.lan.ipam.config[0].subnet']);
-    expect(problems(e)[0]!.message).toMatch(/uses a Compose variable, which macvlanctl does not expand; .*docker compose config/);
+    expect(problems(e).map((p) => `${p.place} ${p.path}`)).toEqual(['compose.yaml:8:19 networks.lan.ipam.config[0].subnet']);
+    expect(problems(e)[0]!.message).toMatch(/^'\$SUBNET': variable SUBNET is not set and has no default; set it in the environment or in the \.env file/);
   });
 
   it('rejects a Compose network name that is invalid or used twice', () => {
