@@ -907,10 +907,37 @@ function readCompose(ctx: FileContext, top: Record<string, unknown>, options: Co
     });
     const own = body['x-macvlanctl'];
     if (isPlainMap(own)) readSettings(b, own, [...base, 'x-macvlanctl']);
+    readStaticAddresses(ctx, b.raw, top, key);
     out.push(b.raw);
   }
-  for (const [key, body] of external) out.push(readExternal(ctx, top, project, key, body, names));
+  for (const [key, body] of external) {
+    const raw = readExternal(ctx, top, project, key, body, names);
+    readStaticAddresses(ctx, raw, top, key);
+    out.push(raw);
+  }
   return out;
+}
+
+/** `services.S.networks.KEY.ipv4_address` / `ipv6_address`: addresses the shim and a carved range must keep clear of. */
+function readStaticAddresses(ctx: FileContext, raw: RawNetwork, top: Record<string, unknown>, key: string): void {
+  if (!isPlainMap(top.services)) return;
+  for (const [service, body] of Object.entries(top.services)) {
+    if (!isPlainMap(body) || !isPlainMap(body.networks)) continue; // a list of names carries no addresses
+    const entry = body.networks[key];
+    if (!isPlainMap(entry)) continue;
+    for (const field of ['ipv4_address', 'ipv6_address']) {
+      const value = entry[field];
+      if (value === undefined || value === null) continue;
+      const path: Path = ['services', service, 'networks', key, field];
+      if (typeof value !== 'string') {
+        ctx.add(path, `expected an address, got ${describe(value)}`);
+        continue;
+      }
+      const list = (raw.staticAddresses ??= []);
+      raw.origins[`static.${list.length}`] = ctx.originOf(path);
+      list.push({ service, address: value });
+    }
+  }
 }
 
 /**

@@ -32,6 +32,8 @@ export interface RawNetwork extends RawFamily {
   hostAccess?: boolean;
   shimInterface?: string;
   persist?: string;
+  /** Compose services' fixed addresses on this network (`services.S.networks.KEY.ipv4_address`/`ipv6_address`); origins `static.N`. */
+  staticAddresses?: { service: string; address: string }[];
   /** Set for a network read from a Docker Compose file (see src/model/desired.ts ComposeBinding). */
   compose?: ComposeBinding;
   origins: Record<string, string>;

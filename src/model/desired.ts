@@ -30,6 +30,13 @@ export interface DesiredFamily {
   hostAddress?: IpAddress | 'auto';
 }
 
+export interface StaticAddress {
+  readonly service: string;
+  readonly address: IpAddress;
+  /** Where it is written, for messages. */
+  readonly origin: string;
+}
+
 export interface AuxAddress {
   readonly name: string;
   readonly address: IpAddress;
@@ -69,6 +76,8 @@ export interface DesiredNetwork {
   persist: PersistBackend;
   /** Present for a network read from a Docker Compose file. */
   compose?: ComposeBinding;
+  /** Addresses Compose services are given on this network (ipv4_address/ipv6_address): the shim and a carved range keep clear of them. */
+  staticAddresses?: StaticAddress[];
   /**
    * Where each field came from, for messages: `--gateway`, or
    * `macvlanctl.yaml:4:13 networks.lan.gateway`. Keys are field names such as

@@ -6,7 +6,7 @@
  * routed through the shim, never holds the gateway, the host's own addresses,
  * or anything else that must stay reachable through the parent.
  */
-import type { AddressRange, AuxAddress, DesiredFamily } from '../model/desired.js';
+import type { AddressRange, AuxAddress, DesiredFamily, StaticAddress } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
 import type { HostFacts, InterfaceFact } from '../model/facts.js';
 import type { Warning } from '../model/plan.js';
@@ -30,7 +30,7 @@ export interface Reserved {
   interval: Interval;
   what: string;
   /** Docker ranges and live hosts are conflicts; the rest are configuration mistakes. */
-  kind: 'gateway' | 'host' | 'network' | 'broadcast' | 'avoid' | 'docker' | 'in-use' | 'planned' | 'live' | 'dhcp-offer' | 'dhcp-pool';
+  kind: 'gateway' | 'host' | 'network' | 'broadcast' | 'avoid' | 'docker' | 'in-use' | 'planned' | 'live' | 'dhcp-offer' | 'dhcp-pool' | 'static';
   /** For an estimated pool: the narrower point estimate, which auto falls back to (with a warning) when `carve` leaves no room. */
   core?: Interval;
   /** What a carved range keeps clear of, when wider than `interval` (an estimated pool plus its margin). */
@@ -56,6 +56,8 @@ export interface FamilyInput {
   facts: HostFacts;
   avoid: AddressRange[];
   aux: AuxAddress[];
+  /** Compose services' fixed addresses on this network: a carved range and the shim keep clear of them. */
+  statics?: StaticAddress[];
   /** Ranges of other Docker networks on the same parent, and of networks planned before this one. */
   otherRanges: OtherRange[];
   /** Origin label of a field (`--subnet`, `file:3:5 networks.lan.subnet`). */
@@ -166,6 +168,10 @@ export function reservedAddresses(inp: FamilyInput, subnet: Cidr, gateway: IpAdd
     if (o.cidr.family !== family) continue;
     out.push({ interval: cidrToInterval(o.cidr), what: o.what, kind: o.kind });
   }
+  for (const s of inp.statics ?? []) {
+    if (s.address.family !== family) continue;
+    out.push({ interval: single(s.address), what: `service ${s.service}'s fixed address ${formatAddress(s.address)} (${s.origin})`, kind: 'static' });
+  }
   for (const a of facts.inUse) {
     if (a.family === family && cidrContains(subnet, a)) {
       out.push({ interval: single(a), what: `live host ${formatAddress(a)}`, kind: 'in-use' });
@@ -252,7 +258,8 @@ function checkExplicitRange(inp: FamilyInput, subnet: Cidr, range: Cidr, reserve
     );
   }
   const iv = cidrToInterval(range);
-  const hits = reserved.filter((r) => overlaps(r.interval, iv));
+  // A service's fixed address inside an explicit range is how Compose files are written: Docker takes it.
+  const hits = reserved.filter((r) => r.kind !== 'static' && overlaps(r.interval, iv));
   // What the scan saw refuses a new range, unless --force; a range Docker already has stays put.
   const applied = inp.applied?.ipRange !== undefined && inp.applied.ipRange.base === range.base && inp.applied.ipRange.prefix === range.prefix;
   const lenient = inp.force === true || applied;
@@ -345,8 +352,15 @@ function resolveHostAddress(inp: FamilyInput, subnet: Cidr, gateway: IpAddress, 
   const label = inp.label('hostAddress');
   if (want === 'auto') {
     // The highest address of the ip-range: Docker allocates from the bottom,
-    // and the aux-address reservation keeps it out of Docker's hands.
-    return { family: inp.family, value: cidrLast(range) };
+    // and the aux-address reservation keeps it out of Docker's hands. Not a
+    // service's fixed address: Docker would then refuse that container.
+    const fixed = new Set((inp.statics ?? []).filter((s) => s.address.family === inp.family).map((s) => s.address.value));
+    for (let v = cidrLast(range); v >= range.base; v--) if (!fixed.has(v)) return { family: inp.family, value: v };
+    throw new MacvlanError(
+      'RANGE_CONFLICT',
+      `${inp.label('ipRange')}: every address of the ip-range ${formatCidr(range)} is a service's fixed address, so none is left for the host's shim; give the shim an address outside it that nobody uses (x-macvlanctl: {host_access: {address: …}}), or widen the ip_range`,
+      { ipRange: formatCidr(range) },
+    );
   }
   const text = formatAddress(want);
   if (!cidrContains(subnet, want)) {

@@ -136,6 +136,7 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
       facts: planFacts,
       avoid: desired.avoid,
       aux: desired.auxAddresses,
+      statics: desired.staticAddresses ?? [],
       otherRanges: otherRanges(desired, parent.name, facts, ctx, family),
       label: (k) => label(family === 6 ? `ipv6.${k}` : k),
       problems,
@@ -157,6 +158,7 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
     }
   }
 
+  checkStaticAddresses(desired, families, problems);
   checkDockerRules(desired, parent.name, facts, existingDocker, problems, label);
   checkRoutes(desired, facts, shimName, families, problems);
   problems.throwIfAny(context);
@@ -304,6 +306,39 @@ function checkDockerRules(
   }
 }
 
+/** A service's fixed address must lie in the network's subnet (Docker refuses the container otherwise). */
+function checkStaticAddresses(desired: DesiredNetwork, families: [Family, FamilyResult | undefined][], problems: ProblemCollector): void {
+  for (const s of desired.staticAddresses ?? []) {
+    const r = families.find(([f]) => f === s.address.family)?.[1];
+    if (!r) {
+      if (!families.some(([f]) => f === s.address.family)) {
+        problems.add('CONFIG_INVALID', `${s.origin}: service ${s.service}'s address ${formatAddress(s.address)} is IPv${s.address.family}, but network ${desired.name} has no IPv${s.address.family} subnet`);
+      }
+      continue;
+    }
+    if (!cidrContains(r.subnet, s.address)) {
+      problems.add('CONFIG_INVALID', `${s.origin}: service ${s.service}'s address ${formatAddress(s.address)} is outside the subnet ${formatCidr(r.subnet)}; Docker would refuse the container`);
+    } else if (s.address.value === r.gateway.value) {
+      problems.add('CONFIG_INVALID', `${s.origin}: service ${s.service}'s address ${formatAddress(s.address)} is the gateway's`);
+    }
+  }
+}
+
+/**
+ * Host routes (/32, /128) through the shim for services' fixed addresses
+ * outside the ip-range (Pi-hole at .8 with a range .192/27): the range's
+ * route does not cover them, and the host must reach them too.
+ */
+function staticRoutes(desired: DesiredNetwork, family: Family, r: FamilyResult): string[] {
+  const out: string[] = [];
+  for (const s of desired.staticAddresses ?? []) {
+    if (s.address.family !== family || cidrContains(r.ipRange, s.address) || !cidrContains(r.subnet, s.address)) continue;
+    const route = `${formatAddress(s.address)}/${family === 4 ? 32 : 128}`;
+    if (!out.includes(route)) out.push(route);
+  }
+  return out;
+}
+
 /** A route for the ip-range must not already point somewhere else. */
 function checkRoutes(desired: DesiredNetwork, facts: HostFacts, shimName: string, families: [Family, FamilyResult | undefined][], problems: ProblemCollector): void {
   if (!desired.hostAccess) return;
@@ -337,7 +372,11 @@ function assemble(desired: DesiredNetwork, parent: InterfaceFact, shimName: stri
       address: formatAddress(v4.hostAddress),
       mac,
       mode: desired.mode,
-      routes: [formatCidr(v4.ipRange), ...(v6 ? [formatCidr(v6.ipRange)] : [])],
+      routes: [
+        formatCidr(v4.ipRange),
+        ...staticRoutes(desired, 4, v4),
+        ...(v6 ? [formatCidr(v6.ipRange), ...(v6.hostAddress ? staticRoutes(desired, 6, v6) : [])] : []),
+      ],
     };
     if (v6?.hostAddress) shim.address6 = formatAddress(v6.hostAddress);
     labels[LABEL_SHIM] = shimName;
@@ -520,7 +559,11 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
       interface: s.interface,
       destination: dest,
       summary: `route ${dest} dev ${s.interface}`,
-      reason: has ? 'present' : 'reach containers through the shim (only the ip-range, never the whole subnet)',
+      reason: has
+        ? 'present'
+        : dest === n.ipRange || dest === n.ipv6?.ipRange
+          ? 'reach containers through the shim (only the ip-range, never the whole subnet)'
+          : "reach a service's fixed address outside the ip-range through the shim",
     });
   }
   return out;

@@ -175,6 +175,7 @@ describe('parseConfigFile: Docker Compose', () => {
     const { origins, ...values } = nets[0]!;
     expect(values).toEqual({
       compose: { project: 'pihole', key: 'lan', external: false, driverOpts: { parent: 'eno1' }, labels: {} },
+      staticAddresses: [{ service: 'pihole', address: '198.51.100.200' }],
       name: 'pihole_lan',
       parent: 'eno1',
       subnet: '198.51.100.0/24',
