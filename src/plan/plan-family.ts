@@ -354,11 +354,16 @@ function resolveHostAddress(inp: FamilyInput, subnet: Cidr, gateway: IpAddress, 
     // The highest address of the ip-range: Docker allocates from the bottom,
     // and the aux-address reservation keeps it out of Docker's hands. Not a
     // service's fixed address: Docker would then refuse that container.
+    // A one-address range (ip_range: X/32, a common way to give one container
+    // its address) has no room for the shim besides that container.
     const fixed = new Set((inp.statics ?? []).filter((s) => s.address.family === inp.family).map((s) => s.address.value));
-    for (let v = cidrLast(range); v >= range.base; v--) if (!fixed.has(v)) return { family: inp.family, value: v };
+    if (cidrLast(range) > range.base) {
+      for (let v = cidrLast(range); v >= range.base; v--) if (!fixed.has(v)) return { family: inp.family, value: v };
+    }
+    const why = cidrLast(range) === range.base ? 'holds a single address, which is the container’s' : "holds only services' fixed addresses";
     throw new MacvlanError(
       'RANGE_CONFLICT',
-      `${inp.label('ipRange')}: every address of the ip-range ${formatCidr(range)} is a service's fixed address, so none is left for the host's shim; give the shim an address outside it that nobody uses (x-macvlanctl: {host_access: {address: …}}), or widen the ip_range`,
+      `${inp.label('ipRange')}: the ip-range ${formatCidr(range)} ${why}, so none is left for the host's shim; give the shim an address outside it that nobody uses (host_access: {address: …}, in x-macvlanctl for a Compose file), or widen the ip-range`,
       { ipRange: formatCidr(range) },
     );
   }

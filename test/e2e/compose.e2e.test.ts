@@ -22,6 +22,12 @@ services:
     image: ${LAB_IMAGE}
     command: [sleep, '3600']
     networks: [lan]
+  dns:
+    image: ${LAB_IMAGE}
+    command: [sleep, '3600']
+    networks:
+      lan:
+        ipv4_address: 198.51.100.8
 networks:
   lan:
     driver: macvlan
@@ -148,6 +154,7 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
     expect(net.Labels).toMatchObject({ 'com.docker.compose.project': 'home_lab', 'com.docker.compose.network': 'lan', 'io.macvlanctl.managed': 'true' });
     expect(net.Labels['com.docker.compose.config-hash']).toBeUndefined();
     expect(net.Options).toEqual({ parent: 'eno1' });
+    expect(r.json!.result.plan.networks[0].shim.routes).toEqual(['198.51.100.192/27', '198.51.100.8/32']);
   });
 
   let web: string;
@@ -162,6 +169,9 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
     expect(web).toMatch(/^198\.51\.100\.(19[2-9]|2[01][0-9]|22[0-2])$/);
     expect(await eventually(() => containerPing(h, 'home_lab_web_1', '198.51.100.24')), 'container → host').toBe(true);
     expect(await eventually(() => hostPing(h, web)), 'host → container').toBe(true);
+    // a service's fixed address outside the ip-range: reached through its own /32 route via the shim
+    expect(await containerAddress(h, 'home_lab_dns_1')).toBe('198.51.100.8');
+    expect(await eventually(() => hostPing(h, '198.51.100.8')), 'host → fixed-address container').toBe(true);
   });
 
   it('after docker-compose down, status says the network is gone and how it comes back (exit 1)', async () => {

@@ -29,7 +29,7 @@ describe('services’ fixed addresses', () => {
   it('ip_range .254/32 for the one container at .254: the shim does not take .254, and says what to do', () => {
     const e = refusalOf(() => plan(file(['- subnet: 198.51.100.0/24', '  ip_range: 198.51.100.254/32'], { pihole: '198.51.100.254' })));
     expect(e.code).toBe('RANGE_CONFLICT');
-    expect(e.message).toContain("every address of the ip-range 198.51.100.254/32 is a service's fixed address");
+    expect(e.message).toContain('the ip-range 198.51.100.254/32 holds a single address, which is the container’s, so none is left for the host\'s shim');
     const ok = plan(file(['- subnet: 198.51.100.0/24', '  ip_range: 198.51.100.254/32'], { pihole: '198.51.100.254' }, ['    x-macvlanctl: {host_access: {address: 198.51.100.250}}']));
     expect(ok.networks[0]!.shim).toMatchObject({ address: '198.51.100.250', routes: ['198.51.100.254/32'] });
   });
