@@ -16,6 +16,7 @@ import { dockerDifferences } from './docker-diff.js';
 import { enforcesOneMacvlanPerParent, macvlanNetworksOn } from './docker-rules.js';
 import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_MANAGED, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
 import { parentWarnings, resolveParent } from './parent.js';
+import { composeIncompleteWarning } from './compose-incomplete.js';
 import { composeDockerLabels, composeDriverOptions, externalAsItExists, isComposeNetworkOf } from './compose-network.js';
 import { type FamilyResult, type OtherRange, planFamily } from './plan-family.js';
 import { defaultShimName, deriveShimMac, shimAlias } from './shim-identity.js';
@@ -168,6 +169,8 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
   for (const r of [v4, v6]) if (r) notes.push(...r.inferred);
 
   const network = assemble(desired, parent, shimName, mac, v4, v6);
+  const incomplete = composeIncompleteWarning(desired, network);
+  if (incomplete) warnings.push(incomplete);
   if (existingShim && shimIsOurs && existingShim.mtu !== parent.mtu) {
     warnings.push({
       code: 'MTU_MISMATCH',

@@ -67,3 +67,33 @@ describe('services’ fixed addresses', () => {
     expect(e.message).toMatch(/compose\.yaml:6:23 services\.pihole\.networks\.lan\.ipv4_address: service pihole's address 203\.0\.113\.8 is outside the subnet/);
   });
 });
+
+describe('COMPOSE_FILE_INCOMPLETE', () => {
+  it('says nothing when the file states everything the network depends on', () => {
+    const p = plan(file(['- subnet: 198.51.100.0/24', '  gateway: 198.51.100.1', '  ip_range: 198.51.100.192/27', '  aux_addresses: {host: 198.51.100.223}'], {}));
+    expect(p.warnings.map((w) => w.code)).not.toContain('COMPOSE_FILE_INCOMPLETE');
+  });
+
+  it('gives the exact lines to add for a carved ip_range, an inferred gateway and the shim’s aux address, at their place', () => {
+    const p = plan(file(['- subnet: 198.51.100.0/24'], {}, ['    x-macvlanctl: {ip_range: auto/27}']));
+    const w = p.warnings.find((x) => x.code === 'COMPOSE_FILE_INCOMPLETE')!;
+    const n = p.networks[0]!;
+    expect(w.message).toContain(`the Compose file does not say gateway: 198.51.100.1, ip_range: ${n.ipRange}, aux_addresses:, host: ${n.shim!.address} for network lan`);
+    expect(w.fix).toBe(
+      [
+        'add the lines marked "# add" to the file:',
+        'networks:',
+        '  lan:',
+        '    driver_opts:',
+        '      parent: eno1',
+        '    ipam:',
+        '      config:',
+        '        - subnet: 198.51.100.0/24',
+        `          gateway: 198.51.100.1        # add`,
+        `          ip_range: ${n.ipRange}`.padEnd(37) + '  # add',
+        '          aux_addresses:               # add',
+        `            host: ${n.shim!.address}`.padEnd(37) + '  # add',
+      ].join('\n'),
+    );
+  });
+});
