@@ -58,7 +58,10 @@ export function composeIncompleteWarning(desired: DesiredNetwork, n: PlannedNetw
   const snippet = ['networks:', ...lines.map((l) => (l.add ? `${l.text.padEnd(width)}  # add` : l.text))].join('\n');
   return {
     code: 'COMPOSE_FILE_INCOMPLETE',
-    message: `the Compose file does not say ${added.map((l) => l.text.trim().replace(/^- /, '')).join(', ')} for network ${c.key}; \`docker compose down\` then \`up\` would re-create ${n.name} from the file without ${added.length === 1 ? 'it' : 'them'} (Compose 1.29 refuses the network as it is: "needs to be recreated")`,
+    message: `the Compose file does not say ${added
+      .map((l) => l.text.trim().replace(/^- /, ''))
+      .filter((t) => !t.endsWith(':'))
+      .join(', ')} for network ${c.key}; \`docker compose down\` then \`up\` would re-create ${n.name} from the file without ${added.length === 1 ? 'it' : 'them'} (Compose 1.29 refuses the network as it is: "needs to be recreated")`,
     fix: `add the lines marked "# add" to the file:\n${snippet}`,
   };
 }

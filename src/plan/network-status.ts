@@ -13,6 +13,8 @@ import { findOwnShim, networkOfShimAlias, shimAlias } from './shim-identity.js';
 
 export interface ContainerStatus {
   name: string;
+  /** Its Compose project and service, when Compose made it. */
+  compose?: { project: string; service: string };
   address?: string;
   address6?: string;
   mac?: string;
@@ -121,6 +123,7 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
     },
     containers: (net?.containers ?? []).map((ct) => ({
       name: ct.name,
+      ...(ct.compose ? { compose: { ...ct.compose } } : {}),
       ...(ct.ipv4 ? { address: formatAddress(ct.ipv4) } : {}),
       ...(ct.ipv6 ? { address6: formatAddress(ct.ipv6) } : {}),
       ...(ct.mac ? { mac: ct.mac } : {}),

@@ -190,6 +190,15 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
     expect(up.code, up.stdout + up.stderr).toBe(0);
     const s = await macvlanctl(h, ['status', 'home_lab_lan', '--json'], { root: stateRoot });
     expect(s.code, s.stdout + s.stderr).toBe(0);
+    // each container with its Compose project and service
+    expect(s.json!.result.networks[0].containers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'home_lab_web_1', compose: { project: 'home_lab', service: 'web' } }),
+        expect.objectContaining({ name: 'home_lab_dns_1', address: '198.51.100.8', compose: { project: 'home_lab', service: 'dns' } }),
+      ]),
+    );
+    const human = await macvlanctl(h, ['status', 'home_lab_lan'], { root: stateRoot });
+    expect(human.stdout).toContain('(Compose home_lab/web)');
     const a = await macvlanctl(h, ['apply', '-f', file, '--yes', '--json'], { root: stateRoot });
     expect(a.code, a.stdout + a.stderr).toBe(0);
     const change = a.json!.result.plan.changes.find((c: { kind: string }) => c.kind === 'docker-network');

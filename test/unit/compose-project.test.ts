@@ -220,3 +220,22 @@ function composeMade(name: string, labels: Record<string, string>): DockerNetwor
     configOnly: false,
   };
 }
+
+describe('status: Compose project and service of each container', () => {
+  it('are taken from the containers’ com.docker.compose.project/service labels', async () => {
+    const { addComposeMembership } = await import('../../src/system/docker/network-facts.js');
+    const net = composeMade('home_lab_lan', {});
+    net.containers = [
+      { id: 'a1', name: 'home_lab_web_1' },
+      { id: 'b2', name: 'by-hand' },
+    ];
+    addComposeMembership([net], [
+      { Id: 'a1', Names: ['/home_lab_web_1'], Image: 'x', State: 'running', Status: 'Up', Labels: { 'com.docker.compose.project': 'home_lab', 'com.docker.compose.service': 'web' } },
+      { Id: 'c3', Names: ['/other'], Image: 'x', State: 'running', Status: 'Up', Labels: { 'com.docker.compose.project': 'p', 'com.docker.compose.service': 's' } },
+    ]);
+    expect(net.containers).toEqual([
+      { id: 'a1', name: 'home_lab_web_1', compose: { project: 'home_lab', service: 'web' } },
+      { id: 'b2', name: 'by-hand' },
+    ]);
+  });
+});

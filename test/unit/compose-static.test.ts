@@ -78,7 +78,7 @@ describe('COMPOSE_FILE_INCOMPLETE', () => {
     const p = plan(file(['- subnet: 198.51.100.0/24'], {}, ['    x-macvlanctl: {ip_range: auto/27}']));
     const w = p.warnings.find((x) => x.code === 'COMPOSE_FILE_INCOMPLETE')!;
     const n = p.networks[0]!;
-    expect(w.message).toContain(`the Compose file does not say gateway: 198.51.100.1, ip_range: ${n.ipRange}, aux_addresses:, host: ${n.shim!.address} for network lan`);
+    expect(w.message).toContain(`the Compose file does not say gateway: 198.51.100.1, ip_range: ${n.ipRange}, host: ${n.shim!.address} for network lan`);
     expect(w.fix).toBe(
       [
         'add the lines marked "# add" to the file:',
