@@ -23,6 +23,7 @@ export const TEST_PACKAGES = [
   ['systemd', ['/lib/systemd/systemd-networkd', '/usr/lib/systemd/systemd-networkd']], // networkd and systemd-analyze
   ['dbus-daemon', ['dbus-daemon']], // the NetworkManager daemon test's private system bus
   ['ca-certificates', ['/etc/ssl/certs/ca-certificates.crt']], // apt-get download over https mirrors
+  ['docker-compose', ['docker-compose']], // Compose 1.29, for the Compose project e2e (test/e2e/compose.e2e.test.ts)
 ];
 
 function present(file) {

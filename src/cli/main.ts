@@ -114,6 +114,7 @@ function buildProgram(): Command {
       .argument('[name]', 'one network (default: all managed by macvlanctl)')
       .description('run live checks on managed networks, each with a verdict and the fix; exit 1 when one fails')
       .option('-f, --file <file>', 'also compare with the declaration in macvlanctl.yaml or a Compose file')
+      .option('-p, --project-name <name>', 'Compose project name, as for docker compose -p')
       .option('--no-scan', 'skip the checks that probe the LAN')
       // Doctor's checks always probe the LAN afresh (they never read the scan cache): accepted so that one habit works for plan, apply and doctor.
       .option('--rescan', 'probe the LAN afresh (doctor always does; it never uses the scan cache)'),

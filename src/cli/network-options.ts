@@ -9,6 +9,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 export function addNetworkOptions(cmd: Command): Command {
   cmd
     .option('-f, --file <file>', 'read networks from macvlanctl.yaml or a Docker Compose file')
+    .option('-p, --project-name <name>', 'Compose project name, as for docker compose -p (default: COMPOSE_PROJECT_NAME, the file’s name:, else its directory’s name)')
     .option('--parent <if>', 'the host interface that faces the LAN (default: the IPv4 default route’s)')
     .option('--subnet <cidr>', 'LAN subnet; once per family (default: the parent’s)', collect)
     .option('--gateway <ip>', 'the router; once per family (default: the default route’s)', collect)

@@ -23,9 +23,10 @@
  *    `driver_opts.macvlan_mode`, and `ipam.config[]` (one IPv4 and one IPv6
  *    entry; aux address `host` is the shim's address in that entry's family).
  *    `x-macvlanctl:` on the network takes the macvlanctl.yaml vocabulary.
- *    Everything else in the file is ignored. Compose variables (`${VAR}`) are
- *    not expanded: a value we use that holds one is an error that suggests
- *    `docker compose config`.
+ *    Everything else in the file is ignored. Compose variables (`${VAR}`,
+ *    `${VAR:-default}`, …) are expanded from the environment and the `.env`
+ *    file beside the Compose file (compose-interpolate.ts); the network gets
+ *    Compose's own name and labels (compose-project.ts).
  *
  * All problems in a file are collected and thrown as one MacvlanError
  * (CONFIG_SYNTAX for YAML syntax, CONFIG_INVALID otherwise) whose message has
@@ -35,15 +36,31 @@
  * This is the only module that imports `yaml` and `zod`; the CLI loads it only
  * when a file is given.
  */
+import { dirname, resolve } from 'node:path';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, visit } from 'yaml';
 import { MAX_YAML_DEPTH, tooDeepAt } from './yaml-depth.js';
 import { z } from 'zod';
 import { MACVLAN_MODES, PERSIST_BACKENDS } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
+import { parseDotEnv } from './compose-dotenv.js';
+import { InterpolationError, interpolate } from './compose-interpolate.js';
+import { composeNetworkName, resolveProjectName } from './compose-project.js';
 import { NETWORK_NAME_MAX, networkNameProblem } from './names.js';
 import type { RawFamily, RawNetwork } from './raw.js';
 import { suggestKey } from './suggest-key.js';
 import { FileRefused, readRegularFile } from '../system/read-regular-file.js';
+
+/** What a Compose file's names depend on besides its text (see src/config/compose-project.ts). */
+export interface ComposeOptions {
+  /** `-p/--project-name`. */
+  projectName?: string;
+  /** The process environment (COMPOSE_PROJECT_NAME). */
+  env?: Record<string, string | undefined>;
+  /** Variables of the `.env` file beside the Compose file. */
+  dotEnv?: Record<string, string>;
+  /** The Compose file's directory, absolute; default: the directory of fileName. */
+  directory?: string;
+}
 
 export interface ConfigProblem {
   /** `FILE:LINE:COL` (1-based). */
@@ -629,8 +646,6 @@ function fieldTitle(field: string): string {
   return titles[name] ?? field;
 }
 
-const INTERPOLATION = /(^|[^$])\$(\{|[A-Za-z_])/;
-
 class NetworkBuilder {
   readonly raw: RawNetwork;
   private readonly placed = new Map<string, Path>();
@@ -645,14 +660,7 @@ class NetworkBuilder {
 
   private usable(value: unknown, path: Path): value is string {
     if (typeof value !== 'string') return false; // wrong types are reported by the schema
-    if (this.ctx.compose && INTERPOLATION.test(value)) {
-      this.ctx.add(
-        path,
-        `'${value}' uses a Compose variable, which macvlanctl does not expand; write the value itself, or pass the output of 'docker compose config' with -f`,
-      );
-      return false;
-    }
-    return true;
+    return true; // Compose variables are already expanded (interpolateCompose)
   }
 
   /** Sets one field (`subnet`, `ipv6.gateway`, `auxAddresses.dns`, …); a second value for it is a problem naming both places. */
@@ -807,27 +815,34 @@ function readMacvlanctl(ctx: FileContext, top: Record<string, unknown>): RawNetw
   return out;
 }
 
-function readCompose(ctx: FileContext, top: Record<string, unknown>): RawNetwork[] {
+function readCompose(ctx: FileContext, top: Record<string, unknown>, options: ComposeOptions): RawNetwork[] {
   ctx.compose = true;
   ctx.check(composeFileSchema, top, []);
   const networks = isPlainMap(top.networks) ? top.networks : {};
 
   const found: string[] = [];
   const macvlan: [string, Record<string, unknown>][] = [];
+  const external: [string, Record<string, unknown>][] = [];
   for (const [key, body] of Object.entries(networks)) {
-    if (isPlainMap(body) && body.driver === 'macvlan') macvlan.push([key, body]);
-    else if (isPlainMap(body) && body.external !== undefined && body.external !== false) found.push(`${key} (external)`);
+    if (isPlainMap(body) && body.external !== undefined && body.external !== false) {
+      external.push([key, body]);
+      if (!externalSettings(top, key, body)) found.push(`${key} (external)`);
+    }
+    else if (isPlainMap(body) && body.driver === 'macvlan') macvlan.push([key, body]);
     else if (isPlainMap(body) && typeof body.driver === 'string') found.push(`${key} (${body.driver})`);
     else found.push(`${key} (default driver)`);
   }
-  if (macvlan.length === 0) {
+  if (macvlan.length === 0 && !external.some(([key, body]) => externalSettings(top, key, body))) {
     ctx.add(
       ['networks'],
       `no network with driver: macvlan in ${ctx.fileName}; networks found: ${found.length > 0 ? found.join(', ') : 'none'}. ` +
-        'Declare one under networks: with driver: macvlan, driver_opts: {parent: eth0} and ipam: {config: [{subnet: …}]}',
+        'Declare one under networks: with driver: macvlan, driver_opts: {parent: eno1} and ipam: {config: [{subnet: …}]}' +
+        (external.length > 0 ? `, or give the host access to an external macvlan network with a top-level x-macvlanctl: {networks: {${external[0]![0]}: {host_access: true}}}` : ''),
     );
     return [];
   }
+  const project = projectOf(ctx, top, options);
+  if (project === undefined) return [];
 
   const out: RawNetwork[] = [];
   const names = new Map<string, string>();
@@ -845,16 +860,15 @@ function readCompose(ctx: FileContext, top: Record<string, unknown>): RawNetwork
     }
     ctx.check(composeNetworkSchema, view, base);
 
-    let name = key;
+    // Compose names the network `<project>_<key>` unless `name:` says otherwise.
+    let name = composeNetworkName(project, key, undefined);
     let namePath: Path = base;
     let nameWhich: 'value' | 'key' = 'key';
     if (typeof body.name === 'string') {
       name = body.name;
       namePath = [...base, 'name'];
       nameWhich = 'value';
-      if (INTERPOLATION.test(name)) {
-        ctx.add(namePath, `'${name}' uses a Compose variable, which macvlanctl does not expand; write the name itself, or pass the output of 'docker compose config' with -f`);
-      } else checkName(ctx, name, namePath, nameWhich);
+      checkName(ctx, name, namePath, nameWhich);
     } else checkName(ctx, name, namePath, nameWhich);
     const nameOrigin = ctx.originOf(namePath, nameWhich);
     const previous = names.get(name);
@@ -864,6 +878,7 @@ function readCompose(ctx: FileContext, top: Record<string, unknown>): RawNetwork
     names.set(name, nameOrigin);
 
     const b = new NetworkBuilder(ctx, name, nameOrigin);
+    b.raw.compose = { project, key, external: false, driverOpts: stringMap(body.driver_opts), labels: labelMap(body.labels) };
     const opts = body.driver_opts;
     if (isPlainMap(opts)) {
       if (opts.parent !== undefined) b.set('parent', opts.parent, [...base, 'driver_opts', 'parent']);
@@ -893,9 +908,163 @@ function readCompose(ctx: FileContext, top: Record<string, unknown>): RawNetwork
     });
     const own = body['x-macvlanctl'];
     if (isPlainMap(own)) readSettings(b, own, [...base, 'x-macvlanctl']);
+    readStaticAddresses(ctx, b.raw, top, key);
     out.push(b.raw);
   }
+  for (const [key, body] of external) {
+    const raw = readExternal(ctx, top, project, key, body, names);
+    readStaticAddresses(ctx, raw, top, key);
+    out.push(raw);
+  }
   return out;
+}
+
+/** `services.S.networks.KEY.ipv4_address` / `ipv6_address`: addresses the shim and a carved range must keep clear of. */
+function readStaticAddresses(ctx: FileContext, raw: RawNetwork, top: Record<string, unknown>, key: string): void {
+  if (!isPlainMap(top.services)) return;
+  for (const [service, body] of Object.entries(top.services)) {
+    if (!isPlainMap(body) || !isPlainMap(body.networks)) continue; // a list of names carries no addresses
+    const entry = body.networks[key];
+    if (!isPlainMap(entry)) continue;
+    for (const field of ['ipv4_address', 'ipv6_address']) {
+      const value = entry[field];
+      if (value === undefined || value === null) continue;
+      const path: Path = ['services', service, 'networks', key, field];
+      if (typeof value !== 'string') {
+        ctx.add(path, `expected an address, got ${describe(value)}`);
+        continue;
+      }
+      const list = (raw.staticAddresses ??= []);
+      raw.origins[`static.${list.length}`] = ctx.originOf(path);
+      list.push({ service, address: value });
+    }
+  }
+}
+
+/**
+ * An `external: true` network: Compose uses it by its `name:` (or the legacy
+ * `external: {name: …}`), else by its key, never prefixed, and never creates it.
+ * Only `x-macvlanctl:` is read (for host access to it as it exists); without it
+ * the network is listed as skipped.
+ */
+function readExternal(ctx: FileContext, top: Record<string, unknown>, project: string, key: string, body: Record<string, unknown>, names: Map<string, string>): RawNetwork {
+  const base: Path = ['networks', key];
+  let name = key;
+  let namePath: Path = base;
+  let nameWhich: 'value' | 'key' = 'key';
+  const legacy = isPlainMap(body.external) && typeof body.external.name === 'string' ? body.external.name : undefined;
+  if (typeof body.name === 'string' || legacy !== undefined) {
+    name = typeof body.name === 'string' ? body.name : legacy!;
+    namePath = typeof body.name === 'string' ? [...base, 'name'] : [...base, 'external', 'name'];
+    nameWhich = 'value';
+  }
+  checkName(ctx, name, namePath, nameWhich);
+  const nameOrigin = ctx.originOf(namePath, nameWhich);
+  const previous = names.get(name);
+  if (previous !== undefined) ctx.add(namePath, `network name '${name}' is used twice: here and at ${previous}; give each network its own name`, nameWhich);
+  names.set(name, nameOrigin);
+
+  const b = new NetworkBuilder(ctx, name, nameOrigin);
+  b.raw.compose = { project, key, external: true, driverOpts: {}, labels: {} };
+  const settings = externalSettings(top, key, body);
+  if (isPlainMap(body['x-macvlanctl']) && isPlainMap(topSettings(top)[key])) {
+    ctx.add([...base, 'x-macvlanctl'], `settings for ${key} are given here and under the top-level x-macvlanctl.networks.${key}; keep one`, 'key');
+  }
+  if (settings) {
+    ctx.check(networkSchema, settings.body, settings.path);
+    readSettings(b, settings.body, settings.path);
+  } else {
+    b.raw.compose.skipped = `it is external: true, so Compose uses it as it exists and macvlanctl neither creates nor changes it; add a top-level x-macvlanctl: {networks: {${key}: {host_access: true}}} to give the host access to its containers`;
+  }
+  return b.raw;
+}
+
+/** The top-level `x-macvlanctl: {networks: {KEY: settings}}`. */
+function topSettings(top: Record<string, unknown>): Record<string, unknown> {
+  const own = top['x-macvlanctl'];
+  return isPlainMap(own) && isPlainMap(own.networks) ? own.networks : {};
+}
+
+/**
+ * macvlanctl's settings for an external network: under the network itself
+ * (Compose v2 accepts x- keys there), or under the top-level
+ * `x-macvlanctl.networks.KEY`, the only place Compose 1.29 allows (it refuses
+ * any key besides `external` on an external network).
+ */
+function externalSettings(top: Record<string, unknown>, key: string, body: Record<string, unknown>): { body: Record<string, unknown>; path: Path } | undefined {
+  const own = body['x-macvlanctl'];
+  if (isPlainMap(own)) return { body: own, path: ['networks', key, 'x-macvlanctl'] };
+  const fromTop = topSettings(top)[key];
+  if (isPlainMap(fromTop)) return { body: fromTop, path: ['x-macvlanctl', 'networks', key] };
+  return undefined;
+}
+
+/** The project name in Compose's order (src/config/compose-project.ts); a problem at its place when it is not usable. */
+function projectOf(ctx: FileContext, top: Record<string, unknown>, options: ComposeOptions): string | undefined {
+  const fileName = typeof top.name === 'string' ? top.name : undefined;
+  if (ctx.hasProblemsUnder(['name'])) return undefined; // a variable in it could not be expanded
+  try {
+    return resolveProjectName({
+      ...(options.projectName !== undefined ? { flag: options.projectName } : {}),
+      ...(options.env?.COMPOSE_PROJECT_NAME ? { env: options.env.COMPOSE_PROJECT_NAME } : {}),
+      ...(options.dotEnv?.COMPOSE_PROJECT_NAME ? { dotEnv: options.dotEnv.COMPOSE_PROJECT_NAME } : {}),
+      ...(fileName !== undefined ? { fileName: { value: fileName, origin: ctx.originOf(['name']) } } : {}),
+      directory: options.directory ?? dirname(resolve(ctx.fileName)),
+    }).name;
+  } catch (e) {
+    if (!(e instanceof MacvlanError) || fileName === undefined || options.projectName !== undefined || options.env?.COMPOSE_PROJECT_NAME || options.dotEnv?.COMPOSE_PROJECT_NAME) throw e;
+    ctx.add(['name'], e.message.slice(e.message.indexOf(': ') + 2));
+    return undefined;
+  }
+}
+
+/** `driver_opts` as Docker receives them: every value as text. */
+function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isPlainMap(v)) return out;
+  for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined && typeof x !== 'object') defineKey(out, k, String(x));
+  return out;
+}
+
+/** Compose `labels:`: a map, or a list of `key=value`. */
+function labelMap(v: unknown): Record<string, string> {
+  if (!Array.isArray(v)) return stringMap(v);
+  const out: Record<string, string> = {};
+  for (const item of v) {
+    if (typeof item !== 'string') continue;
+    const eq = item.indexOf('=');
+    defineKey(out, eq < 0 ? item : item.slice(0, eq), eq < 0 ? '' : item.slice(eq + 1));
+  }
+  return out;
+}
+
+/**
+ * Expands Compose variables (src/config/compose-interpolate.ts) in place, in
+ * the parts macvlanctl reads: the project `name:`, `networks:`, the top-level
+ * `x-macvlanctl:` and each service's `networks:`. The environment wins over the
+ * `.env` file, as in Compose. A variable that is missing is a problem at its place.
+ */
+function interpolateCompose(ctx: FileContext, top: Record<string, unknown>, options: ComposeOptions): void {
+  const lookup = (name: string): string | undefined => options.env?.[name] ?? (options.dotEnv && hasOwn(options.dotEnv, name) ? options.dotEnv[name] : undefined);
+  const walk = (holder: Record<string, unknown> | unknown[], key: string | number, path: Path): void => {
+    const v = (holder as Record<string | number, unknown>)[key];
+    if (typeof v === 'string') {
+      if (!v.includes('$')) return;
+      try {
+        (holder as Record<string | number, unknown>)[key] = interpolate(v, lookup);
+      } catch (e) {
+        if (!(e instanceof InterpolationError)) throw e;
+        ctx.add(path, `'${v}': ${e.message}`);
+      }
+    } else if (Array.isArray(v)) v.forEach((_x, i) => walk(v, i, [...path, i]));
+    else if (isPlainMap(v)) for (const k of Object.keys(v)) walk(v, k, [...path, k]);
+  };
+  for (const k of ['name', 'networks', 'x-macvlanctl']) if (hasOwn(top, k)) walk(top, k, [k]);
+  if (isPlainMap(top.services)) {
+    for (const [name, service] of Object.entries(top.services)) {
+      if (isPlainMap(service) && hasOwn(service, 'networks')) walk(service, 'networks', ['services', name, 'networks']);
+    }
+  }
 }
 
 /** An ipam.config entry's family: from its subnet, else any of its addresses; IPv4 when it has none. */
@@ -950,7 +1119,7 @@ function failWith(code: 'CONFIG_SYNTAX' | 'CONFIG_INVALID', fileName: string, pr
  * origins. Throws MacvlanError (CONFIG_SYNTAX or CONFIG_INVALID) listing every
  * problem found.
  */
-export function parseConfigFile(fileName: string, text: string): RawNetwork[] {
+export function parseConfigFile(fileName: string, text: string, options: ComposeOptions = {}): RawNetwork[] {
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
   const lines = new LineCounter();
   const deep = tooDeepAt(source);
@@ -1003,7 +1172,9 @@ export function parseConfigFile(fileName: string, text: string): RawNetwork[] {
     failWith('CONFIG_INVALID', fileName, ctx.problems);
   }
 
-  const networks = looksLikeCompose(value) ? readCompose(ctx, value) : readMacvlanctl(ctx, value);
+  const compose = looksLikeCompose(value);
+  if (compose) interpolateCompose(ctx, value, options);
+  const networks = compose ? readCompose(ctx, value, options) : readMacvlanctl(ctx, value);
   if (ctx.problems.length > 0) failWith('CONFIG_INVALID', fileName, ctx.problems);
   return networks;
 }
@@ -1021,7 +1192,7 @@ const REFUSED_KIND_FIX: Record<string, string> = {
 };
 
 /** Reads a declaration file and parses it (see parseConfigFile). */
-export async function readConfigFile(path: string): Promise<RawNetwork[]> {
+export async function readConfigFile(path: string, options: Omit<ComposeOptions, 'dotEnv' | 'directory'> = {}): Promise<RawNetwork[]> {
   let text: string;
   try {
     text = await readRegularFile(path, CONFIG_FILE_MAX_BYTES);
@@ -1045,5 +1216,27 @@ export async function readConfigFile(path: string): Promise<RawNetwork[]> {
     const reason = (code && why[code]) ?? (e instanceof Error ? e.message : String(e));
     throw new MacvlanError('CONFIG_INVALID', `cannot read ${path}: ${reason}`, { file: path, errno: code }, { cause: e });
   }
-  return parseConfigFile(path, text);
+  const directory = dirname(resolve(path));
+  const dotEnv = await readDotEnv(directory).catch((e: unknown) => e as Error);
+  if (!(dotEnv instanceof Error)) return parseConfigFile(path, text, { ...options, directory, dotEnv });
+  // A .env file Compose cannot read matters only to a Compose file.
+  const networks = parseConfigFile(path, text, { ...options, directory });
+  if (networks.some((n) => n.compose)) throw dotEnv;
+  return networks;
+}
+
+/** The `.env` file beside a Compose file (Compose reads it from the project directory); none is fine. */
+async function readDotEnv(directory: string): Promise<Record<string, string>> {
+  const path = resolve(directory, '.env');
+  let text: string;
+  try {
+    // Bounded like the file itself: a FIFO or a device named .env must not block or fill memory.
+    text = await readRegularFile(path, CONFIG_FILE_MAX_BYTES);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return {};
+    if (e instanceof FileRefused && 'kind' in e.why && e.why.kind === 'directory') return {};
+    throw new MacvlanError('CONFIG_INVALID', `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, { file: path, errno: code }, { cause: e });
+  }
+  return parseDotEnv(path, text);
 }

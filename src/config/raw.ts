@@ -8,6 +8,8 @@
  * for a file. Keys are the field names below ('subnet', 'ipv6.gateway',
  * 'auxAddresses.NAME', 'avoid.N', …); 'name' is the network's own origin.
  */
+import type { ComposeBinding } from '../model/desired.js';
+
 export interface RawFamily {
   subnet?: string;
   gateway?: string;
@@ -30,5 +32,9 @@ export interface RawNetwork extends RawFamily {
   hostAccess?: boolean;
   shimInterface?: string;
   persist?: string;
+  /** Compose services' fixed addresses on this network (`services.S.networks.KEY.ipv4_address`/`ipv6_address`); origins `static.N`. */
+  staticAddresses?: { service: string; address: string }[];
+  /** Set for a network read from a Docker Compose file (see src/model/desired.ts ComposeBinding). */
+  compose?: ComposeBinding;
   origins: Record<string, string>;
 }

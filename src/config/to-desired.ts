@@ -15,6 +15,7 @@ import {
   type MacvlanMode,
   PERSIST_BACKENDS,
   type PersistBackend,
+  type StaticAddress,
 } from '../model/desired.js';
 import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
 import { ProblemCollector } from '../plan/collector.js';
@@ -140,6 +141,12 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
     });
   });
 
+  const staticAddresses: StaticAddress[] = [];
+  (raw.staticAddresses ?? []).forEach((s, i) => {
+    const label = origin(`static.${i}`);
+    c.run(() => staticAddresses.push({ service: s.service, address: parseAddress(s.address, label), origin: label }));
+  });
+
   if (c.errors.length === 1) throw c.errors[0]!;
   if (c.errors.length > 1) {
     // The first problem's code stands for all of them.
@@ -159,5 +166,7 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   if (parent !== undefined) desired.parent = parent;
   if (shimInterface !== undefined) desired.shimInterface = shimInterface;
   if (ipv6) desired.ipv6 = ipv6;
+  if (raw.compose) desired.compose = raw.compose;
+  if (staticAddresses.length > 0) desired.staticAddresses = staticAddresses;
   return desired;
 }

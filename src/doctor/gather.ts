@@ -24,6 +24,7 @@ export interface DoctorOptions {
   json?: boolean;
   /** -f: compare with this declaration too. */
   file?: string;
+  projectName?: string;
   /** false with --no-scan. */
   scan?: boolean;
 }
@@ -82,7 +83,7 @@ function hostAddressOn(f: DoctorNetworkFacts): string | undefined {
 
 export async function gatherDoctor(name: string | undefined, opts: DoctorOptions, deps: GatherDeps): Promise<DoctorNetworkFacts[]> {
   // The declaration first: bad input fails fast (exit 2), before anything is probed.
-  const desired = opts.file ? await readDeclaration(name, { file: opts.file }) : undefined;
+  const desired = opts.file ? await readDeclaration(name, { file: opts.file, ...(opts.projectName !== undefined ? { projectName: opts.projectName } : {}) }) : undefined;
   const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost });
   let names: string[];
   if (desired) {

@@ -30,9 +30,35 @@ export interface DesiredFamily {
   hostAddress?: IpAddress | 'auto';
 }
 
+export interface StaticAddress {
+  readonly service: string;
+  readonly address: IpAddress;
+  /** Where it is written, for messages. */
+  readonly origin: string;
+}
+
 export interface AuxAddress {
   readonly name: string;
   readonly address: IpAddress;
+}
+
+/**
+ * How a network declared in a Docker Compose file maps onto Compose's own
+ * view of it, so that the network macvlanctl creates is the one Compose uses.
+ */
+export interface ComposeBinding {
+  /** The Compose project name (resolved in Compose's order, see src/config/compose-project.ts). */
+  project: string;
+  /** The network's key under `networks:` (Compose's `com.docker.compose.network` label). */
+  key: string;
+  /** `external: true`: never created, replaced or relabelled; only given host access, as it exists. */
+  external: boolean;
+  /** `driver_opts` exactly as the file states them: Compose 1.29 refuses a network whose options differ. */
+  driverOpts: Record<string, string>;
+  /** The file's `labels:` for the network; Compose puts them on the network it creates. */
+  labels: Record<string, string>;
+  /** Why this network is left out of the plan (an external network without x-macvlanctl settings). */
+  skipped?: string;
 }
 
 export interface DesiredNetwork {
@@ -48,6 +74,10 @@ export interface DesiredNetwork {
   hostAccess: boolean;
   shimInterface?: string;
   persist: PersistBackend;
+  /** Present for a network read from a Docker Compose file. */
+  compose?: ComposeBinding;
+  /** Addresses Compose services are given on this network (ipv4_address/ipv6_address): the shim and a carved range keep clear of them. */
+  staticAddresses?: StaticAddress[];
   /**
    * Where each field came from, for messages: `--gateway`, or
    * `macvlanctl.yaml:4:13 networks.lan.gateway`. Keys are field names such as

@@ -76,6 +76,12 @@ export interface DockerSubnetFact {
   raw: Record<string, unknown>;
 }
 
+/** A container's Compose project and service, from its com.docker.compose.* labels. */
+export interface ComposeMembership {
+  project: string;
+  service: string;
+}
+
 export interface DockerNetworkFact {
   id: string;
   name: string;
@@ -87,7 +93,7 @@ export interface DockerNetworkFact {
   options: Record<string, string>;
   subnets: DockerSubnetFact[];
   enableIPv6: boolean;
-  containers: { id: string; name: string; ipv4?: IpAddress; ipv6?: IpAddress; mac?: string }[];
+  containers: { id: string; name: string; ipv4?: IpAddress; ipv6?: IpAddress; mac?: string; compose?: ComposeMembership }[];
   configOnly: boolean;
   configFrom?: string;
 }

@@ -113,6 +113,8 @@ export interface PlannedNetwork {
   persist: PersistBackend;
   /** How the host side survives a reboot: the backend chosen for `persist` and the files it takes. */
   persistence?: PlannedPersistence;
+  /** For a network declared in a Compose file: its project and key (Compose re-creates it on `up`), and whether it is external. */
+  compose?: { project: string; key: string; external: boolean };
   /** Labels put on the Docker network to mark it as ours and record the shim. */
   labels: Record<string, string>;
   /** Docker `IPAM.Config[]` and driver options as they will be sent to the Engine API. */

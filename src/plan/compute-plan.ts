@@ -27,6 +27,10 @@ export function computePlan(desired: DesiredNetwork[], facts: HostFacts, options
   const errors: MacvlanError[] = [];
   const shims = new Map<string, string>();
   for (const d of desired) {
+    if (d.compose?.skipped) {
+      plan.warnings.push({ code: 'COMPOSE_NETWORK_SKIPPED', message: `Compose network ${d.compose.key} (${d.name}) is skipped: ${d.compose.skipped}` });
+      continue;
+    }
     try {
       const np = planNetwork(d, facts, ctx);
       const shim = np.network.shim?.interface;

@@ -32,6 +32,20 @@ export function dockerDifferences(existing: DockerNetworkFact, planned: PlannedN
       if (haveAux[n] !== want.AuxiliaryAddresses[n]) diffs.push(`aux ${n} ${norm(haveAux[n])} ≠ ${norm(want.AuxiliaryAddresses[n])}`);
     }
   }
+  // A Compose network must carry Compose's labels and exactly the driver options Compose compares (src/plan/compose-network.ts).
+  for (const [k, v] of Object.entries(planned.labels)) {
+    if (k.startsWith('com.docker.compose.') && existing.labels[k] !== v) diffs.push(`label ${k} ${norm(existing.labels[k])} ≠ ${v}`);
+  }
+  if (planned.labels['com.docker.compose.project'] !== undefined) {
+    const keys = new Set([...Object.keys(existing.options), ...Object.keys(planned.docker.options)]);
+    for (const k of [...keys].sort()) {
+      if (k === 'parent' || k === 'macvlan_mode') continue; // compared above
+      if (existing.options[k] !== planned.docker.options[k]) diffs.push(`driver option ${k} ${norm(existing.options[k])} ≠ ${norm(planned.docker.options[k])}`);
+    }
+    if ((existing.options.macvlan_mode === undefined) !== (planned.docker.options.macvlan_mode === undefined) && mode === planned.mode) {
+      diffs.push(`driver option macvlan_mode ${norm(existing.options.macvlan_mode)} ≠ ${norm(planned.docker.options.macvlan_mode)} (Compose 1.29 compares the options as written)`);
+    }
+  }
   const extra = existing.subnets.filter((s) => s.subnet && !planned.docker.ipam.some((w) => w.Subnet === formatCidr(s.subnet!)));
   for (const s of extra) diffs.push(`extra subnet ${formatCidr(s.subnet!)}`);
   return diffs;

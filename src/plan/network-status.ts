@@ -16,6 +16,8 @@ import { shimDrift } from './shim-drift.js';
 
 export interface ContainerStatus {
   name: string;
+  /** Its Compose project and service, when Compose made it. */
+  compose?: { project: string; service: string };
   address?: string;
   address6?: string;
   mac?: string;
@@ -97,7 +99,11 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   };
   const shimAddress = hostAddress(4, expectedAddress);
   const shimAddress6 = hostAddress(6, expectedAddress6);
-  if (!net) problems.push(facts.docker.available ? `Docker network ${name} is missing` : 'Docker is not reachable');
+  const compose = state?.network.compose;
+  if (!net && facts.docker.available && compose && !compose.external) {
+    // `docker compose down` removes the network; the shim left behind routes only the ip-range, so it does no harm.
+    problems.push(`the Docker network ${name} is gone (Compose project ${compose.project} removes it on down); \`docker compose up\` re-creates it from the file`);
+  } else if (!net) problems.push(facts.docker.available ? `Docker network ${name} is missing` : 'Docker is not reachable');
   // Without its parent up, neither the containers nor the shim reach the LAN, whatever the shim's own flags say.
   const parentName = state?.network.parent ?? net?.parent;
   const parent = parentName ? facts.interfaces.find((i) => i.name === parentName) : undefined;
@@ -157,6 +163,7 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
     },
     containers: (net?.containers ?? []).map((ct) => ({
       name: ct.name,
+      ...(ct.compose ? { compose: { ...ct.compose } } : {}),
       ...(ct.ipv4 ? { address: formatAddress(ct.ipv4) } : {}),
       ...(ct.ipv6 ? { address6: formatAddress(ct.ipv6) } : {}),
       ...(ct.mac ? { mac: ct.mac } : {}),

@@ -6,7 +6,7 @@
  * routed through the shim, never holds the gateway, the host's own addresses,
  * or anything else that must stay reachable through the parent.
  */
-import type { AddressRange, AuxAddress, DesiredFamily } from '../model/desired.js';
+import type { AddressRange, AuxAddress, DesiredFamily, StaticAddress } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
 import type { HostFacts, InterfaceFact, RouteFact } from '../model/facts.js';
 import type { Warning } from '../model/plan.js';
@@ -33,7 +33,7 @@ export interface Reserved {
   interval: Interval;
   what: string;
   /** Docker ranges and live hosts are conflicts; the rest are configuration mistakes. */
-  kind: 'gateway' | 'router' | 'host' | 'network' | 'broadcast' | 'avoid' | 'docker' | 'in-use' | 'planned' | 'live' | 'dhcp-offer' | 'dhcp-pool' | 'route' | 'docker-ipam';
+  kind: 'gateway' | 'router' | 'host' | 'network' | 'broadcast' | 'avoid' | 'docker' | 'in-use' | 'planned' | 'live' | 'dhcp-offer' | 'dhcp-pool' | 'route' | 'docker-ipam' | 'static';
   /** For an estimated pool: the narrower point estimate, which auto falls back to (with a warning) when `carve` leaves no room. */
   core?: Interval;
   /** What a carved range keeps clear of, when wider than `interval` (an estimated pool plus its margin). */
@@ -67,6 +67,8 @@ export interface FamilyInput {
   facts: HostFacts;
   avoid: AddressRange[];
   aux: AuxAddress[];
+  /** Compose services' fixed addresses on this network: a carved range and the shim keep clear of them. */
+  statics?: StaticAddress[];
   /** Ranges of other Docker networks on the same parent, and of networks planned before this one. */
   otherRanges: OtherRange[];
   /** Origin label of a field (`--subnet`, `file:3:5 networks.lan.subnet`). */
@@ -201,6 +203,10 @@ export function reservedAddresses(inp: FamilyInput, subnet: Cidr, gateway: IpAdd
     if (o.cidr.family !== family) continue;
     out.push({ interval: cidrToInterval(o.cidr), what: o.what, kind: o.kind });
   }
+  for (const s of inp.statics ?? []) {
+    if (s.address.family !== family) continue;
+    out.push({ interval: single(s.address), what: `service ${s.service}'s fixed address ${formatAddress(s.address)} (${s.origin})`, kind: 'static' });
+  }
   for (const a of facts.inUse) {
     if (a.family === family && cidrContains(subnet, a)) {
       out.push({ interval: single(a), what: `live host ${formatAddress(a)}`, kind: 'in-use' });
@@ -331,7 +337,8 @@ function checkExplicitRange(inp: FamilyInput, subnet: Cidr, range: Cidr, reserve
   }
   const iv = cidrToInterval(range);
   // Docker's IPAM skips the network and broadcast addresses itself (seen with dockerd 20.10: test/e2e/validate.e2e.test.ts).
-  const hits = reserved.filter((r) => !r.dockerSkips && !r.carveOnly && overlaps(r.interval, iv));
+  // A service's fixed address inside an explicit range is how Compose files are written: Docker takes it.
+  const hits = reserved.filter((r) => !r.dockerSkips && !r.carveOnly && r.kind !== 'static' && overlaps(r.interval, iv));
   // What the scan saw refuses a new range, unless --force; a range Docker already has stays put.
   const applied = inp.applied?.ipRange !== undefined && inp.applied.ipRange.base === range.base && inp.applied.ipRange.prefix === range.prefix;
   const lenient = inp.force === true || applied;
@@ -431,10 +438,21 @@ function resolveHostAddress(inp: FamilyInput, subnet: Cidr, gateway: IpAddress, 
   if (want === 'auto') {
     // The highest address of the ip-range that Docker could hand out (not the
     // subnet's broadcast address): Docker allocates from the bottom, and the
-    // aux-address reservation keeps it out of Docker's hands.
+    // aux-address reservation keeps it out of Docker's hands. Not a service's
+    // fixed address: Docker would then refuse that container.
+    // A one-address range (ip_range: X/32, a common way to give one container
+    // its address) has no room for the shim besides that container.
     const top = cidrLast(range);
-    const broadcast = inp.family === 4 && subnet.prefix <= 30 && top === cidrLast(subnet);
-    return { family: inp.family, value: broadcast ? top - 1n : top };
+    const broadcast = inp.family === 4 && subnet.prefix <= 30 && top === cidrLast(subnet) ? top : undefined;
+    const fixed = new Set((inp.statics ?? []).filter((s) => s.address.family === inp.family).map((s) => s.address.value));
+    // (A range with no room left beside the shim is refused by checkRoomForContainers, with that reason.)
+    for (let v = top; v >= range.base; v--) if (!fixed.has(v) && v !== broadcast) return { family: inp.family, value: v };
+    const why = top === range.base ? 'holds a single address, which is the container’s' : "holds only services' fixed addresses";
+    throw new MacvlanError(
+      'RANGE_CONFLICT',
+      `${inp.label('ipRange')}: the ip-range ${formatCidr(range)} ${why}, so none is left for the host's shim; give the shim an address outside it that nobody uses (host_access: {address: …}, in x-macvlanctl for a Compose file), or widen the ip-range`,
+      { ipRange: formatCidr(range) },
+    );
   }
   const text = formatAddress(want);
   if (!cidrContains(subnet, want)) {
@@ -520,7 +538,7 @@ function checkRoomForContainers(inp: FamilyInput, subnet: Cidr, gateway: IpAddre
   const label = inp.label('ipRange');
   throw new MacvlanError(
     'CONFIG_INVALID',
-    `${label}: ip-range ${formatCidr(range)} leaves no address for a container: its ${size === 1n ? 'only address is' : `${size} addresses are all`} reserved (the shim's ${formatAddress(host)}, the gateway, aux addresses, or the subnet's network/broadcast address). Give a larger block, for example /${Math.max(subnet.prefix + 1, range.prefix - 3)}`,
+    `${label}: ip-range ${formatCidr(range)} leaves no address for a container: its ${size === 1n ? 'only address is' : `${size} addresses are all`} reserved (the shim's ${formatAddress(host)}, the gateway, aux addresses, or the subnet's network/broadcast address). Give a larger block, for example /${Math.max(subnet.prefix + 1, range.prefix - 3)}, or the shim an unused address outside it (--host-address, or host_access: {address: …} in x-macvlanctl for a Compose file)`,
     { ipRange: formatCidr(range) },
   );
 }

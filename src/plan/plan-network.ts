@@ -16,6 +16,8 @@ import { dockerDifferences } from './docker-diff.js';
 import { enforcesOneMacvlanPerParent, macvlanNetworksOn } from './docker-rules.js';
 import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_MANAGED, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
 import { parentWarnings, resolveParent } from './parent.js';
+import { composeIncompleteWarning } from './compose-incomplete.js';
+import { composeDockerLabels, composeDriverOptions, externalAsItExists, isComposeNetworkOf } from './compose-network.js';
 import { type FamilyResult, type OtherRange, describeRoute, foreignRouteTo, planFamily } from './plan-family.js';
 import { checkSubnetElsewhere } from './subnet-elsewhere.js';
 import { cidrToInterval, overlaps } from '../net/intervals.js';
@@ -93,7 +95,11 @@ function appliedFamily(existing: DockerNetworkFact | undefined, family: Family):
   return { ...(s?.ipRange ? { ipRange: s.ipRange } : {}), ...(host ? { hostAddress: host } : {}) };
 }
 
-export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: PlanContext): NetworkPlan {
+export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: PlanContext): NetworkPlan {
+  // An external Compose network is taken as Docker has it; the declaration only asks for host access.
+  const desired = declared.compose?.external
+    ? externalAsItExists(declared, dockerNetworks(facts).find((n) => n.name === declared.name))
+    : declared;
   const problems = new ProblemCollector();
   const context = `network ${desired.name}`;
   const label = (k: string) => originLabel(desired.origins, k);
@@ -152,6 +158,7 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
       facts: planFacts,
       avoid: desired.avoid,
       aux: desired.auxAddresses,
+      statics: desired.staticAddresses ?? [],
       otherRanges: otherRanges(desired, parent.name, facts, ctx, family),
       label: (k) => label(family === 6 ? `ipv6.${k}` : k),
       problems,
@@ -174,6 +181,7 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
     }
   }
 
+  checkStaticAddresses(desired, families, problems);
   checkDockerRules(desired, parent.name, facts, existingDocker, problems, label);
   checkRoutes(desired, facts, parent.name, shimName, families, problems);
   checkSubnetElsewhere(desired, parent.name, facts, families, problems, label);
@@ -185,9 +193,16 @@ export function planNetwork(desired: DesiredNetwork, facts: HostFacts, ctx: Plan
 
   const network = assemble(desired, parent, shimName, mac, v4, v6);
   if (choice.vlan) network.vlan = { link: choice.vlan.link.name, id: choice.vlan.id };
+  const incomplete = composeIncompleteWarning(desired, network);
+  if (incomplete) warnings.push(incomplete);
   if (!facts.docker.available) notes.push(`Docker (${facts.docker.endpoint}) was not reachable: ${facts.docker.reason}; existing networks were not checked`);
+  if (desired.compose?.external && existingDocker) {
+    // Never relabelled: what Docker has stays as it is.
+    network.labels = { ...existingDocker.labels };
+    network.docker.options = { ...existingDocker.options };
+  }
   const changes = [
-    ...dockerChanges(network, existingDocker, warnings),
+    ...(desired.compose?.external ? externalDockerChanges(network) : dockerChanges(network, existingDocker, warnings)),
     ...shimChanges(network, facts, existingShim, shimIsOurs, desired.hostAccess),
   ];
   // A network Docker already has as declared keeps its addresses: what the LAN looks like now does not matter to it.
@@ -307,6 +322,39 @@ function checkDockerRules(
   }
 }
 
+/** A service's fixed address must lie in the network's subnet (Docker refuses the container otherwise). */
+function checkStaticAddresses(desired: DesiredNetwork, families: [Family, FamilyResult | undefined][], problems: ProblemCollector): void {
+  for (const s of desired.staticAddresses ?? []) {
+    const r = families.find(([f]) => f === s.address.family)?.[1];
+    if (!r) {
+      if (!families.some(([f]) => f === s.address.family)) {
+        problems.add('CONFIG_INVALID', `${s.origin}: service ${s.service}'s address ${formatAddress(s.address)} is IPv${s.address.family}, but network ${desired.name} has no IPv${s.address.family} subnet`);
+      }
+      continue;
+    }
+    if (!cidrContains(r.subnet, s.address)) {
+      problems.add('CONFIG_INVALID', `${s.origin}: service ${s.service}'s address ${formatAddress(s.address)} is outside the subnet ${formatCidr(r.subnet)}; Docker would refuse the container`);
+    } else if (s.address.value === r.gateway.value) {
+      problems.add('CONFIG_INVALID', `${s.origin}: service ${s.service}'s address ${formatAddress(s.address)} is the gateway's`);
+    }
+  }
+}
+
+/**
+ * Host routes (/32, /128) through the shim for services' fixed addresses
+ * outside the ip-range (Pi-hole at .8 with a range .192/27): the range's
+ * route does not cover them, and the host must reach them too.
+ */
+function staticRoutes(desired: DesiredNetwork, family: Family, r: FamilyResult): string[] {
+  const out: string[] = [];
+  for (const s of desired.staticAddresses ?? []) {
+    if (s.address.family !== family || cidrContains(r.ipRange, s.address) || !cidrContains(r.subnet, s.address)) continue;
+    const route = `${formatAddress(s.address)}/${family === 4 ? 32 : 128}`;
+    if (!out.includes(route)) out.push(route);
+  }
+  return out;
+}
+
 /**
  * No route may already send (part of) the ip-range somewhere other than the
  * shim: the same block or a smaller one wins over the shim's route, a wider
@@ -340,7 +388,7 @@ function assemble(desired: DesiredNetwork, parent: InterfaceFact, shimName: stri
     for (const a of desired.auxAddresses) if (a.address.family === family) out[a.name] = formatAddress(a.address);
     return out;
   };
-  const labels: Record<string, string> = { [LABEL_MANAGED]: 'true' };
+  const labels: Record<string, string> = { ...composeDockerLabels(desired), [LABEL_MANAGED]: 'true' };
   let shim: PlannedShim | undefined;
   if (desired.hostAccess && v4.hostAddress) {
     shim = {
@@ -348,7 +396,11 @@ function assemble(desired: DesiredNetwork, parent: InterfaceFact, shimName: stri
       address: formatAddress(v4.hostAddress),
       mac,
       mode: desired.mode,
-      routes: [formatCidr(v4.ipRange), ...(v6 ? [formatCidr(v6.ipRange)] : [])],
+      routes: [
+        formatCidr(v4.ipRange),
+        ...staticRoutes(desired, 4, v4),
+        ...(v6 ? [formatCidr(v6.ipRange), ...(v6.hostAddress ? staticRoutes(desired, 6, v6) : [])] : []),
+      ],
     };
     if (v6?.hostAddress) {
       shim.address6 = formatAddress(v6.hostAddress);
@@ -373,12 +425,15 @@ function assemble(desired: DesiredNetwork, parent: InterfaceFact, shimName: stri
     labels,
     docker: {
       driver: 'macvlan',
-      options: { parent: parent.name, ...(desired.mode !== 'bridge' ? { macvlan_mode: desired.mode } : {}) },
+      options: desired.compose
+        ? composeDriverOptions(desired, parent.name)
+        : { parent: parent.name, ...(desired.mode !== 'bridge' ? { macvlan_mode: desired.mode } : {}) },
       ipam: [{ Subnet: formatCidr(v4.subnet), Gateway: formatAddress(v4.gateway), IPRange: formatCidr(v4.ipRange), AuxiliaryAddresses: v4aux }],
       enableIPv6: v6 !== undefined,
     },
   };
   if (shim) network.shim = shim;
+  if (desired.compose) network.compose = { project: desired.compose.project, key: desired.compose.key, external: desired.compose.external };
   if (v6) {
     const v6aux = aux(6, v6.hostAddress);
     network.ipv6 = {
@@ -398,12 +453,29 @@ function describeNetwork(n: PlannedNetwork): string {
   return `docker network ${n.name} (macvlan ${n.mode} on ${n.parent}, ${n.subnet} gateway ${n.gateway}, range ${n.ipRange}${v6})`;
 }
 
+/** An external network is Compose's and the user's: never created, replaced or relabelled. */
+function externalDockerChanges(n: PlannedNetwork): Change[] {
+  return [
+    {
+      kind: 'docker-network',
+      network: n.name,
+      summary: describeNetwork(n),
+      action: 'noop',
+      reason: 'external: true in the Compose file: used as it exists, never created, replaced or relabelled',
+    },
+  ];
+}
+
 function dockerChanges(n: PlannedNetwork, existing: DockerNetworkFact | undefined, warnings: Warning[]): Change[] {
   const base = { kind: 'docker-network' as const, network: n.name, summary: describeNetwork(n) };
   if (!existing) return [{ ...base, action: 'create', reason: `no Docker network named ${n.name} exists` }];
   const diffs = dockerDifferences(existing, n);
   if (diffs.length === 0) {
     const ours = isManagedNetwork(existing.labels);
+    // Compose re-created it from the file (after `docker compose down` and `up`): the same network, so it is adopted.
+    if (!ours && n.compose && isComposeNetworkOf(existing.labels, n.compose)) {
+      return [{ ...base, action: 'noop', reason: `exists with the same settings, as Compose created it for project ${n.compose.project}: adopted` }];
+    }
     if (!ours) {
       warnings.push({
         code: 'DOCKER_NOT_OURS',
@@ -547,7 +619,11 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
       interface: s.interface,
       destination: dest,
       summary: `route ${dest} dev ${s.interface}`,
-      reason: has ? 'present' : 'reach containers through the shim (only the ip-range, never the whole subnet)',
+      reason: has
+        ? 'present'
+        : dest === n.ipRange || dest === n.ipv6?.ipRange
+          ? 'reach containers through the shim (only the ip-range, never the whole subnet)'
+          : "reach a service's fixed address outside the ip-range through the shim",
     });
   }
   if (existing && !recreated) out.push(...staleOnShim(n, s, existing, facts));

@@ -170,10 +170,12 @@ describe('parseConfigFile: macvlanctl.yaml', () => {
 describe('parseConfigFile: Docker Compose', () => {
   it('reads a Pi-hole compose file with a macvlan network and x-macvlanctl settings', () => {
     const text = fixture('pihole-compose.yaml');
-    const nets = parseConfigFile('compose.yaml', text);
+    const nets = parseConfigFile('compose.yaml', text, { directory: '/srv/pihole' });
     expect(nets).toHaveLength(1);
     const { origins, ...values } = nets[0]!;
     expect(values).toEqual({
+      compose: { project: 'pihole', key: 'lan', external: false, driverOpts: { parent: 'eno1' }, labels: {} },
+      staticAddresses: [{ service: 'pihole', address: '198.51.100.200' }],
       name: 'pihole_lan',
       parent: 'eno1',
       subnet: '198.51.100.0/24',
@@ -198,10 +200,10 @@ describe('parseConfigFile: Docker Compose', () => {
 
   it('resolves anchors and << merge keys, with origins at the anchored text', () => {
     const text = fixture('compose-anchors.yaml');
-    const [front, back, ...rest] = parseConfigFile('compose.yaml', text);
+    const [front, back, ...rest] = parseConfigFile('compose.yaml', text, { directory: '/srv/Demo' });
     expect(rest).toEqual([]);
-    expect(front).toMatchObject({ name: 'front', parent: 'eno1', mode: 'bridge', subnet: '198.51.100.0/24', ipRange: '198.51.100.64/26', hostAccess: true, persist: 'none', avoid: ['198.51.100.10'] });
-    expect(back).toMatchObject({ name: 'back', parent: 'eno2', mode: 'bridge', subnet: '203.0.113.0/24', hostAccess: true, persist: 'none' });
+    expect(front).toMatchObject({ name: 'demo_front', parent: 'eno1', mode: 'bridge', subnet: '198.51.100.0/24', ipRange: '198.51.100.64/26', hostAccess: true, persist: 'none', avoid: ['198.51.100.10'] });
+    expect(back).toMatchObject({ name: 'demo_back', parent: 'eno2', mode: 'bridge', subnet: '203.0.113.0/24', hostAccess: true, persist: 'none' });
     // Merged values point at the text inside the anchor; the path is the one through the merge.
     expect(front!.origins.parent).toBe('compose.yaml:5:13 networks.front.driver_opts.parent');
     expect(front!.origins.persist).toBe('compose.yaml:10:12 networks.front.x-macvlanctl.persist');
@@ -214,10 +216,17 @@ describe('parseConfigFile: Docker Compose', () => {
 
   it('reads a dual-stack ipam config: IPv4 entry at the top level, IPv6 entry under ipv6', () => {
     const text = fixture('compose-dual-stack.yaml');
-    const [net] = parseConfigFile('compose.yaml', text);
+    const [net] = parseConfigFile('compose.yaml', text, { directory: '/srv/x' });
     const { origins, ...values } = net!;
     expect(values).toEqual({
-      name: 'lan6',
+      compose: {
+        project: 'x',
+        key: 'lan6',
+        external: false,
+        driverOpts: { parent: 'eno1', macvlan_mode: 'bridge', 'com.docker.network.driver.mtu': '1500' },
+        labels: { 'com.example.role': 'lan' },
+      },
+      name: 'x_lan6',
       parent: 'eno1',
       mode: 'bridge',
       subnet: '198.51.100.0/24',
@@ -259,8 +268,9 @@ describe('parseConfigFile: Docker Compose', () => {
     const nets = parseConfigFile(
       'compose.yaml',
       yaml('networks:', '  a:', '    driver: macvlan', '  b:', '    driver: bridge', '  c:', '    driver: macvlan', '    external: false'),
+      { directory: '/home/me/My Proj' },
     );
-    expect(nets.map((n) => n.name)).toEqual(['a', 'c']);
+    expect(nets.map((n) => n.name)).toEqual(['myproj_a', 'myproj_c']);
   });
 });
 
@@ -495,10 +505,10 @@ describe('parseConfigFile: errors', () => {
     ]);
   });
 
-  it('rejects Compose variables it cannot expand, pointing to docker compose config', () => {
+  it('expands Compose variables, and refuses one with neither value nor default at its place', () => {
     const e = failure(yaml('networks:', '  lan:', '    driver: macvlan', '    driver_opts:', '      parent: ${LAN_IF:-eth0}', '    ipam:', '      config:', '        - subnet: $SUBNET'), 'compose.yaml');
-    expect(problems(e).map((p) => `${p.place} ${p.path}`)).toEqual(['compose.yaml:5:15 networks.lan.driver_opts.parent', 'compose.yaml:8:19 networks.lan.ipam.config[0].subnet']);
-    expect(problems(e)[0]!.message).toMatch(/uses a Compose variable, which macvlanctl does not expand; .*docker compose config/);
+    expect(problems(e).map((p) => `${p.place} ${p.path}`)).toEqual(['compose.yaml:8:19 networks.lan.ipam.config[0].subnet']);
+    expect(problems(e)[0]!.message).toMatch(/^'\$SUBNET': variable SUBNET is not set and has no default; set it in the environment or in the \.env file/);
   });
 
   it('rejects a Compose network name that is invalid or used twice', () => {

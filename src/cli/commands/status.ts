@@ -199,7 +199,8 @@ export function presentStatus(s: { networks: NetworkStatus[]; docker: string }, 
     if (n.containers.length === 0) out.push('  containers (none attached)');
     for (const ct of n.containers) {
       const r = ct.reachable === undefined ? '' : ct.reachable ? c.green('reachable') : c.red('unreachable');
-      out.push(`  container ${ct.name.padEnd(20)} ${(ct.address ?? '-').padEnd(16)} ${r}`);
+      const compose = ct.compose ? `  (Compose ${ct.compose.project}/${ct.compose.service})` : '';
+      out.push(`  container ${ct.name.padEnd(20)} ${(ct.address ?? '-').padEnd(16)} ${r}${compose}`);
     }
     if (n.lan) out.push(`  lan       ${describeLan(n.lan)}`);
     for (const p of n.problems) out.push(c.yellow(`  problem: ${p}`));

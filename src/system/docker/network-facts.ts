@@ -3,10 +3,10 @@
  * Docker facts for the planner. Parsing is lenient: the engine is the authority on what it holds,
  * so a value we cannot parse is left undefined (and stays visible in `raw`) instead of failing.
  */
-import type { DockerFacts, DockerNetworkFact, DockerSubnetFact } from '../../model/facts.js';
+import type { ComposeMembership, DockerFacts, DockerNetworkFact, DockerSubnetFact } from '../../model/facts.js';
 import { MacvlanError } from '../../model/errors.js';
 import { parseAddress, parseCidr, parseInterfaceAddress, type Cidr, type IpAddress } from '../../net/address.js';
-import { DockerClient, type EngineIpamConfig, type EngineNetwork } from './client.js';
+import { DockerClient, type EngineContainerSummary, type EngineIpamConfig, type EngineNetwork } from './client.js';
 import type { DockerEndpoint } from './endpoint.js';
 
 function tryCidr(text: unknown): Cidr | undefined {
@@ -86,6 +86,22 @@ export function networkFactFromEngine(n: EngineNetwork): DockerNetworkFact {
   return fact;
 }
 
+/** Adds each attached container's Compose project and service, from the labels Compose puts on it. */
+export function addComposeMembership(networks: DockerNetworkFact[], containers: EngineContainerSummary[]): void {
+  const byId = new Map<string, ComposeMembership>();
+  for (const c of containers) {
+    const project = c.Labels?.['com.docker.compose.project'];
+    const service = c.Labels?.['com.docker.compose.service'];
+    if (project && service) byId.set(c.Id, { project, service });
+  }
+  for (const n of networks) {
+    for (const c of n.containers) {
+      const m = byId.get(c.id);
+      if (m) c.compose = m;
+    }
+  }
+}
+
 /** Networks whose attached containers the planner needs (the list endpoint leaves Containers empty). */
 export function needsInspect(n: EngineNetwork): boolean {
   return n.Driver === 'macvlan' && n.ConfigOnly !== true;
@@ -120,6 +136,12 @@ export async function gatherDockerFacts(endpoint: DockerEndpoint, timeoutMs: num
       }),
     );
     networks.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (networks.some((n) => n.containers.length > 0)) {
+      // Which Compose project and service each attached container belongs to (status shows it).
+      // Display only: an engine that cannot list containers still gives the planner its networks.
+      const composed = await client.listContainers({ all: true, filters: { label: ['com.docker.compose.project'] } }).catch(() => []);
+      addComposeMembership(networks, composed);
+    }
     return { available: true, endpoint: endpoint.url, apiVersion: client.apiVersion, engineVersion, networks };
   } catch (e) {
     if (e instanceof MacvlanError && (e.code === 'DOCKER_UNAVAILABLE' || e.code === 'NOT_PERMITTED')) {
