@@ -144,7 +144,10 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
       if (a.address.family === 6 && formatAddress(a.address).startsWith('fe80:')) continue;
       if (!expected.some((e) => sameAddress(a.address, e))) problems.push(`shim ${shim.name} still holds the stale address ${formatAddress(a.address)}/${a.prefix}`);
     }
-    for (const r of routes) if (r !== range && r !== range6) problems.push(`shim ${shim.name} still routes ${r}, not this network's range`);
+    // Apply's record lists every route the shim should carry (the ranges, and the /32 or /128 of a
+    // service's fixed address outside them); without a record, the ranges are all that is known.
+    const wantedRoutes = new Set([...(recorded?.routes ?? []), ...(range ? [range] : []), ...(range6 ? [range6] : [])]);
+    for (const r of routes) if (!wantedRoutes.has(r)) problems.push(`shim ${shim.name} still routes ${r}, not this network's range`);
   }
   const status: NetworkStatus = {
     name,
