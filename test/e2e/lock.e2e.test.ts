@@ -119,7 +119,7 @@ describe.skipIf(!isRoot)('the host lock in the lab', () => {
     expect(await hostFingerprint(h)).toBe(before);
   });
 
-  it('a read-only root: apply fails at once with EROFS, even over an empty lock left there; up still works', async () => {
+  it('a read-only root: apply is refused at once (exit 2, read-only filesystem), even over an empty lock left there; up still works', async () => {
     // What a full disk left before the root went read-only: an empty lock, a minute old.
     mkdirSync(join(root, 'run', 'macvlanctl'), { recursive: true });
     const lock = join(root, 'run', 'macvlanctl', 'apply.lock');
@@ -131,10 +131,11 @@ describe.skipIf(!isRoot)('the host lock in the lab', () => {
       await h.exec(['ip', 'link', 'del', SHIM], { check: true });
       const before = await hostFingerprint(h);
       const r = await inMountNamespace(readOnly, ['apply', ...RECIPE, '--yes'], root);
-      expect(r.code, r.stderr).toBe(1);
-      expect(r.json!.error!.code).toBe('NOT_PERMITTED');
-      expect(r.json!.error!.message).toMatch(/read-only file system \(EROFS\)/);
-      expect(r.json!.error!.message).toContain(lock);
+      // Refused before any lock is tried (src/system/root-dir.ts): a root apply cannot write into is a usage error.
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.json!.error!.code).toBe('USAGE');
+      expect(r.json!.error!.message).toMatch(/is on a read-only filesystem/);
+      expect(r.json!.error!.message).toContain(root);
       expect(r.ms).toBeLessThan(3000);
       expect(await hostFingerprint(h)).toBe(before);
       // up reads the record only: a read-only root does not stop it
