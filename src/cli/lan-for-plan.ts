@@ -25,7 +25,7 @@ import type { LanScan, LanScanSource } from '../model/lan.js';
 import { type ScanTarget, scanTargets } from '../plan/scan-targets.js';
 import { hasNetAdmin } from '../system/capabilities.js';
 import { neighbourMac as hostNeighbourMac } from '../system/neighbour-table.js';
-import { SCAN_CACHE_MAX_AGE_MS, cachedScanFor, lanIdentityOf, scanAgeMs, writeScanCache } from '../system/scan-cache.js';
+import { SCAN_CACHE_MAX_AGE_MS, cachedScanFor, lanIdentityOf, readCachedScan, scanAgeMs, writeScanCache } from '../system/scan-cache.js';
 import type { ReprobeOptions, ReprobeResult, ScanLanOptions } from '../probe/lan-scan.js';
 import { log as stderrLog } from './output.js';
 
@@ -128,10 +128,27 @@ export async function scanTarget(t: ScanTarget, opts: LanForPlanOptions, why: st
   return { scan, source };
 }
 
+/**
+ * The gateway's MAC asked on the wire, when the host's neighbour table has
+ * none (a host that has not talked to its gateway lately): one ARP probe of
+ * one address from the re-probe's throwaway namespace, milliseconds instead of
+ * the seconds of a new scan. Undefined without root, without a cached scan of
+ * this parent to compare with, or when the gateway does not answer.
+ */
+async function askGatewayMac(t: ScanTarget, opts: LanForPlanOptions): Promise<string | undefined> {
+  if (!(opts.privileged ?? hasNetAdmin)() || !readCachedScan(opts.root, t.parent)) return undefined;
+  try {
+    const r = await (opts.reprobeLan ?? lazyReprobeLan)({ parent: t.parent, subnet: t.subnet, addresses: [t.gateway] });
+    return r.answered.find((h) => h.address === t.gateway)?.mac;
+  } catch {
+    return undefined; // the cache is then not used, and the scan that follows says why
+  }
+}
+
 async function scanOne(t: ScanTarget, opts: LanForPlanOptions, now: Date): Promise<Outcome> {
   if (opts.rescan) return scanTarget(t, opts, '--rescan');
   // Which LAN is the parent on now? The gateway's MAC as the host last resolved it: one `ip neigh` read, nothing on the wire.
-  const gatewayMac = await (opts.neighbourMac ?? hostNeighbourMac)(t.gateway, t.parent);
+  const gatewayMac = (await (opts.neighbourMac ?? hostNeighbourMac)(t.gateway, t.parent)) ?? (await askGatewayMac(t, opts));
   const lan = { subnet: t.subnet, gateway: t.gateway, ...(gatewayMac ? { gatewayMac } : {}) };
   // A network with an IPv6 part needs its IPv6 neighbours asked: a cached scan without them (or from before they were) is not enough.
   const wants = { subnet: t.subnet, ...(t.subnet6 ? { subnet6: t.subnet6 } : {}), complete: true, maxAgeMs: opts.maxAgeMs ?? SCAN_CACHE_MAX_AGE_MS, lan };

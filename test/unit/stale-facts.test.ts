@@ -219,6 +219,27 @@ describe('a cache never vouches for a LAN it was not taken on', () => {
     expect(p2.warnings.find((w) => w.code === 'LAN_NOT_SCANNED')?.message).toMatch(/the cached scan was not used: the host's neighbour table has no MAC/);
   });
 
+  it('no MAC for the gateway in the neighbour table, but root: the gateway is asked by one ARP probe, and its answer decides', async () => {
+    writeScanCache(root, lanScan({ live: [{ address: '198.51.100.1', mac: GATEWAY_MAC }] }), LAN_A);
+    neighbour = undefined;
+    let gatewayAnswers = GATEWAY_MAC;
+    const asked: ReprobeOptions[] = [];
+    const ask = opts({
+      reprobeLan: async (req) => {
+        asked.push(req);
+        return { at: at(61_000).toISOString(), durationMs: 30, answered: req.addresses.filter((a) => a === '198.51.100.1').map((address) => ({ address, mac: gatewayAnswers })) };
+      },
+    });
+    const same = (await planOnLan(EXPLICIT, hostFacts(), ask)).plan;
+    expect(asked).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', addresses: ['198.51.100.1'] }]);
+    expect(scans).toEqual([]); // the same LAN: the cached scan serves
+    expect(same.lan?.[0]).toMatchObject({ origin: 'cache' });
+    gatewayAnswers = OTHER_GATEWAY_MAC;
+    const other = (await planOnLan(EXPLICIT, hostFacts(), ask)).plan;
+    expect(scans).toHaveLength(1); // another LAN: scanned anew
+    expect(other.lan?.[0]?.rescanReason).toMatch(/taken on another LAN/);
+  });
+
   it('--rescan never reads the cache', async () => {
     writeScanCache(root, lanScan(), LAN_A);
     const { plan } = await planOnLan(EXPLICIT, hostFacts(), opts({ rescan: true }));
