@@ -3,6 +3,7 @@
 // created inside the host namespace with its peer moved straight into the LAN namespace), so nothing
 // ever appears in the root namespace.
 
+import { randomBytes } from 'node:crypto';
 import { readlinkSync, statSync } from 'node:fs';
 import { type ExecOptions, type ExecResult, run, runChecked } from './process.js';
 
@@ -30,11 +31,20 @@ export async function addNamespaces(names: string[]): Promise<void> {
   );
 }
 
+/** A random locally administered unicast MAC. */
+function randomRouterMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0]! & 0xfc) | 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
 /** the switch + router: bridge br0 in the LAN namespace, holding the gateway address(es) */
 export async function buildSwitch(lanNetns: string, gateway: string, gateway6: string | undefined): Promise<void> {
   await ipBatch(lanNetns, [
     'link set lo up',
-    'link add br0 type bridge forward_delay 0 stp_state 0',
+    // A MAC of its own, as a router has: a bridge without one takes its lowest port's and changes it
+    // when ports come and go (a live host plugged in later), and the gateway's MAC tells LANs apart.
+    `link add br0 address ${randomRouterMac()} type bridge forward_delay 0 stp_state 0`,
     `addr add ${gateway}/24 dev br0`,
     ...(gateway6 ? [`addr add ${gateway6}/64 dev br0 nodad`] : []),
     'link set br0 up',
