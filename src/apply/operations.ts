@@ -210,7 +210,8 @@ function proxyNdpOperations(changes: Change[], dev: string, undo: (line: string)
     if (c.action === 'create' && !c.entryPresent) {
       ops.push({ kind: 'ip', title: `answer for ${c.address} on ${dev}`, line: `neigh replace proxy ${c.address} dev ${dev}`, ...opt(undo(`neigh del proxy ${c.address} dev ${dev}`)) });
     } else if (c.action === 'delete') {
-      ops.push({ kind: 'ip', title: `stop answering for ${c.address} on ${dev}`, line: `neigh del proxy ${c.address} dev ${dev}` });
+      // Put back on rollback, like the stale addresses and routes: `neigh del` succeeds only on an entry that was there.
+      ops.push({ kind: 'ip', title: `stop answering for ${c.address} on ${dev}`, line: `neigh del proxy ${c.address} dev ${dev}`, undo: `neigh add proxy ${c.address} dev ${dev}` });
     }
   }
   return ops;

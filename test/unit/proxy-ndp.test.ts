@@ -103,6 +103,12 @@ describe('up, status and doctor keep proxy NDP in step (hostSideChanges)', () =>
     expect(shimOperations(there, n).filter((o) => o.kind === 'ip' && o.undo?.includes('neigh del'))).toEqual([]);
   });
 
+  it('an entry removed because the parent lost the address is put back on rollback', () => {
+    const now = [{ address: parseAddress('2001:db8:1::25'), prefix: 64 }];
+    const cs = hostSideChanges(n, applied(n, ['2001:db8:1::24'], true, now)).filter((c) => c.action !== 'noop');
+    expect(shimOperations(cs, n).find((o) => o.kind === 'ip' && o.line.startsWith('neigh del'))).toMatchObject({ undo: 'neigh add proxy 2001:db8:1::24 dev v6net-shim' });
+  });
+
   it('follows the parent’s addresses as they are now: a new stable one is added, a gone one dropped', () => {
     const now = [{ address: parseAddress('2001:db8:1::25'), prefix: 64 }, { address: parseAddress('2001:db8:1::77'), prefix: 64, temporary: true }];
     const cs = hostSideChanges(n, applied(n, ['2001:db8:1::24'], true, now));
