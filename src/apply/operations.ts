@@ -205,10 +205,13 @@ function proxyNdpOperations(changes: Change[], dev: string, undo: (line: string)
     ops.push({ kind: 'sysctl', title: `router behaviour on ${dev} only, which proxy NDP needs (the host forwards nothing: all.forwarding is untouched)`, family: 'ipv6', iface: dev, key: 'forwarding', value: '1' });
   }
   for (const c of proxies) {
-    if (c.action === 'create') {
+    // An entry that is there already needs only the sysctls above: `neigh replace` would succeed on it, and
+    // its undo would then delete an entry this run did not make (a rollback never takes away what it did not add).
+    if (c.action === 'create' && !c.entryPresent) {
       ops.push({ kind: 'ip', title: `answer for ${c.address} on ${dev}`, line: `neigh replace proxy ${c.address} dev ${dev}`, ...opt(undo(`neigh del proxy ${c.address} dev ${dev}`)) });
     } else if (c.action === 'delete') {
-      ops.push({ kind: 'ip', title: `stop answering for ${c.address} on ${dev}`, line: `neigh del proxy ${c.address} dev ${dev}` });
+      // Put back on rollback, like the stale addresses and routes: `neigh del` succeeds only on an entry that was there.
+      ops.push({ kind: 'ip', title: `stop answering for ${c.address} on ${dev}`, line: `neigh del proxy ${c.address} dev ${dev}`, undo: `neigh add proxy ${c.address} dev ${dev}` });
     }
   }
   return ops;

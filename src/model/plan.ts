@@ -24,7 +24,11 @@ export type Change =
   | { kind: 'shim-arp-notify'; action: ChangeAction; network: string; interface: string; summary: string; reason: string }
   | { kind: 'shim-route'; action: ChangeAction; network: string; interface: string; destination: string; summary: string; reason: string }
   /** The shim answers neighbour solicitations for one of the host's own IPv6 addresses (src/plan/proxy-ndp.ts). */
-  | { kind: 'shim-proxy-ndp'; action: ChangeAction; network: string; interface: string; address: string; summary: string; reason: string }
+  /**
+   * `entryPresent`: on a create, the entry is there already and only proxy_ndp or forwarding is off, so
+   * nothing is added, and a rollback never removes the entry it did not make.
+   */
+  | { kind: 'shim-proxy-ndp'; action: ChangeAction; network: string; interface: string; address: string; summary: string; reason: string; entryPresent?: true }
   /** A persistence file (or the systemd unit's enable symlink), as on the target root. */
   | { kind: 'persist-file'; action: ChangeAction; network: string; path: string; summary: string; reason: string };
 

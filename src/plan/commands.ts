@@ -57,7 +57,7 @@ function commandsFor(change: Change, n: PlannedNetwork): string[][] {
       if (change.action !== 'create') return [];
       return [
         ['sysctl', '-w', `net.ipv6.conf.${change.interface}.proxy_ndp=1`, `net.ipv6.conf.${change.interface}.forwarding=1`],
-        ['ip', '-6', 'neigh', 'replace', 'proxy', change.address, 'dev', change.interface],
+        ...(change.entryPresent ? [] : [['ip', '-6', 'neigh', 'replace', 'proxy', change.address, 'dev', change.interface]]),
       ];
     case 'persist-file':
       return []; // written as a here-document by persistCommands

@@ -651,6 +651,7 @@ function proxyChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFa
       ...base,
       address,
       action: ok ? 'noop' : 'create',
+      ...(!ok && present.includes(address) ? { entryPresent: true as const } : {}),
       summary: `proxy NDP for ${address} on ${s.interface}`,
       reason: ok
         ? 'present'

@@ -33,9 +33,10 @@
  * no permission) is reported at once as what it is, with errno and path:
  * waiting would not help.
  */
-import { type BigIntStats, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { type BigIntStats, closeSync, fstatSync, openSync, readFileSync, readSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MacvlanError } from '../model/errors.js';
+import { makeDirs } from './make-dirs.js';
 
 /** Overrides /run/macvlanctl for the host lock. For tests only, so that they leave nothing in the real /run. */
 export const LOCK_DIR_ENV = 'MACVLANCTL_LOCK_DIR';
@@ -209,21 +210,19 @@ function fsError(e: unknown, action: string, path: string): MacvlanError {
 }
 
 /**
- * mkdir -p that returns whether it made `path` itself. Not Node's recursive
- * mkdir, which loops forever where mkdir answers ENOENT under a parent that
- * exists (under /proc). A stat first: no exception (costly in Node) when the
- * directory is there.
+ * mkdir -p of the lock's directory (src/system/make-dirs.ts): bounded where
+ * Node's recursive mkdir loops forever (mkdir answers ENOENT under a parent
+ * that exists, under /proc), and it makes a parent again that another run's
+ * release removed between the look and the mkdir (run/macvlanctl, and run/
+ * when that run made it). It stats first, so no exception (costly in Node)
+ * when the directory is there.
  */
-function ensureDir(path: string): boolean {
+function ensureDir(path: string): void {
   try {
-    if (statSync(path, { throwIfNoEntry: false })) return false;
-    if (dirname(path) !== path) ensureDir(dirname(path));
-    mkdirSync(path, { mode: 0o755 });
-    return true;
+    makeDirs(path, 0o755);
   } catch (e) {
-    if (e instanceof MacvlanError) throw e;
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false; // made by another run meanwhile
-    throw fsError(e, 'create the lock directory', path);
+    // Name the directory that could not be made (/proc/self/run), not the one asked for.
+    throw fsError(e, 'create the lock directory', (e as NodeJS.ErrnoException).path ?? path);
   }
 }
 

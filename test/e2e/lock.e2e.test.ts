@@ -6,7 +6,7 @@
  * is taken over. Mounts are made in a private mount namespace (`unshare -m`)
  * inside the lab host's network namespace, so nothing outside sees them.
  */
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,7 +119,7 @@ describe.skipIf(!isRoot)('the host lock in the lab', () => {
     expect(await hostFingerprint(h)).toBe(before);
   });
 
-  it('a read-only root: apply is refused at once (exit 2, read-only filesystem), even over an empty lock left there; up still works', async () => {
+  it('a read-only root: apply is refused at once (exit 2, the read-only directory named), even over an empty lock left there; up still works', async () => {
     // What a full disk left before the root went read-only: an empty lock, a minute old.
     mkdirSync(join(root, 'run', 'macvlanctl'), { recursive: true });
     const lock = join(root, 'run', 'macvlanctl', 'apply.lock');
@@ -131,12 +131,13 @@ describe.skipIf(!isRoot)('the host lock in the lab', () => {
       await h.exec(['ip', 'link', 'del', SHIM], { check: true });
       const before = await hostFingerprint(h);
       const r = await inMountNamespace(readOnly, ['apply', ...RECIPE, '--yes'], root);
-      // Refused before any lock is tried (src/system/root-dir.ts): a root apply cannot write into is a usage error.
+      // The --root check (src/system/root-dir.ts) answers before the lock is tried: a usage error
+      // naming the read-only directory at once, not LOCKED after the wait; the empty lock is left as it was.
       expect(r.code, r.stderr).toBe(2);
       expect(r.json!.error!.code).toBe('USAGE');
-      expect(r.json!.error!.message).toMatch(/is on a read-only filesystem/);
-      expect(r.json!.error!.message).toContain(root);
+      expect(r.json!.error!.message).toContain(`--root ${root}: ${join(root, 'run', 'macvlanctl')} is on a read-only filesystem`);
       expect(r.ms).toBeLessThan(3000);
+      expect(readFileSync(lock, 'utf8')).toBe('');
       expect(await hostFingerprint(h)).toBe(before);
       // up reads the record only: a read-only root does not stop it
       const up = await inMountNamespace(readOnly, ['up', 'mynet'], root);

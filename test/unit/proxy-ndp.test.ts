@@ -89,7 +89,24 @@ describe('up, status and doctor keep proxy NDP in step (hostSideChanges)', () =>
     const off = hostSideChanges(n, applied(n, ['2001:db8:1::24'], false));
     expect(proxyChanges(off)).toEqual(['create 2001:db8:1::24']);
     const ops = shimOperations(off.filter((c) => c.action !== 'noop'), n);
-    expect(ops.map((o) => (o.kind === 'sysctl' ? o.key : o.kind === 'ip' ? o.line : o.kind))).toEqual(['proxy_ndp', 'forwarding', 'neigh replace proxy 2001:db8:1::24 dev v6net-shim']);
+    // The entry is there: only the sysctls are switched on, and no undo could delete an entry this run did not add.
+    expect(ops.map((o) => (o.kind === 'sysctl' ? o.key : o.kind === 'ip' ? o.line : o.kind))).toEqual(['proxy_ndp', 'forwarding']);
+    expect(planCommands({ networks: [n], changes: off } as unknown as Parameters<typeof planCommands>[0]).join('\n')).not.toContain('neigh replace');
+  });
+
+  it('an entry this run adds is removed again on rollback; one that was there is never touched', () => {
+    const missing = hostSideChanges(n, applied(n, [])).filter((c) => c.action !== 'noop');
+    expect(shimOperations(missing, n).filter((o) => o.kind === 'ip')).toEqual([
+      expect.objectContaining({ line: 'neigh replace proxy 2001:db8:1::24 dev v6net-shim', undo: 'neigh del proxy 2001:db8:1::24 dev v6net-shim' }),
+    ]);
+    const there = hostSideChanges(n, applied(n, ['2001:db8:1::24'], false)).filter((c) => c.action !== 'noop');
+    expect(shimOperations(there, n).filter((o) => o.kind === 'ip' && o.undo?.includes('neigh del'))).toEqual([]);
+  });
+
+  it('an entry removed because the parent lost the address is put back on rollback', () => {
+    const now = [{ address: parseAddress('2001:db8:1::25'), prefix: 64 }];
+    const cs = hostSideChanges(n, applied(n, ['2001:db8:1::24'], true, now)).filter((c) => c.action !== 'noop');
+    expect(shimOperations(cs, n).find((o) => o.kind === 'ip' && o.line.startsWith('neigh del'))).toMatchObject({ undo: 'neigh add proxy 2001:db8:1::24 dev v6net-shim' });
   });
 
   it('follows the parent’s addresses as they are now: a new stable one is added, a gone one dropped', () => {

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { addressMapInput, networkLan, presentStatus, statusMaps } from '../../src/cli/commands/status.js';
 import { describeNetwork } from '../../src/plan/network-status.js';
+import type { NetworkState } from '../../src/system/state-store.js';
 import type { DockerNetworkFact } from '../../src/model/facts.js';
 import type { LanScan } from '../../src/model/lan.js';
 import { parseAddress, parseCidr } from '../../src/net/address.js';
@@ -117,6 +118,24 @@ describe('the shim’s host address', () => {
     const old = f.routes.find((r) => r.device === 'mynet-shim' && r.destination && r.protocol !== 'kernel')!;
     f.routes.push({ ...old, destination: parseCidr('198.51.100.160/27') });
     expect(describeNetwork('mynet', mynet, f).problems).toEqual(["shim mynet-shim still routes 198.51.100.160/27, not this network's range"]);
+  });
+
+  it("a service's fixed address outside the range: its recorded /32 route is not stale, and its absence is a problem", () => {
+    const record = (shim: Record<string, unknown>) =>
+      ({
+        schemaVersion: 1,
+        name: 'mynet',
+        appliedAt: '2026-01-01T00:00:00.000Z',
+        macvlanctlVersion: 'test',
+        network: { name: 'mynet', parent: 'eno1', shim: { interface: 'mynet-shim', mac: '02:6d:76:6c:00:01', address: '198.51.100.223', mode: 'bridge', ...shim } },
+      }) as unknown as NetworkState;
+    const state = record({ routes: ['198.51.100.192/27', '198.51.100.8/32'] });
+    const f = structuredClone(facts);
+    const old = f.routes.find((r) => r.device === 'mynet-shim' && r.destination && r.protocol !== 'kernel')!;
+    // Without the route, apply and up would add it: status must not call the network healthy.
+    expect(describeNetwork('mynet', mynet, f, state).problems).toEqual(['route 198.51.100.8/32 via mynet-shim is missing']);
+    f.routes.push({ ...old, destination: parseCidr('198.51.100.8/32') });
+    expect(describeNetwork('mynet', mynet, f, state).problems).toEqual([]);
   });
 
   it('is found among other /32s on the shim (a stale one listed first), and missing only when it is not there', () => {

@@ -3,7 +3,8 @@
  * apply keeps in <root>/var/lib/macvlanctl — what the systemd unit runs at
  * boot and shutdown. No Docker and no declaration are needed (Docker may not
  * be up yet at boot; the record has everything the shim needs). `up` is
- * idempotent: it only adds what is missing.
+ * idempotent: it changes only what differs from the record (what is missing,
+ * a drifted mode or MTU, addresses and routes left from an earlier range).
  */
 import { shimOperations, type Operation } from '../../apply/operations.js';
 import { runOperations } from '../../apply/run-operations.js';
