@@ -74,10 +74,17 @@ function factsWithoutShim(facts: HostFacts, shimName: string, shim: InterfaceFac
   return { ...facts, interfaces: facts.interfaces.filter((i) => i.name !== shimName) };
 }
 
-function isOurShim(iface: InterfaceFact, network: string, parent: string, mac: string): boolean {
-  // Only a macvlan can be a shim we made: a veth or bridge carrying our alias is someone else's.
+/**
+ * Whether the interface named like the shim is ours to repair or re-create.
+ * Only a macvlan can be a shim we made: a veth or bridge carrying our alias is
+ * someone else's. The MAC we give it proves it; the alias alone (which anyone
+ * can set) only when this network was applied before — a record or our
+ * labelled Docker network — so a shim whose MAC drifted is still repaired,
+ * while a stranger's macvlan that merely carries the alias is never deleted.
+ */
+function isOurShim(iface: InterfaceFact, network: string, parent: string, mac: string, applied: boolean): boolean {
   if (iface.kind !== 'macvlan') return false;
-  if (iface.alias === shimAlias(network)) return true;
+  if (applied && iface.alias === shimAlias(network)) return true;
   return iface.link === parent && iface.mac?.toLowerCase() === mac;
 }
 
@@ -121,7 +128,8 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
     () => deriveShimMac(facts.hostId, parent.mac, desired.name),
   );
   const existingShim = facts.interfaces.find((i) => i.name === shimName);
-  const shimIsOurs = existingShim ? isOurShim(existingShim, desired.name, parent.name, mac) : false;
+  const applied = facts.appliedShimMacs?.[desired.name] !== undefined || (existingDocker !== undefined && isManagedNetwork(existingDocker.labels));
+  const shimIsOurs = existingShim ? isOurShim(existingShim, desired.name, parent.name, mac, applied) : false;
   if (desired.hostAccess && existingShim && !shimIsOurs) {
     problems.add(
       'PLAN_UNSAFE',
@@ -514,7 +522,8 @@ export function hostSideChanges(n: PlannedNetwork, facts: HostFacts): Change[] {
     throw new MacvlanError('PARENT_NOT_FOUND', `network ${n.name}: its parent interface ${n.parent} does not exist (yet); the shim needs it`, { parent: n.parent });
   }
   const existing = facts.interfaces.find((i) => i.name === n.shim!.interface);
-  const ours = existing ? isOurShim(existing, n.name, n.parent, n.shim.mac) : false;
+  // `n` is what apply recorded: the network was applied.
+  const ours = existing ? isOurShim(existing, n.name, n.parent, n.shim.mac, true) : false;
   if (existing && !ours) {
     throw new MacvlanError('PLAN_UNSAFE', `network ${n.name}: an interface named ${existing.name} exists and is not its macvlanctl shim; it is left alone`, {
       interface: existing.name,

@@ -291,8 +291,8 @@ describe('runOperations: interrupts, unknown outcomes, wording', () => {
   });
 
   it('a step no undo can reverse (a deleted drifted shim) means no claim of a clean rollback', async () => {
-    // lab-host's mynet-shim carries our alias but not the MAC derived for host 'x': it is re-created
-    const facts = hostFacts('lab-host', { hostId: 'x', docker: docker([]) });
+    // lab-host's mynet-shim carries our alias but not the MAC apply recorded: it is re-created
+    const facts = hostFacts('lab-host', { hostId: 'x', docker: docker([]), appliedShimMacs: { mynet: '0a:00:00:00:00:01' } });
     const o = ops(facts).filter((x) => x.kind === 'ip');
     expect(o[0]).toMatchObject({ line: 'link del dev mynet-shim', irreversible: true });
     const { ports: p } = ports();
@@ -303,6 +303,19 @@ describe('runOperations: interrupts, unknown outcomes, wording', () => {
     const e = await failure(runOperations(o, p));
     expect(e.message).not.toMatch(/the host is as it was/);
     expect(e.message).toMatch(/rollback: "delete drifted shim mynet-shim" cannot be undone; run apply again/);
+  });
+
+  it('a macvlan that only carries our alias (no record, no labelled network, another MAC) is not ours: apply refuses rather than delete it (issue #14 item 7)', () => {
+    const facts = hostFacts('lab-host', { hostId: 'x', docker: docker([]) });
+    let e: unknown;
+    try {
+      ops(facts);
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(MacvlanError);
+    expect((e as MacvlanError).code).toBe('PLAN_UNSAFE');
+    expect((e as MacvlanError).message).toMatch(/an interface named mynet-shim already exists and is not a macvlanctl shim/);
   });
 
   it('a network of that name with other labels is left alone', async () => {
