@@ -127,6 +127,11 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   // The IPv6 range is routed through the shim only when the shim has an IPv6 address (host access over IPv6).
   const range6 = s6?.ipRange ? formatCidr(s6.ipRange) : undefined;
   if (shim && range6 && expectedAddress6 && !routes.includes(range6)) problems.push(`route ${range6} via ${shim.name} is missing`);
+  // The /32 or /128 of a service's fixed address outside the ranges (apply's record lists them): doctor
+  // asks the planner and names a missing one, so status must too.
+  for (const r of recorded?.routes ?? []) {
+    if (shim && r !== range && r !== range6 && !routes.includes(r)) problems.push(`route ${r} via ${shim.name} is missing`);
+  }
   // Containers reach the host's own IPv6 addresses through the shim's proxy NDP (src/plan/proxy-ndp.ts).
   const proxied = shim ? proxiesOn(facts, shim.name) : [];
   let hostAddress6: string | undefined;

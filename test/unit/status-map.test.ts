@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { addressMapInput, networkLan, presentStatus, statusMaps } from '../../src/cli/commands/status.js';
 import { describeNetwork } from '../../src/plan/network-status.js';
+import type { NetworkState } from '../../src/system/state-store.js';
 import type { DockerNetworkFact } from '../../src/model/facts.js';
 import type { LanScan } from '../../src/model/lan.js';
 import { parseAddress, parseCidr } from '../../src/net/address.js';
@@ -133,5 +134,29 @@ describe('the shim’s host address', () => {
       'shim mynet-shim lacks its address 198.51.100.223',
       'shim mynet-shim still holds the stale address 198.51.100.222/32',
     ]);
+  });
+});
+
+describe("a service's fixed address outside the ip-range (Compose)", () => {
+  // apply recorded the route .8/32 through the shim (Pi-hole at .8, range .192/27)
+  const state = {
+    schemaVersion: 1 as const,
+    name: 'mynet',
+    appliedAt: '2026-12-01T10:00:00.000Z',
+    macvlanctlVersion: 'test',
+    network: {
+      shim: { interface: 'mynet-shim', address: '198.51.100.223', mac: '02:6d:76:6c:00:01', mode: 'bridge', routes: ['198.51.100.192/27', '198.51.100.8/32'] },
+    },
+  } as unknown as NetworkState;
+
+  it('its recorded /32 route is not stale', () => {
+    const f = structuredClone(facts);
+    const old = f.routes.find((r) => r.device === 'mynet-shim' && r.destination && r.protocol !== 'kernel')!;
+    f.routes.push({ ...old, destination: parseCidr('198.51.100.8/32') });
+    expect(describeNetwork('mynet', mynet, f, state).problems).toEqual([]);
+  });
+
+  it('a missing /32 route is a problem, as doctor says', () => {
+    expect(describeNetwork('mynet', mynet, facts, state).problems).toEqual(['route 198.51.100.8/32 via mynet-shim is missing']);
   });
 });
