@@ -6,7 +6,8 @@
 import type { DesiredNetwork } from '../model/desired.js';
 import type { DockerNetworkFact, HostFacts, InterfaceFact } from '../model/facts.js';
 import type { Change, PlannedNetwork, PlannedShim, Warning } from '../model/plan.js';
-import { type Cidr, type Family, type IpAddress, cidrContains, formatAddress, formatCidr, parseCidr } from '../net/address.js';
+import { type Cidr, type Family, type IpAddress, cidrContains, cidrLast, formatAddress, formatCidr, parseCidr } from '../net/address.js';
+import { whyDockerCannotHold6 } from './docker-ipam6.js';
 import { originLabel } from '../config/origins.js';
 import { MacvlanError } from '../model/errors.js';
 import { persistChoiceFor } from './persist-choice.js';
@@ -332,11 +333,21 @@ function checkStaticAddresses(desired: DesiredNetwork, families: [Family, Family
       }
       continue;
     }
-    if (!cidrContains(r.subnet, s.address)) {
-      problems.add('CONFIG_INVALID', `${s.origin}: service ${s.service}'s address ${formatAddress(s.address)} is outside the subnet ${formatCidr(r.subnet)}; Docker would refuse the container`);
-    } else if (s.address.value === r.gateway.value) {
-      problems.add('CONFIG_INVALID', `${s.origin}: service ${s.service}'s address ${formatAddress(s.address)} is the gateway's`);
-    }
+    const text = formatAddress(s.address);
+    const refuse = (why: string) => problems.add('CONFIG_INVALID', `${s.origin}: service ${s.service}'s address ${text} ${why}`, { service: s.service, address: text });
+    const aux = desired.auxAddresses.find((a) => a.address.family === s.address.family && a.address.value === s.address.value);
+    const twin = (desired.staticAddresses ?? []).find((o) => o !== s && o.service !== s.service && o.address.family === s.address.family && o.address.value === s.address.value);
+    // Docker's IPAM holds the network (and IPv4 broadcast) address, the gateway and the aux addresses
+    // itself, and cannot hold some IPv6 addresses at all (src/plan/docker-ipam6.ts): the container would
+    // be refused ("Address already in use", "bit does not belong to the sequence") or moved.
+    const unholdable = s.address.family === 6 ? whyDockerCannotHold6(r.subnet, s.address.value) : undefined;
+    if (!cidrContains(r.subnet, s.address)) refuse(`is outside the subnet ${formatCidr(r.subnet)}; Docker would refuse the container`);
+    else if (s.address.value === r.gateway.value) refuse("is the gateway's");
+    else if (s.address.value === r.subnet.base) refuse(`is the subnet's own address; Docker would refuse the container`);
+    else if (s.address.family === 4 && r.subnet.prefix <= 30 && s.address.value === cidrLast(r.subnet)) refuse(`is the broadcast address of ${formatCidr(r.subnet)}; Docker would refuse the container`);
+    else if (unholdable) refuse(`cannot be given to a container: ${unholdable}`);
+    else if (aux) refuse(`is also aux address '${aux.name}', which Docker keeps from every container; Docker would refuse the container`);
+    else if (twin) refuse(`is also service ${twin.service}'s (${twin.origin}); Docker would refuse the second container`);
   }
 }
 

@@ -68,6 +68,47 @@ describe('services’ fixed addresses', () => {
   });
 });
 
+describe('fixed addresses Docker would refuse to give a container', () => {
+  it('an aux address, the subnet’s own address, or another service’s address is refused at its place', () => {
+    const aux = refusalOf(() => plan(file(['- subnet: 198.51.100.0/24', '  ip_range: 198.51.100.192/27', '  aux_addresses: {printer: 198.51.100.9}'], { pihole: '198.51.100.9' })));
+    expect(aux.code).toBe('CONFIG_INVALID');
+    expect(aux.message).toContain("services.pihole.networks.lan.ipv4_address: service pihole's address 198.51.100.9 is also aux address 'printer'");
+    const base = refusalOf(() => plan(file(['- subnet: 198.51.100.0/24', '  ip_range: 198.51.100.192/27'], { pihole: '198.51.100.0' })));
+    expect(base.message).toContain("service pihole's address 198.51.100.0 is the subnet's own address");
+    const twice = refusalOf(() => plan(file(['- subnet: 198.51.100.0/24', '  ip_range: 198.51.100.192/27'], { pihole: '198.51.100.8', dns: '198.51.100.8' })));
+    expect(twice.message).toContain("service dns's address 198.51.100.8 is also service pihole's");
+  });
+
+  it('an IPv6 address Docker’s IPAM cannot hold (the last of a /64) is refused, not given a /128 route', () => {
+    const text = [
+      'services:',
+      '  pihole:',
+      '    image: busybox',
+      '    networks:',
+      '      lan:',
+      '        ipv6_address: 2001:db8:1::ffff:ffff:ffff:ffff',
+      'networks:',
+      '  lan:',
+      '    driver: macvlan',
+      '    enable_ipv6: true',
+      '    driver_opts: {parent: eno1}',
+      '    ipam:',
+      '      config:',
+      '        - subnet: 198.51.100.0/24',
+      '          ip_range: 198.51.100.192/27',
+      '        - subnet: 2001:db8:1::/64',
+      '          ip_range: 2001:db8:1::1:0/112',
+      '',
+    ].join('\n');
+    const e = refusalOf(() => plan(text));
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message).toContain("services.pihole.networks.lan.ipv6_address: service pihole's address 2001:db8:1:0:ffff:ffff:ffff:ffff cannot be given to a container");
+    expect(e.message).toContain("Docker's IPAM cannot hold");
+    const ok = plan(text.replace('2001:db8:1::ffff:ffff:ffff:ffff', '2001:db8:1::53'));
+    expect(ok.networks[0]!.shim!.routes).toContain('2001:db8:1::53/128');
+  });
+});
+
 describe('COMPOSE_FILE_INCOMPLETE', () => {
   it('says nothing when the file states everything the network depends on', () => {
     const p = plan(file(['- subnet: 198.51.100.0/24', '  gateway: 198.51.100.1', '  ip_range: 198.51.100.192/27', '  aux_addresses: {host: 198.51.100.223}'], {}));
