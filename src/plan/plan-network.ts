@@ -182,7 +182,7 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
     }
   }
 
-  checkStaticAddresses(desired, families, problems);
+  checkStaticAddresses(desired, families, planFacts, problems);
   checkDockerRules(desired, parent.name, facts, existingDocker, problems, label);
   checkRoutes(desired, facts, parent.name, shimName, families, problems);
   checkSubnetElsewhere(desired, parent.name, facts, families, problems, label);
@@ -324,7 +324,7 @@ function checkDockerRules(
 }
 
 /** A service's fixed address must lie in the network's subnet (Docker refuses the container otherwise). */
-function checkStaticAddresses(desired: DesiredNetwork, families: [Family, FamilyResult | undefined][], problems: ProblemCollector): void {
+function checkStaticAddresses(desired: DesiredNetwork, families: [Family, FamilyResult | undefined][], facts: HostFacts, problems: ProblemCollector): void {
   for (const s of desired.staticAddresses ?? []) {
     const r = families.find(([f]) => f === s.address.family)?.[1];
     if (!r) {
@@ -340,12 +340,14 @@ function checkStaticAddresses(desired: DesiredNetwork, families: [Family, Family
     // Docker's IPAM holds the network (and IPv4 broadcast) address, the gateway and the aux addresses
     // itself, and cannot hold some IPv6 addresses at all (src/plan/docker-ipam6.ts): the container would
     // be refused ("Address already in use", "bit does not belong to the sequence") or moved.
+    const own = facts.interfaces.find((i) => i.addresses.some((a) => a.address.family === s.address.family && a.address.value === s.address.value));
     const unholdable = s.address.family === 6 ? whyDockerCannotHold6(r.subnet, s.address.value) : undefined;
     if (!cidrContains(r.subnet, s.address)) refuse(`is outside the subnet ${formatCidr(r.subnet)}; Docker would refuse the container`);
     else if (s.address.value === r.gateway.value) refuse("is the gateway's");
     else if (s.address.value === r.subnet.base) refuse(`is the subnet's own address; Docker would refuse the container`);
     else if (s.address.family === 4 && r.subnet.prefix <= 30 && s.address.value === cidrLast(r.subnet)) refuse(`is the broadcast address of ${formatCidr(r.subnet)}; Docker would refuse the container`);
     else if (unholdable) refuse(`cannot be given to a container: ${unholdable}`);
+    else if (own) refuse(`is this host's own address on ${own.name}; the container and the host would answer for it on the LAN${s.address.family === 6 ? " (and the shim answers for the host's IPv6 addresses by proxy NDP)" : ''}`);
     else if (aux) refuse(`is also aux address '${aux.name}', which Docker keeps from every container; Docker would refuse the container`);
     else if (twin) refuse(`is also service ${twin.service}'s (${twin.origin}); Docker would refuse the second container`);
   }

@@ -79,6 +79,12 @@ describe('fixed addresses Docker would refuse to give a container', () => {
     expect(twice.message).toContain("service dns's address 198.51.100.8 is also service pihole's");
   });
 
+  it('this host’s own address (eno1 .24) is refused: the container and the host would both answer for it', () => {
+    const e = refusalOf(() => plan(file(['- subnet: 198.51.100.0/24', '  ip_range: 198.51.100.192/27'], { pihole: '198.51.100.24' })));
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message).toContain("service pihole's address 198.51.100.24 is this host's own address on eno1");
+  });
+
   it('an IPv6 address Docker’s IPAM cannot hold (the last of a /64) is refused, not given a /128 route', () => {
     const text = [
       'services:',
@@ -104,6 +110,8 @@ describe('fixed addresses Docker would refuse to give a container', () => {
     expect(e.code).toBe('CONFIG_INVALID');
     expect(e.message).toContain("services.pihole.networks.lan.ipv6_address: service pihole's address 2001:db8:1:0:ffff:ffff:ffff:ffff cannot be given to a container");
     expect(e.message).toContain("Docker's IPAM cannot hold");
+    const own = refusalOf(() => plan(text.replace('2001:db8:1::ffff:ffff:ffff:ffff', '2001:db8:1::24')));
+    expect(own.message).toContain("service pihole's address 2001:db8:1::24 is this host's own address on eno1");
     const ok = plan(text.replace('2001:db8:1::ffff:ffff:ffff:ffff', '2001:db8:1::53'));
     expect(ok.networks[0]!.shim!.routes).toContain('2001:db8:1::53/128');
   });
