@@ -878,7 +878,7 @@ function readCompose(ctx: FileContext, top: Record<string, unknown>, options: Co
     names.set(name, nameOrigin);
 
     const b = new NetworkBuilder(ctx, name, nameOrigin);
-    b.raw.compose = { project, key, external: false, driverOpts: stringMap(body.driver_opts), labels: labelMap(body.labels) };
+    b.raw.compose = { project, key, external: false, driverOpts: stringMap(body.driver_opts), labels: labelMap(body.labels), ...(body.enable_ipv6 === true || body.enable_ipv6 === 'true' ? { enableIpv6: true } : {}) };
     const opts = body.driver_opts;
     if (isPlainMap(opts)) {
       if (opts.parent !== undefined) b.set('parent', opts.parent, [...base, 'driver_opts', 'parent']);

@@ -118,6 +118,31 @@ describe('fixed addresses Docker would refuse to give a container', () => {
 });
 
 describe('COMPOSE_FILE_INCOMPLETE', () => {
+  it('a dual-stack network whose file leaves out enable_ipv6: true is told to add it (Compose would re-create it with IPv6 off)', () => {
+    const text = [
+      'networks:',
+      '  lan:',
+      '    driver: macvlan',
+      '    driver_opts: {parent: eno1}',
+      '    ipam:',
+      '      config:',
+      '        - subnet: 198.51.100.0/24',
+      '          gateway: 198.51.100.1',
+      '          ip_range: 198.51.100.192/27',
+      '          aux_addresses: {host: 198.51.100.223}',
+      '        - subnet: 2001:db8:1::/64',
+      '          gateway: 2001:db8:1::1',
+      '          ip_range: 2001:db8:1::1:0/112',
+      '          aux_addresses: {host: 2001:db8:1::1:ffff}',
+      '',
+    ].join('\n');
+    const w = plan(text).warnings.find((x) => x.code === 'COMPOSE_FILE_INCOMPLETE')!;
+    expect(w.message).toContain('the Compose file does not say enable_ipv6: true for network lan');
+    expect(w.fix).toMatch(/\n {4}enable_ipv6: true +# add\n/);
+    const complete = text.replace('    driver: macvlan\n', '    driver: macvlan\n    enable_ipv6: true\n');
+    expect(plan(complete).warnings.map((x) => x.code)).not.toContain('COMPOSE_FILE_INCOMPLETE');
+  });
+
   it('says nothing when the file states everything the network depends on', () => {
     const p = plan(file(['- subnet: 198.51.100.0/24', '  gateway: 198.51.100.1', '  ip_range: 198.51.100.192/27', '  aux_addresses: {host: 198.51.100.223}'], {}));
     expect(p.warnings.map((w) => w.code)).not.toContain('COMPOSE_FILE_INCOMPLETE');
