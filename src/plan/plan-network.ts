@@ -378,16 +378,25 @@ function checkRoutes(desired: DesiredNetwork, facts: HostFacts, parent: string, 
   if (!desired.hostAccess) return;
   for (const [family, r] of families) {
     if (!r) continue;
-    const range = cidrToInterval(r.ipRange);
-    const clash = facts.routes.find((rt) => {
-      if (rt.family !== family || !rt.destination || !overlaps(cidrToInterval(rt.destination), range)) return false;
-      const ours = rt.device === shimName && !rt.type;
-      return (rt.destination.prefix >= r.ipRange.prefix && !ours) || foreignRouteTo(rt, r.subnet, parent, shimName);
-    });
-    if (clash) {
+    // The ip-range, and the host route of each service's fixed address outside it (the same rule: the
+    // kernel refuses our route when the same one exists, and a foreign one would keep the traffic).
+    const wanted: { cidr: Cidr; what: string }[] = [{ cidr: r.ipRange, what: `the ip-range ${formatCidr(r.ipRange)}` }];
+    for (const dest of staticRoutes(desired, family, r)) {
+      const s = desired.staticAddresses!.find((x) => `${formatAddress(x.address)}/${family === 4 ? 32 : 128}` === dest)!;
+      wanted.push({ cidr: parseCidr(dest), what: `the host route ${dest} to service ${s.service}'s fixed address` });
+    }
+    for (const w of wanted) {
+      const iv = cidrToInterval(w.cidr);
+      const clash = facts.routes.find((rt) => {
+        if (rt.family !== family || !rt.destination || !overlaps(cidrToInterval(rt.destination), iv)) return false;
+        const ours = rt.device === shimName && !rt.type;
+        return (rt.destination.prefix >= w.cidr.prefix && !ours) || foreignRouteTo(rt, r.subnet, parent, shimName);
+      });
+      if (!clash) continue;
+      const isRange = w.cidr === r.ipRange;
       problems.add(
         'PLAN_UNSAFE',
-        `${describeRoute(clash)} already exists and ${formatCidr(clash.destination!) === formatCidr(r.ipRange) ? 'is' : 'overlaps'} the ip-range ${formatCidr(r.ipRange)}; it is not ours, so it is left alone. Remove it, or choose another ip-range (auto keeps clear of it)`,
+        `${describeRoute(clash)} already exists and ${formatCidr(clash.destination!) === formatCidr(w.cidr) ? 'is' : 'overlaps'} ${w.what}; it is not ours, so it is left alone. Remove it, or ${isRange ? 'choose another ip-range (auto keeps clear of it)' : 'give the service an address inside the ip-range'}`,
         { destination: formatCidr(clash.destination!), device: clash.device, ...(clash.type ? { type: clash.type } : {}) },
       );
     }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigFile } from '../../src/config/load-file.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
+import { parseCidr } from '../../src/net/address.js';
 import { hostFacts } from '../support/fixture-facts.js';
 import { refusalOf } from '../support/refusal.js';
 
@@ -59,6 +60,15 @@ describe('services’ fixed addresses', () => {
     expect(p.networks[0]!.shim!.routes).toEqual(['198.51.100.192/27', '198.51.100.8/32']);
     const route = p.changes.find((c) => c.kind === 'shim-route' && c.destination === '198.51.100.8/32');
     expect(route).toMatchObject({ action: 'create', reason: "reach a service's fixed address outside the ip-range through the shim" });
+  });
+
+  it('a route to the fixed address that is not ours (a hand-made shim from a macvlan guide) is refused before anything changes', () => {
+    const facts = hostFacts();
+    facts.routes.push({ family: 4, destination: parseCidr('198.51.100.8/32'), device: 'mac0', protocol: 'boot', scope: 'link' });
+    const text = file(['- subnet: 198.51.100.0/24', '  ip_range: 198.51.100.192/27'], { pihole: '198.51.100.8' });
+    const e = refusalOf(() => computePlan(parseConfigFile('compose.yaml', text, { directory: '/srv/dns' }).map(toDesired), facts));
+    expect(e.code).toBe('PLAN_UNSAFE');
+    expect(e.message).toContain("the route to 198.51.100.8/32 via mac0 already exists and is the host route 198.51.100.8/32 to service pihole's fixed address; it is not ours");
   });
 
   it('a fixed address outside the subnet is refused at its place', () => {
