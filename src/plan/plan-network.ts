@@ -336,7 +336,7 @@ function checkStaticAddresses(desired: DesiredNetwork, families: [Family, Family
     const text = formatAddress(s.address);
     const refuse = (why: string) => problems.add('CONFIG_INVALID', `${s.origin}: service ${s.service}'s address ${text} ${why}`, { service: s.service, address: text });
     const aux = desired.auxAddresses.find((a) => a.address.family === s.address.family && a.address.value === s.address.value);
-    const twin = (desired.staticAddresses ?? []).find((o) => o !== s && o.service !== s.service && o.address.family === s.address.family && o.address.value === s.address.value);
+    // Two services with one address are not refused: Compose profiles often make them alternatives that never run together.
     // Docker's IPAM holds the network (and IPv4 broadcast) address, the gateway and the aux addresses
     // itself, and cannot hold some IPv6 addresses at all (src/plan/docker-ipam6.ts): the container would
     // be refused ("Address already in use", "bit does not belong to the sequence") or moved.
@@ -349,7 +349,6 @@ function checkStaticAddresses(desired: DesiredNetwork, families: [Family, Family
     else if (unholdable) refuse(`cannot be given to a container: ${unholdable}`);
     else if (own) refuse(`is this host's own address on ${own.name}; the container and the host would answer for it on the LAN${s.address.family === 6 ? " (and the shim answers for the host's IPv6 addresses by proxy NDP)" : ''}`);
     else if (aux) refuse(`is also aux address '${aux.name}', which Docker keeps from every container; Docker would refuse the container`);
-    else if (twin) refuse(`is also service ${twin.service}'s (${twin.origin}); Docker would refuse the second container`);
   }
 }
 

@@ -79,14 +79,15 @@ describe('services’ fixed addresses', () => {
 });
 
 describe('fixed addresses Docker would refuse to give a container', () => {
-  it('an aux address, the subnet’s own address, or another service’s address is refused at its place', () => {
+  it('an aux address or the subnet’s own address is refused at its place', () => {
     const aux = refusalOf(() => plan(file(['- subnet: 198.51.100.0/24', '  ip_range: 198.51.100.192/27', '  aux_addresses: {printer: 198.51.100.9}'], { pihole: '198.51.100.9' })));
     expect(aux.code).toBe('CONFIG_INVALID');
     expect(aux.message).toContain("services.pihole.networks.lan.ipv4_address: service pihole's address 198.51.100.9 is also aux address 'printer'");
     const base = refusalOf(() => plan(file(['- subnet: 198.51.100.0/24', '  ip_range: 198.51.100.192/27'], { pihole: '198.51.100.0' })));
     expect(base.message).toContain("service pihole's address 198.51.100.0 is the subnet's own address");
-    const twice = refusalOf(() => plan(file(['- subnet: 198.51.100.0/24', '  ip_range: 198.51.100.192/27'], { pihole: '198.51.100.8', dns: '198.51.100.8' })));
-    expect(twice.message).toContain("service dns's address 198.51.100.8 is also service pihole's");
+    // Two services with one address may be alternatives (Compose profiles): not refused, one host route.
+    const twice = plan(file(['- subnet: 198.51.100.0/24', '  ip_range: 198.51.100.192/27'], { pihole: '198.51.100.8', adguard: '198.51.100.8' }));
+    expect(twice.networks[0]!.shim!.routes).toEqual(['198.51.100.192/27', '198.51.100.8/32']);
   });
 
   it('this host’s own address (eno1 .24) is refused: the container and the host would both answer for it', () => {
