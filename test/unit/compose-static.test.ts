@@ -41,6 +41,12 @@ describe('services’ fixed addresses', () => {
     expect(p.networks[0]!.auxAddresses).toEqual({ host: '198.51.100.206' });
   });
 
+  it('the automatic shim address skips an aux address at the top of the range (Docker cannot reserve one address twice)', () => {
+    const p = plan(file(['- subnet: 198.51.100.0/24', '  ip_range: 198.51.100.192/27', '  aux_addresses: {printer: 198.51.100.223}'], {}));
+    expect(p.networks[0]!.shim!.address).toBe('198.51.100.222');
+    expect(p.networks[0]!.auxAddresses).toEqual({ host: '198.51.100.222', printer: '198.51.100.223' });
+  });
+
   it('an explicit shim address that is a service’s fixed address is refused', () => {
     const e = refusalOf(() => plan(file(['- subnet: 198.51.100.0/24', '  ip_range: 198.51.100.192/27', '  aux_addresses: {host: 198.51.100.200}'], { pihole: '198.51.100.200' })));
     expect(e.code).toBe('RANGE_CONFLICT');
