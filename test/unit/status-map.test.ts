@@ -160,3 +160,12 @@ describe("a service's fixed address outside the ip-range (Compose)", () => {
     expect(describeNetwork('mynet', mynet, facts, state).problems).toEqual(['route 198.51.100.8/32 via mynet-shim is missing']);
   });
 });
+
+describe('a dual-stack network Docker has with IPv6 off', () => {
+  it('is a problem: its containers get no IPv6 address', () => {
+    const state = { schemaVersion: 1, name: 'mynet', appliedAt: 'x', macvlanctlVersion: 'test', network: { docker: { enableIPv6: true }, compose: { project: 'home_lab', key: 'lan', external: false } } } as unknown as NetworkState;
+    expect(describeNetwork('mynet', mynet, facts, state).problems).toContain('Docker network mynet has IPv6 off, so its containers get no IPv6 address; add enable_ipv6: true to the Compose file, then docker compose down and up');
+    const v4only = { ...state, network: { docker: { enableIPv6: false } } } as unknown as NetworkState;
+    expect(describeNetwork('mynet', mynet, facts, v4only).problems).toEqual([]);
+  });
+});
