@@ -878,7 +878,7 @@ function readCompose(ctx: FileContext, top: Record<string, unknown>, options: Co
     names.set(name, nameOrigin);
 
     const b = new NetworkBuilder(ctx, name, nameOrigin);
-    b.raw.compose = { project, key, external: false, driverOpts: stringMap(body.driver_opts), labels: labelMap(body.labels) };
+    b.raw.compose = { project, key, external: false, driverOpts: stringMap(body.driver_opts), labels: labelMap(body.labels), ...(body.enable_ipv6 === true || body.enable_ipv6 === 'true' ? { enableIpv6: true } : {}) };
     const opts = body.driver_opts;
     if (isPlainMap(opts)) {
       if (opts.parent !== undefined) b.set('parent', opts.parent, [...base, 'driver_opts', 'parent']);
@@ -1045,7 +1045,9 @@ function labelMap(v: unknown): Record<string, string> {
  * `.env` file, as in Compose. A variable that is missing is a problem at its place.
  */
 function interpolateCompose(ctx: FileContext, top: Record<string, unknown>, options: ComposeOptions): void {
-  const lookup = (name: string): string | undefined => options.env?.[name] ?? (options.dotEnv && hasOwn(options.dotEnv, name) ? options.dotEnv[name] : undefined);
+  // Own keys only: process.env inherits Object's methods (`${constructor}` must be unset, not a function).
+  const own = (vars: Record<string, string | undefined> | undefined, name: string) => (vars && hasOwn(vars, name) ? vars[name] : undefined);
+  const lookup = (name: string): string | undefined => own(options.env, name) ?? own(options.dotEnv, name);
   const walk = (holder: Record<string, unknown> | unknown[], key: string | number, path: Path): void => {
     const v = (holder as Record<string | number, unknown>)[key];
     if (typeof v === 'string') {

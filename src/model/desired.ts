@@ -59,6 +59,13 @@ export interface ComposeBinding {
   labels: Record<string, string>;
   /** Why this network is left out of the plan (an external network without x-macvlanctl settings). */
   skipped?: string;
+  /**
+   * The file says `enable_ipv6: true`. Without it Compose creates the network
+   * with IPv6 off (Compose 1.29 passes enable_ipv6 as the file has it), and
+   * dockerd 20.10 then keeps the IPv6 ipam entry but gives no container an
+   * IPv6 address: the file is incomplete for a dual-stack network.
+   */
+  enableIpv6?: boolean;
 }
 
 export interface DesiredNetwork {

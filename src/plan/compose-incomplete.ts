@@ -49,6 +49,8 @@ export function composeIncompleteWarning(desired: DesiredNetwork, n: PlannedNetw
     { text: `      parent: ${n.parent}`, add: !inFile(desired, 'parent', /\.driver_opts\.parent$/) },
   ];
   if (n.mode !== 'bridge') lines.push({ text: `      macvlan_mode: ${n.mode}`, add: !inFile(desired, 'mode', /\.driver_opts\.macvlan_mode$/) });
+  // Without it Compose re-creates the network with IPv6 off, and the engine then gives no container an IPv6 address.
+  if (n.ipv6) lines.push({ text: '    enable_ipv6: true', add: c.enableIpv6 !== true });
   lines.push({ text: '    ipam:', add: false }, { text: '      config:', add: false });
   lines.push(...entryLines(desired, '', n.subnet, n.gateway, n.ipRange, n.auxAddresses));
   if (n.ipv6) lines.push(...entryLines(desired, 'ipv6.', n.ipv6.subnet, n.ipv6.gateway, n.ipv6.ipRange, n.ipv6.auxAddresses));

@@ -14,6 +14,9 @@ export function dockerDifferences(existing: DockerNetworkFact, planned: PlannedN
   const diffs: string[] = [];
   if (existing.driver !== 'macvlan') diffs.push(`driver ${existing.driver} ≠ macvlan`);
   if (existing.parent !== planned.parent) diffs.push(`parent ${norm(existing.parent)} ≠ ${planned.parent}`);
+  // With IPv6 off, dockerd 20.10 keeps an IPv6 ipam entry but gives no container an IPv6 address (not even one
+  // asked for with --ip6): what Compose makes from a file without enable_ipv6: true.
+  if (existing.enableIPv6 !== planned.docker.enableIPv6) diffs.push(`IPv6 ${existing.enableIPv6 ? 'on' : 'off'} ≠ ${planned.docker.enableIPv6 ? 'on' : 'off'}`);
   const mode = existing.macvlanMode ?? 'bridge';
   if (mode !== planned.mode) diffs.push(`mode ${mode} ≠ ${planned.mode}`);
   for (const want of planned.docker.ipam) {

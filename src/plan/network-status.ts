@@ -104,6 +104,11 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
     // `docker compose down` removes the network; the shim left behind routes only the ip-range, so it does no harm.
     problems.push(`the Docker network ${name} is gone (Compose project ${compose.project} removes it on down); \`docker compose up\` re-creates it from the file`);
   } else if (!net) problems.push(facts.docker.available ? `Docker network ${name} is missing` : 'Docker is not reachable');
+  // dockerd keeps the IPv6 ipam entry of a network made with IPv6 off, but gives no container an IPv6 address
+  // (what Compose makes from a file without enable_ipv6: true).
+  if (net && !net.enableIPv6 && (state?.network.docker?.enableIPv6 ?? net.labels[LABEL_HOST_ADDRESS6] !== undefined)) {
+    problems.push(`Docker network ${name} has IPv6 off, so its containers get no IPv6 address${compose ? '; add enable_ipv6: true to the Compose file, then docker compose down and up' : ''}`);
+  }
   // Without its parent up, neither the containers nor the shim reach the LAN, whatever the shim's own flags say.
   const parentName = state?.network.parent ?? net?.parent;
   const parent = parentName ? facts.interfaces.find((i) => i.name === parentName) : undefined;

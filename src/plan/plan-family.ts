@@ -444,10 +444,11 @@ function resolveHostAddress(inp: FamilyInput, subnet: Cidr, gateway: IpAddress, 
     // its address) has no room for the shim besides that container.
     const top = cidrLast(range);
     const broadcast = inp.family === 4 && subnet.prefix <= 30 && top === cidrLast(subnet) ? top : undefined;
-    const fixed = new Set((inp.statics ?? []).filter((s) => s.address.family === inp.family).map((s) => s.address.value));
+    // Nor an aux address: Docker would refuse to reserve it twice (Address already in use) and the network would not be made.
+    const fixed = new Set([...(inp.statics ?? []).map((s) => s.address), ...inp.aux.map((a) => a.address)].filter((a) => a.family === inp.family).map((a) => a.value));
     // (A range with no room left beside the shim is refused by checkRoomForContainers, with that reason.)
     for (let v = top; v >= range.base; v--) if (!fixed.has(v) && v !== broadcast) return { family: inp.family, value: v };
-    const why = top === range.base ? 'holds a single address, which is the container’s' : "holds only services' fixed addresses";
+    const why = top === range.base ? 'holds a single address, which is the container’s' : "holds only services' fixed addresses and aux addresses";
     throw new MacvlanError(
       'RANGE_CONFLICT',
       `${inp.label('ipRange')}: the ip-range ${formatCidr(range)} ${why}, so none is left for the host's shim; give the shim an address outside it that nobody uses (host_access: {address: …}, in x-macvlanctl for a Compose file), or widen the ip-range`,

@@ -6,7 +6,8 @@
 import type { DesiredNetwork } from '../model/desired.js';
 import type { DockerNetworkFact, HostFacts, InterfaceFact } from '../model/facts.js';
 import type { Change, PlannedNetwork, PlannedShim, Warning } from '../model/plan.js';
-import { type Cidr, type Family, type IpAddress, cidrContains, formatAddress, formatCidr, parseCidr } from '../net/address.js';
+import { type Cidr, type Family, type IpAddress, cidrContains, cidrLast, formatAddress, formatCidr, parseCidr } from '../net/address.js';
+import { whyDockerCannotHold6 } from './docker-ipam6.js';
 import { originLabel } from '../config/origins.js';
 import { MacvlanError } from '../model/errors.js';
 import { persistChoiceFor } from './persist-choice.js';
@@ -189,7 +190,7 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
     }
   }
 
-  checkStaticAddresses(desired, families, problems);
+  checkStaticAddresses(desired, families, planFacts, problems);
   checkDockerRules(desired, parent.name, facts, existingDocker, problems, label);
   checkRoutes(desired, facts, parent.name, shimName, families, problems);
   checkSubnetElsewhere(desired, parent.name, facts, families, problems, label);
@@ -331,7 +332,7 @@ function checkDockerRules(
 }
 
 /** A service's fixed address must lie in the network's subnet (Docker refuses the container otherwise). */
-function checkStaticAddresses(desired: DesiredNetwork, families: [Family, FamilyResult | undefined][], problems: ProblemCollector): void {
+function checkStaticAddresses(desired: DesiredNetwork, families: [Family, FamilyResult | undefined][], facts: HostFacts, problems: ProblemCollector): void {
   for (const s of desired.staticAddresses ?? []) {
     const r = families.find(([f]) => f === s.address.family)?.[1];
     if (!r) {
@@ -340,11 +341,22 @@ function checkStaticAddresses(desired: DesiredNetwork, families: [Family, Family
       }
       continue;
     }
-    if (!cidrContains(r.subnet, s.address)) {
-      problems.add('CONFIG_INVALID', `${s.origin}: service ${s.service}'s address ${formatAddress(s.address)} is outside the subnet ${formatCidr(r.subnet)}; Docker would refuse the container`);
-    } else if (s.address.value === r.gateway.value) {
-      problems.add('CONFIG_INVALID', `${s.origin}: service ${s.service}'s address ${formatAddress(s.address)} is the gateway's`);
-    }
+    const text = formatAddress(s.address);
+    const refuse = (why: string) => problems.add('CONFIG_INVALID', `${s.origin}: service ${s.service}'s address ${text} ${why}`, { service: s.service, address: text });
+    const aux = desired.auxAddresses.find((a) => a.address.family === s.address.family && a.address.value === s.address.value);
+    // Two services with one address are not refused: Compose profiles often make them alternatives that never run together.
+    // Docker's IPAM holds the network (and IPv4 broadcast) address, the gateway and the aux addresses
+    // itself, and cannot hold some IPv6 addresses at all (src/plan/docker-ipam6.ts): the container would
+    // be refused ("Address already in use", "bit does not belong to the sequence") or moved.
+    const own = facts.interfaces.find((i) => i.addresses.some((a) => a.address.family === s.address.family && a.address.value === s.address.value));
+    const unholdable = s.address.family === 6 ? whyDockerCannotHold6(r.subnet, s.address.value) : undefined;
+    if (!cidrContains(r.subnet, s.address)) refuse(`is outside the subnet ${formatCidr(r.subnet)}; Docker would refuse the container`);
+    else if (s.address.value === r.gateway.value) refuse("is the gateway's");
+    else if (s.address.value === r.subnet.base) refuse(`is the subnet's own address; Docker would refuse the container`);
+    else if (s.address.family === 4 && r.subnet.prefix <= 30 && s.address.value === cidrLast(r.subnet)) refuse(`is the broadcast address of ${formatCidr(r.subnet)}; Docker would refuse the container`);
+    else if (unholdable) refuse(`cannot be given to a container: ${unholdable}`);
+    else if (own) refuse(`is this host's own address on ${own.name}; the container and the host would answer for it on the LAN${s.address.family === 6 ? " (and the shim answers for the host's IPv6 addresses by proxy NDP)" : ''}`);
+    else if (aux) refuse(`is also aux address '${aux.name}', which Docker keeps from every container; Docker would refuse the container`);
   }
 }
 
@@ -373,16 +385,25 @@ function checkRoutes(desired: DesiredNetwork, facts: HostFacts, parent: string, 
   if (!desired.hostAccess) return;
   for (const [family, r] of families) {
     if (!r) continue;
-    const range = cidrToInterval(r.ipRange);
-    const clash = facts.routes.find((rt) => {
-      if (rt.family !== family || !rt.destination || !overlaps(cidrToInterval(rt.destination), range)) return false;
-      const ours = rt.device === shimName && !rt.type;
-      return (rt.destination.prefix >= r.ipRange.prefix && !ours) || foreignRouteTo(rt, r.subnet, parent, shimName);
-    });
-    if (clash) {
+    // The ip-range, and the host route of each service's fixed address outside it (the same rule: the
+    // kernel refuses our route when the same one exists, and a foreign one would keep the traffic).
+    const wanted: { cidr: Cidr; what: string }[] = [{ cidr: r.ipRange, what: `the ip-range ${formatCidr(r.ipRange)}` }];
+    for (const dest of staticRoutes(desired, family, r)) {
+      const s = desired.staticAddresses!.find((x) => `${formatAddress(x.address)}/${family === 4 ? 32 : 128}` === dest)!;
+      wanted.push({ cidr: parseCidr(dest), what: `the host route ${dest} to service ${s.service}'s fixed address` });
+    }
+    for (const w of wanted) {
+      const iv = cidrToInterval(w.cidr);
+      const clash = facts.routes.find((rt) => {
+        if (rt.family !== family || !rt.destination || !overlaps(cidrToInterval(rt.destination), iv)) return false;
+        const ours = rt.device === shimName && !rt.type;
+        return (rt.destination.prefix >= w.cidr.prefix && !ours) || foreignRouteTo(rt, r.subnet, parent, shimName);
+      });
+      if (!clash) continue;
+      const isRange = w.cidr === r.ipRange;
       problems.add(
         'PLAN_UNSAFE',
-        `${describeRoute(clash)} already exists and ${formatCidr(clash.destination!) === formatCidr(r.ipRange) ? 'is' : 'overlaps'} the ip-range ${formatCidr(r.ipRange)}; it is not ours, so it is left alone. Remove it, or choose another ip-range (auto keeps clear of it)`,
+        `${describeRoute(clash)} already exists and ${formatCidr(clash.destination!) === formatCidr(w.cidr) ? 'is' : 'overlaps'} ${w.what}; it is not ours, so it is left alone. Remove it, or ${isRange ? 'choose another ip-range (auto keeps clear of it)' : 'give the service an address inside the ip-range'}`,
         { destination: formatCidr(clash.destination!), device: clash.device, ...(clash.type ? { type: clash.type } : {}) },
       );
     }

@@ -182,6 +182,11 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
     const s = await macvlanctl(h, ['status', 'home_lab_lan', '--json'], { root: stateRoot });
     expect(s.code, s.stdout + s.stderr).toBe(1);
     expect(s.json!.result.networks[0].problems.join('\n')).toMatch(/the Docker network home_lab_lan is gone .*`docker compose up` re-creates it from the file/);
+    // doctor says the same, and names docker compose up (not apply) as the fix
+    const d = await macvlanctl(h, ['doctor', 'home_lab_lan', '--json', '--no-scan'], { root: stateRoot });
+    expect(d.code, d.stdout + d.stderr).toBe(1);
+    const settings = (d.json!.result.networks[0].checks as { id: string; verdict: string; detail: string; fix?: string }[]).find((c) => c.id === 'docker-settings')!;
+    expect(settings).toMatchObject({ verdict: 'fail', detail: expect.stringMatching(/is gone .*`docker compose up` re-creates it from the file/), fix: expect.stringMatching(/^run docker compose up -d/) });
   });
 
   it('docker-compose up -d re-creates it; status is healthy; apply adopts it with no change', async () => {
@@ -197,6 +202,10 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
         expect.objectContaining({ name: 'home_lab_dns_1', address: '198.51.100.8', compose: { project: 'home_lab', service: 'dns' } }),
       ]),
     );
+    // doctor: the network Compose re-created from the file is as recorded (no --replace advice)
+    const d = await macvlanctl(h, ['doctor', 'home_lab_lan', '--json', '--no-scan'], { root: stateRoot });
+    const settings = (d.json!.result.networks[0].checks as { id: string; verdict: string; detail: string }[]).find((c) => c.id === 'docker-settings')!;
+    expect(settings, d.stdout + d.stderr).toMatchObject({ verdict: 'pass', detail: expect.stringContaining('made by Compose for project home_lab') });
     const human = await macvlanctl(h, ['status', 'home_lab_lan'], { root: stateRoot });
     expect(human.stdout).toContain('(Compose home_lab/web)');
     const a = await macvlanctl(h, ['apply', '-f', file, '--yes', '--json'], { root: stateRoot });

@@ -68,6 +68,11 @@ describe('a Compose file with variables', () => {
     expect(n!.compose!.driverOpts).toEqual({ parent: 'eno2' });
   });
 
+  it('a variable named like an Object method (constructor) is unset, not a function (the real process.env)', () => {
+    const [n] = parseConfigFile('compose.yaml', text.replace('${PARENT:-eth0}', '${constructor:-eth0}'), { directory: '/srv/x', env: process.env, dotEnv: { NET: '203.0.113' } });
+    expect(n).toMatchObject({ parent: 'eth0' });
+  });
+
   it('names each missing variable and its place (exit 2)', () => {
     const e = refusalOf(() => parseConfigFile('compose.yaml', text, { directory: '/srv/x' }));
     expect(e.code).toBe('CONFIG_INVALID');

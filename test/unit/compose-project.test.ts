@@ -135,6 +135,18 @@ describe('labels and driver options Compose adopts (pkg/compose/create.go, compo
     expect(p.changes.find((c) => c.kind === 'docker-network')).toMatchObject({ action: 'noop' });
   });
 
+  it('a dual-stack network Compose re-created with IPv6 off (a file without enable_ipv6: true) is not adopted as the same', () => {
+    // dockerd 20.10 keeps the IPv6 ipam entry of such a network but gives no container an IPv6 address.
+    const dual = COMPLETE.replace('    driver: macvlan', '    driver: macvlan\n    enable_ipv6: true') + yaml('        - subnet: 2001:db8:1::/64', '          gateway: 2001:db8:1::1', '          ip_range: 2001:db8:1::1:0/112', '          aux_addresses:', '            host: 2001:db8:1::1:ffff');
+    const made = composeMade('home_lab_lan', { 'com.docker.compose.project': 'home_lab', 'com.docker.compose.network': 'lan' });
+    made.subnets.push({ subnet: parseCidr('2001:db8:1::/64'), gateway: parseAddress('2001:db8:1::1'), ipRange: parseCidr('2001:db8:1::1:0/112'), auxAddresses: { host: parseAddress('2001:db8:1::1:ffff') }, raw: {} });
+    const off = planFile(dual, {}, hostFacts('fresh-host', { docker: docker([made]) })).changes.find((c) => c.kind === 'docker-network')!;
+    expect(off.action).toBe('update');
+    expect(off.reason).toContain('IPv6 off ≠ on');
+    made.enableIPv6 = true;
+    expect(planFile(dual, {}, hostFacts('fresh-host', { docker: docker([made]) })).changes.find((c) => c.kind === 'docker-network')).toMatchObject({ action: 'noop' });
+  });
+
   it('calls a same-named network with another project label different (Compose v2 would warn, down would not remove it)', () => {
     const facts = hostFacts('fresh-host', { docker: docker([composeMade('home_lab_lan', { 'com.docker.compose.project': 'other', 'com.docker.compose.network': 'lan' })]) });
     const change = planFile(COMPLETE, {}, facts).changes.find((c) => c.kind === 'docker-network')!;

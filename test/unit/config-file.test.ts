@@ -225,6 +225,7 @@ describe('parseConfigFile: Docker Compose', () => {
         external: false,
         driverOpts: { parent: 'eno1', macvlan_mode: 'bridge', 'com.docker.network.driver.mtu': '1500' },
         labels: { 'com.example.role': 'lan' },
+        enableIpv6: true,
       },
       name: 'x_lan6',
       parent: 'eno1',

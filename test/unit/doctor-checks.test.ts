@@ -255,6 +255,20 @@ describe('docker-settings', () => {
     const denied = { ...noDocker(), reason: 'permission denied on the Docker engine socket /run/docker.sock: run as root (sudo)' };
     expect(dockerSettingsCheck(facts({}, { docker: denied })).fix).toBe('run doctor as root (sudo), or as a member of the docker group');
   });
+  it('a Compose network that `docker compose down` removed: says so, and that `docker compose up` re-creates it (not apply)', () => {
+    const composed = structuredClone(record);
+    composed.network.compose = { project: 'home_lab', key: 'lan', external: false };
+    const r = dockerSettingsCheck(facts({}, { docker: docker([]) }, composed));
+    expect(r).toMatchObject({ verdict: 'fail', detail: 'the Docker network mynet is gone (Compose project home_lab removes it on down); `docker compose up` re-creates it from the file' });
+    expect(r.fix).toMatch(/^run docker compose up -d in the directory of project home_lab/);
+  });
+  it('the network Compose re-created from the file (its labels, not ours) passes: no --replace advice', () => {
+    const composed = structuredClone(record);
+    composed.network.compose = { project: 'home_lab', key: 'lan', external: false };
+    const byCompose = { ...MYNET, labels: { 'com.docker.compose.project': 'home_lab', 'com.docker.compose.network': 'lan' } };
+    const r = dockerSettingsCheck(facts({ docker: byCompose }, { docker: docker([byCompose]) }, composed));
+    expect(r).toMatchObject({ verdict: 'pass', detail: expect.stringContaining('made by Compose for project home_lab') });
+  });
   it('warns when there is nothing to compare with (no record, no -f)', () => {
     expect(dockerSettingsCheck(facts({}, {}, null)).verdict).toBe('warn');
   });

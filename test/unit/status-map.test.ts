@@ -154,3 +154,36 @@ describe('the shim’s host address', () => {
     ]);
   });
 });
+
+describe("a service's fixed address outside the ip-range (Compose)", () => {
+  // apply recorded the route .8/32 through the shim (Pi-hole at .8, range .192/27)
+  const state = {
+    schemaVersion: 1 as const,
+    name: 'mynet',
+    appliedAt: '2026-12-01T10:00:00.000Z',
+    macvlanctlVersion: 'test',
+    network: {
+      shim: { interface: 'mynet-shim', address: '198.51.100.223', mac: '02:6d:76:6c:00:01', mode: 'bridge', routes: ['198.51.100.192/27', '198.51.100.8/32'] },
+    },
+  } as unknown as NetworkState;
+
+  it('its recorded /32 route is not stale', () => {
+    const f = structuredClone(facts);
+    const old = f.routes.find((r) => r.device === 'mynet-shim' && r.destination && r.protocol !== 'kernel')!;
+    f.routes.push({ ...old, destination: parseCidr('198.51.100.8/32') });
+    expect(describeNetwork('mynet', mynet, f, state).problems).toEqual([]);
+  });
+
+  it('a missing /32 route is a problem, as doctor says', () => {
+    expect(describeNetwork('mynet', mynet, facts, state).problems).toEqual(['route 198.51.100.8/32 via mynet-shim is missing']);
+  });
+});
+
+describe('a dual-stack network Docker has with IPv6 off', () => {
+  it('is a problem: its containers get no IPv6 address', () => {
+    const state = { schemaVersion: 1, name: 'mynet', appliedAt: 'x', macvlanctlVersion: 'test', network: { docker: { enableIPv6: true }, compose: { project: 'home_lab', key: 'lan', external: false } } } as unknown as NetworkState;
+    expect(describeNetwork('mynet', mynet, facts, state).problems).toContain('Docker network mynet has IPv6 off, so its containers get no IPv6 address; add enable_ipv6: true to the Compose file, then docker compose down and up');
+    const v4only = { ...state, network: { docker: { enableIPv6: false } } } as unknown as NetworkState;
+    expect(describeNetwork('mynet', mynet, facts, v4only).problems).toEqual([]);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { isManagedNetwork } from '../../plan/labels.js';
 import { dockerDifferences } from '../../plan/docker-diff.js';
+import { isComposeNetworkOf } from '../../plan/compose-network.js';
 import { expectedNetwork } from '../expected.js';
 import type { Check } from '../types.js';
 
@@ -26,7 +27,18 @@ export const dockerSettingsCheck: Check = (f) => {
   if (f.declared && 'error' in f.declared) {
     return { id, title, verdict: 'fail', detail: `the declaration cannot be planned on this host: ${f.declared.error}`, fix: 'correct the declaration (macvlanctl plan -f FILE says the same)' };
   }
+  // A Compose network (not external) is Compose's to make: `docker compose down` removed it, `up` makes it again from the file.
+  const compose = (f.declared && 'network' in f.declared ? f.declared.network.compose : undefined) ?? f.record?.network.compose;
   if (!f.docker) {
+    if (compose && !compose.external) {
+      return {
+        id,
+        title,
+        verdict: 'fail',
+        detail: `the Docker network ${f.name} is gone (Compose project ${compose.project} removes it on down); \`docker compose up\` re-creates it from the file`,
+        fix: `run docker compose up -d in the directory of project ${compose.project} (the shim left behind routes only the ip-range, so it does no harm meanwhile)`,
+      };
+    }
     return { id, title, verdict: 'fail', detail: `Docker has no network named ${f.name}`, fix: `create it: ${f.commands.apply}` };
   }
   const expected = expectedNetwork(f);
@@ -55,6 +67,10 @@ export const dockerSettingsCheck: Check = (f) => {
   }
   const s = f.status;
   const settings = `macvlan ${s.mode ?? 'bridge'} on ${s.parent ?? '?'}, ${s.subnet ?? '?'} gateway ${s.gateway ?? '?'}, range ${s.ipRange ?? '(whole subnet)'}`;
+  // Compose re-created it from the file (after down and up): Compose's labels, not ours, and it stays Compose's (destroy leaves it to Compose anyway).
+  if (!isManagedNetwork(f.docker.labels) && compose && isComposeNetworkOf(f.docker.labels, compose)) {
+    return { id, title, verdict: 'pass', detail: `${settings}, as the ${expected.source} says (made by Compose for project ${compose.project})` };
+  }
   if (!isManagedNetwork(f.docker.labels)) {
     return {
       id,
