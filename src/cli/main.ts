@@ -43,7 +43,8 @@ function buildProgram(): Command {
       .description('create or repair the Docker network and the host shim; shows the plan and asks first')
       .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
       .option('--replace', 'replace a same-named Docker network whose settings differ (never while containers are attached)')
-      .option('--lock-wait <seconds>', 'how long to wait for another apply to finish', '5'),
+      .option('--lock-wait <seconds>', 'how long to wait for another apply to finish', '5')
+      .option('--write-compose', 'put the values the Compose network depends on (a carved ip_range, the shim’s aux address) into the Compose file, after showing the diff and asking'),
   ).action(async (name: string | undefined, opts) => {
     const { runApply } = await import('./commands/apply.js');
     await runApply(name, opts);

@@ -33,8 +33,9 @@
  * one `FILE:LINE:COL PATH: what is wrong` line per problem and whose
  * `details.problems` lists them as data.
  *
- * This is the only module that imports `yaml` and `zod`; the CLI loads it only
- * when a file is given.
+ * This is the only module that imports `zod`, and with compose-complete.ts
+ * (the --write-compose edit) the only one that imports `yaml`; the CLI loads
+ * them only when a file is given.
  */
 import { dirname, resolve } from 'node:path';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, visit } from 'yaml';

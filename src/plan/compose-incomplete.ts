@@ -3,8 +3,12 @@
  * the network macvlanctl planned: Compose creates it from the file alone, so
  * every value macvlanctl decided (a carved ip_range, the shim's aux address,
  * an inferred parent, subnet or gateway) or read from `x-macvlanctl:` (which
- * Compose ignores) must also be in `driver_opts:` and `ipam.config`. Compose
- * 1.29 refuses the network otherwise ("needs to be recreated").
+ * Compose ignores) must also be in `driver_opts:` and `ipam.config`, or the
+ * re-created network has no ip-range and no reservation for the shim. (Compose
+ * 1.29 does not notice the difference before that: its IPAM comparison,
+ * check_remote_ipam_config in compose/network.py, converts the already
+ * converted IPAM config again and so finds no entries to compare; the e2e shows
+ * it taking the network and losing the range on down + up.)
  *
  * Pure: from the declaration's origins (which say where each value was
  * written) and the planned network, the warning with the YAML to add.
@@ -63,7 +67,7 @@ export function composeIncompleteWarning(desired: DesiredNetwork, n: PlannedNetw
     message: `the Compose file does not say ${added
       .map((l) => l.text.trim().replace(/^- /, ''))
       .filter((t) => !t.endsWith(':'))
-      .join(', ')} for network ${c.key}; \`docker compose down\` then \`up\` would re-create ${n.name} from the file without ${added.length === 1 ? 'it' : 'them'} (Compose 1.29 refuses the network as it is: "needs to be recreated")`,
+      .join(', ')} for network ${c.key}; \`docker compose down\` then \`up\` would re-create ${n.name} from the file without ${added.length === 1 ? 'it' : 'them'}, so Docker could hand containers any address of the subnet, the shim's included`,
     fix: `add the lines marked "# add" to the file:\n${snippet}`,
   };
 }

@@ -13,9 +13,11 @@
  *   it is when there is no such label. `down` (pkg/compose/down.go) removes
  *   networks carrying the project and network labels.
  * - Compose 1.29, `compose/network.py` check_remote_network_config: "needs to be
- *   recreated" when the driver, any driver option (`Options`, compared key by
- *   key), an IPAM subnet, gateway, ip_range or the set of aux address names
- *   differs from the file; user labels that differ only warn.
+ *   recreated" when the driver or any driver option (`Options`, compared key by
+ *   key) differs from the file; user labels that differ only warn. Its IPAM
+ *   comparison (check_remote_ipam_config) is meant to compare subnet, gateway,
+ *   ip_range and aux address names, but converts the already converted config
+ *   again and finds no entries, so in practice IPAM is not compared.
  *
  * So the network gets the project and network labels (plus the file's own
  * `labels:`), no config-hash label, and exactly the driver options the file

@@ -7,7 +7,7 @@
  * whose: the next write of NAME, and its removal, delete such leftovers of
  * processes that are gone.
  */
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { makeDirs } from './make-dirs.js';
 
@@ -69,4 +69,14 @@ export function writeFileAtomic(path: string, content: string, mode: number): vo
   }
   closeSync(fd);
   renameSync(tmp, path);
+}
+
+/** A text file as it is (for an edit that writes it back with writeFileAtomic). */
+export function readTextFile(path: string): string {
+  return readFileSync(path, 'utf8');
+}
+
+/** A file's permission bits, so that rewriting it keeps them. */
+export function fileMode(path: string): number {
+  return statSync(path).mode & 0o7777;
 }

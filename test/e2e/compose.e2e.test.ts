@@ -6,7 +6,7 @@
  * up; then an `external: true` network that macvlanctl only gives host access.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,7 +106,7 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
   afterAll(async () => {
     await lab?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  }, 90_000);
 
   it('names the network as Compose would: directory, -p, COMPOSE_PROJECT_NAME, name:', async () => {
     const h = lab.host('h1');
@@ -129,7 +129,7 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
     // and docker-compose itself agrees on the directory's project name
     const config = await compose(h, file, ['config', '--services']);
     expect(config.code, config.stderr).toBe(0);
-  });
+  }, 90_000);
 
   it('refuses a -p Compose would refuse, and a directory name that normalises to nothing: exit 2, nothing changed', async () => {
     const h = lab.host('h1');
@@ -144,7 +144,7 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
     expect(r.code).toBe(2);
     expect(r.json!.error!.message).toMatch(/has no letter or digit left once Compose normalises it/);
     expect((await h.dockerCli(['network', 'ls', '--filter', 'driver=macvlan', '-q'])).stdout.trim()).toBe('');
-  });
+  }, 90_000);
 
   it('apply creates home_lab_lan with Compose’s labels and exactly the file’s driver options', async () => {
     const h = lab.host('h1');
@@ -155,7 +155,7 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
     expect(net.Labels['com.docker.compose.config-hash']).toBeUndefined();
     expect(net.Options).toEqual({ parent: 'eno1' });
     expect(r.json!.result.plan.networks[0].shim.routes).toEqual(['198.51.100.192/27', '198.51.100.8/32']);
-  });
+  }, 90_000);
 
   let web: string;
   it('docker-compose up -d adopts it; the container is in the ip-range; host and container reach each other', async () => {
@@ -172,7 +172,7 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
     // a service's fixed address outside the ip-range: reached through its own /32 route via the shim
     expect(await containerAddress(h, 'home_lab_dns_1')).toBe('198.51.100.8');
     expect(await eventually(() => hostPing(h, '198.51.100.8')), 'host → fixed-address container').toBe(true);
-  });
+  }, 90_000);
 
   it('after docker-compose down, status says the network is gone and how it comes back (exit 1)', async () => {
     const h = lab.host('h1');
@@ -187,7 +187,7 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
     expect(d.code, d.stdout + d.stderr).toBe(1);
     const settings = (d.json!.result.networks[0].checks as { id: string; verdict: string; detail: string; fix?: string }[]).find((c) => c.id === 'docker-settings')!;
     expect(settings).toMatchObject({ verdict: 'fail', detail: expect.stringMatching(/is gone .*`docker compose up` re-creates it from the file/), fix: expect.stringMatching(/^run docker compose up -d/) });
-  });
+  }, 90_000);
 
   it('docker-compose up -d re-creates it; status is healthy; apply adopts it with no change', async () => {
     const h = lab.host('h1');
@@ -215,7 +215,7 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
     expect(change.reason).toMatch(/adopted/);
     web = await containerAddress(h, 'home_lab_web_1');
     expect(await eventually(() => hostPing(h, web)), 'host → container').toBe(true);
-  });
+  }, 90_000);
 
   it('destroy removes the shim; docker-compose down removes the network', async () => {
     const h = lab.host('h1');
@@ -226,7 +226,43 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
     const down = await compose(h, file, ['down']);
     expect(down.code, down.stdout + down.stderr).toBe(0);
     expect(await inspectNetwork(h, 'home_lab_lan')).toBeUndefined();
-  });
+  }, 90_000);
+
+  it('an incomplete file: COMPOSE_FILE_INCOMPLETE; down + up loses the range until apply --write-compose adds the lines', async () => {
+    const h = lab.host('h1');
+    mkdirSync(join(dir, 'media'));
+    const partial = join(dir, 'media', 'compose.yml');
+    const text = `services:\n  web:\n    image: ${LAB_IMAGE}\n    command: [sleep, '3600']\n    networks: [lan]\nnetworks:\n  lan:  # the LAN\n    driver: macvlan\n    driver_opts:\n      parent: eno1\n    ipam:\n      config:\n        - subnet: 198.51.100.0/24\n          gateway: 198.51.100.1\n`;
+    writeFileSync(partial, text);
+    const p = await macvlanctl(h, ['plan', '-f', partial, '--json'], { root: stateRoot });
+    expect(p.code, p.stderr).toBe(0);
+    const warning = p.json!.result.warnings.find((w: { code: string }) => w.code === 'COMPOSE_FILE_INCOMPLETE');
+    const n = p.json!.result.networks[0];
+    expect(warning.fix).toContain(`ip_range: ${n.ipRange}`);
+    // Applied without the lines, Compose takes the network, but down + up re-creates it from the file:
+    // no ip-range and no reserved shim address any more.
+    const first = await macvlanctl(h, ['apply', '-f', partial, '--yes'], { root: stateRoot });
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    for (const step of [['up', '-d'], ['down'], ['up', '-d']]) expect((await compose(h, partial, step)).code).toBe(0);
+    const lost = (await inspectNetwork(h, 'media_lan')).IPAM.Config[0];
+    expect(lost.IPRange ?? '').toBe('');
+    expect(lost.AuxiliaryAddresses ?? {}).toEqual({});
+    expect((await compose(h, partial, ['down'])).code).toBe(0);
+    const a = await macvlanctl(h, ['apply', '-f', partial, '--write-compose', '--yes'], { root: stateRoot });
+    expect(a.code, a.stdout + a.stderr).toBe(0);
+    expect(a.stdout).toContain(`+           ip_range: ${n.ipRange}`);
+    const written = readFileSync(partial, 'utf8');
+    expect(written).toBe(text + `          ip_range: ${n.ipRange}\n          aux_addresses:\n            host: ${n.shim.address}\n`);
+    const again = await macvlanctl(h, ['plan', '-f', partial, '--json'], { root: stateRoot });
+    expect(again.json!.result.warnings.map((w: { code: string }) => w.code)).not.toContain('COMPOSE_FILE_INCOMPLETE');
+    // Now the down + up cycle keeps the range and the shim's reservation.
+    for (const step of [['up', '-d'], ['down'], ['up', '-d']]) expect((await compose(h, partial, step)).code).toBe(0);
+    const kept = (await inspectNetwork(h, 'media_lan')).IPAM.Config[0];
+    expect(kept).toMatchObject({ IPRange: n.ipRange, AuxiliaryAddresses: { host: n.shim.address } });
+    expect(await containerAddress(h, 'media_web_1')).toBe(n.ipRange.replace(/\/\d+$/, ''));
+    expect((await compose(h, partial, ['down'])).code).toBe(0);
+    expect((await macvlanctl(h, ['destroy', 'media_lan', '--yes'], { root: stateRoot })).code).toBe(0);
+  }, 180_000);
 
   it('external: true — never created or relabelled, only given host access', async () => {
     const h = lab.host('h1');
@@ -257,5 +293,5 @@ describe.skipIf(!root)('a Compose project with the real docker-compose 1.29 in t
     const d = await macvlanctl(h, ['destroy', 'byhand', '--yes'], { root: stateRoot });
     expect(d.code, d.stdout + d.stderr).toBe(0);
     expect((await inspectNetwork(h, 'byhand'))?.Id).toBe(before.Id);
-  });
+  }, 90_000);
 });

@@ -4,6 +4,7 @@
  */
 import { planOperations } from '../../apply/operations.js';
 import { runOperations } from '../../apply/run-operations.js';
+import { MacvlanError } from '../../model/errors.js';
 import type { Plan } from '../../model/plan.js';
 import { computePlan } from '../../plan/compute-plan.js';
 import { lockHost } from '../../system/lock.js';
@@ -32,6 +33,8 @@ export interface ApplyOptions extends DeclarationOptions {
   /** --rescan: scan the LAN now, never from the cache */
   rescan?: boolean;
   force?: boolean;
+  /** --write-compose: put the values the Compose network depends on into the Compose file. */
+  writeCompose?: boolean;
 }
 
 export interface ApplyResult {
@@ -60,6 +63,7 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     const pending = count.create + count.update + count.delete;
     const show = opts.json ? (s: string) => process.stderr.write(s) : (s: string) => process.stdout.write(s);
     show(presentPlan(plan));
+    if (opts.writeCompose) await writeCompose(plan, opts, show);
     if (pending === 0) {
       // Our own record may be missing (first apply by an older version, or deleted) or out of date (the
       // persistence choice was re-detected on other evidence with the same result): bring it up to date quietly.
@@ -90,4 +94,35 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
   } finally {
     lock.release();
   }
+}
+
+/**
+ * --write-compose: the lines COMPOSE_FILE_INCOMPLETE names go into the file
+ * itself (src/config/compose-complete.ts), after showing the diff and asking
+ * (or --yes), so that `docker compose down` + `up` re-creates the same network.
+ */
+async function writeCompose(plan: Plan, opts: ApplyOptions, show: (s: string) => void): Promise<void> {
+  const file = opts.file;
+  const networks = plan.networks.filter((n) => n.compose && !n.compose.external);
+  if (!file || networks.length === 0) {
+    throw new MacvlanError('USAGE', '--write-compose completes a Compose file: give one with -f that declares a macvlan network (not external)');
+  }
+  const { completeComposeText } = await import('../../config/compose-complete.js');
+  const { readTextFile, writeFileAtomic, fileMode } = await import('../../system/atomic-write.js');
+  const before = readTextFile(file);
+  let after = before;
+  for (const n of networks) {
+    const entries = [{ subnet: n.subnet, gateway: n.gateway, ipRange: n.ipRange, auxAddresses: n.auxAddresses }];
+    if (n.ipv6) entries.push({ subnet: n.ipv6.subnet, gateway: n.ipv6.gateway, ipRange: n.ipv6.ipRange, auxAddresses: n.ipv6.auxAddresses });
+    after = completeComposeText(file, after, { key: n.compose!.key, parent: n.parent, ...(n.mode !== 'bridge' ? { mode: n.mode } : {}), entries });
+  }
+  if (after === before) {
+    show(`${file} already states everything its networks depend on; nothing to write.\n`);
+    return;
+  }
+  const { lineDiff } = await import('../line-diff.js');
+  show(`\n--write-compose: ${file}\n${lineDiff(before, after).join('\n')}\n\n`);
+  if (!opts.yes) await (await import('../confirm.js')).confirm(`Write these lines into ${file}?`, opts.yes, 'write the Compose file');
+  writeFileAtomic(file, after, fileMode(file));
+  log(`wrote ${file}`);
 }
