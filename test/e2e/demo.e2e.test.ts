@@ -87,6 +87,19 @@ describe.skipIf(!root)('macvlanctl demo', () => {
     expect(leftovers()).toEqual([]);
   }, 60_000);
 
+  it('removes the sandbox when the reader of stdout and stderr goes away (macvlanctl demo 2>&1 | head)', async () => {
+    // One pipe for both, as the shell makes it: the "removing the sandbox" line then fails to write too.
+    const child = spawn('sh', ['-c', `exec "${process.execPath}" "${BIN}" demo 2>&1`], { env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready in')) child.stdout.destroy();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(141);
+    expect(leftovers()).toEqual([]);
+  }, 60_000);
+
   it('removes the sandbox on Ctrl-C while it is still being built', async () => {
     const child = spawn(process.execPath, [BIN, 'demo'], { env: { ...process.env, NO_COLOR: '1' } });
     let out = '';

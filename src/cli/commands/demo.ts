@@ -249,10 +249,13 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   // `macvlanctl demo | head`: once the reader is gone every write fails with
   // EPIPE (Node ignores SIGPIPE itself); that ends the demo like Ctrl-C does,
   // sandbox removed, instead of crashing with it still running.
+  // The same for stderr (`demo 2>&1 | head`); once the cleanup has begun, a failed write (its own
+  // "removing the sandbox" line to the closed pipe) must neither crash it nor start it again.
   const onOutputError = (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') onSignal('SIGPIPE');
+    if (e.code === 'EPIPE' && !interrupted) onSignal('SIGPIPE');
   };
   process.stdout.on('error', onOutputError);
+  process.stderr.on('error', onOutputError);
 
   const checks: Check[] = [];
   const timings: Record<string, number> = {};
