@@ -67,7 +67,8 @@ function buildProgram(): Command {
       .argument('<name>', 'network name')
       .description('remove what macvlanctl created for NAME: shim, route, persistence files and Docker network')
       .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
-      .option('--force', 'disconnect attached containers first'),
+      .option('--force', 'disconnect attached containers first')
+      .option('--lock-wait <seconds>', 'how long to wait for another macvlanctl to finish', '5'),
   ).action(async (name: string, opts) => {
       const { runDestroy } = await import('./commands/destroy.js');
       await runDestroy(name, opts);
@@ -88,7 +89,13 @@ function buildProgram(): Command {
     ['up', 'bring the host side of NAME up from the record apply keeps (what the systemd unit runs at boot; needs no Docker)'],
     ['down', 'take the host side of NAME down (the shim and its routes); the Docker network stays'],
   ] as const) {
-    addHostOptions(program.command(verb).argument('<name>', 'network name').description(what)).action(async (name: string, opts) => {
+    addHostOptions(
+      program
+        .command(verb)
+        .argument('<name>', 'network name')
+        .description(what)
+        .option('--lock-wait <seconds>', 'how long to wait for another macvlanctl to finish', '5'),
+    ).action(async (name: string, opts) => {
       const { runUpDown } = await import('./commands/up-down.js');
       await runUpDown(verb, name, opts);
     });

@@ -16,6 +16,7 @@ import { checkWritableRoot } from '../../system/root-dir.js';
 import { removeStaleTemps } from '../../system/atomic-write.js';
 import { type NetworkState, readStateLenient, statePath } from '../../system/state-store.js';
 import { connectDocker, dockerSettleMs } from '../docker-connect.js';
+import { lockWaitMs } from '../lock-wait.js';
 import { whileInterruptible } from '../interrupt.js';
 import { realPorts } from '../ports.js';
 import { jsonEnvelope, log } from '../output.js';
@@ -27,6 +28,8 @@ export interface DestroyOptions {
   json?: boolean;
   yes?: boolean;
   force?: boolean;
+  /** --lock-wait: seconds to wait for another macvlanctl (text, as given). */
+  lockWait?: string;
 }
 
 export interface DestroyResult {
@@ -89,10 +92,11 @@ export function destroyTarget(name: string, facts: HostFacts, force: boolean, st
 
 export async function runDestroy(name: string, opts: DestroyOptions): Promise<void> {
   checkNetworkName(name, 'network name');
+  const waitMs = lockWaitMs(opts.lockWait);
   // Without root, the reason is that (sudo), not the unwritable /run that follows from it.
   requireNetAdmin('destroy');
   checkWritableRoot(opts.root);
-  const lock = await lockHost(`destroy ${name}`, { root: opts.root });
+  const lock = await lockHost(`destroy ${name}`, { root: opts.root, waitMs });
   try {
     const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [] });
     requireDocker(facts);

@@ -17,6 +17,7 @@ import { findOwnShim } from '../../plan/shim-identity.js';
 import { gatherIpFacts } from '../../system/host-facts.js';
 import { lockHost } from '../../system/lock.js';
 import { readState, statePath } from '../../system/state-store.js';
+import { lockWaitMs } from '../lock-wait.js';
 import { jsonEnvelope, log } from '../output.js';
 import { requireNetAdmin } from '../preflight.js';
 import { realPorts } from '../ports.js';
@@ -24,6 +25,8 @@ import { realPorts } from '../ports.js';
 export interface UpDownOptions {
   root: string;
   json?: boolean;
+  /** --lock-wait: seconds to wait for another macvlanctl (text, as given). */
+  lockWait?: string;
 }
 
 const noDocker = {
@@ -46,6 +49,7 @@ export function upDownOperations(verb: 'up' | 'down', name: string, facts: Pick<
 
 export async function runUpDown(verb: 'up' | 'down', name: string, opts: UpDownOptions): Promise<void> {
   checkNetworkName(name, 'network name');
+  const waitMs = lockWaitMs(opts.lockWait);
   if (verb === 'up' && !readState(opts.root, name)) {
     throw new MacvlanError('NOT_FOUND', `no record of network ${name} at ${statePath(opts.root, name)}; run macvlanctl apply first (it writes the record)`);
   }
@@ -53,7 +57,7 @@ export async function runUpDown(verb: 'up' | 'down', name: string, opts: UpDownO
   // The host lock alone: up and down change the kernel side only and never write under --root
   // (so they work with a read-only root at boot). Record and facts are read under the lock, so an
   // apply in flight is either all before them or all after.
-  const lock = await lockHost(`${verb} ${name}`);
+  const lock = await lockHost(`${verb} ${name}`, { waitMs });
   try {
     const state = readState(opts.root, name);
     if (verb === 'up' && !state) throw new MacvlanError('NOT_FOUND', `no record of network ${name} at ${statePath(opts.root, name)} (removed meanwhile)`);
