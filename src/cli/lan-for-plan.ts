@@ -7,8 +7,8 @@
  * - Needed only for networks that will place addresses (src/plan/scan-targets.ts);
  *   never with --no-scan (then the cache is not read either).
  * - A scan younger than SCAN_CACHE_MAX_AGE_MS of the same parent and subnet,
- *   taken on the same LAN (the gateway's MAC in the host's neighbour table is
- *   the one the scan saw), is used as it is, so plan then apply (or scan then
+ *   taken on the same LAN (the gateway's MAC in the host's neighbour table, or
+ *   without an entry its answer to one ARP probe, is the one the scan saw), is used as it is, so plan then apply (or scan then
  *   apply) probes once. --rescan never uses it. The cache is readable without
  *   root, so a plain user's plan uses a root scan.
  * - A refusal that rests on a cached scan is confirmed live before it stands
@@ -25,7 +25,7 @@ import type { LanScan, LanScanSource } from '../model/lan.js';
 import { type ScanTarget, scanTargets } from '../plan/scan-targets.js';
 import { hasNetAdmin } from '../system/capabilities.js';
 import { neighbourMac as hostNeighbourMac } from '../system/neighbour-table.js';
-import { SCAN_CACHE_MAX_AGE_MS, cachedScanFor, lanIdentityOf, readCachedScan, scanAgeMs, writeScanCache } from '../system/scan-cache.js';
+import { type FreshnessWants, SCAN_CACHE_MAX_AGE_MS, cachedScanFor, lanIdentityOf, readCachedScan, scanAgeMs, staleness, writeScanCache } from '../system/scan-cache.js';
 import type { ReprobeOptions, ReprobeResult, ScanLanOptions } from '../probe/lan-scan.js';
 import { log as stderrLog } from './output.js';
 
@@ -128,36 +128,52 @@ export async function scanTarget(t: ScanTarget, opts: LanForPlanOptions, why: st
   return { scan, source };
 }
 
+/** Whether the gateway was asked on the wire, and the MAC it answered with. */
+type GatewayAnswer = { asked: boolean; mac?: string };
+
 /**
  * The gateway's MAC asked on the wire, when the host's neighbour table has
  * none (a host that has not talked to its gateway lately): one ARP probe of
  * one address from the re-probe's throwaway namespace, milliseconds instead of
- * the seconds of a new scan. Undefined without root, without a cached scan of
- * this parent to compare with, or when the gateway does not answer.
+ * the seconds of a new scan. No MAC without root, when the gateway does not
+ * answer, and when no answer could make the cache serve: none of this parent,
+ * one too old, of another subnet or incomplete for `wants`, one taken with
+ * another gateway address or without the gateway's MAC. Nothing is sent in
+ * those last cases, nor without root (`asked` false).
  */
-async function askGatewayMac(t: ScanTarget, opts: LanForPlanOptions): Promise<string | undefined> {
-  if (!(opts.privileged ?? hasNetAdmin)() || !readCachedScan(opts.root, t.parent)) return undefined;
+async function askGatewayMac(t: ScanTarget, opts: LanForPlanOptions, now: Date, wants: FreshnessWants): Promise<GatewayAnswer> {
+  if (!(opts.privileged ?? hasNetAdmin)()) return { asked: false };
+  const c = readCachedScan(opts.root, t.parent);
+  if (!c || staleness(c.scan, now, wants) !== undefined || c.lan.gateway !== t.gateway || !c.lan.gatewayMac) return { asked: false };
   try {
     const r = await (opts.reprobeLan ?? lazyReprobeLan)({ parent: t.parent, subnet: t.subnet, addresses: [t.gateway] });
-    return r.answered.find((h) => h.address === t.gateway)?.mac;
+    const mac = r.answered.find((h) => h.address === t.gateway)?.mac;
+    return { asked: true, ...(mac ? { mac } : {}) };
   } catch {
-    return undefined; // the cache is then not used, and the scan that follows says why
+    return { asked: true }; // the cache is then not used, and the scan that follows says why
   }
 }
 
 async function scanOne(t: ScanTarget, opts: LanForPlanOptions, now: Date): Promise<Outcome> {
   if (opts.rescan) return scanTarget(t, opts, '--rescan');
-  // Which LAN is the parent on now? The gateway's MAC as the host last resolved it: one `ip neigh` read, nothing on the wire.
-  const gatewayMac = (await (opts.neighbourMac ?? hostNeighbourMac)(t.gateway, t.parent)) ?? (await askGatewayMac(t, opts));
-  const lan = { subnet: t.subnet, gateway: t.gateway, ...(gatewayMac ? { gatewayMac } : {}) };
   // A network with an IPv6 part needs its IPv6 neighbours asked: a cached scan without them (or from before they were) is not enough.
-  const wants = { subnet: t.subnet, ...(t.subnet6 ? { subnet6: t.subnet6 } : {}), complete: true, maxAgeMs: opts.maxAgeMs ?? SCAN_CACHE_MAX_AGE_MS, lan };
-  const cached = cachedScanFor(opts.root, t.parent, now, wants);
+  const fresh: FreshnessWants = { subnet: t.subnet, ...(t.subnet6 ? { subnet6: t.subnet6 } : {}), complete: true, maxAgeMs: opts.maxAgeMs ?? SCAN_CACHE_MAX_AGE_MS };
+  // Which LAN is the parent on now? The gateway's MAC as the host last resolved it (one `ip neigh` read, nothing on the wire),
+  // else as the gateway answers one ARP probe, sent only when that answer could let the cache serve.
+  const hostMac = await (opts.neighbourMac ?? hostNeighbourMac)(t.gateway, t.parent);
+  const asked: GatewayAnswer = hostMac ? { asked: false } : await askGatewayMac(t, opts, now, fresh);
+  const gatewayMac = hostMac ?? asked.mac;
+  const lan = { subnet: t.subnet, gateway: t.gateway, ...(gatewayMac ? { gatewayMac } : {}) };
+  const cached = cachedScanFor(opts.root, t.parent, now, { ...fresh, lan });
   if (cached && 'scan' in cached) {
     const s = cached.scan;
     return { scan: s, source: { parent: s.parent, subnet: s.subnet, origin: 'cache', scannedAt: s.scannedAt, ageSeconds: ageSeconds(s, now) } };
   }
-  return scanTarget(t, opts, cached?.stale);
+  // Asked, the cache was fresh and of this gateway: the unanswered probe is the only reason left.
+  const why = asked.asked && !gatewayMac
+    ? `the host's neighbour table has no MAC for the gateway ${t.gateway} and it did not answer an ARP probe, so it cannot tell whether this is the LAN the scan was taken on`
+    : cached?.stale;
+  return scanTarget(t, opts, why);
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * --lock-wait: how many seconds apply waits for another macvlanctl to finish.
+ * --lock-wait: how many seconds apply, destroy, up and down wait for another
+ * macvlanctl to finish.
  * Pure. A negative or non-numeric wait was taken as "do not wait" or as NaN
  * before; now it is a usage error (exit 2) before anything runs.
  */

@@ -90,7 +90,11 @@ function buildProgram(): Command {
     ['down', 'take the host side of NAME down (the shim and its routes); the Docker network stays'],
   ] as const) {
     addHostOptions(
-      program.command(verb).argument('<name>', 'network name').description(what).option('--lock-wait <seconds>', 'how long to wait for another macvlanctl to finish', '5'),
+      program
+        .command(verb)
+        .argument('<name>', 'network name')
+        .description(what)
+        .option('--lock-wait <seconds>', 'how long to wait for another macvlanctl to finish', '5'),
     ).action(async (name: string, opts) => {
       const { runUpDown } = await import('./commands/up-down.js');
       await runUpDown(verb, name, opts);

@@ -89,6 +89,12 @@ function isOurShim(iface: InterfaceFact, network: string, parent: string, mac: s
   return iface.link === parent && iface.mac?.toLowerCase() === mac;
 }
 
+/** Why the interface named like the shim is not taken as ours, for the refusal. */
+function strangerWhy(iface: InterfaceFact, network: string): string {
+  if (iface.kind !== 'macvlan' || iface.alias !== shimAlias(network)) return `it is a ${iface.kind} interface`;
+  return `it carries the alias ${shimAlias(network)}, but not the shim's MAC, and ${network} was never applied here (no record, no Docker network labelled as macvlanctl's) to vouch for it`;
+}
+
 function previousFamily(existing: DockerNetworkFact | undefined, family: Family): { ipRange?: Cidr } {
   if (!existing || !isManagedNetwork(existing.labels)) return {};
   const s = existing.subnets.find((x) => x.subnet?.family === family);
@@ -134,7 +140,7 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
   if (desired.hostAccess && existingShim && !shimIsOurs) {
     problems.add(
       'PLAN_UNSAFE',
-      `${label('shimInterface')}: an interface named ${shimName} already exists and is not a macvlanctl shim (it is a ${existingShim.kind} interface); choose another name with --shim`,
+      `${label('shimInterface')}: an interface named ${shimName} already exists and is not a macvlanctl shim (${strangerWhy(existingShim, desired.name)}); choose another name with --shim`,
       { interface: shimName },
     );
   }

@@ -7,7 +7,7 @@
  * whose: the next write of NAME, and its removal, delete such leftovers of
  * processes that are gone.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { makeDirs } from './make-dirs.js';
 
@@ -53,13 +53,20 @@ export function removeStaleTemps(path: string): string[] {
   return stale;
 }
 
-export function writeFileAtomic(path: string, content: string, mode: number): void {
+/** Who a rewritten file keeps as its owner and group (see rewriteFileAtomic). */
+interface Keep {
+  uid: number;
+  gid: number;
+}
+
+export function writeFileAtomic(path: string, content: string, mode: number, keep?: Keep): void {
   const dir = dirname(path);
   makeDirs(dir, 0o755);
   removeStaleTemps(path);
   const tmp = join(dir, tempName(path, process.pid));
   const fd = openSync(tmp, 'w', mode);
   try {
+    if (keep) keepOwnerAndMode(fd, mode, keep);
     writeSync(fd, content);
     fsyncSync(fd);
   } catch (e) {
@@ -76,7 +83,31 @@ export function readTextFile(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-/** A file's permission bits, so that rewriting it keeps them. */
-export function fileMode(path: string): number {
-  return statSync(path).mode & 0o7777;
+/**
+ * The exact bits (the umask narrowed open's: a 0664 file must not come back
+ * 0644) and the owner and group of the file replaced. Only root may give a
+ * file away; a user rewriting a file of a group it is not in gets its own
+ * group, as any editor would.
+ */
+function keepOwnerAndMode(fd: number, mode: number, keep: Keep): void {
+  try {
+    fchownSync(fd, keep.uid, keep.gid);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+  }
+  fchmodSync(fd, mode); // after the chown, which clears set-user/group-ID bits
+}
+
+/**
+ * A user's own file (the Compose file of --write-compose) rewritten in place:
+ * through a symlink, the file it points to (the link stays a link), with the
+ * permission bits, owner and group it had. Replaced by a plain atomic write,
+ * `sudo macvlanctl apply --write-compose` handed the user's file to root, a
+ * 0664 file lost its group write bit to the umask, and a symlink became a
+ * regular file while its target kept the old text.
+ */
+export function rewriteFileAtomic(path: string, content: string): void {
+  const target = realpathSync(path);
+  const st = statSync(target);
+  writeFileAtomic(target, content, st.mode & 0o7777, { uid: st.uid, gid: st.gid });
 }

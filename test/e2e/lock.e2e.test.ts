@@ -86,6 +86,33 @@ describe.skipIf(!isRoot)('the host lock in the lab', () => {
     expect(await shimProblems(h)).toBe('');
   });
 
+  it('--lock-wait on up and down: 0 fails at once with LOCKED; a longer wait than the default 5 s outlasts a holder that takes 6 s', async () => {
+    // A holder in another pid namespace cannot be looked up, so it is never taken for stale: the lock stays held until removed.
+    const ns = (await h.exec(['stat', '-L', '-c', '%d %i', '/proc/self/ns/net'], { check: true })).stdout.trim().split(' ');
+    const lock = join(process.env.MACVLANCTL_LOCK_DIR!, `net-${ns[0]}-${ns[1]}.lock`);
+    mkdirSync(process.env.MACVLANCTL_LOCK_DIR!, { recursive: true });
+    const hold = () => writeFileSync(lock, JSON.stringify({ pid: 1, command: 'apply elsewhere', since: new Date().toISOString(), pidns: '1' }));
+    try {
+      hold();
+      for (const verb of ['up', 'down']) {
+        const t0 = Date.now();
+        const r = await macvlanctl(h, [verb, 'mynet', '--lock-wait', '0', '--json'], { root });
+        expect(r.code, r.stdout + r.stderr).toBe(1);
+        expect(r.json!.error!.code).toBe('LOCKED');
+        expect(Date.now() - t0).toBeLessThan(3000);
+      }
+      const t0 = Date.now();
+      const release = setTimeout(() => rmSync(lock, { force: true }), 6000);
+      const r = await macvlanctl(h, ['up', 'mynet', '--lock-wait', '20', '--json'], { root });
+      clearTimeout(release);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(6000);
+      expect(await shimProblems(h)).toBe('');
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  }, 60_000);
+
   for (const rival of ['apply', 'up'] as const) {
     it(`up racing ${rival}, 20 rounds: every run exits 0 or LOCKED, and the shim ends up with its address and route`, async () => {
       for (let round = 0; round < 20; round++) {

@@ -315,7 +315,7 @@ describe('runOperations: interrupts, unknown outcomes, wording', () => {
     }
     expect(e).toBeInstanceOf(MacvlanError);
     expect((e as MacvlanError).code).toBe('PLAN_UNSAFE');
-    expect((e as MacvlanError).message).toMatch(/an interface named mynet-shim already exists and is not a macvlanctl shim/);
+    expect((e as MacvlanError).message).toMatch(/an interface named mynet-shim already exists and is not a macvlanctl shim \(it carries the alias macvlanctl:mynet, but not the shim's MAC, and mynet was never applied here/);
   });
 
   it('a network of that name with other labels is left alone', async () => {

@@ -16,7 +16,7 @@ import { type PlanOnLanOptions, planOnLan } from '../../src/cli/confirm-refusals
 import type { ScanRequest } from '../../src/cli/lan-for-plan.js';
 import { describeLanSource, presentPlan } from '../../src/cli/present-plan.js';
 import { AggregateMacvlanError, MacvlanError } from '../../src/model/errors.js';
-import type { LanScan } from '../../src/model/lan.js';
+import type { LanIdentity, LanScan } from '../../src/model/lan.js';
 import { scanFactsNamed, withoutHosts } from '../../src/plan/lan-view.js';
 import type { ReprobeOptions } from '../../src/probe/lan-scan.js';
 import { probeLinkLocal, reprobeLines, reprobeProgress, reprobeSysctls } from '../../src/probe/reprobe.js';
@@ -211,7 +211,8 @@ describe('a cache never vouches for a LAN it was not taken on', () => {
     neighbour = undefined;
     const { plan } = await planOnLan(EXPLICIT, hostFacts(), opts());
     expect(scans).toHaveLength(1);
-    expect(plan.lan?.[0]?.rescanReason).toMatch(/neighbour table has no MAC for the gateway/);
+    expect(plan.lan?.[0]?.rescanReason).toMatch(/neighbour table has no MAC for the gateway 198\.51\.100\.1 and it did not answer an ARP probe/);
+    expect(reprobes).toEqual([{ parent: 'eno1', subnet: '198.51.100.0/24', addresses: ['198.51.100.1'] }]);
     // Without root it cannot scan either: the LAN is reported unchecked, with the reason.
     scans = [];
     const p2 = (await planOnLan(EXPLICIT, hostFacts(), opts({ privileged: () => false }))).plan;
@@ -238,6 +239,30 @@ describe('a cache never vouches for a LAN it was not taken on', () => {
     const other = (await planOnLan(EXPLICIT, hostFacts(), ask)).plan;
     expect(scans).toHaveLength(1); // another LAN: scanned anew
     expect(other.lan?.[0]?.rescanReason).toMatch(/taken on another LAN/);
+  });
+
+  it('no MAC in the neighbour table and a cache no answer could make serve (too old, another gateway address, no gateway MAC): nothing is sent, the LAN is scanned', async () => {
+    const asked: ReprobeOptions[] = [];
+    const ask = opts({
+      reprobeLan: async (req) => {
+        asked.push(req);
+        return { at: at(61_000).toISOString(), durationMs: 30, answered: [{ address: '198.51.100.1', mac: GATEWAY_MAC }] };
+      },
+    });
+    neighbour = undefined;
+    const cases: [LanScan, LanIdentity, RegExp][] = [
+      [lanScan({ scannedAt: at(-10 * 60_000).toISOString() }), LAN_A, /s old/],
+      [lanScan(), { ...LAN_A, gateway: '198.51.100.254' }, /taken with gateway 198\.51\.100\.254/],
+      [lanScan({ live: [SQUATTER] }), { subnet: LAN_A.subnet, gateway: LAN_A.gateway }, /neighbour table has no MAC/],
+    ];
+    for (const [scan, lan, why] of cases) {
+      writeScanCache(root, scan, lan);
+      scans = [];
+      const { plan } = await planOnLan(EXPLICIT, hostFacts(), ask);
+      expect(scans).toHaveLength(1);
+      expect(plan.lan?.[0]?.rescanReason).toMatch(why);
+    }
+    expect(asked).toEqual([]);
   });
 
   it('--rescan never reads the cache', async () => {

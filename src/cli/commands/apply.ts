@@ -108,7 +108,7 @@ async function writeCompose(plan: Plan, opts: ApplyOptions, show: (s: string) =>
     throw new MacvlanError('USAGE', '--write-compose completes a Compose file: give one with -f that declares a macvlan network (not external)');
   }
   const { completeComposeText } = await import('../../config/compose-complete.js');
-  const { readTextFile, writeFileAtomic, fileMode } = await import('../../system/atomic-write.js');
+  const { readTextFile, rewriteFileAtomic } = await import('../../system/atomic-write.js');
   const before = readTextFile(file);
   let after = before;
   for (const n of networks) {
@@ -123,6 +123,6 @@ async function writeCompose(plan: Plan, opts: ApplyOptions, show: (s: string) =>
   const { lineDiff } = await import('../line-diff.js');
   show(`\n--write-compose: ${file}\n${lineDiff(before, after).join('\n')}\n\n`);
   if (!opts.yes) await (await import('../confirm.js')).confirm(`Write these lines into ${file}?`, opts.yes, 'write the Compose file');
-  writeFileAtomic(file, after, fileMode(file));
+  rewriteFileAtomic(file, after);
   log(`wrote ${file}`);
 }

@@ -374,6 +374,14 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
       process.stdout.removeListener('error', onOutputError);
+      process.stderr.removeListener('error', onOutputError);
+      // The sandbox is gone (or kept on purpose): a reader that goes away now ends the demo quietly,
+      // never removing a sandbox kept with --keep.
+      const quietExit = (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') process.exit(141);
+      };
+      process.stdout.on('error', quietExit);
+      process.stderr.on('error', quietExit);
     }
   }
   if (interrupted) return new Promise<void>(() => {}); // the signal handler exits once the sandbox is gone

@@ -16,8 +16,8 @@ import { checkWritableRoot } from '../../system/root-dir.js';
 import { removeStaleTemps } from '../../system/atomic-write.js';
 import { type NetworkState, readStateLenient, statePath } from '../../system/state-store.js';
 import { connectDocker, dockerSettleMs } from '../docker-connect.js';
-import { whileInterruptible } from '../interrupt.js';
 import { lockWaitMs } from '../lock-wait.js';
+import { whileInterruptible } from '../interrupt.js';
 import { realPorts } from '../ports.js';
 import { jsonEnvelope, log } from '../output.js';
 import { requireDocker, requireNetAdmin } from '../preflight.js';
@@ -28,6 +28,7 @@ export interface DestroyOptions {
   json?: boolean;
   yes?: boolean;
   force?: boolean;
+  /** --lock-wait: seconds to wait for another macvlanctl (text, as given). */
   lockWait?: string;
 }
 

@@ -17,14 +17,15 @@ import { findOwnShim } from '../../plan/shim-identity.js';
 import { gatherIpFacts } from '../../system/host-facts.js';
 import { lockHost } from '../../system/lock.js';
 import { readState, statePath } from '../../system/state-store.js';
+import { lockWaitMs } from '../lock-wait.js';
 import { jsonEnvelope, log } from '../output.js';
 import { requireNetAdmin } from '../preflight.js';
 import { realPorts } from '../ports.js';
-import { lockWaitMs } from '../lock-wait.js';
 
 export interface UpDownOptions {
   root: string;
   json?: boolean;
+  /** --lock-wait: seconds to wait for another macvlanctl (text, as given). */
   lockWait?: string;
 }
 
