@@ -19,13 +19,15 @@
  * Locks are always taken in that order (root, then host), so two runs never
  * wait for each other in a cycle.
  *
- * How a lock is held: a file created with O_EXCL holding who made it — pid,
- * the process's start time (/proc/PID/stat) and the boot id. Node has no
- * flock(2), and a `flock` child process costs milliseconds at every start.
- * A lock whose holder is gone (no such pid, or the pid now belongs to another
- * process, or it is from an earlier boot) is taken over. An empty or corrupt
- * file is what a process leaves that died, or hit a full disk, between create
- * and write (microseconds apart); after a grace period it is taken over too.
+ * How a lock is held: a file holding who made it — pid, the process's start
+ * time (/proc/PID/stat) and the boot id — written aside and linked into place
+ * (link(2) fails when a lock is there), so it never appears half-written.
+ * Node has no flock(2), and a `flock` child process costs milliseconds at
+ * every start. A lock whose holder is gone (no such pid, or the pid now
+ * belongs to another process, or it is from an earlier boot) is taken over.
+ * An empty or corrupt file (left by an earlier version that a full disk
+ * stopped between create and write, or a root on disk that crashed before the
+ * data reached it) is taken over after a grace period.
  * Taking over is itself exclusive (see removeStale), so two waiters that
  * both see the same stale file never both end up holding the lock.
  *
@@ -33,7 +35,7 @@
  * no permission) is reported at once as what it is, with errno and path:
  * waiting would not help.
  */
-import { type BigIntStats, closeSync, fstatSync, openSync, readFileSync, readSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { type BigIntStats, closeSync, fstatSync, linkSync, openSync, readFileSync, readSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MacvlanError } from '../model/errors.js';
 import { makeDirs } from './make-dirs.js';
@@ -228,15 +230,14 @@ function ensureDir(path: string): void {
 
 type Attempt = { taken: true; ino: number } | { taken: false };
 
+/**
+ * Writes the holder record to a file of our own, then links it in place:
+ * link(2) fails with EEXIST when a lock is there, and the lock appears whole
+ * or not at all. (With O_EXCL and a write after it, a holder stalled between
+ * the two would leave an empty file that a waiter takes over after the grace
+ * period, while the stalled holder goes on believing it holds the lock.)
+ */
 function createLockFile(path: string, command: string): Attempt {
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx', 0o644);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return { taken: false };
-    throw e;
-  }
   const me = whoAmI();
   const holder: LockHolder = {
     pid: me.pid,
@@ -246,16 +247,27 @@ function createLockFile(path: string, command: string): Attempt {
     ...(me.boot ? { boot: me.boot } : {}),
     ...(me.pidns ? { pidns: me.pidns } : {}),
   };
+  const tmp = `${path}.${me.pid}.tmp`;
+  let ino: number;
+  const fd = openSync(tmp, 'w', 0o644); // its errors (ENOENT: the directory went away; EROFS …) go to the caller
   try {
     writeSync(fd, JSON.stringify(holder));
-    const ino = fstatSync(fd).ino;
+    ino = fstatSync(fd).ino;
     closeSync(fd);
+  } catch (e) {
+    // A full disk gives the inode but not the bytes: leave nothing behind.
+    quietly(() => closeSync(fd));
+    quietly(() => unlinkSync(tmp));
+    throw fsError(e, 'write the lock', path);
+  }
+  try {
+    linkSync(tmp, path);
     return { taken: true, ino };
   } catch (e) {
-    // A full disk gives the inode but not the bytes: leave no empty lock behind.
-    closeSync(fd);
-    quietly(() => unlinkSync(path));
-    throw fsError(e, 'write the lock', path);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return { taken: false };
+    throw e;
+  } finally {
+    quietly(() => unlinkSync(tmp));
   }
 }
 
@@ -300,6 +312,8 @@ export function removeStale(path: string, seen: BigIntStats): boolean {
   try {
     fd = openSync(marker, 'wx', 0o600);
   } catch (e) {
+    // The directory is gone: the stale lock went with it (taken over and released meanwhile); look again.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return true;
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(e, 'take over the stale lock', path);
     // Another waiter is removing it. A marker older than the grace period was left by one that died doing so.
     const m = quietly(() => statSync(marker));
@@ -312,6 +326,7 @@ export function removeStale(path: string, seen: BigIntStats): boolean {
     if (now && sameFile(now, seen)) unlinkSync(path);
     return true;
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return true;
     throw fsError(e, 'remove the stale lock', path);
   } finally {
     quietly(() => unlinkSync(marker));

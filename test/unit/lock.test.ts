@@ -265,6 +265,13 @@ describe('taking over a stale lock is exclusive', () => {
     expect(removeStale(path, judged)).toBe(true);
     expect(readdirSync(join(path, '..'))).toEqual([]);
   });
+  it('a stale lock whose directory went away meanwhile (taken over and released) means: look again', () => {
+    const path = rootLockPath(root);
+    placeLock(path, '', CORRUPT_LOCK_GRACE_MS + 500);
+    const judged = statSync(path, { bigint: true });
+    rmSync(join(path, '..'), { recursive: true });
+    expect(removeStale(path, judged)).toBe(true);
+  });
 });
 
 describe('racing takers (separate processes)', () => {
