@@ -74,28 +74,25 @@ describe.skipIf(!root)('macvlanctl demo', () => {
     expect(leftovers()).toEqual([]);
   }, 150_000);
 
-  it('removes the sandbox when its reader goes away (macvlanctl demo | head)', async () => {
-    const child = spawn(process.execPath, [BIN, 'demo'], { env: { ...process.env, NO_COLOR: '1' } });
+  /** Like `| head -3`: reads the child's stdout until the sandbox exists, then closes the pipe; the exit code. */
+  async function readUntilReadyThenClose(child: ReturnType<typeof spawn>): Promise<number | null> {
     let out = '';
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      // like head -3: read until the sandbox exists, then close the pipe
-      if (out.includes('ready in')) child.stdout.destroy();
+      if (out.includes('ready in')) child.stdout!.destroy();
     });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return new Promise<number | null>((resolve) => child.on('close', resolve));
+  }
+
+  it('removes the sandbox when its reader goes away (macvlanctl demo | head)', async () => {
+    const code = await readUntilReadyThenClose(spawn(process.execPath, [BIN, 'demo'], { env: { ...process.env, NO_COLOR: '1' } }));
     expect(code).toBe(141);
     expect(leftovers()).toEqual([]);
   }, 60_000);
 
   it('removes the sandbox when the reader of stdout and stderr goes away (macvlanctl demo 2>&1 | head)', async () => {
     // One pipe for both, as the shell makes it: the "removing the sandbox" line then fails to write too.
-    const child = spawn('sh', ['-c', `exec "${process.execPath}" "${BIN}" demo 2>&1`], { env: { ...process.env, NO_COLOR: '1' } });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('ready in')) child.stdout.destroy();
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const code = await readUntilReadyThenClose(spawn('sh', ['-c', `exec "${process.execPath}" "${BIN}" demo 2>&1`], { env: { ...process.env, NO_COLOR: '1' } }));
     expect(code).toBe(141);
     expect(leftovers()).toEqual([]);
   }, 60_000);
