@@ -36,6 +36,24 @@ async function within<T>(ms: number, p: Promise<T>): Promise<{ value?: T; error?
   }
 }
 
+
+/**
+ * Bundles a small probe (TypeScript from src/, imported relative to the repository) into dir/probe.mjs,
+ * to run in a child process: under a mount namespace, another user, or a timeout no timer could enforce.
+ */
+async function bundleProbe(contents: string): Promise<string> {
+  const script = join(dir, 'probe.mjs');
+  await build({
+    stdin: { contents, resolveDir: join(import.meta.dirname, '..', '..'), loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: script,
+    logLevel: 'silent',
+  });
+  return script;
+}
+
 describe('-f reads a regular file of at most 1 MiB', () => {
   it('a FIFO is refused at once, not read (which would block until a writer comes)', async () => {
     const fifo = join(dir, 'macvlanctl.yaml');
@@ -105,25 +123,13 @@ describe('--root where something must be written', () => {
   it.skipIf(process.getuid?.() !== 0)('a read-only / whose run/ and var/lib/ are writable (Fedora CoreOS, Silverblue: ostree) is accepted; a read-only run/ is not', async () => {
     // A private mount namespace (unshare -m): a read-only bind of a temporary
     // directory as the root, with tmpfs on run/ and var/lib/ as on those hosts.
-    const script = join(dir, 'probe.mjs');
-    await build({
-      stdin: {
-        contents: `
+    const script = await bundleProbe(`
           import { checkWritableRoot } from './src/system/root-dir.ts';
           const out = {};
           for (const root of process.argv.slice(2)) {
             try { checkWritableRoot(root); out[root] = 'ok'; } catch (e) { out[root] = e.message; }
           }
-          console.log(JSON.stringify(out));`,
-        resolveDir: join(import.meta.dirname, '..', '..'),
-        loader: 'ts',
-      },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: script,
-      logLevel: 'silent',
-    });
+          console.log(JSON.stringify(out));`);
     const ostree = join(dir, 'ostree');
     const frozen = join(dir, 'frozen');
     for (const d of [ostree, frozen]) mkdirSync(join(d, 'run'), { recursive: true }), mkdirSync(join(d, 'var', 'lib'), { recursive: true });
@@ -144,26 +150,14 @@ describe('--root where something must be written', () => {
   });
 
   it.skipIf(process.getuid?.() !== 0)('apply and destroy without root say they need root (sudo), not that / is not writable', async () => {
-    const script = join(dir, 'probe.mjs');
-    await build({
-      stdin: {
-        contents: `
+    const script = await bundleProbe(`
           import { runApply } from './src/cli/commands/apply.ts';
           import { runDestroy } from './src/cli/commands/destroy.ts';
           const out = {};
           const attempt = async (key, f) => { try { await f(); out[key] = 'ok'; } catch (e) { out[key] = e.message; } };
           await attempt('apply', () => runApply('mynet', { root: '/', parent: 'eno1', ipRange: ['198.51.100.192/27'], persist: 'none', scan: false, yes: true }));
           await attempt('destroy', () => runDestroy('mynet', { root: '/', yes: true }));
-          console.log(JSON.stringify(out));`,
-        resolveDir: join(import.meta.dirname, '..', '..'),
-        loader: 'ts',
-      },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: script,
-      logLevel: 'silent',
-    });
+          console.log(JSON.stringify(out));`);
     chmodSync(dir, 0o755);
     // nobody: no CAP_NET_ADMIN, and / and /run are not writable for it.
     const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, script], { encoding: 'utf8', timeout: 8000, cwd: '/' });
@@ -182,10 +176,7 @@ describe('--root where something must be written', () => {
   it('under /proc/self, making directories, taking the lock and writing a file fail at once (no spinning mkdir)', async () => {
     // Node's recursive mkdirSync spins forever there, inside one native call that
     // no timer can interrupt: the code runs in a child process with a timeout.
-    const script = join(dir, 'probe.mjs');
-    await build({
-      stdin: {
-        contents: `
+    const script = await bundleProbe(`
           import { makeDirs } from './src/system/make-dirs.ts';
           import { lockHost } from './src/system/lock.ts';
           import { writeFileAtomic } from './src/system/atomic-write.ts';
@@ -194,16 +185,7 @@ describe('--root where something must be written', () => {
           await attempt('makeDirs', () => makeDirs('/proc/self/run/macvlanctl'));
           await attempt('lock', () => lockHost('apply test', { root: '/proc/self', waitMs: 3000 }));
           await attempt('write', () => writeFileAtomic('/proc/self/var/lib/macvlanctl/x.json', '{}', 0o644));
-          console.log(JSON.stringify(out));`,
-        resolveDir: join(import.meta.dirname, '..', '..'),
-        loader: 'ts',
-      },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      outfile: script,
-      logLevel: 'silent',
-    });
+          console.log(JSON.stringify(out));`);
     const t0 = Date.now();
     const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 8000 });
     expect(r.error, 'the child did not finish in 8 s').toBeUndefined();
