@@ -33,6 +33,7 @@ import { hasNetAdmin } from '../system/capabilities.js';
 import { readCachedScan, writeScanCache } from '../system/scan-cache.js';
 import { type LanForPlanOptions, lanForPlan, lazyReprobeLan, scanTarget } from './lan-for-plan.js';
 import { log as stderrLog } from './output.js';
+import { scanAge } from './present-plan.js';
 
 export interface PlanOnLanOptions extends LanForPlanOptions {
   /** --force: the planner takes what the scan saw with a warning, so nothing is refused on it. */
@@ -47,10 +48,6 @@ function key(address: string): string {
   } catch {
     return address.toLowerCase();
   }
-}
-
-function age(seconds: number): string {
-  return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
 }
 
 /** Gather the LAN (lanForPlan), plan, and confirm live any refusal that rests on a cached scan. */
@@ -102,7 +99,7 @@ export async function planConfirmingRefusals(desired: DesiredNetwork[], facts: H
         const ask = named.addresses.filter((a) => !rechecked.has(`${named.parent} ${key(a)}`));
         if (ask.length === 0) continue;
         for (const a of ask) rechecked.add(`${named.parent} ${key(a)}`);
-        log(`The refusal rests on a scan of ${named.parent} cached ${age(source.ageSeconds)} ago: asking ${ask.join(', ')} again…`);
+        log(`The refusal rests on a scan of ${named.parent} cached ${scanAge(source.ageSeconds)} ago: asking ${ask.join(', ')} again…`);
         let answered: Set<string>;
         let at: string;
         try {
@@ -154,7 +151,7 @@ function annotated(e: MacvlanError, lan: LanFacts | undefined, unconfirmed: Map<
       notes.push(`the LAN on ${p} was scanned just now${s.rescanReason ? ` (${s.rescanReason})` : ''}`);
       continue;
     }
-    const parts = [`from a scan of ${p} cached ${age(s.ageSeconds)} ago`];
+    const parts = [`from a scan of ${p} cached ${scanAge(s.ageSeconds)} ago`];
     if (s.reprobed?.answered.length) parts.push(`re-probed just now: ${s.reprobed.answered.join(', ')} still answer${s.reprobed.answered.length === 1 ? 's' : ''}`);
     const why = unconfirmed.get(p);
     if (why) parts.push(`not re-checked: ${why}`);

@@ -21,13 +21,14 @@ export function countChanges(changes: Change[]): Record<ChangeAction, number> {
   return n;
 }
 
-function age(seconds: number): string {
+/** How old a cached scan is, for display: "42 s", or whole minutes from 90 s on. */
+export function scanAge(seconds: number): string {
   return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
 }
 
 /** Where the LAN facts came from and how old they are: "scanned just now" or "from the scan cached 42 s ago (…)". */
 export function describeLanSource(s: LanScanSource): string {
-  const parts = [s.origin === 'scan' ? `scanned just now${s.rescanReason ? ` (not the cached scan: ${s.rescanReason})` : ''}` : `from the scan cached ${age(s.ageSeconds)} ago (taken ${s.scannedAt})`];
+  const parts = [s.origin === 'scan' ? `scanned just now${s.rescanReason ? ` (not the cached scan: ${s.rescanReason})` : ''}` : `from the scan cached ${scanAge(s.ageSeconds)} ago (taken ${s.scannedAt})`];
   if (s.reprobed?.gone.length) parts.push(`re-probed just now: ${s.reprobed.gone.join(', ')} no longer answer${s.reprobed.gone.length === 1 ? 's' : ''} (dropped)`);
   if (s.reprobed?.answered.length) parts.push(`re-probed just now: ${s.reprobed.answered.join(', ')} still answer${s.reprobed.answered.length === 1 ? 's' : ''}`);
   return parts.join('; ');

@@ -62,25 +62,8 @@ export function renderNetworkd(n: PlannedNetwork, ctx: NetworkdContext): Rendere
     `Mode=${shim.mode}`,
   );
 
-  const network: string[] = [
-    header,
-    '[Match]',
-    `Name=${shim.interface}`,
-    '',
-    '[Link]',
-    // The host is online without its shim: never hold up boot for it.
-    'RequiredForOnline=no',
-    '',
-    '[Network]',
-    'DHCP=no',
-    // IPv6 link-local only when the network has IPv6; never take addresses or
-    // routes from router advertisements: the host's own LAN config stays on the parent.
-    `LinkLocalAddressing=${f.v6 ? 'ipv6' : 'no'}`,
-    'IPv6AcceptRA=no',
-    // Static settings: keep them while the parent has no carrier rather than flap with it.
-    'ConfigureWithoutCarrier=yes',
-    `Address=${shim.address}/32`,
-  ];
+  // IPv6 link-local on the shim only when the network has IPv6.
+  const network: string[] = [...staticLinkNetwork(header, shim.interface, f.v6 ? 'ipv6' : 'no'), `Address=${shim.address}/32`];
   if (f.v6?.proxies.length) {
     // Containers reach the host's own IPv6 address through proxy NDP on the shim (src/plan/proxy-ndp.ts).
     // networkd 252 sets proxy_ndp and the entries; the forwarding it also needs comes from the sysctl.d file below.
@@ -103,6 +86,32 @@ export function renderNetworkd(n: PlannedNetwork, ctx: NetworkdContext): Rendere
 }
 
 /**
+ * The start of a .network for a link macvlanctl adds (the shim, or a VLAN
+ * parent): matched by name, up to its [Network] section's static settings,
+ * for the caller to go on with its addresses or links.
+ */
+function staticLinkNetwork(header: string, name: string, linkLocal: 'ipv6' | 'no'): string[] {
+  return [
+    header,
+    '[Match]',
+    `Name=${name}`,
+    '',
+    '[Link]',
+    // The host is online without this link: never hold up boot for it.
+    'RequiredForOnline=no',
+    '',
+    '[Network]',
+    'DHCP=no',
+    // Never take addresses or routes from router advertisements: the host's
+    // own LAN config stays on the parent.
+    `LinkLocalAddressing=${linkLocal}`,
+    'IPv6AcceptRA=no',
+    // Static settings: keep them while the parent has no carrier rather than flap with it.
+    'ConfigureWithoutCarrier=yes',
+  ];
+}
+
+/**
  * A VLAN parent (which Docker creates at run time): networkd creates it at
  * boot instead — `VLAN=` on the base link's own .network (the drop-in), a
  * .netdev for the VLAN, and a .network that puts the shim on it and nothing
@@ -112,21 +121,7 @@ function vlanFiles(n: PlannedNetwork, vlan: { link: string; id: number }, shim: 
   const names = networkdFileNames(n.name);
   const header = managedHeader(n.name);
   const netdev = lines(header, '[NetDev]', `Description=VLAN ${vlan.id} on ${vlan.link}, parent of Docker network ${n.name}`, `Name=${n.parent}`, 'Kind=vlan', '', '[VLAN]', `Id=${vlan.id}`);
-  const network = lines(
-    header,
-    '[Match]',
-    `Name=${n.parent}`,
-    '',
-    '[Link]',
-    'RequiredForOnline=no',
-    '',
-    '[Network]',
-    'DHCP=no',
-    'LinkLocalAddressing=no',
-    'IPv6AcceptRA=no',
-    'ConfigureWithoutCarrier=yes',
-    `MACVLAN=${shim}`,
-  );
+  const network = lines(...staticLinkNetwork(header, n.parent, 'no'), `MACVLAN=${shim}`);
   return [
     { path: `${NETWORKD_DIR}/${names.vlanNetdev}`, content: netdev, mode: 0o644 },
     { path: `${NETWORKD_DIR}/${names.vlanNetwork}`, content: network, mode: 0o644 },

@@ -16,16 +16,6 @@ export interface IpFacts {
   proxies6: ProxyNeighbourFact[];
 }
 
-/** Whether the kernel answers proxied neighbour solicitations on this link (both sysctls on); read for macvlan links only (shims). */
-function readProxyNdp(name: string): boolean | undefined {
-  try {
-    const conf = `/proc/sys/net/ipv6/conf/${name}`;
-    return readFileSync(`${conf}/proxy_ndp`, 'utf8').trim() === '1' && readFileSync(`${conf}/forwarding`, 'utf8').trim() === '1';
-  } catch {
-    return undefined; // no IPv6 on the link, or the name is not there any more
-  }
-}
-
 /**
  * /sys/class/net shows the namespace sysfs was mounted in, which is not always
  * ours (nsenter keeps the old mount): trust it only when the ifindex matches.
@@ -40,19 +30,35 @@ function isWireless(name: string, index: number): boolean {
   }
 }
 
+/** One per-link sysctl (/proc/sys/net/<family>/conf/<link>/<key>), trimmed; undefined when unreadable (no such link any more, no IPv6 on it). */
+function linkSysctl(family: 'ipv4' | 'ipv6', link: string, key: string): string | undefined {
+  try {
+    return readFileSync(`/proc/sys/net/${family}/conf/${link}/${key}`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * net.ipv4.conf.IF.arp_notify of each macvlan link (shims, ours or not): one
- * small /proc read per macvlan, none for other links, so a no-op apply stays
- * cheap. /proc/sys/net is the reading process's namespace, as for `ip`.
+ * The per-link sysctls of each macvlan link (shims, ours or not; networkd and
+ * NetworkManager make our shims without our alias): a few small /proc reads
+ * per macvlan, none for other links, so a no-op apply stays cheap.
+ * /proc/sys/net is the reading process's namespace, as for `ip`. An
+ * unreadable value is not known, and not reported as drift.
  */
-function withArpNotify(interfaces: InterfaceFact[]): InterfaceFact[] {
+function withMacvlanSysctls(interfaces: InterfaceFact[]): InterfaceFact[] {
   for (const i of interfaces) {
     if (i.kind !== 'macvlan') continue;
-    try {
-      i.arpNotify = readFileSync(`/proc/sys/net/ipv4/conf/${i.name}/arp_notify`, 'utf8').trim() !== '0';
-    } catch {
-      // unreadable: not known, and not reported as drift
+    // The kernel answers proxied neighbour solicitations only with both on.
+    const proxyNdp = linkSysctl('ipv6', i.name, 'proxy_ndp');
+    if (proxyNdp === '1') {
+      const forwarding = linkSysctl('ipv6', i.name, 'forwarding');
+      if (forwarding !== undefined) i.proxyNdp = forwarding === '1';
+    } else if (proxyNdp !== undefined) {
+      i.proxyNdp = false;
     }
+    const arpNotify = linkSysctl('ipv4', i.name, 'arp_notify');
+    if (arpNotify !== undefined) i.arpNotify = arpNotify !== '0';
   }
   return interfaces;
 }
@@ -78,15 +84,8 @@ export async function gatherIpFacts(ipBinary = 'ip'): Promise<IpFacts> {
   const lines = batch.stdout.split('\n').filter((l) => l.trim().length > 0);
   const addrJson = lines[0] ?? '[]';
   const route4Json = lines[1] ?? '[]';
-  const interfaces = parseInterfaces(addrJson, isWireless);
-  for (const i of interfaces) {
-    // Every macvlan, not only those with our alias: networkd and NetworkManager make our shims without it.
-    if (i.kind !== 'macvlan') continue;
-    const on = readProxyNdp(i.name);
-    if (on !== undefined) i.proxyNdp = on;
-  }
   return {
-    interfaces: withArpNotify(interfaces),
+    interfaces: withMacvlanSysctls(parseInterfaces(addrJson, isWireless)),
     routes: [...parseRoutes(route4Json, 4), ...routes6],
     proxies6: parseProxyNeighbours(lines[2] ?? '[]'),
   };

@@ -40,18 +40,9 @@ function refuseForeign(path: string, b: Before, expectLinkTo?: string): void {
   }
 }
 
-/** Directories from `dir` upwards that do not exist yet, outermost last. */
-function missingDirs(dir: string): string[] {
-  const out: string[] = [];
-  for (let d = dir; ; d = dirname(d)) {
-    try {
-      lstatSync(d);
-      return out;
-    } catch {
-      out.push(d);
-    }
-    if (dirname(d) === d) return out;
-  }
+/** Makes `dir` and its missing parents; the ones it made, innermost first (the order a restore removes them in). */
+function createdInnermostFirst(dir: string): string[] {
+  return makeDirs(dir, 0o755).reverse();
 }
 
 function restorer(onDisk: string, b: Before, created: string[]): Restore {
@@ -75,7 +66,7 @@ export function realFilePort(root: string): FilePort {
       const onDisk = join(root, path);
       const b = before(onDisk);
       refuseForeign(path, b);
-      const created = missingDirs(dirname(onDisk));
+      const created = createdInnermostFirst(dirname(onDisk));
       writeFileAtomic(onDisk, content, mode);
       return restorer(onDisk, b, created);
     },
@@ -83,8 +74,7 @@ export function realFilePort(root: string): FilePort {
       const onDisk = join(root, path);
       const b = before(onDisk);
       refuseForeign(path, b, target);
-      const created = missingDirs(dirname(onDisk));
-      makeDirs(dirname(onDisk), 0o755);
+      const created = createdInnermostFirst(dirname(onDisk));
       rmSync(onDisk, { force: true });
       symlinkSync(target, onDisk);
       return restorer(onDisk, b, created);
