@@ -208,3 +208,8 @@ export function cidrSize(c: Cidr): bigint {
 export function sameAddress(a: IpAddress, b: IpAddress): boolean {
   return a.family === b.family && a.value === b.value;
 }
+
+/** Whether `a` is an IPv6 link-local address (fe80::/10). */
+export function isLinkLocal6(a: IpAddress): boolean {
+  return a.family === 6 && a.value >> 118n === 0x3fan;
+}

@@ -20,6 +20,7 @@ import {
   formatAddress,
   formatCidr,
   formatValue,
+  isLinkLocal6,
   networkOf,
 } from '../net/address.js';
 import { type Interval, cidrToInterval, highestAlignedBlock, largestBlocks, overlaps, subtract } from '../net/intervals.js';
@@ -99,10 +100,6 @@ export interface FamilyResult {
 export const DEFAULT_AUTO_PREFIX: Record<Family, number> = { 4: 27, 6: 112 };
 
 const fam = (f: Family) => (f === 4 ? 'IPv4' : 'IPv6');
-
-function isLinkLocal6(a: IpAddress): boolean {
-  return a.family === 6 && a.value >> 118n === 0x3fan; // fe80::/10
-}
 
 function single(a: IpAddress): Interval {
   return { start: a.value, end: a.value };

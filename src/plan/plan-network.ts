@@ -6,7 +6,7 @@
 import type { DesiredNetwork } from '../model/desired.js';
 import type { DockerNetworkFact, HostFacts, InterfaceFact } from '../model/facts.js';
 import type { Change, PlannedNetwork, PlannedShim, Warning } from '../model/plan.js';
-import { type Cidr, type Family, type IpAddress, cidrContains, cidrLast, formatAddress, formatCidr, parseCidr } from '../net/address.js';
+import { type Cidr, type Family, type IpAddress, cidrContains, cidrLast, formatAddress, formatCidr, isLinkLocal6, parseCidr } from '../net/address.js';
 import { whyDockerCannotHold6 } from './docker-ipam6.js';
 import { originLabel } from '../config/origins.js';
 import { MacvlanError } from '../model/errors.js';
@@ -743,7 +743,4 @@ function staleOnShim(n: PlannedNetwork, s: PlannedShim, existing: InterfaceFact,
   return out;
 }
 
-function isLinkLocal6(a: IpAddress): boolean {
-  return a.family === 6 && cidrContains(parseCidr('fe80::/10'), a);
-}
 
