@@ -52,7 +52,7 @@ await build({
 });
 await build({ ...common, entryPoints: [join(root, 'src/config/load-file.ts')], outfile: join(root, 'dist/load-file.cjs') });
 // The LAN scan's worker runs as a process of its own inside a throwaway network
-// namespace (`unshare --net node dist/scan-worker.cjs`, see src/probe/lan-scan.ts).
+// namespace (`unshare --net node dist/scan-worker.cjs`, see src/gather/lan-scan.ts).
 await build({ ...common, entryPoints: [join(root, 'src/probe/scan-worker.ts')], outfile: join(root, 'dist/scan-worker.cjs') });
 
 // Warm the cache: run the launcher once so that V8 compiles what a plan

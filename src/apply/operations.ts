@@ -12,7 +12,7 @@ import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
 import type { Change, Plan, PlannedNetwork, PlannedPersistence } from '../model/plan.js';
 import { MacvlanError } from '../model/errors.js';
 import { dockerDifferences } from '../plan/docker-diff.js';
-import { shimAlias } from '../plan/shim-identity.js';
+import { shimAlias } from '../model/labels.js';
 
 export type Operation =
   /**
@@ -26,7 +26,7 @@ export type Operation =
   /** Our record of what was applied (src/system/state-store.ts), written last. */
   | { kind: 'state-write'; title: string; network: PlannedNetwork }
   | { kind: 'state-remove'; title: string; network: string }
-  /** Persistence files under --root (src/system/persist-files.ts); each undone by putting back what was there. */
+  /** Persistence files under --root (src/backends/write-files.ts); each undone by putting back what was there. */
   | { kind: 'file-write'; title: string; path: string; content: string; mode: number }
   | { kind: 'file-link'; title: string; path: string; target: string }
   | { kind: 'file-remove'; title: string; path: string }

@@ -6,8 +6,8 @@
  */
 import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
 import type { PlannedNetwork } from '../model/plan.js';
-import type { FilePort } from '../system/persist-files.js';
-import type { LoadRequest } from '../system/persist-load.js';
+import type { FilePort } from '../backends/write-files.js';
+import type { LoadRequest } from '../backends/load.js';
 import type { DockerCreateBody, Operation } from './operations.js';
 
 export interface DockerPort {

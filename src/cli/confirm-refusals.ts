@@ -28,12 +28,12 @@ import type { Plan } from '../model/plan.js';
 import { parseAddress } from '../net/address.js';
 import { computePlan } from '../plan/compute-plan.js';
 import { scanFactsNamed, withoutHosts } from '../plan/lan-view.js';
-import { scanTargets } from '../plan/scan-targets.js';
+import { scanTargets } from '../gather/scan-targets.js';
 import { hasNetAdmin } from '../system/capabilities.js';
-import { readCachedScan, writeScanCache } from '../system/scan-cache.js';
-import { type LanForPlanOptions, lanForPlan, lazyReprobeLan, scanTarget } from './lan-for-plan.js';
+import { readCachedScan, writeScanCache } from '../gather/scan-cache.js';
+import { type LanForPlanOptions, lanForPlan, lazyReprobeLan, scanTarget } from '../gather/lan-for-plan.js';
 import { log as stderrLog } from './output.js';
-import { scanAge } from './present-plan.js';
+import { scanAge } from '../present/plan.js';
 
 export interface PlanOnLanOptions extends LanForPlanOptions {
   /** --force: the planner takes what the scan saw with a warning, so nothing is refused on it. */

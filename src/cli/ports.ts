@@ -1,8 +1,8 @@
 /** The real adapters behind apply and destroy's operations. */
 import type { Ports } from '../apply/run-operations.js';
 import { runIpBatch, runIpBatchForce, setInterfaceSysctl } from '../system/ip-batch.js';
-import { realFilePort } from '../system/persist-files.js';
-import { loadPersistence } from '../system/persist-load.js';
+import { realFilePort } from '../backends/write-files.js';
+import { loadPersistence } from '../backends/load.js';
 import { readStateText, removeState, stateText, writeStateText } from '../system/state-store.js';
 import { log } from './output.js';
 

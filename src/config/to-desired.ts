@@ -18,7 +18,7 @@ import {
   type StaticAddress,
 } from '../model/desired.js';
 import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
-import { ProblemCollector } from '../plan/collector.js';
+import { ProblemCollector } from '../model/collector.js';
 import { checkInterfaceName, checkNetworkName, checkNewInterfaceName } from './names.js';
 import { originLabel } from './origins.js';
 import { escapeInvisible, shownName } from './shown-name.js';

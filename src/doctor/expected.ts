@@ -7,7 +7,7 @@ import type { DockerNetworkFact } from '../model/facts.js';
 import type { MacvlanMode } from '../model/desired.js';
 import type { PlannedNetwork } from '../model/plan.js';
 import { formatAddress, formatCidr } from '../net/address.js';
-import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC } from '../plan/labels.js';
+import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC } from '../model/labels.js';
 import type { DoctorNetworkFacts } from './types.js';
 
 export type ExpectationSource = 'declaration' | 'record' | 'Docker labels';

@@ -2,7 +2,7 @@
  * The LAN probe behind doctor's LAN checks (I/O):
  *
  * - one scan of the network's subnet (live hosts and DHCP offers) with the
- *   scan engine (src/probe/lan-scan.ts): a macvlan child of the parent in a
+ *   scan engine (src/gather/lan-scan.ts): a macvlan child of the parent in a
  *   throwaway namespace, ARP probes with sender 0.0.0.0 — the host's own
  *   neighbour table and addresses are never used;
  * - when the sweep did not hear the gateway, the gateway alone is asked again
@@ -23,7 +23,7 @@ import { MAX_SCAN_PREFIX, ipv6NotAskable } from '../probe/scan-request.js';
 import { reachable } from '../probe/reachability.js';
 import { hasNetAdmin } from '../system/capabilities.js';
 import { run } from '../system/exec.js';
-import { lanIdentityOf, writeScanCache } from '../system/scan-cache.js';
+import { lanIdentityOf, writeScanCache } from '../gather/scan-cache.js';
 import type { LanProbeFacts, NeighbourFact } from './types.js';
 
 export interface LanProbeRequest {

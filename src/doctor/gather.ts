@@ -4,14 +4,14 @@
  * with -f, the LAN probe per parent and subnet, and the host ↔ container
  * pings. The checks themselves (src/doctor/checks) are pure.
  */
-import { readDeclaration } from '../cli/declaration.js';
+import { readDeclaration } from '../config/declaration.js';
 import type { DesiredNetwork } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
 import type { HostFacts } from '../model/facts.js';
 import { cidrContains, formatAddress, parseCidr } from '../net/address.js';
 import { computePlan } from '../plan/compute-plan.js';
 import { describeNetwork, managedNames } from '../plan/network-status.js';
-import { gatherHostFacts } from '../system/gather-facts.js';
+import { gatherHostFacts } from '../gather/gather-facts.js';
 import { listStates, readStateLenient } from '../system/state-store.js';
 import { expectedShim, gateway, ipRange, parentName, subnet, subnet6 } from './expected.js';
 import { type LanProbeDeps, probeLan } from './gather-lan.js';
@@ -30,7 +30,7 @@ export interface DoctorOptions {
 }
 
 export interface GatherDeps {
-  /** The scan engine (src/probe/lan-scan.ts), loaded only when the LAN is probed. */
+  /** The scan engine (src/gather/lan-scan.ts), loaded only when the LAN is probed. */
   scanLan?: LanProbeDeps['scanLan'];
   log: (line: string) => void;
 }
@@ -127,7 +127,7 @@ export async function gatherDoctor(name: string | undefined, opts: DoctorOptions
         const key = `${req.parent} ${req.subnet} ${req.subnet6 ?? ''} ${req.gateway}`;
         let p = probes.get(key);
         if (!p) {
-          const scanLan = deps.scanLan ?? (async (o) => (await import('../probe/lan-scan.js')).scanLan(o));
+          const scanLan = deps.scanLan ?? (async (o) => (await import('../gather/lan-scan.js')).scanLan(o));
           p = probeLan(req, facts, { scanLan, root: opts.root, log: deps.log });
           probes.set(key, p);
         }

@@ -8,7 +8,7 @@ import type { NetworkStatus } from '../plan/network-status.js';
 import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
 import type { LanScan } from '../model/lan.js';
 import type { PlannedNetwork } from '../model/plan.js';
-import type { NetworkState } from '../system/state-store.js';
+import type { NetworkState } from '../model/record.js';
 
 /** fail: something is broken now (doctor exits 1); warn: works, but worth fixing; skip: could not or need not be checked. */
 export type Verdict = 'pass' | 'warn' | 'fail' | 'skip';

@@ -3,14 +3,17 @@
  * Compose file. Values are already parsed (addresses are BigInt-backed), but not
  * yet checked against each other or the host: that is the planner's job.
  */
-import type { Cidr, IpAddress } from '../net/address.js';
-import type { Interval } from '../net/intervals.js';
+import type { Cidr, Interval, IpAddress } from './address.js';
 
 export const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru'] as const;
 export type MacvlanMode = (typeof MACVLAN_MODES)[number];
 
 export const PERSIST_BACKENDS = ['auto', 'networkd', 'networkmanager', 'ifupdown', 'systemd', 'none'] as const;
 export type PersistBackend = (typeof PERSIST_BACKENDS)[number];
+
+/** The backends that write files: every PERSIST_BACKENDS value but the two choices auto and none. */
+export const RENDER_BACKENDS = ['networkd', 'networkmanager', 'ifupdown', 'systemd'] as const;
+export type RenderBackend = (typeof RENDER_BACKENDS)[number];
 
 /** `--ip-range`: a CIDR, or `auto` / `auto/N` to carve a free block. */
 export type IpRangeSpec = { kind: 'explicit'; cidr: Cidr } | { kind: 'auto'; prefix?: number };

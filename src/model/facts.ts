@@ -1,8 +1,8 @@
 /**
  * Facts read from the system. Gathered by src/system, consumed by the pure planner.
  */
-import type { Cidr, InterfaceAddress, IpAddress } from '../net/address.js';
-import type { ManagerFacts } from '../persist/types.js';
+import type { Cidr, InterfaceAddress, IpAddress } from './address.js';
+import type { ManagerFacts } from './manager-facts.js';
 import type { LanScan, LanScanSource } from './lan.js';
 import type { PlannedPersistence } from './plan.js';
 
@@ -126,7 +126,7 @@ export interface PersistenceFacts {
   managed: ManagedFile[];
   /** argv that runs this macvlanctl, absolute (for the systemd unit). */
   selfCommand: string[];
-  /** What the network managers' files and state say (src/system/persist-facts.ts); decides --persist auto. */
+  /** What the network managers' files and state say (src/gather/persist-facts.ts); decides --persist auto. */
   managers?: ManagerFacts;
   /**
    * The persistence apply recorded for each network (its record under
@@ -135,7 +135,7 @@ export interface PersistenceFacts {
    * of gathering, and a no-op apply should not pay for it.
    */
   recorded?: Record<string, { parent: string; persistence: PlannedPersistence }>;
-  /** Fingerprint of the managers' configuration now (src/system/persist-evidence.ts); a recorded backend is kept only while it matches. */
+  /** Fingerprint of the managers' configuration now (src/gather/persist-evidence.ts); a recorded backend is kept only while it matches. */
   evidence?: string;
 }
 
@@ -155,7 +155,7 @@ export interface HostFacts {
   hostId: string;
   /** Addresses known to be in use on the LAN by other means than `lan` (kept clear of like live hosts); usually empty. */
   inUse: IpAddress[];
-  /** What LAN scans saw (src/cli/lan-for-plan.ts); absent when none was wanted (--no-scan, nothing new to place). */
+  /** What LAN scans saw (src/gather/lan-for-plan.ts); absent when none was wanted (--no-scan, nothing new to place). */
   lan?: LanFacts;
   /**
    * The MAC of each applied network's shim, from apply's records

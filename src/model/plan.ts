@@ -91,7 +91,7 @@ export interface PlannedPersistence {
    * again (src/plan/persist-choice.ts) still says it.
    */
   warnings?: Warning[];
-  /** Fingerprint of the managers' configuration the choice was made on (src/system/persist-evidence.ts). */
+  /** Fingerprint of the managers' configuration the choice was made on (src/gather/persist-evidence.ts). */
   evidence?: string;
 }
 

@@ -11,29 +11,8 @@
  */
 import { MacvlanError } from '../model/errors.js';
 
-export type Family = 4 | 6;
-
-export interface IpAddress {
-  readonly family: Family;
-  readonly value: bigint;
-}
-
-/** A network: `base` is the network address (no host bits set). */
-export interface Cidr {
-  readonly family: Family;
-  readonly base: bigint;
-  readonly prefix: number;
-}
-
-/** An address with the prefix length of its subnet, as on an interface (198.51.100.24/24). */
-export interface InterfaceAddress {
-  readonly address: IpAddress;
-  readonly prefix: number;
-  /** IPv6 privacy address (RFC 8981), as the kernel flags it. */
-  readonly temporary?: boolean;
-  /** Preferred lifetime over, or still tentative (DAD): not an address to hand to others. */
-  readonly deprecated?: boolean;
-}
+export type { Cidr, Family, InterfaceAddress, IpAddress } from '../model/address.js';
+import type { Cidr, Family, InterfaceAddress, IpAddress } from '../model/address.js';
 
 export const BITS: Record<Family, number> = { 4: 32, 6: 128 };
 

@@ -4,10 +4,8 @@
  */
 import { BITS, type Cidr, type Family, cidrLast, hostMask } from './address.js';
 
-export interface Interval {
-  readonly start: bigint;
-  readonly end: bigint; // inclusive
-}
+export type { Interval } from '../model/address.js';
+import type { Interval } from '../model/address.js';
 
 export function cidrToInterval(c: Cidr): Interval {
   return { start: c.base, end: cidrLast(c) };

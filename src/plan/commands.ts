@@ -3,7 +3,7 @@
  * user can see, audit or run by hand exactly what apply would do. Pure.
  */
 import type { Change, Plan, PlannedNetwork } from '../model/plan.js';
-import { shimAlias } from './shim-identity.js';
+import { shimAlias } from '../model/labels.js';
 
 function quote(arg: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;

@@ -7,10 +7,11 @@
 import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
 import type { DhcpPoolEstimate } from '../model/lan.js';
 import { type IpAddress, formatAddress, formatCidr, parseAddress } from '../net/address.js';
-import type { NetworkState } from '../system/state-store.js';
-import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from './labels.js';
+import type { NetworkState } from '../model/record.js';
+import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from '../model/labels.js';
 import { hostAddressesToProxy, proxiesOn } from './proxy-ndp.js';
-import { findOwnShim, networkOfShimAlias, shimAlias } from './shim-identity.js';
+import { findOwnShim } from './shim-identity.js';
+import { networkOfShimAlias, shimAlias } from '../model/labels.js';
 import { parentWarnings } from './parent.js';
 import { shimDrift } from './shim-drift.js';
 

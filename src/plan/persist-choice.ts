@@ -1,13 +1,13 @@
 /**
  * The backend for one network's `persist` setting. Pure. Detection proper
- * (which manager owns the parent) is src/persist/detect.ts; without the
+ * (which manager owns the parent) is src/backends/detect.ts; without the
  * facts it needs (fixtures, callers that did not gather them) nothing about
  * persistence is planned.
  *
  * A backend apply already chose is kept, without detecting again, while its
  * files are all on the host exactly as apply wrote them and the managers'
  * configuration it was chosen on is unchanged (its fingerprint,
- * src/system/persist-evidence.ts): the host has not moved on, and the choice
+ * src/gather/persist-evidence.ts): the host has not moved on, and the choice
  * (reason, warnings, networkd's parent file) is the one recorded. Anything
  * else — a file of ours edited or gone, the parent's `.network` renamed, a
  * netplan renderer switch, another parent, an explicit --persist naming
@@ -16,7 +16,7 @@
  */
 import type { DesiredNetwork, PersistBackend } from '../model/desired.js';
 import type { HostFacts, InterfaceFact, PersistenceFacts } from '../model/facts.js';
-import { choosePersistBackend, notPersisted } from '../persist/detect.js';
+import { choosePersistBackend, notPersisted } from '../backends/detect.js';
 import { resolveParent } from './parent.js';
 import type { PersistChoice } from './plan-persistence.js';
 

@@ -25,7 +25,7 @@ import {
 } from '../net/address.js';
 import { type Interval, cidrToInterval, highestAlignedBlock, largestBlocks, overlaps, subtract } from '../net/intervals.js';
 import { lanSubnetProblem } from '../net/lan-subnet.js';
-import type { ProblemCollector } from './collector.js';
+import type { ProblemCollector } from '../model/collector.js';
 import { dockerUnholdable6, refuseUnholdable6 } from './docker-ipam6.js';
 import { type LanView, poolMargin } from './lan-view.js';
 

@@ -1,7 +1,7 @@
 /**
  * Which files make a network's host side survive a reboot, and what must
  * change on disk to get there. Pure: the backend has already been chosen
- * (src/persist/detect.ts), our files already on the host are facts, and
+ * (src/backends/detect.ts), our files already on the host are facts, and
  * the renderers turn the planned network into file contents.
  *
  * A file that is ours (by its header) but no longer rendered — the network
@@ -10,10 +10,10 @@
  */
 import type { PersistenceFacts } from '../model/facts.js';
 import type { Change, PlannedNetwork, PlannedPersistence, Warning } from '../model/plan.js';
-import { renderPersistence } from '../render/render.js';
-import type { NetworkdContext, RenderBackend } from '../render/types.js';
+import { renderPersistence } from '../backends/render.js';
+import type { NetworkdContext, RenderBackend } from '../backends/rendered-file.js';
 
-import { UNIT_WANTS_DIR, systemdUnitName, systemdUnitPath } from '../render/systemd-unit.js';
+import { UNIT_WANTS_DIR, systemdUnitName, systemdUnitPath } from '../backends/systemd-unit/render.js';
 
 export interface PersistChoice {
   backend: RenderBackend | 'none';

@@ -5,7 +5,7 @@
  * apply, `up` and doctor see it), status into problems.
  */
 import type { InterfaceFact } from '../model/facts.js';
-import { networkOfShimAlias } from './shim-identity.js';
+import { networkOfShimAlias } from '../model/labels.js';
 
 export interface ShimDrift {
   /** Another macvlan mode than the record's (private, vepa: the host no longer reaches its containers). */

@@ -6,6 +6,7 @@
 import type { InterfaceFact } from '../model/facts.js';
 import { IFNAME_MAX_BYTES } from '../config/names.js';
 import { hex, sha256 } from '../net/digest.js';
+import { shimAlias } from '../model/labels.js';
 
 function hashHex(...parts: string[]): string {
   return hex(sha256(parts.join('\0')));
@@ -53,17 +54,6 @@ export function lifelongShimMac(kept: { recorded?: string | undefined; label?: s
   return derive();
 }
 
-/** The ifalias we put on shims: how `status` and `destroy` recognise what is ours. */
-export const SHIM_ALIAS_PREFIX = 'macvlanctl:';
-
-export function shimAlias(network: string): string {
-  return `${SHIM_ALIAS_PREFIX}${network}`;
-}
-
-/** The network a shim alias names, or undefined when the alias is not ours. */
-export function networkOfShimAlias(alias: string | undefined): string | undefined {
-  return alias?.startsWith(SHIM_ALIAS_PREFIX) ? alias.slice(SHIM_ALIAS_PREFIX.length) : undefined;
-}
 
 /**
  * Our shim for `network` among the host's interfaces: a macvlan with the MAC

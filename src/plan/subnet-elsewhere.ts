@@ -9,7 +9,7 @@ import type { DesiredNetwork } from '../model/desired.js';
 import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
 import { type Cidr, type Family, formatCidr } from '../net/address.js';
 import { cidrToInterval, overlaps } from '../net/intervals.js';
-import type { ProblemCollector } from './collector.js';
+import type { ProblemCollector } from '../model/collector.js';
 import type { FamilyResult } from './plan-family.js';
 
 /** Drivers that put containers on the parent's LAN: the same subnet there is the same LAN. */

@@ -10,13 +10,8 @@ import type { PlannedNetwork } from '../model/plan.js';
 import { VERSION } from '../version.js';
 import { removeStaleTemps, writeFileAtomic } from './atomic-write.js';
 
-export interface NetworkState {
-  schemaVersion: 1;
-  name: string;
-  appliedAt: string;
-  macvlanctlVersion: string;
-  network: PlannedNetwork;
-}
+export type { NetworkState } from '../model/record.js';
+import type { NetworkState } from '../model/record.js';
 
 export function stateDir(root: string): string {
   return join(root, 'var', 'lib', 'macvlanctl');

@@ -6,7 +6,7 @@ import { MacvlanError } from '../../src/model/errors.js';
 import { formatAddress, formatCidr } from '../../src/net/address.js';
 import { DockerClient } from '../../src/system/docker/client.js';
 import { parseDockerHost, resolveEndpoint } from '../../src/system/docker/endpoint.js';
-import { gatherDockerFacts, networkFactFromEngine } from '../../src/system/docker/network-facts.js';
+import { gatherDockerFacts, networkFactFromEngine } from '../../src/gather/docker-facts.js';
 import { LAB_IMAGE, createLab, type Lab, type LabHost } from './lab.js';
 
 const isRoot = process.getuid?.() === 0;

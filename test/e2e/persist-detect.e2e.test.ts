@@ -19,9 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findParentNetworkFile } from '../../src/persist/networkd.js';
-import type { ParentLink } from '../../src/persist/types.js';
-import { gatherManagerFacts } from '../../src/system/persist-facts.js';
+import { findParentNetworkFile } from '../../src/backends/networkd/config-files.js';
+import type { ParentLink } from '../../src/model/manager-facts.js';
+import { gatherManagerFacts } from '../../src/gather/persist-facts.js';
 
 const exec = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -87,7 +87,7 @@ describe.skipIf(!isRoot || !existsSync(IFQUERY))('ifupdown reads the fixture roo
       expect(await ourAutoOrder(root)).toEqual(real);
       // and the shim is read exactly when detect.ts says the source line includes our file
       const f = await gatherManagerFacts(root);
-      const { includingSource } = await import('../../src/persist/ifupdown.js');
+      const { includingSource } = await import('../../src/backends/ifupdown/interfaces-file.js');
       expect(includingSource(f.ifupdown.entries, `/etc/network/interfaces.d/macvlanctl-${network}`) !== undefined).toBe(real.includes(`${network}-shim`));
     });
   }

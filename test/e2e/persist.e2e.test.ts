@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, type LabHost, LAB_IMAGE, createLab, hostFingerprint } from './lab.js';
 import { macvlanctl } from './support/cli.js';
-import { renderNetworkManager } from '../../src/render/networkmanager.js';
+import { renderNetworkManager } from '../../src/backends/networkmanager/render.js';
 import { containerPing, link, waitFor } from './support/host-probes.js';
 
 const isRoot = process.getuid?.() === 0;

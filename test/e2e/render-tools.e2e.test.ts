@@ -26,9 +26,9 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlannedNetwork } from '../../src/model/plan.js';
-import { renderIfupdown } from '../../src/render/ifupdown.js';
-import { nmConnectionId, nmConnectionUuid, nmKeyfilePath, nmVlanConnectionId, nmVlanKeyfilePath, renderNetworkManager } from '../../src/render/networkmanager.js';
-import { renderSystemdUnit } from '../../src/render/systemd-unit.js';
+import { renderIfupdown } from '../../src/backends/ifupdown/render.js';
+import { nmConnectionId, nmConnectionUuid, nmKeyfilePath, nmVlanConnectionId, nmVlanKeyfilePath, renderNetworkManager } from '../../src/backends/networkmanager/render.js';
+import { renderSystemdUnit } from '../../src/backends/systemd-unit/render.js';
 import { SCENARIOS, scenario, scenarioNetwork } from '../golden/scenarios.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LanScan } from '../../src/model/lan.js';
-import { writeScanCache } from '../../src/system/scan-cache.js';
+import { writeScanCache } from '../../src/gather/scan-cache.js';
 import { type Lab, LAB_IMAGE, createLab } from './lab.js';
 import { BIN, macvlanctl } from './support/cli.js';
 

@@ -10,7 +10,7 @@ import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import type { PlannedNetwork } from '../../src/model/plan.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
-import type { RenderContext } from '../../src/render/types.js';
+import type { RenderContext } from '../../src/backends/rendered-file.js';
 import { type IpFixture, hostFacts } from '../support/fixture-facts.js';
 
 export interface Scenario {

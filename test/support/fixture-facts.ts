@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DockerFacts, DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
 import { parseAddress } from '../../src/net/address.js';
-import { parseInterfaces, parseRoutes } from '../../src/system/ip-facts.js';
+import { parseInterfaces, parseRoutes } from '../../src/gather/ip-facts.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type AddressMapInput, type AddressMapOptions, CELL_CHAR, renderAddressMap } from '../../src/render/address-map.js';
+import { type AddressMapInput, type AddressMapOptions, CELL_CHAR, renderAddressMap } from '../../src/present/address-map.js';
 import { estimateDhcpPool } from '../../src/plan/dhcp-pool.js';
 import { fixture } from '../support/fixture-facts.js';
 

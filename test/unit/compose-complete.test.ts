@@ -102,7 +102,7 @@ describe('completeComposeText', () => {
 
 describe('lineDiff (the diff --write-compose shows)', () => {
   it('marks added and removed lines, with context', async () => {
-    const { lineDiff } = await import('../../src/cli/line-diff.js');
+    const { lineDiff } = await import('../../src/present/line-diff.js');
     expect(lineDiff('a\nb\nc\nd\ne\nf\ng', 'a\nb\nc\nX\nd\ne\nf\ng')).toEqual(['  b', '  c', '+ X', '  d', '  e', '  …']);
     expect(lineDiff('a\nb\nc', 'a\nc')).toEqual(['  a', '- b', '  c']);
   });

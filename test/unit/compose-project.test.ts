@@ -235,7 +235,7 @@ function composeMade(name: string, labels: Record<string, string>): DockerNetwor
 
 describe('status: Compose project and service of each container', () => {
   it('are taken from the containers’ com.docker.compose.project/service labels', async () => {
-    const { addComposeMembership } = await import('../../src/system/docker/network-facts.js');
+    const { addComposeMembership } = await import('../../src/gather/docker-facts.js');
     const net = composeMade('home_lab_lan', {});
     net.containers = [
       { id: 'a1', name: 'home_lab_web_1' },

@@ -21,7 +21,7 @@ import {
   transportError,
 } from '../../src/system/docker/client.js';
 import { parseDockerHost, resolveEndpoint } from '../../src/system/docker/endpoint.js';
-import { gatherDockerFacts } from '../../src/system/docker/network-facts.js';
+import { gatherDockerFacts } from '../../src/gather/docker-facts.js';
 
 const FIX = join(import.meta.dirname, '..', 'fixtures', 'docker');
 const read = (name: string) => readFileSync(join(FIX, name));

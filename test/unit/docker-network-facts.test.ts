@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatAddress, formatCidr, parseAddress, parseCidr } from '../../src/net/address.js';
 import type { EngineNetwork } from '../../src/system/docker/client.js';
-import { needsInspect, networkFactFromEngine, subnetFactFromEngine } from '../../src/system/docker/network-facts.js';
+import { needsInspect, networkFactFromEngine, subnetFactFromEngine } from '../../src/gather/docker-facts.js';
 
 const FIX = join(import.meta.dirname, '..', 'fixtures', 'docker');
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(FIX, name), 'utf8')) as T;

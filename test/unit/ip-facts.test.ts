@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatCidr } from '../../src/net/address.js';
-import { parseInterfaces, parseProcIpv6Routes, parseRoutes } from '../../src/system/ip-facts.js';
+import { parseInterfaces, parseProcIpv6Routes, parseRoutes } from '../../src/gather/ip-facts.js';
 import { fixture } from '../support/fixture-facts.js';
 
 describe('ip -json parsing (real output from a lab namespace)', () => {

@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
-import { type ScanRequest, lanForPlan, type LanForPlanOptions } from '../../src/cli/lan-for-plan.js';
+import { type ScanRequest, lanForPlan, type LanForPlanOptions } from '../../src/gather/lan-for-plan.js';
 import { MacvlanError } from '../../src/model/errors.js';
 import type { DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
 import type { LanScan } from '../../src/model/lan.js';
 import { parseAddress, parseCidr } from '../../src/net/address.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
-import { scanTargets } from '../../src/plan/scan-targets.js';
-import { freshScan, isFresh, readScanCache, scanCachePath, writeScanCache } from '../../src/system/scan-cache.js';
+import { scanTargets } from '../../src/gather/scan-targets.js';
+import { freshScan, isFresh, readScanCache, scanCachePath, writeScanCache } from '../../src/gather/scan-cache.js';
 import { docker, hostFacts } from '../support/fixture-facts.js';
 
 const T0 = new Date('2026-12-01T10:00:00.000Z');

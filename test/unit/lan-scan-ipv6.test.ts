@@ -16,7 +16,7 @@ import { IPV6_DEFAULTS, allNodesPing, answeredNeighbours6, ipv6Sysctls } from '.
 import { classifyNeighbours6, probeAddress6 } from '../../src/probe/probe-address6.js';
 import { parentSubnet6, resolveScanTarget, splitScanSubnets } from '../../src/probe/scan-request.js';
 import { answeredNeighbours } from '../../src/probe/sweep.js';
-import { isFresh } from '../../src/system/scan-cache.js';
+import { isFresh } from '../../src/gather/scan-cache.js';
 import { fixture, ipFacts } from '../support/fixture-facts.js';
 
 const AFTER_ECHO = fixture('scan/neigh6-after-echo.json');

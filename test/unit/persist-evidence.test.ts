@@ -1,13 +1,13 @@
 /**
  * The fingerprint of the network managers' configuration that a kept
- * persistence backend rests on (src/system/persist-evidence.ts), on a
+ * persistence backend rests on (src/gather/persist-evidence.ts), on a
  * temporary root: what changes it and what must not.
  */
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { persistEvidence } from '../../src/system/persist-evidence.js';
+import { persistEvidence } from '../../src/gather/persist-evidence.js';
 
 let root: string;
 const write = (path: string, text: string) => {

@@ -16,10 +16,10 @@ import type { PlannedNetwork, PlannedPersistence } from '../../src/model/plan.js
 import { planCommands } from '../../src/plan/commands.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { detectionNeeded } from '../../src/plan/persist-choice.js';
-import type { ManagerFacts } from '../../src/persist/types.js';
-import { readManagedFiles } from '../../src/system/managed-files.js';
-import { gatherManagerFacts } from '../../src/system/persist-facts.js';
-import { realFilePort } from '../../src/system/persist-files.js';
+import type { ManagerFacts } from '../../src/model/manager-facts.js';
+import { readManagedFiles } from '../../src/gather/managed-files.js';
+import { gatherManagerFacts } from '../../src/gather/persist-facts.js';
+import { realFilePort } from '../../src/backends/write-files.js';
 import { hostFacts } from '../support/fixture-facts.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'persist');
@@ -34,7 +34,7 @@ beforeAll(async () => {
   rmSync(empty, { recursive: true });
 });
 
-/** The fingerprint of the managers' configuration (src/system/persist-evidence.ts) in these facts. */
+/** The fingerprint of the managers' configuration (src/gather/persist-evidence.ts) in these facts. */
 const EVIDENCE = 'e0';
 
 function facts(managed: ManagedFile[] = []): HostFacts {

@@ -14,8 +14,8 @@ import { planCommands } from '../../src/plan/commands.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { hostSideChanges } from '../../src/plan/plan-network.js';
 import { hostAddressesToProxy } from '../../src/plan/proxy-ndp.js';
-import { shimAlias } from '../../src/plan/shim-identity.js';
-import { parseInterfaces } from '../../src/system/ip-facts.js';
+import { shimAlias } from '../../src/model/labels.js';
+import { parseInterfaces } from '../../src/gather/ip-facts.js';
 import { hostFacts } from '../support/fixture-facts.js';
 
 const DUAL = { parent: 'eno1', ipRange: ['198.51.100.192/27', '2001:db8:1::c000/116'], subnet: ['2001:db8:1::/64'], persist: 'none' as const };
@@ -123,7 +123,7 @@ describe('up, status and doctor keep proxy NDP in step (hostSideChanges)', () =>
 
 describe('facts and status for proxy NDP', () => {
   it('reads IPv6 proxy entries from ip -json neigh show proxy (IPv4 proxy ARP entries are not ours)', async () => {
-    const { parseProxyNeighbours } = await import('../../src/system/ip-facts.js');
+    const { parseProxyNeighbours } = await import('../../src/gather/ip-facts.js');
     const json = '[{"dst":"2001:db8:1::24","dev":"v6net-shim","flags":["proxy"]},{"dst":"198.51.100.9","dev":"eno1","flags":["proxy"]}]';
     expect(parseProxyNeighbours(json)).toEqual([{ address: parseAddress('2001:db8:1::24'), device: 'v6net-shim' }]);
     expect(parseProxyNeighbours('[]')).toEqual([]);

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { flagsToRaw } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
-import { isManagedFile, managedHeader } from '../../src/render/common.js';
-import { renderIfupdown } from '../../src/render/ifupdown.js';
-import { networkdDropInPath, renderNetworkd } from '../../src/render/networkd.js';
-import { NM_MACVLAN_MODE, nmConnectionUuid, renderNetworkManager, uuidV5 } from '../../src/render/networkmanager.js';
-import { renderPersistence } from '../../src/render/render.js';
-import { renderSystemdUnit, systemdQuote } from '../../src/render/systemd-unit.js';
-import { RENDER_BACKENDS } from '../../src/render/types.js';
+import { isManagedFile, managedHeader } from '../../src/backends/render-common.js';
+import { renderIfupdown } from '../../src/backends/ifupdown/render.js';
+import { networkdDropInPath, renderNetworkd } from '../../src/backends/networkd/render.js';
+import { NM_MACVLAN_MODE, nmConnectionUuid, renderNetworkManager, uuidV5 } from '../../src/backends/networkmanager/render.js';
+import { renderPersistence } from '../../src/backends/render.js';
+import { renderSystemdUnit, systemdQuote } from '../../src/backends/systemd-unit/render.js';
+import { RENDER_BACKENDS } from '../../src/backends/rendered-file.js';
 import { SCENARIOS, scenario, scenarioNetwork } from '../golden/scenarios.js';
 import { hostFacts } from '../support/fixture-facts.js';
 
@@ -144,7 +144,7 @@ describe('the proxy NDP files of a dual-stack network are found again as ours (s
     const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join, dirname } = await import('node:path');
-    const { readManagedFiles } = await import('../../src/system/managed-files.js');
+    const { readManagedFiles } = await import('../../src/gather/managed-files.js');
     const s = scenario('ipv6');
     const root = mkdtempSync(join(tmpdir(), 'macvlanctl-managed-'));
     try {

@@ -8,8 +8,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderPersistence } from '../../src/render/render.js';
-import { RENDER_BACKENDS, type RenderedFile } from '../../src/render/types.js';
+import { renderPersistence } from '../../src/backends/render.js';
+import { RENDER_BACKENDS, type RenderedFile } from '../../src/backends/rendered-file.js';
 import { SCENARIOS, scenarioNetwork } from '../golden/scenarios.js';
 
 const GOLDEN = join(import.meta.dirname, '..', 'golden');

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { renderNetworkd } from '../../src/render/networkd.js';
+import { renderNetworkd } from '../../src/backends/networkd/render.js';
 import { SCENARIOS, scenarioNetwork } from '../golden/scenarios.js';
 
 const BINARY = ['/lib/systemd/systemd-networkd', '/usr/lib/systemd/systemd-networkd'].find((p) => existsSync(p));

@@ -20,7 +20,7 @@ import { computePlan } from '../../src/plan/compute-plan.js';
 import { describeNetwork } from '../../src/plan/network-status.js';
 import { hostSideChanges } from '../../src/plan/plan-network.js';
 import { deriveShimMac, lifelongShimMac } from '../../src/plan/shim-identity.js';
-import { networkFactFromEngine } from '../../src/system/docker/network-facts.js';
+import { networkFactFromEngine } from '../../src/gather/docker-facts.js';
 import type { NetworkState } from '../../src/system/state-store.js';
 import { type IpFixture, docker, fixture, hostFacts } from '../support/fixture-facts.js';
 

@@ -11,7 +11,7 @@ import { toDesired } from '../../src/config/to-desired.js';
 import type { DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
 import { parseAddress, parseCidr } from '../../src/net/address.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
-import { parseProcIpv6Routes, parseRoutes } from '../../src/system/ip-facts.js';
+import { parseProcIpv6Routes, parseRoutes } from '../../src/gather/ip-facts.js';
 import { docker, hostFacts } from '../support/fixture-facts.js';
 import { refusalOf } from '../support/refusal.js';
 

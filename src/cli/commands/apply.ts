@@ -10,10 +10,10 @@ import { computePlan } from '../../plan/compute-plan.js';
 import { lockHost } from '../../system/lock.js';
 import { checkWritableRoot } from '../../system/root-dir.js';
 import { readStateLenient, recordMatches, stateText, writeStateText } from '../../system/state-store.js';
-import { gatherHostFacts } from '../../system/gather-facts.js';
-import { type DeclarationOptions, readDeclaration } from '../declaration.js';
+import { gatherHostFacts } from '../../gather/gather-facts.js';
+import { type DeclarationOptions, readDeclaration } from '../../config/declaration.js';
 import { jsonEnvelope, log } from '../output.js';
-import { countChanges, presentPlan } from '../present-plan.js';
+import { countChanges, presentPlan } from '../../present/plan.js';
 import { requireDocker, requireNetAdmin } from '../preflight.js';
 import { connectDocker, dockerSettleMs } from '../docker-connect.js';
 import { whileInterruptible } from '../interrupt.js';
@@ -120,7 +120,7 @@ async function writeCompose(plan: Plan, opts: ApplyOptions, show: (s: string) =>
     show(`${file} already states everything its networks depend on; nothing to write.\n`);
     return;
   }
-  const { lineDiff } = await import('../line-diff.js');
+  const { lineDiff } = await import('../../present/line-diff.js');
   show(`\n--write-compose: ${file}\n${lineDiff(before, after).join('\n')}\n\n`);
   if (!opts.yes) await (await import('../confirm.js')).confirm(`Write these lines into ${file}?`, opts.yes, 'write the Compose file');
   rewriteFileAtomic(file, after);

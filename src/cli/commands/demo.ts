@@ -21,7 +21,7 @@ import { existsSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Lab, type LabHost, LAB_IMAGE, cleanupStaleLabs, createLab } from '../../lab/lab.js';
 import { MacvlanError } from '../../model/errors.js';
-import { colors as c } from '../colors.js';
+import { colors as c } from '../../present/colors.js';
 import { jsonEnvelope } from '../output.js';
 
 export interface DemoOptions {

@@ -7,7 +7,7 @@
  * pure checks (src/doctor/checks) → present (human or --json).
  */
 import { gatherDoctor, type DoctorOptions } from '../../doctor/gather.js';
-import { presentDoctor } from '../../doctor/present.js';
+import { presentDoctor } from '../../present/doctor.js';
 import { checkNetwork, doctorReport } from '../../doctor/run-checks.js';
 import type { DoctorReport } from '../../doctor/types.js';
 import { jsonEnvelope, log } from '../output.js';

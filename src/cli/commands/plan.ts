@@ -3,11 +3,11 @@
  */
 import type { Plan } from '../../model/plan.js';
 import { planCommands } from '../../plan/commands.js';
-import { gatherHostFacts } from '../../system/gather-facts.js';
-import { type DeclarationOptions, readDeclaration } from '../declaration.js';
+import { gatherHostFacts } from '../../gather/gather-facts.js';
+import { type DeclarationOptions, readDeclaration } from '../../config/declaration.js';
 import { planOnLan } from '../confirm-refusals.js';
 import { jsonEnvelope } from '../output.js';
-import { presentPlan } from '../present-plan.js';
+import { presentPlan } from '../../present/plan.js';
 
 export interface PlanOptions extends DeclarationOptions {
   root: string;

@@ -8,8 +8,8 @@ import { PERSIST_BACKENDS, type PersistBackend } from '../../model/desired.js';
 import { MacvlanError } from '../../model/errors.js';
 import type { PlannedPersistence } from '../../model/plan.js';
 import { computePlan } from '../../plan/compute-plan.js';
-import { gatherHostFacts } from '../../system/gather-facts.js';
-import { type DeclarationOptions, readDeclaration } from '../declaration.js';
+import { gatherHostFacts } from '../../gather/gather-facts.js';
+import { type DeclarationOptions, readDeclaration } from '../../config/declaration.js';
 import { jsonEnvelope } from '../output.js';
 
 export interface RenderOptions extends DeclarationOptions {

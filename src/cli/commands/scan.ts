@@ -1,7 +1,7 @@
 /**
  * `macvlanctl scan`: live hosts and DHCP servers on the parent's LAN, the
  * address map, and the ip-range `apply --ip-range auto` would take now.
- * gather → scan (src/probe/lan-scan.ts) → pure summary → present.
+ * gather → scan (src/gather/lan-scan.ts) → pure summary → present.
  */
 import { flagsToRaw } from '../../config/flags.js';
 import { toDesired } from '../../config/to-desired.js';
@@ -10,13 +10,13 @@ import type { HostFacts } from '../../model/facts.js';
 import type { LanScan } from '../../model/lan.js';
 import { type IpAddress, cidrContains, formatAddress, formatCidr, parseCidr } from '../../net/address.js';
 import { computePlan } from '../../plan/compute-plan.js';
-import { type ScanProgress, scanLan } from '../../probe/lan-scan.js';
+import { type ScanProgress, scanLan } from '../../gather/lan-scan.js';
 import { checkScanNumbers, numberFlag, parentSubnet6, resolveScanTarget, splitScanSubnets } from '../../probe/scan-request.js';
-import { type AddressMapInput, renderAddressMap } from '../../render/address-map.js';
-import { gatherHostFacts } from '../../system/gather-facts.js';
-import { gatherIpFacts } from '../../system/host-facts.js';
-import { cacheScan } from '../lan-for-plan.js';
-import { colors as c } from '../colors.js';
+import { type AddressMapInput, renderAddressMap } from '../../present/address-map.js';
+import { gatherHostFacts } from '../../gather/gather-facts.js';
+import { gatherIpFacts } from '../../gather/host-facts.js';
+import { cacheScan } from '../../gather/lan-for-plan.js';
+import { colors as c } from '../../present/colors.js';
 import { jsonEnvelope, log } from '../output.js';
 import { requireNetAdmin } from '../preflight.js';
 

@@ -12,13 +12,13 @@ import { type IpAddress, cidrContains, formatAddress, formatCidr, parseCidr } fr
 import { estimateDhcpPools } from '../../plan/dhcp-pool.js';
 import { type NetworkLan, type NetworkStatus, describeNetwork, managedNames } from '../../plan/network-status.js';
 import { lanView } from '../../plan/lan-view.js';
-import { type AddressMapInput, renderAddressMap } from '../../render/address-map.js';
-import { SCAN_CACHE_MAX_AGE_MS, freshScan, scanAgeMs } from '../../system/scan-cache.js';
-import { neighbourMac } from '../../system/neighbour-table.js';
+import { type AddressMapInput, renderAddressMap } from '../../present/address-map.js';
+import { SCAN_CACHE_MAX_AGE_MS, freshScan, scanAgeMs } from '../../gather/scan-cache.js';
+import { neighbourMac } from '../../gather/neighbour-table.js';
 import { reachable, reachableFrom } from '../../probe/reachability.js';
-import { gatherHostFacts } from '../../system/gather-facts.js';
+import { gatherHostFacts } from '../../gather/gather-facts.js';
 import { listStates, readStateLenient } from '../../system/state-store.js';
-import { colors as c } from '../colors.js';
+import { colors as c } from '../../present/colors.js';
 import { jsonEnvelope } from '../output.js';
 
 /** The gateway's MAC from the host's neighbour table: which LAN a cached scan must have been taken on. */

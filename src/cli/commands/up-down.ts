@@ -14,7 +14,7 @@ import type { HostFacts } from '../../model/facts.js';
 import type { PlannedNetwork } from '../../model/plan.js';
 import { hostSideChanges } from '../../plan/plan-network.js';
 import { findOwnShim } from '../../plan/shim-identity.js';
-import { gatherIpFacts } from '../../system/host-facts.js';
+import { gatherIpFacts } from '../../gather/host-facts.js';
 import { lockHost } from '../../system/lock.js';
 import { readState, statePath } from '../../system/state-store.js';
 import { lockWaitMs } from '../lock-wait.js';

@@ -3,7 +3,7 @@
  * apply's record. The field-by-field comparison is the planner's
  * (dockerDifferences), so doctor and plan name the same differences.
  */
-import { isManagedNetwork } from '../../plan/labels.js';
+import { isManagedNetwork } from '../../model/labels.js';
 import { dockerDifferences } from '../../plan/docker-diff.js';
 import { isComposeNetworkOf } from '../../plan/compose-network.js';
 import { expectedNetwork } from '../expected.js';

@@ -13,9 +13,9 @@
  */
 import type { ManagedFile } from '../../model/facts.js';
 import type { PersistFile, PlannedNetwork, PlannedPersistence } from '../../model/plan.js';
-import { renderPersistence } from '../../render/render.js';
-import { NETWORKD_DIR, networkdFileNames } from '../../render/networkd.js';
-import type { RenderContext } from '../../render/types.js';
+import { renderPersistence } from '../../backends/render.js';
+import { NETWORKD_DIR, networkdFileNames } from '../../backends/networkd/render.js';
+import type { RenderContext } from '../../backends/rendered-file.js';
 import { expectedNetwork } from '../expected.js';
 import type { Check, CheckResult } from '../types.js';
 
