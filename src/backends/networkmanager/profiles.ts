@@ -24,7 +24,7 @@ export const NM_PROFILE_DIRS = [
   { dir: '/run/NetworkManager/system-connections', needsExtension: true },
   { dir: '/usr/lib/NetworkManager/system-connections', needsExtension: true },
 ];
-const NM_CONF = '/etc/NetworkManager/NetworkManager.conf';
+export const NM_CONF = '/etc/NetworkManager/NetworkManager.conf';
 const NM_CONF_D = ['/usr/lib/NetworkManager/conf.d', '/run/NetworkManager/conf.d', '/etc/NetworkManager/conf.d'];
 
 /** nms_keyfile_utils_should_ignore_file(). */
