@@ -28,13 +28,17 @@ function code(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
 }
 
-/** The managers' paths: those the brief forbids outside src/backends, and every path a backend or netplan declares. */
+/** The managers' paths: their configuration and runtime folders, and every path a backend or netplan declares. */
 const MANAGER_PATHS = [
   ...new Set([
     '/etc/systemd/network',
     '/etc/NetworkManager',
     '/etc/network/',
     '/etc/systemd/system',
+    '/run/systemd',
+    '/run/NetworkManager',
+    '/run/network/',
+    '/usr/sbin/NetworkManager',
     ...CONFIGURATION_SOURCES.flatMap((s) => [...s.evidence.files, ...s.evidence.dirs]),
     ...BACKENDS.flatMap((b) => b.ownFiles.dirs.map((d) => d.dir)),
   ]),

@@ -260,3 +260,8 @@ export function parseNmcliDevices(text: string): NmDeviceState[] {
 export function nmLeavesAlone(state: string): boolean {
   return state.startsWith('unmanaged') || state.includes('externally');
 }
+
+/** Whether NetworkManager may be on this root at all (its program, or its runtime directory): only then is nmcli worth asking. */
+export function networkManagerMayRun(reader: RootReader): boolean {
+  return ['/usr/sbin/NetworkManager', '/usr/bin/NetworkManager', '/run/NetworkManager'].some((p) => reader.info(p) !== undefined);
+}
