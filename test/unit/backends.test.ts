@@ -117,6 +117,23 @@ describe('the backend registry', () => {
   });
 });
 
+describe('the evidence for --persist auto', () => {
+  it('is the managers’ configuration that decided before there was an interface: networkd, netplan, ifupdown, NetworkManager, enabled units', () => {
+    expect([...new Set(CONFIGURATION_SOURCES.flatMap((s) => s.evidence.files))].sort()).toEqual(['/etc/NetworkManager/NetworkManager.conf', '/etc/network/interfaces']);
+    expect([...new Set(CONFIGURATION_SOURCES.flatMap((s) => s.evidence.dirs))].sort()).toEqual([
+      '/etc/NetworkManager/conf.d',
+      '/etc/NetworkManager/system-connections',
+      '/etc/netplan',
+      '/etc/network/interfaces.d',
+      '/etc/systemd/network',
+      '/etc/systemd/system/multi-user.target.wants',
+      '/etc/systemd/system/network-online.target.wants',
+      '/run/NetworkManager/system-connections',
+      '/run/systemd/network',
+    ]);
+  });
+});
+
 describe('files of ours on a root', () => {
   let root: string | undefined;
   afterEach(() => {
