@@ -12,6 +12,8 @@ import { RENDER_BACKENDS } from '../../src/model/desired.js';
 import { BACKENDS, CONFIGURATION_SOURCES, backendNamed, backendOwning, fallbackBackend } from '../../src/backends/registry.js';
 import { readManagedFiles } from '../../src/gather/managed-files.js';
 import { loadOperation } from '../../src/apply/operations.js';
+import { networkManagerMayRun } from '../../src/backends/networkmanager/profiles.js';
+import type { RootReader } from '../../src/backends/root-reader.js';
 import { SCENARIOS, scenario, scenarioNetwork } from '../golden/scenarios.js';
 
 const SRC = resolve(import.meta.dirname, '../../src');
@@ -131,6 +133,22 @@ describe('the evidence for --persist auto', () => {
       '/run/NetworkManager/system-connections',
       '/run/systemd/network',
     ]);
+  });
+});
+
+describe('NetworkManager on a root', () => {
+  const rootWith = (...paths: string[]): RootReader => ({
+    list: () => [],
+    info: (p) => (paths.includes(p) ? { type: 'file', size: 1 } : undefined),
+    read: () => undefined,
+  });
+
+  it('may run where its program or its runtime folder is (only then is nmcli asked)', () => {
+    expect(networkManagerMayRun(rootWith())).toBe(false);
+    expect(networkManagerMayRun(rootWith('/usr/sbin/NetworkManager'))).toBe(true);
+    expect(networkManagerMayRun(rootWith('/usr/bin/NetworkManager'))).toBe(true);
+    expect(networkManagerMayRun(rootWith('/run/NetworkManager'))).toBe(true);
+    expect(networkManagerMayRun(rootWith('/usr/sbin/ifup'))).toBe(false);
   });
 });
 
