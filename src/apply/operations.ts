@@ -13,6 +13,7 @@ import type { Change, Plan, PlannedNetwork, PlannedPersistence } from '../model/
 import { MacvlanError } from '../model/errors.js';
 import { dockerDifferences } from '../plan/docker-diff.js';
 import { shimAlias } from '../model/labels.js';
+import { backendOwning } from '../backends/registry.js';
 
 export type Operation =
   /**
@@ -241,15 +242,6 @@ export function persistOperations(changes: Change[], n: PlannedNetwork): Operati
   return ops;
 }
 
-/** Which backend writes files at these paths (for telling that manager they are gone). */
-export function backendOfPaths(paths: readonly string[]): PlannedPersistence['backend'] {
-  if (paths.some((p) => p.startsWith('/etc/systemd/network/'))) return 'networkd';
-  if (paths.some((p) => p.startsWith('/etc/NetworkManager/'))) return 'networkmanager';
-  if (paths.some((p) => p.startsWith('/etc/network/'))) return 'ifupdown';
-  if (paths.some((p) => p.startsWith('/etc/systemd/system/'))) return 'systemd';
-  return 'none';
-}
-
 /**
  * The load steps after file operations: the backend the network uses now is
  * told what was written (and removed) of its files, and a backend whose
@@ -266,7 +258,7 @@ export function loadOperation(backend: PlannedPersistence['backend'], fileOps: O
     return e;
   };
   if (written.length > 0 && backend !== 'none') slot(backend).written.push(...written);
-  for (const path of removed) slot(backendOfPaths([path])).removed.push(path);
+  for (const path of removed) slot(backendOwning(path)?.name ?? 'none').removed.push(path);
   by.delete('none');
   return [...by].map(([b, paths]) => ({ kind: 'persist-load', title: `load the ${b} files`, backend: b, ...paths, ...(shim ? { shim } : {}) }));
 }
