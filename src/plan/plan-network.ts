@@ -224,7 +224,7 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
   // A network Docker already has as declared keeps its addresses: what the LAN looks like now does not matter to it.
   const placesAddresses = changes.some((c) => c.kind === 'docker-network' && c.action !== 'noop');
   if (placesAddresses) lanFindings(desired, parent.name, v4, v6, facts, warnings, notes);
-  if (facts.inUse.length === 0 && v4.ipRangeSource === 'auto' && desired.avoid.length === 0 && !(placesAddresses && scan?.dhcp)) {
+  if (v4.ipRangeSource === 'auto' && desired.avoid.length === 0 && !(placesAddresses && scan?.dhcp)) {
     warnings.push({
       code: 'DHCP_POOL_UNKNOWN',
       message: "the router's DHCP pool is not known, so the carved range may overlap it",
