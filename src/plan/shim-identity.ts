@@ -3,10 +3,11 @@
  * re-created shim (after drift or a reboot) is the same interface to the rest
  * of the LAN: neighbours' ARP caches stay right.
  */
-import type { InterfaceFact } from '../model/facts.js';
+import type { DockerNetworkFact, InterfaceFact } from '../model/facts.js';
+import type { PlannedShim } from '../model/plan.js';
 import { IFNAME_MAX_BYTES } from '../config/names.js';
 import { hex, sha256 } from '../net/digest.js';
-import { shimAlias } from '../model/labels.js';
+import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork, shimAlias } from '../model/labels.js';
 
 function hashHex(...parts: string[]): string {
   return hex(sha256(parts.join('\0')));
@@ -54,6 +55,32 @@ export function lifelongShimMac(kept: { recorded?: string | undefined; label?: s
   return derive();
 }
 
+
+/** The shim as apply left it (see shimOnRecord); a field is undefined when neither source has it. */
+export interface ShimOnRecord {
+  interface: string | undefined;
+  /** Lower case. */
+  mac: string | undefined;
+  address: string | undefined;
+  address6: string | undefined;
+}
+
+/**
+ * The shim as apply left it, field by field: apply's record, else the labels
+ * apply put on the Docker network (a record lost, or a network applied by a
+ * version that kept none). Only a Docker network labelled as macvlanctl's
+ * counts: anyone can put our label keys on a network of theirs. The one
+ * record → labels fallback, for status, destroy, up/down and doctor. Pure.
+ */
+export function shimOnRecord(recorded: PlannedShim | undefined, docker: DockerNetworkFact | undefined): ShimOnRecord {
+  const labels: Record<string, string> = docker && isManagedNetwork(docker.labels) ? docker.labels : {};
+  return {
+    interface: recorded?.interface ?? labels[LABEL_SHIM],
+    mac: (recorded?.mac ?? labels[LABEL_SHIM_MAC])?.toLowerCase(),
+    address: recorded?.address ?? labels[LABEL_HOST_ADDRESS],
+    address6: recorded?.address6 ?? labels[LABEL_HOST_ADDRESS6],
+  };
+}
 
 /** What says which interface is a network's shim, from apply's record or our Docker network's labels (or, for the planner, what it will create). */
 export interface ShimEvidence {

@@ -4,8 +4,11 @@
  * the alias alone never does, except for the repair of a network applied here.
  */
 import { describe, expect, it } from 'vitest';
-import type { InterfaceFact } from '../../src/model/facts.js';
-import { findOwnShim, isOwnShim } from '../../src/plan/shim-identity.js';
+import type { DockerNetworkFact, InterfaceFact } from '../../src/model/facts.js';
+import type { PlannedShim } from '../../src/model/plan.js';
+import { describeNetwork } from '../../src/plan/network-status.js';
+import { findOwnShim, isOwnShim, shimOnRecord } from '../../src/plan/shim-identity.js';
+import { docker, hostFacts } from '../support/fixture-facts.js';
 
 const MAC = '0a:11:22:33:44:55';
 const shim = (over: Partial<InterfaceFact> = {}): InterfaceFact => ({
@@ -56,5 +59,36 @@ describe('findOwnShim', () => {
   it('finds nothing on the alias alone', () => {
     expect(findOwnShim('mynet', [shim()], {})).toBeUndefined();
     expect(findOwnShim('mynet', [shim({ mac: '0a:00:00:00:00:01' })], recorded)).toBeUndefined();
+  });
+});
+
+describe('shimOnRecord: the record, else the labels of our Docker network', () => {
+  const labels = {
+    'io.macvlanctl.managed': 'true',
+    'io.macvlanctl.shim': 'mynet-shim',
+    'io.macvlanctl.shim-mac': '0A:11:22:33:44:55',
+    'io.macvlanctl.host-address': '198.51.100.223',
+  };
+  const net = (l: Record<string, string>): DockerNetworkFact => ({
+    id: 'id-mynet', name: 'mynet', driver: 'macvlan', scope: 'local', parent: 'eno1', labels: l, options: { parent: 'eno1' },
+    subnets: [], enableIPv6: false, containers: [], configOnly: false,
+  });
+  const record: PlannedShim = { interface: 'rec-shim', mac: '0a:00:00:00:00:07', address: '198.51.100.222', mode: 'bridge', routes: [] };
+
+  it('takes the record first', () => {
+    expect(shimOnRecord(record, net(labels))).toEqual({ interface: 'rec-shim', mac: '0a:00:00:00:00:07', address: '198.51.100.222', address6: undefined });
+  });
+  it('falls back on the labels of a network that is ours, MAC in lower case', () => {
+    expect(shimOnRecord(undefined, net(labels))).toEqual({ interface: 'mynet-shim', mac: MAC, address: '198.51.100.223', address6: undefined });
+  });
+  it('takes nothing from the labels of a network that is not ours', () => {
+    const { 'io.macvlanctl.managed': _, ...foreign } = labels;
+    expect(shimOnRecord(undefined, net(foreign))).toEqual({ interface: undefined, mac: undefined, address: undefined, address6: undefined });
+  });
+  it('status finds the shim through the labels alone, and not through a foreign network that copies them', () => {
+    const facts = hostFacts('fresh-host', { interfaces: [...hostFacts().interfaces, shim()], docker: docker([net(labels)]) });
+    expect(describeNetwork('mynet', net(labels), facts).shim).toMatchObject({ present: true, interface: 'mynet-shim' });
+    const { 'io.macvlanctl.managed': _, ...foreign } = labels;
+    expect(describeNetwork('mynet', net(foreign), facts).shim.present).toBe(false);
   });
 });
