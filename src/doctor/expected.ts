@@ -7,7 +7,7 @@ import type { DockerNetworkFact } from '../model/facts.js';
 import type { MacvlanMode } from '../model/desired.js';
 import type { PlannedNetwork } from '../model/plan.js';
 import { formatAddress, formatCidr } from '../net/address.js';
-import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC } from '../model/labels.js';
+import { shimOnRecord } from '../plan/shim-identity.js';
 import type { DoctorNetworkFacts } from './types.js';
 
 export type ExpectationSource = 'declaration' | 'record' | 'Docker labels';
@@ -47,12 +47,9 @@ export function networkFromLabels(d: DockerNetworkFact): PlannedNetwork | undefi
   if (s6?.subnet && range6) {
     n.ipv6 = { subnet: formatCidr(s6.subnet), gateway: s6.gateway ? formatAddress(s6.gateway) : '', ipRange: range6, ipRangeSource: 'explicit', auxAddresses: aux(s6) };
   }
-  const shim = d.labels[LABEL_SHIM];
-  const address = d.labels[LABEL_HOST_ADDRESS];
-  const mac = d.labels[LABEL_SHIM_MAC];
+  const { interface: shim, address, mac, address6 } = shimOnRecord(undefined, d);
   if (shim && address && mac) {
-    const address6 = d.labels[LABEL_HOST_ADDRESS6];
-    n.shim = { interface: shim, address, mac: mac.toLowerCase(), mode, routes: [range4, ...(address6 && range6 ? [range6] : [])] };
+    n.shim = { interface: shim, address, mac, mode, routes: [range4, ...(address6 && range6 ? [range6] : [])] };
     if (address6) n.shim.address6 = address6;
   }
   return n;

@@ -153,8 +153,6 @@ export interface HostFacts {
   docker: DockerFacts;
   /** Stable identity of this host (machine-id or hostname), for deriving shim MAC addresses. */
   hostId: string;
-  /** Addresses known to be in use on the LAN by other means than `lan` (kept clear of like live hosts); usually empty. */
-  inUse: IpAddress[];
   /** What LAN scans saw (src/gather/lan-for-plan.ts); absent when none was wanted (--no-scan, nothing new to place). */
   lan?: LanFacts;
   /**

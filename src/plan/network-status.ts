@@ -8,9 +8,9 @@ import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
 import type { DhcpPoolEstimate } from '../model/lan.js';
 import { type IpAddress, formatAddress, formatCidr, parseAddress } from '../net/address.js';
 import type { NetworkState } from '../model/record.js';
-import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from '../model/labels.js';
+import { LABEL_HOST_ADDRESS6, isManagedNetwork } from '../model/labels.js';
 import { hostAddressesToProxy, proxiesOn } from './proxy-ndp.js';
-import { findOwnShim } from './shim-identity.js';
+import { findOwnShim, shimOnRecord } from './shim-identity.js';
 import { networkOfShimAlias, shimAlias } from '../model/labels.js';
 import { parentWarnings } from './parent.js';
 import { shimDrift } from './shim-drift.js';
@@ -79,11 +79,10 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   const s6 = net?.subnets.find((s) => s.subnet?.family === 6);
   // What the shim should be: from apply's record, else the Docker labels, else whatever carries our alias.
   const recorded = state?.network.shim;
-  const shimName = recorded?.interface ?? net?.labels[LABEL_SHIM] ?? facts.interfaces.find((i) => i.alias === shimAlias(name))?.name;
-  const shim = shimName ? findOwnShim(name, facts.interfaces, { interface: shimName, mac: recorded?.mac ?? net?.labels[LABEL_SHIM_MAC] }) : undefined;
-  const expectedAddress = recorded?.address ?? net?.labels[LABEL_HOST_ADDRESS];
-  const expectedAddress6 = recorded?.address6 ?? net?.labels[LABEL_HOST_ADDRESS6];
-  const expectedMac = recorded?.mac ?? net?.labels[LABEL_SHIM_MAC];
+  const onRecord = shimOnRecord(recorded, net);
+  const shimName = onRecord.interface ?? facts.interfaces.find((i) => i.alias === shimAlias(name))?.name;
+  const shim = shimName ? findOwnShim(name, facts.interfaces, { interface: shimName, mac: onRecord.mac }) : undefined;
+  const { address: expectedAddress, address6: expectedAddress6, mac: expectedMac } = onRecord;
   // The kernel's own routes (fe80::/64 on every link, a /128 or /32 for the
   // shim's own address) are not ours to show.
   const own = new Set((shim?.addresses ?? []).map((a) => `${formatAddress(a.address)}/${a.address.family === 4 ? 32 : 128}`));

@@ -22,7 +22,7 @@ import { composeDockerLabels, composeDriverOptions, externalAsItExists, isCompos
 import { type FamilyResult, type OtherRange, describeRoute, foreignRouteTo, planFamily } from './plan-family.js';
 import { checkSubnetElsewhere } from './subnet-elsewhere.js';
 import { cidrToInterval, overlaps } from '../net/intervals.js';
-import { defaultShimName, deriveShimMac, lifelongShimMac } from './shim-identity.js';
+import { defaultShimName, deriveShimMac, isOwnShim, lifelongShimMac } from './shim-identity.js';
 import { shimAlias } from '../model/labels.js';
 import { lanView, scanOf, skippedScanOf } from './lan-view.js';
 import { type ShimDrift, shimDrift } from './shim-drift.js';
@@ -76,20 +76,6 @@ function factsWithoutShim(facts: HostFacts, shimName: string, shim: InterfaceFac
   return { ...facts, interfaces: facts.interfaces.filter((i) => i.name !== shimName) };
 }
 
-/**
- * Whether the interface named like the shim is ours to repair or re-create.
- * Only a macvlan can be a shim we made: a veth or bridge carrying our alias is
- * someone else's. The MAC we give it proves it; the alias alone (which anyone
- * can set) only when this network was applied before — a record or our
- * labelled Docker network — so a shim whose MAC drifted is still repaired,
- * while a stranger's macvlan that merely carries the alias is never deleted.
- */
-function isOurShim(iface: InterfaceFact, network: string, parent: string, mac: string, applied: boolean): boolean {
-  if (iface.kind !== 'macvlan') return false;
-  if (applied && iface.alias === shimAlias(network)) return true;
-  return iface.link === parent && iface.mac?.toLowerCase() === mac;
-}
-
 /** Why the interface named like the shim is not taken as ours, for the refusal. */
 function strangerWhy(iface: InterfaceFact, network: string): string {
   if (iface.kind !== 'macvlan' || iface.alias !== shimAlias(network)) return `it is a ${iface.kind} interface`;
@@ -137,7 +123,8 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
   );
   const existingShim = facts.interfaces.find((i) => i.name === shimName);
   const applied = facts.appliedShimMacs?.[desired.name] !== undefined || (existingDocker !== undefined && isManagedNetwork(existingDocker.labels));
-  const shimIsOurs = existingShim ? isOurShim(existingShim, desired.name, parent.name, mac, applied) : false;
+  // The alias vouches for a drifted shim only when this network was applied before (see isOwnShim).
+  const shimIsOurs = existingShim ? isOwnShim(existingShim, desired.name, { interface: shimName, mac, parent: parent.name, repairByAlias: applied }) : false;
   if (desired.hostAccess && existingShim && !shimIsOurs) {
     problems.add(
       'PLAN_UNSAFE',
@@ -224,7 +211,7 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
   // A network Docker already has as declared keeps its addresses: what the LAN looks like now does not matter to it.
   const placesAddresses = changes.some((c) => c.kind === 'docker-network' && c.action !== 'noop');
   if (placesAddresses) lanFindings(desired, parent.name, v4, v6, facts, warnings, notes);
-  if (facts.inUse.length === 0 && v4.ipRangeSource === 'auto' && desired.avoid.length === 0 && !(placesAddresses && scan?.dhcp)) {
+  if (v4.ipRangeSource === 'auto' && desired.avoid.length === 0 && !(placesAddresses && scan?.dhcp)) {
     warnings.push({
       code: 'DHCP_POOL_UNKNOWN',
       message: "the router's DHCP pool is not known, so the carved range may overlap it",
@@ -551,7 +538,7 @@ export function hostSideChanges(n: PlannedNetwork, facts: HostFacts): Change[] {
   }
   const existing = facts.interfaces.find((i) => i.name === n.shim!.interface);
   // `n` is what apply recorded: the network was applied.
-  const ours = existing ? isOurShim(existing, n.name, n.parent, n.shim.mac, true) : false;
+  const ours = existing ? isOwnShim(existing, n.name, { interface: n.shim.interface, mac: n.shim.mac, parent: n.parent, repairByAlias: true }) : false;
   if (existing && !ours) {
     throw new MacvlanError('PLAN_UNSAFE', `network ${n.name}: an interface named ${existing.name} exists and is not its macvlanctl shim; it is left alone`, {
       interface: existing.name,

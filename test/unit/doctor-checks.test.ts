@@ -218,6 +218,11 @@ describe('lan-macvlan-frames', () => {
     delete (f.lan as { gatewayAnswer?: unknown }).gatewayAnswer;
     expect(macvlanFramesCheck(f)).toMatchObject({ verdict: 'warn', detail: expect.stringContaining('(its entry is FAILED)') });
   });
+  it('does not take a PERMANENT (hand-set) gateway entry for an answer to the host', () => {
+    const f = facts({ lan: { ...lan({ scan: scan([]), gatewayAsked: 3, parentNeighbour: { mac: '12:1c:9b:e2:0c:55', state: ['PERMANENT'] } }), gatewayAnswer: undefined } as never });
+    delete (f.lan as { gatewayAnswer?: unknown }).gatewayAnswer;
+    expect(macvlanFramesCheck(f).verdict).toBe('warn');
+  });
   it('is skipped, with the reason, when the LAN was not probed', () => {
     const r = macvlanFramesCheck(facts({ lan: { done: false, reason: '--no-scan was given' } }));
     expect(r).toMatchObject({ verdict: 'skip', detail: 'the LAN was not probed: --no-scan was given' });

@@ -8,7 +8,7 @@ import { planCommands } from '../../src/plan/commands.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { hostSideChanges } from '../../src/plan/plan-network.js';
 import { defaultShimName, deriveShimMac } from '../../src/plan/shim-identity.js';
-import { addresses, docker, hostFacts, ipFacts, noDocker } from '../support/fixture-facts.js';
+import { docker, hostFacts, ipFacts, liveHosts, noDocker } from '../support/fixture-facts.js';
 import { refusalOf } from '../support/refusal.js';
 
 function plan(name: string, flags: NetworkFlags, facts: HostFacts = hostFacts()) {
@@ -127,7 +127,7 @@ describe('defaults from the host', () => {
   });
 
   it('keeps the carved block clear of live hosts and avoided ranges', () => {
-    const facts = hostFacts('fresh-host', { inUse: addresses('198.51.100.200') });
+    const facts = hostFacts('fresh-host', liveHosts('198.51.100.200'));
     const n = plan('lan', { parent: 'eno1', avoid: ['198.51.100.160/27'] }, facts).networks[0]!;
     expect(n.ipRange).toBe('198.51.100.128/27');
   });

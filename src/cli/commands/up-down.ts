@@ -13,7 +13,7 @@ import { MacvlanError } from '../../model/errors.js';
 import type { HostFacts } from '../../model/facts.js';
 import type { PlannedNetwork } from '../../model/plan.js';
 import { hostSideChanges } from '../../plan/plan-network.js';
-import { findOwnShim } from '../../plan/shim-identity.js';
+import { findOwnShim, shimOnRecord } from '../../plan/shim-identity.js';
 import { gatherIpFacts } from '../../gather/host-facts.js';
 import { lockHost } from '../../system/lock.js';
 import { readState, statePath } from '../../system/state-store.js';
@@ -38,7 +38,8 @@ const noDocker = {
 /** Operations for `up` or `down` against the interfaces as they are. Pure. */
 export function upDownOperations(verb: 'up' | 'down', name: string, facts: Pick<HostFacts, 'interfaces' | 'routes'>, recorded?: PlannedNetwork): Operation[] {
   if (verb === 'down') {
-    const shim = findOwnShim(name, facts.interfaces, recorded?.shim);
+    // The record alone: up and down never ask Docker (it may not be up at boot), so there are no labels to fall back on.
+    const shim = findOwnShim(name, facts.interfaces, shimOnRecord(recorded?.shim, undefined));
     return shim ? [{ kind: 'ip', title: `delete shim ${shim.name}`, line: `link del dev ${shim.name}`, irreversible: true }] : [];
   }
   if (!recorded) throw new MacvlanError('NOT_FOUND', `no record of network ${name}: run macvlanctl apply first`);
