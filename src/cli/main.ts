@@ -30,7 +30,8 @@ function buildProgram(): Command {
       .command('plan')
       .argument('[name]', 'network name (optional with -f: all networks in the file)')
       .description('show what apply would do; changes nothing, needs no root')
-      .option('--show-commands', 'also print the equivalent manual commands'),
+      .option('--show-commands', 'also print the equivalent manual commands')
+      .option('--replace', 'plan a same-named Docker network whose settings differ as a replace (-/+), as apply --replace would'),
   ).action(async (name: string | undefined, opts) => {
     const { runPlan } = await import('./commands/plan.js');
     await runPlan(name, opts);

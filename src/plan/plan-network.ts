@@ -5,7 +5,8 @@
  */
 import type { DesiredNetwork } from '../model/desired.js';
 import type { DockerNetworkFact, HostFacts, InterfaceFact } from '../model/facts.js';
-import type { Change, PlannedNetwork, PlannedShim, Warning } from '../model/plan.js';
+import type { Change, PlanError, PlannedNetwork, PlannedShim, Warning } from '../model/plan.js';
+import { createBody, existingState } from './docker-body.js';
 import { type Cidr, type Family, type IpAddress, cidrContains, cidrLast, formatAddress, formatCidr, isLinkLocal6, parseCidr } from '../net/address.js';
 import { whyDockerCannotHold6 } from './docker-ipam6.js';
 import { originLabel } from '../config/origins.js';
@@ -32,6 +33,8 @@ import { hostAddressesToProxy, proxiesOn } from './proxy-ndp.js';
 export interface NetworkPlan {
   network: PlannedNetwork;
   changes: Change[];
+  /** Refusals that leave the plan worth showing (src/model/plan.ts PlanError). */
+  errors: PlanError[];
   warnings: Warning[];
   notes: string[];
 }
@@ -41,6 +44,8 @@ export interface PlanContext {
   planned: PlannedNetwork[];
   /** --force: take an explicit ip-range or host address even where the LAN scan saw hosts or DHCP offers. */
   force?: boolean;
+  /** --replace: a same-named Docker network with other settings is replaced (never while containers are attached). */
+  replace?: boolean;
 }
 
 function dockerNetworks(facts: HostFacts): DockerNetworkFact[] {
@@ -120,6 +125,7 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
   const label = (k: string) => originLabel(desired.origins, k);
   const warnings: Warning[] = [];
   const notes: string[] = [];
+  const errors: PlanError[] = [];
 
   const choice = resolveParent(desired, facts); // a missing parent makes everything else moot
   const parent = choice.parent;
@@ -218,7 +224,7 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
     network.docker.options = { ...existingDocker.options };
   }
   const changes = [
-    ...(desired.compose?.external ? externalDockerChanges(network) : dockerChanges(network, existingDocker, warnings)),
+    ...(desired.compose?.external ? externalDockerChanges(network) : dockerChanges(network, existingDocker, warnings, ctx.replace === true, errors)),
     ...shimChanges(network, facts, existingShim, shimIsOurs, desired.hostAccess),
   ];
   // A network Docker already has as declared keeps its addresses: what the LAN looks like now does not matter to it.
@@ -248,7 +254,7 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
       warnings.push({ code: 'NOT_PERSISTENT', message: `the shim ${network.shim.interface} is not persisted: it is gone after a reboot`, fix: 'choose a backend with --persist auto (or networkd, networkmanager, ifupdown, systemd)' });
     }
   }
-  return { network, changes, warnings, notes };
+  return { network, changes, errors, warnings, notes };
 }
 
 /** Warnings and notes about what the LAN scan of the parent saw (or why there was none). */
@@ -502,9 +508,9 @@ function externalDockerChanges(n: PlannedNetwork): Change[] {
   ];
 }
 
-function dockerChanges(n: PlannedNetwork, existing: DockerNetworkFact | undefined, warnings: Warning[]): Change[] {
+function dockerChanges(n: PlannedNetwork, existing: DockerNetworkFact | undefined, warnings: Warning[], replace: boolean, errors: PlanError[]): Change[] {
   const base = { kind: 'docker-network' as const, network: n.name, summary: describeNetwork(n) };
-  if (!existing) return [{ ...base, action: 'create', reason: `no Docker network named ${n.name} exists` }];
+  if (!existing) return [{ ...base, action: 'create', after: createBody(n), reason: `no Docker network named ${n.name} exists` }];
   const diffs = dockerDifferences(existing, n);
   if (diffs.length === 0) {
     const ours = isManagedNetwork(existing.labels);
@@ -520,16 +526,37 @@ function dockerChanges(n: PlannedNetwork, existing: DockerNetworkFact | undefine
     }
     return [{ ...base, action: 'noop', reason: 'exists with the same settings' }];
   }
-  const attached = existing.containers.length;
+  // The planner decides here, once: replaced with --replace while nothing is attached, refused otherwise.
+  const refusal = dockerReplaceRefusal(n.name, existing, diffs, replace);
+  if (refusal) errors.push(refusal);
   return [
     {
       ...base,
-      action: 'update',
-      reason: `exists with different settings (${diffs.join('; ')}); apply replaces it only with --replace${
-        attached ? `, and never while ${attached} container(s) are attached` : ''
-      }`,
+      action: 'replace',
+      before: existingState(existing),
+      after: createBody(n),
+      differences: diffs,
+      reason: `exists with different settings (${diffs.join('; ')}): ${refusal ? 'refused, see the error below' : 'removed and created again (--replace)'}`,
     },
   ];
+}
+
+/** Why a Docker network with other settings is not replaced: in use, or no --replace. Undefined when it may be. */
+function dockerReplaceRefusal(name: string, existing: DockerNetworkFact, diffs: string[], replace: boolean): PlanError | undefined {
+  const containers = existing.containers.map((c) => c.name);
+  if (containers.length > 0) {
+    return {
+      code: 'DOCKER_CONFLICT',
+      message: `Docker network ${name} exists with different settings (${diffs.join('; ')}) and has ${containers.length} container(s) attached (${containers.join(', ')}); it is never replaced while in use. Stop or disconnect them first`,
+      details: { network: name, differences: diffs, containers },
+    };
+  }
+  if (replace) return undefined;
+  return {
+    code: 'DOCKER_CONFLICT',
+    message: `Docker network ${name} exists with different settings (${diffs.join('; ')}). It is left alone; pass --replace to replace it`,
+    details: { network: name, differences: diffs },
+  };
 }
 
 /**
@@ -579,10 +606,11 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
   const s = n.shim;
   const out: Change[] = [];
   const linkSummary = `link ${s.interface} (macvlan ${s.mode} on ${n.parent}, MAC ${s.mac})`;
+  const after = { parent: n.parent, mode: s.mode, mac: s.mac };
   let recreated = false;
   let drift: ShimDrift = {};
   if (!existing) {
-    out.push({ kind: 'shim-link', action: 'create', network: n.name, interface: s.interface, summary: linkSummary, reason: `${s.interface} does not exist` });
+    out.push({ kind: 'shim-link', action: 'create', network: n.name, interface: s.interface, after, summary: linkSummary, reason: `${s.interface} does not exist` });
     recreated = true;
   } else {
     const diffs: string[] = [];
@@ -592,7 +620,8 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
     if (drift.mode) diffs.push(`mode ${drift.mode.have} ≠ ${drift.mode.want}`);
     if (existing.mac?.toLowerCase() !== s.mac) diffs.push(`MAC ${existing.mac ?? '?'} ≠ ${s.mac}`);
     if (diffs.length) {
-      out.push({ kind: 'shim-link', action: 'update', network: n.name, interface: s.interface, summary: linkSummary, reason: `re-create: ${diffs.join('; ')}` });
+      const before = { ...(existing.link ? { parent: existing.link } : {}), ...(drift.mode ? { mode: drift.mode.have } : { mode: s.mode }), ...(existing.mac ? { mac: existing.mac.toLowerCase() } : {}) };
+      out.push({ kind: 'shim-link', action: 'replace', network: n.name, interface: s.interface, before, after, differences: diffs, summary: linkSummary, reason: `re-create: ${diffs.join('; ')}` });
       recreated = true;
     } else {
       out.push({ kind: 'shim-link', action: 'noop', network: n.name, interface: s.interface, summary: linkSummary, reason: 'exists as planned' });
@@ -620,8 +649,8 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
       action: 'update',
       network: n.name,
       interface: s.interface,
-      mtu: drift.mtu.want,
-      was: drift.mtu.have,
+      before: { mtu: drift.mtu.have },
+      after: { mtu: drift.mtu.want },
       summary: `link ${s.interface} mtu ${drift.mtu.want}`,
       reason: `its MTU is ${drift.mtu.have}, its parent ${n.parent}'s is ${drift.mtu.want}`,
     });
