@@ -35,7 +35,7 @@ export type Operation =
   | { kind: 'persist-load'; title: string; backend: PlannedPersistence['backend']; written: string[]; removed: string[]; shim?: string };
 
 /** One way to delete a shim, for apply, destroy and down: the link takes its addresses, routes and proxy entries along. */
-export function deleteShimOperation(iface: string, title = `delete shim ${iface}`): Operation {
+export function deleteShimOperation(iface: string, title = `delete shim ${iface} (with its address and route)`): Operation {
   return { kind: 'ip', title, line: `link del dev ${iface}`, irreversible: true };
 }
 
@@ -220,14 +220,24 @@ export function planOperations(plan: Plan): Operation[] {
   if (plan.errors?.length) throw planRefusal(plan.errors);
   const ops: Operation[] = [];
   const loads: Operation[] = [];
-  for (const n of plan.networks) {
-    const changes = plan.changes.filter((c) => c.network === n.name && c.action !== 'noop');
+  // A destroy plan has changes for a network it does not plan (plan.networks is empty).
+  const names = [...new Set([...plan.networks.map((n) => n.name), ...plan.changes.map((c) => c.network)])];
+  for (const name of names) {
+    const n = plan.networks.find((x) => x.name === name);
+    const changes = plan.changes.filter((c) => c.network === name && c.action !== 'noop');
     const docker = changes.flatMap((c) => (c.kind === 'docker-network' ? dockerOperations(c) : []));
+    const shim = n ? shimOperations(changes, n) : changes.flatMap((c) => (c.kind === 'shim-link' && c.action === 'delete' ? [deleteShimOperation(c.interface)] : []));
     const files = persistOperations(changes);
-    const forNetwork = [...docker, ...shimOperations(changes, n), ...files];
+    const record = changes.flatMap((c): Operation[] => (c.kind === 'record' && c.action === 'delete' ? [{ kind: 'state-remove', title: `forget the record of ${name}`, network: name }] : []));
+    // Built host side after the Docker network it hangs on, taken down before it (a VLAN parent goes with the network).
+    const removing = changes.some((c) => c.kind === 'docker-network' && c.action === 'delete');
+    const forNetwork = [...(removing ? [...shim, ...docker] : [...docker, ...shim]), ...files, ...record];
     ops.push(...forNetwork);
-    if (forNetwork.length > 0) ops.push({ kind: 'state-write', title: `record ${n.name} as applied`, network: n });
-    loads.push(...loadOperation(n.persistence?.backend ?? 'none', files, n.shim?.interface));
+    if (n && forNetwork.length > 0) ops.push({ kind: 'state-write', title: `record ${name} as applied`, network: n });
+    const link = changes.find((c): c is Extract<Change, { kind: 'shim-link' }> => c.kind === 'shim-link');
+    const recorded = changes.find((c): c is Extract<Change, { kind: 'record' }> => c.kind === 'record');
+    const shimName = n?.shim?.interface ?? recorded?.before?.shim ?? link?.interface;
+    loads.push(...loadOperation(n?.persistence?.backend ?? 'none', files, shimName));
   }
   return [...ops, ...loads];
 }

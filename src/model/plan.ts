@@ -50,6 +50,8 @@ export type Change =
       after?: DockerCreateBody;
       /** On a replace: what differs, one item each (from the facts). */
       differences?: string[];
+      /** On a delete with --force: the containers disconnected first. */
+      disconnect?: { id: string; name: string }[];
       summary: string;
       reason: string;
     }
@@ -94,7 +96,8 @@ export type Change =
       reason: string;
     }
   /** Our record of what was applied (src/system/state-store.ts): removed by destroy. */
-  | { kind: 'record'; action: ChangeAction; network: string; summary: string; reason: string };
+  /** `before.shim`: the shim the record names (the network manager is told of it when its files go). */
+  | { kind: 'record'; action: ChangeAction; network: string; before?: { shim?: string }; summary: string; reason: string };
 
 export type ChangeKind = Change['kind'];
 

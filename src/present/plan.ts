@@ -69,6 +69,16 @@ export function presentPlan(plan: Plan & { commands?: string[] }): string {
     }
     out.push('');
   }
+  // Changes for a network the plan does not place: what `destroy` removes (plan --destroy).
+  const placed = new Set(plan.networks.map((n) => n.name));
+  for (const name of [...new Set(plan.changes.map((ch) => ch.network))].filter((x) => !placed.has(x))) {
+    out.push(c.bold(`Destroy ${name}`));
+    for (const ch of plan.changes.filter((x) => x.network === name)) {
+      out.push(paint(ch.action, `  ${SYMBOL[ch.action]} ${ch.summary}`));
+      out.push(c.dim(`      ${ch.reason}`));
+    }
+    out.push('');
+  }
   const count = countChanges(plan.changes);
   if (pendingChanges(count) === 0) {
     out.push('No changes: the host and Docker already match the declaration.');

@@ -4,7 +4,8 @@
  * Docker network labelled as ours) gives it.
  */
 import { describe, expect, it } from 'vitest';
-import { destroyTarget } from '../../src/cli/commands/destroy.js';
+import { planOperations } from '../../src/apply/operations.js';
+import { LEFT_ALONE, planDestroy } from '../../src/plan/plan-destroy.js';
 import type { DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
 import { parseAddress, parseCidr } from '../../src/net/address.js';
 import type { NetworkState } from '../../src/system/state-store.js';
@@ -40,6 +41,12 @@ function labelled(labels: Record<string, string>): DockerNetworkFact {
 }
 
 const deletes = (ops: { kind: string; title: string }[]) => ops.filter((o) => o.kind === 'ip').map((o) => o.title);
+
+/** What destroy would do (planDestroy → planOperations) and what it leaves alone. */
+function destroyTarget(name: string, facts: HostFacts, force: boolean, state: NetworkState | undefined) {
+  const plan = planDestroy(name, facts, state ? { network: state.network } : {}, { force });
+  return { ops: planOperations(plan), skipped: plan.warnings.filter((w) => w.code === LEFT_ALONE).map((w) => w.message) };
+}
 
 describe('destroyTarget: what is ours', () => {
   it('leaves an interface that merely carries the alias, with no record and no Docker network, and says why', () => {

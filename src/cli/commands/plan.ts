@@ -7,7 +7,10 @@ import { commandLines } from '../../present/commands.js';
 import { gatherHostFacts } from '../../gather/gather-facts.js';
 import { type DeclarationOptions, readDeclaration } from '../../config/declaration.js';
 import { planOnLan } from '../confirm-refusals.js';
-import { jsonEnvelope } from '../output.js';
+import { jsonEnvelope, log } from '../output.js';
+import { MacvlanError } from '../../model/errors.js';
+import { checkNetworkName } from '../../config/names.js';
+import { destroyPlanOf, nothingToDestroy } from './destroy.js';
 import { presentPlan } from '../../present/plan.js';
 
 export interface PlanOptions extends DeclarationOptions {
@@ -22,6 +25,8 @@ export interface PlanOptions extends DeclarationOptions {
   force?: boolean;
   /** --replace: plan a same-named Docker network with other settings as a replace (-/+), as `apply --replace` would. */
   replace?: boolean;
+  /** --destroy: show what `destroy NAME` would remove (with --force: disconnecting attached containers). */
+  destroy?: boolean;
 }
 
 export interface PlanResult extends Plan {
@@ -37,8 +42,20 @@ export async function buildPlan(name: string | undefined, opts: PlanOptions): Pr
   return plan;
 }
 
+/** `plan --destroy NAME`: destroy's own plan, from the same facts and record; changes nothing. */
+async function buildDestroyPlan(name: string | undefined, opts: PlanOptions): Promise<Plan> {
+  if (!name) throw new MacvlanError('USAGE', 'plan --destroy needs the name of the network to destroy');
+  checkNetworkName(name, 'network name');
+  const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [] });
+  const plan = destroyPlanOf(name, facts, opts.root, opts.force === true, log);
+  const missing = nothingToDestroy(name, plan);
+  if (missing) throw missing;
+  if (!facts.docker.available) plan.unchecked.push(`Docker (${facts.docker.endpoint}) was not reachable: ${facts.docker.reason}; its network was not looked at`);
+  return plan;
+}
+
 export async function runPlan(name: string | undefined, opts: PlanOptions): Promise<void> {
-  const plan = await buildPlan(name, opts);
+  const plan = opts.destroy ? await buildDestroyPlan(name, opts) : await buildPlan(name, opts);
   const result: PlanResult = { ...plan };
   // A refused plan has no operations: it is shown, then fails with its refusal (exit 2), like any other plan error.
   if (plan.errors?.length) {
