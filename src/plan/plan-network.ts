@@ -115,28 +115,80 @@ function appliedFamily(existing: DockerNetworkFact | undefined, family: Family):
   return { ...(s?.ipRange ? { ipRange: s.ipRange } : {}), ...(host ? { hostAddress: host } : {}) };
 }
 
+/** Everything a network's planning steps share: the declaration, the facts, and what the steps collect. */
+interface NetworkPlanning {
+  desired: DesiredNetwork;
+  facts: HostFacts;
+  ctx: PlanContext;
+  problems: ProblemCollector;
+  label: (key: string) => string;
+  warnings: Warning[];
+  notes: string[];
+  errors: PlanError[];
+}
+
+/** The shim's name and MAC, the interface of that name if any, and whether it is ours to repair. */
+interface ShimIdentity {
+  shimName: string;
+  mac: string;
+  existingShim: InterfaceFact | undefined;
+  shimIsOurs: boolean;
+}
+
+/**
+ * Plans one network, in named steps: the parent, the shim's identity, the
+ * address families, the checks that refuse, the planned network, its changes,
+ * the warnings about the LAN and the mode, and its persistence.
+ */
 export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: PlanContext): NetworkPlan {
   // An external Compose network is taken as Docker has it; the declaration only asks for host access.
   const desired = declared.compose?.external
     ? externalAsItExists(declared, dockerNetworks(facts).find((n) => n.name === declared.name))
     : declared;
-  const problems = new ProblemCollector();
-  const context = `network ${desired.name}`;
-  const label = (k: string) => originLabel(desired.origins, k);
-  const warnings: Warning[] = [];
-  const notes: string[] = [];
-  const errors: PlanError[] = [];
-
-  const choice = resolveParent(desired, facts); // a missing parent makes everything else moot
-  const parent = choice.parent;
-  if (choice.inferredFrom) notes.push(`parent ${parent.name}: ${choice.inferredFrom}`);
-  if (choice.vlan && !choice.vlan.exists) {
-    notes.push(`parent ${parent.name}: VLAN ${choice.vlan.id} on ${choice.vlan.link.name}, which Docker creates with the network (apply makes the shim on it afterwards; destroy leaves it to Docker)`);
-  }
-  warnings.push(...parentWarnings(parent));
-
-  const shimName = desired.shimInterface ?? defaultShimName(desired.name);
+  const p: NetworkPlanning = { desired, facts, ctx, problems: new ProblemCollector(), label: (k) => originLabel(desired.origins, k), warnings: [], notes: [], errors: [] };
   const existingDocker = dockerNetworks(facts).find((n) => n.name === desired.name);
+
+  const choice = parentStep(p);
+  const parent = choice.parent;
+  const shim = shimIdentityStep(p, parent, existingDocker);
+  const planFacts = factsWithoutShim(facts, shim.shimName, shim.existingShim, shim.shimIsOurs);
+  const families = familiesStep(p, parent, planFacts, existingDocker, shim.shimName);
+  checkStaticAddresses(desired, families, planFacts, p.problems);
+  checkDockerRules(desired, parent.name, facts, existingDocker, p.problems, p.label);
+  checkRoutes(desired, facts, parent.name, shim.shimName, families, p.problems);
+  checkSubnetElsewhere(desired, parent.name, facts, families, p.problems, p.label);
+  p.problems.throwIfAny(`network ${desired.name}`);
+
+  const v4 = families.find(([f]) => f === 4)![1]!;
+  const v6 = families.find(([f]) => f === 6)?.[1];
+  for (const r of [v4, v6]) if (r) p.notes.push(...r.inferred);
+  const network = networkStep(p, parent, shim, v4, v6, choice.vlan, existingDocker);
+  const changes = [
+    ...(desired.compose?.external ? externalDockerChanges(network) : dockerChanges(network, existingDocker, p.warnings, ctx.replace === true, p.errors)),
+    ...shimChanges(network, facts, shim.existingShim, shim.shimIsOurs, desired.hostAccess),
+  ];
+  lanStep(p, parent.name, v4, v6, changes);
+  modeStep(p, parent.name);
+  changes.push(...persistenceStep(p, network, parent, choice.vlan?.link));
+  return { network, changes, errors: p.errors, warnings: p.warnings, notes: p.notes };
+}
+
+/** The parent (a missing one makes everything else moot), with what was inferred about it. */
+function parentStep(p: NetworkPlanning): ReturnType<typeof resolveParent> {
+  const choice = resolveParent(p.desired, p.facts);
+  const parent = choice.parent;
+  if (choice.inferredFrom) p.notes.push(`parent ${parent.name}: ${choice.inferredFrom}`);
+  if (choice.vlan && !choice.vlan.exists) {
+    p.notes.push(`parent ${parent.name}: VLAN ${choice.vlan.id} on ${choice.vlan.link.name}, which Docker creates with the network (apply makes the shim on it afterwards; destroy leaves it to Docker)`);
+  }
+  p.warnings.push(...parentWarnings(parent));
+  return choice;
+}
+
+/** The shim's name and lifelong MAC, and whether an interface of that name is ours; refuses a stranger's, or a mode that cannot reach the host. */
+function shimIdentityStep(p: NetworkPlanning, parent: InterfaceFact, existingDocker: DockerNetworkFact | undefined): ShimIdentity {
+  const { desired, facts, problems, label } = p;
+  const shimName = desired.shimInterface ?? defaultShimName(desired.name);
   const mac = lifelongShimMac(
     { recorded: facts.appliedShimMacs?.[desired.name], label: existingDocker && isManagedNetwork(existingDocker.labels) ? existingDocker.labels[LABEL_SHIM_MAC] : undefined },
     () => deriveShimMac(facts.hostId, parent.mac, desired.name),
@@ -162,9 +214,14 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
   if (shimName === parent.name) {
     problems.add('CONFIG_INVALID', `${label('shimInterface')}: the shim cannot have the parent's name ${parent.name}`);
   }
-  const planFacts = factsWithoutShim(facts, shimName, existingShim, shimIsOurs);
+  return { shimName, mac, existingShim, shimIsOurs };
+}
 
-  const scan = scanOf(facts, parent.name);
+/** Each address family declared, planned against the facts (an applied network keeps its carved range). */
+function familiesStep(p: NetworkPlanning, parent: InterfaceFact, planFacts: HostFacts, existingDocker: DockerNetworkFact | undefined, shimName: string): [Family, FamilyResult | undefined][] {
+  const { desired, facts, ctx, problems, label, warnings } = p;
+  const parentName = parent.name;
+  const scan = scanOf(facts, parentName);
   const families: [Family, FamilyResult | undefined][] = [];
   for (const family of [4, 6] as Family[]) {
     const d = family === 4 ? desired.ipv4 : desired.ipv6;
@@ -181,7 +238,7 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
       avoid: desired.avoid,
       aux: desired.auxAddresses,
       statics: desired.staticAddresses ?? [],
-      otherRanges: otherRanges(desired, parent.name, facts, ctx, family),
+      otherRanges: otherRanges(desired, parentName, facts, ctx, family),
       label: (k) => label(family === 6 ? `ipv6.${k}` : k),
       problems,
       ...(scan ? { lan: (subnet: Cidr) => lanView(scan, family, subnet, facts, desired.avoid) } : {}),
@@ -202,34 +259,40 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
       warnings.push({ code: 'AVOID_UNUSED', message: `avoid ${r.text} is IPv${r.family}, but the network has no IPv${r.family} part; it has no effect` });
     }
   }
+  return families;
+}
 
-  checkStaticAddresses(desired, families, planFacts, problems);
-  checkDockerRules(desired, parent.name, facts, existingDocker, problems, label);
-  checkRoutes(desired, facts, parent.name, shimName, families, problems);
-  checkSubnetElsewhere(desired, parent.name, facts, families, problems, label);
-  problems.throwIfAny(context);
-
-  const v4 = families.find(([f]) => f === 4)![1]!;
-  const v6 = families.find(([f]) => f === 6)?.[1];
-  for (const r of [v4, v6]) if (r) notes.push(...r.inferred);
-
-  const network = assemble(desired, parent, shimName, mac, v4, v6);
-  if (choice.vlan) network.vlan = { link: choice.vlan.link.name, id: choice.vlan.id };
+/** The planned network, as Docker and the host will have it. */
+function networkStep(
+  p: NetworkPlanning,
+  parent: InterfaceFact,
+  shim: ShimIdentity,
+  v4: FamilyResult,
+  v6: FamilyResult | undefined,
+  vlan: ReturnType<typeof resolveParent>['vlan'],
+  existingDocker: DockerNetworkFact | undefined,
+): PlannedNetwork {
+  const { desired, facts } = p;
+  const network = assemble(desired, parent, shim.shimName, shim.mac, v4, v6);
+  if (vlan) network.vlan = { link: vlan.link.name, id: vlan.id };
   const incomplete = composeIncompleteWarning(desired, network);
-  if (incomplete) warnings.push(incomplete);
-  if (!facts.docker.available) notes.push(`Docker (${facts.docker.endpoint}) was not reachable: ${facts.docker.reason}; existing networks were not checked`);
+  if (incomplete) p.warnings.push(incomplete);
+  if (!facts.docker.available) p.notes.push(`Docker (${facts.docker.endpoint}) was not reachable: ${facts.docker.reason}; existing networks were not checked`);
   if (desired.compose?.external && existingDocker) {
     // Never relabelled: what Docker has stays as it is.
     network.labels = { ...existingDocker.labels };
     network.docker.options = { ...existingDocker.options };
   }
-  const changes = [
-    ...(desired.compose?.external ? externalDockerChanges(network) : dockerChanges(network, existingDocker, warnings, ctx.replace === true, errors)),
-    ...shimChanges(network, facts, existingShim, shimIsOurs, desired.hostAccess),
-  ];
+  return network;
+}
+
+/** What the LAN scan says about a network whose addresses are being placed, and whether the DHCP pool is known. */
+function lanStep(p: NetworkPlanning, parentName: string, v4: FamilyResult, v6: FamilyResult | undefined, changes: Change[]): void {
+  const { desired, facts, warnings, notes } = p;
   // A network Docker already has as declared keeps its addresses: what the LAN looks like now does not matter to it.
   const placesAddresses = changes.some((c) => c.kind === 'docker-network' && c.action !== 'noop');
-  if (placesAddresses) lanFindings(desired, parent.name, v4, v6, facts, warnings, notes);
+  if (placesAddresses) lanFindings(desired, parentName, v4, v6, facts, warnings, notes);
+  const scan = scanOf(facts, parentName);
   if (facts.inUse.length === 0 && v4.ipRangeSource === 'auto' && desired.avoid.length === 0 && !(placesAddresses && scan?.dhcp)) {
     warnings.push({
       code: 'DHCP_POOL_UNKNOWN',
@@ -237,24 +300,30 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
       fix: "pass the pool with --avoid FIRST-LAST (see your router's DHCP settings)",
     });
   }
+}
 
-  const modeVerdict = desired.hostAccess ? hostAccessInMode(desired.mode, parent.name) : { kind: 'ok' as const };
+/** A mode in which the host's access works only in part. */
+function modeStep(p: NetworkPlanning, parentName: string): void {
+  const modeVerdict = p.desired.hostAccess ? hostAccessInMode(p.desired.mode, parentName) : { kind: 'ok' as const };
   if (modeVerdict.kind === 'warn') {
-    warnings.push({ code: 'MODE_BLOCKS_HOST_ACCESS', message: modeVerdict.why, fix: HOST_ACCESS_MODE_FIX });
+    p.warnings.push({ code: 'MODE_BLOCKS_HOST_ACCESS', message: modeVerdict.why, fix: HOST_ACCESS_MODE_FIX });
   }
+}
+
+/** How the host side survives a reboot: the backend, its files, and their changes. */
+function persistenceStep(p: NetworkPlanning, network: PlannedNetwork, parent: InterfaceFact, vlanLink: InterfaceFact | undefined): Change[] {
+  const { desired, facts, warnings } = p;
   // Without a shim there is nothing to persist, so no backend needs to be able to work here.
   // A VLAN parent is brought up at boot by the manager of its base link (the renderers add the VLAN).
-  const persistChoice = network.shim ? persistChoiceFor(desired.name, parent, desired.persist, facts, choice.vlan?.link) : { backend: 'none' as const, reason: '', warnings: [] };
-  if (persistChoice && facts.persistence) {
-    const p = planPersistence(network, persistChoice, facts.persistence);
-    network.persistence = p.persistence;
-    changes.push(...p.changes);
-    warnings.push(...persistChoice.warnings);
-    if (p.persistence.backend === 'none' && network.shim) {
-      warnings.push({ code: 'NOT_PERSISTENT', message: `the shim ${network.shim.interface} is not persisted: it is gone after a reboot`, fix: 'choose a backend with --persist auto (or networkd, networkmanager, ifupdown, systemd)' });
-    }
+  const persistChoice = network.shim ? persistChoiceFor(desired.name, parent, desired.persist, facts, vlanLink) : { backend: 'none' as const, reason: '', warnings: [] };
+  if (!persistChoice || !facts.persistence) return [];
+  const planned = planPersistence(network, persistChoice, facts.persistence);
+  network.persistence = planned.persistence;
+  warnings.push(...persistChoice.warnings);
+  if (planned.persistence.backend === 'none' && network.shim) {
+    warnings.push({ code: 'NOT_PERSISTENT', message: `the shim ${network.shim.interface} is not persisted: it is gone after a reboot`, fix: 'choose a backend with --persist auto (or networkd, networkmanager, ifupdown, systemd)' });
   }
-  return { network, changes, errors, warnings, notes };
+  return planned.changes;
 }
 
 /** Warnings and notes about what the LAN scan of the parent saw (or why there was none). */
