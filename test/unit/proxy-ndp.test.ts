@@ -152,5 +152,11 @@ describe('facts and status for proxy NDP', () => {
     const problem = ["shim v6net-shim does not answer for the host's address 2001:db8:1::24 (proxy NDP)"];
     expect(describeNetwork(n.name, net, applied(n, []), state).problems).toEqual(problem);
     expect(describeNetwork(n.name, net, applied(n, ['2001:db8:1::24'], false), state).problems).toEqual(problem);
+    // status reads the same diff as up and doctor (hostSideChanges): an entry for an address the parent lost is named too
+    const moved = applied(n, ['2001:db8:1::24'], true, [{ address: parseAddress('2001:db8:1::25'), prefix: 64 }]);
+    expect(describeNetwork(n.name, net, moved, state).problems).toEqual([
+      "shim v6net-shim does not answer for the host's address 2001:db8:1::25 (proxy NDP)",
+      'shim v6net-shim still answers for 2001:db8:1::24 (proxy NDP), which eno1 no longer has',
+    ]);
   });
 });
