@@ -4,12 +4,12 @@ import { toDesired } from '../../src/config/to-desired.js';
 import { planOperations } from '../../src/apply/operations.js';
 import { type Ports, runOperations } from '../../src/apply/run-operations.js';
 import { AggregateMacvlanError, MacvlanError } from '../../src/model/errors.js';
-import type { DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
-import { parseAddress, parseCidr } from '../../src/net/address.js';
+import type { HostFacts } from '../../src/model/facts.js';
+import { parseCidr } from '../../src/net/address.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { deriveShimMac } from '../../src/plan/shim-identity.js';
 import { BatchError } from '../../src/system/ip-batch.js';
-import { docker, hostFacts } from '../support/fixture-facts.js';
+import { docker, hostFacts, mynetWithOtherSettings } from '../support/fixture-facts.js';
 
 const RECIPE = { parent: 'eno1', ipRange: ['198.51.100.192/27'], auxAddress: ['host=198.51.100.223'] };
 
@@ -63,19 +63,7 @@ describe('planOperations', () => {
   });
 
   it('leaves a same-named network with other settings alone unless --replace, and never replaces one in use', () => {
-    const existing: DockerNetworkFact = {
-      id: 'abc',
-      name: 'mynet',
-      driver: 'macvlan',
-      scope: 'local',
-      parent: 'eno1',
-      labels: {},
-      options: { parent: 'eno1' },
-      subnets: [{ subnet: parseCidr('198.51.100.0/24'), gateway: parseAddress('198.51.100.1'), auxAddresses: {}, raw: { Subnet: '198.51.100.0/24', Gateway: '198.51.100.1' } }],
-      enableIPv6: false,
-      containers: [],
-      configOnly: false,
-    };
+    const existing = mynetWithOtherSettings();
     const facts = hostFacts('fresh-host', { docker: docker([existing]) });
     expect(() => ops(facts)).toThrow(/left alone; pass --replace/);
     // the differences once, from the facts: not the plan's display reason pasted after the same words
@@ -96,19 +84,7 @@ describe('planOperations', () => {
   });
 
   it('the planner decides: a replace with --replace (before: the existing id and body; after: the create body), a refusal in the plan otherwise', () => {
-    const existing: DockerNetworkFact = {
-      id: 'abc',
-      name: 'mynet',
-      driver: 'macvlan',
-      scope: 'local',
-      parent: 'eno1',
-      labels: {},
-      options: { parent: 'eno1' },
-      subnets: [{ subnet: parseCidr('198.51.100.0/24'), gateway: parseAddress('198.51.100.1'), auxAddresses: {}, raw: { Subnet: '198.51.100.0/24', Gateway: '198.51.100.1' } }],
-      enableIPv6: false,
-      containers: [],
-      configOnly: false,
-    };
+    const existing = mynetWithOtherSettings();
     const facts = hostFacts('fresh-host', { docker: docker([existing]) });
     const desired = [toDesired(flagsToRaw('mynet', RECIPE))];
     const refused = computePlan(desired, facts);

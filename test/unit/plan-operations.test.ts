@@ -11,13 +11,12 @@ import { type Ports, runOperations } from '../../src/apply/run-operations.js';
 import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import { gatherManagerFacts } from '../../src/gather/persist-facts.js';
-import type { DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
+import type { HostFacts } from '../../src/model/facts.js';
 import type { ManagerFacts } from '../../src/model/manager-facts.js';
 import type { Plan } from '../../src/model/plan.js';
-import { parseAddress, parseCidr } from '../../src/net/address.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { commandLines, operationCommands } from '../../src/present/commands.js';
-import { docker, hostFacts } from '../support/fixture-facts.js';
+import { docker, hostFacts, mynetWithOtherSettings } from '../support/fixture-facts.js';
 
 const RECIPE: NetworkFlags = { parent: 'eno1', ipRange: ['198.51.100.192/27'], auxAddress: ['host=198.51.100.223'] };
 const DUAL: NetworkFlags = { parent: 'eno1', ipRange: ['198.51.100.192/27', '2001:db8:1::c000/116'], subnet: ['2001:db8:1::/64'], persist: 'none' };
@@ -31,19 +30,7 @@ beforeAll(async () => {
 
 const plan = (flags: NetworkFlags, facts: HostFacts = hostFacts(), replace = false) => computePlan([toDesired(flagsToRaw('mynet', flags))], facts, { replace });
 
-const existing: DockerNetworkFact = {
-  id: 'abc',
-  name: 'mynet',
-  driver: 'macvlan',
-  scope: 'local',
-  parent: 'eno1',
-  labels: {},
-  options: { parent: 'eno1' },
-  subnets: [{ subnet: parseCidr('198.51.100.0/24'), gateway: parseAddress('198.51.100.1'), auxAddresses: {}, raw: { Subnet: '198.51.100.0/24', Gateway: '198.51.100.1' } }],
-  enableIPv6: false,
-  containers: [],
-  configOnly: false,
-};
+const existing = mynetWithOtherSettings();
 
 /** What of an operation its command line must name, so a step cannot hide behind another's line. */
 function essence(op: Operation): string {
