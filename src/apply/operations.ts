@@ -2,8 +2,13 @@
  * Turns a plan into concrete operations, each with its undo. Pure: the
  * operations are data, executed by run-operations.ts.
  *
+ * Every operation comes from the plan alone (planOperations): the changes
+ * carry what is needed (ids, bodies, MTUs, file contents), so nothing is
+ * decided here again.
+ *
  * Order per network: the Docker network first (nothing on the host changes if
- * the engine refuses), then the shim. A new shim is built as: link with its
+ * the engine refuses), then the shim; when the network is removed (destroy),
+ * the shim goes first. A new shim is built as: link with its
  * fixed MAC and our alias, addresses, arp_notify (so the kernel sends a
  * gratuitous ARP on link-up), link up, routes. Deleting the link undoes all of
  * it at once, since addresses and routes go with the link.
@@ -13,7 +18,6 @@ import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
 import { shimAlias } from '../model/labels.js';
 
 export type { DockerCreateBody } from '../model/plan.js';
-export { bodyFromExisting, createBody } from '../plan/docker-body.js';
 
 export type Operation =
   /**
