@@ -51,25 +51,29 @@ export function planPersistence(n: PlannedNetwork, choice: PersistChoice, facts:
 
   const ours = managed.filter((m) => m.network === n.name);
   const changes: Change[] = [];
-  const change = (action: Change['action'], path: string, reason: string): Change => ({
+  type After = Extract<Change, { kind: 'persist-file' }>['after'];
+  const change = (action: Change['action'], path: string, reason: string, after?: After): Change => ({
     kind: 'persist-file',
     action,
     network: n.name,
     path,
+    ...(after && action !== 'delete' ? { after } : {}),
     summary: `file ${path}`,
     reason,
   });
   const why = backend === 'none' ? '' : backendNamed(backend).loadsAtBoot;
   for (const f of persistence.files) {
     const existing = ours.find((m) => m.path === f.path);
-    if (!existing) changes.push(change('create', f.path, why));
-    else if (existing.content !== f.content || existing.mode !== f.mode) changes.push(change('update', f.path, `its content or mode differs from the plan; ${why}`));
-    else changes.push(change('noop', f.path, 'present as planned'));
+    const after = { content: f.content, mode: f.mode };
+    if (!existing) changes.push(change('create', f.path, why, after));
+    else if (existing.content !== f.content || existing.mode !== f.mode) changes.push(change('update', f.path, `its content or mode differs from the plan; ${why}`, after));
+    else changes.push(change('noop', f.path, 'present as planned', after));
   }
   if (persistence.enable) {
     const e = persistence.enable;
     const existing = ours.find((m) => m.path === e.path);
-    changes.push(existing?.symlink === e.target ? change('noop', e.path, 'enabled') : change('create', e.path, `enable the unit (a symlink to ${e.target}, as systemctl enable makes)`));
+    const after = { linkTarget: e.target };
+    changes.push(existing?.symlink === e.target ? change('noop', e.path, 'enabled', after) : change('create', e.path, `enable the unit (a symlink to ${e.target}, as systemctl enable makes)`, after));
   }
   const wanted = new Set([...persistence.files.map((f) => f.path), ...(persistence.enable ? [persistence.enable.path] : [])]);
   for (const m of ours) {

@@ -22,7 +22,7 @@ import { parentCheck, parentWirelessCheck } from '../../src/doctor/checks/parent
 import { persistenceCheck } from '../../src/doctor/checks/persistence.js';
 import { reachCheck } from '../../src/doctor/checks/reach.js';
 import { shimCheck } from '../../src/doctor/checks/shim.js';
-import { networkFromLabels } from '../../src/doctor/expected.js';
+import { networkFromLabels } from '../../src/plan/network-from-labels.js';
 import { parseNeighbour, sweepSubnet } from '../../src/doctor/gather-lan.js';
 import { checkLine, presentDoctor } from '../../src/present/doctor.js';
 import { CHECKS, checkNetwork, doctorReport } from '../../src/doctor/run-checks.js';

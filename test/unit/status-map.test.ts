@@ -164,7 +164,10 @@ describe("a service's fixed address outside the ip-range (Compose)", () => {
     name: 'mynet',
     appliedAt: '2026-12-01T10:00:00.000Z',
     macvlanctlVersion: 'test',
+    // a record names its network and parent (the shim's problems are its host-side diff, which needs both)
     network: {
+      name: 'mynet',
+      parent: 'eno1',
       shim: { interface: 'mynet-shim', address: '198.51.100.223', mac: '02:6d:76:6c:00:01', mode: 'bridge', routes: ['198.51.100.192/27', '198.51.100.8/32'] },
     },
   } as unknown as NetworkState;

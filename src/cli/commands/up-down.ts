@@ -6,7 +6,7 @@
  * idempotent: it changes only what differs from the record (what is missing,
  * a drifted mode or MTU, addresses and routes left from an earlier range).
  */
-import { shimOperations, type Operation } from '../../apply/operations.js';
+import { deleteShimOperation, shimOperations, type Operation } from '../../apply/operations.js';
 import { runOperations } from '../../apply/run-operations.js';
 import { checkNetworkName } from '../../config/names.js';
 import { MacvlanError } from '../../model/errors.js';
@@ -40,7 +40,7 @@ export function upDownOperations(verb: 'up' | 'down', name: string, facts: Pick<
   if (verb === 'down') {
     // The record alone: up and down never ask Docker (it may not be up at boot), so there are no labels to fall back on.
     const shim = findOwnShim(name, facts.interfaces, shimOnRecord(recorded?.shim, undefined));
-    return shim ? [{ kind: 'ip', title: `delete shim ${shim.name}`, line: `link del dev ${shim.name}`, irreversible: true }] : [];
+    return shim ? [deleteShimOperation(shim.name)] : [];
   }
   if (!recorded) throw new MacvlanError('NOT_FOUND', `no record of network ${name}: run macvlanctl apply first`);
   const n = recorded;
