@@ -106,7 +106,8 @@ export type DockerFacts =
       engineVersion: string;
       networks: DockerNetworkFact[];
     }
-  | { available: false; endpoint: string; reason: string };
+  /** `code`: the error's code (NOT_PERMITTED: the socket refused us), for decisions; `reason` is for people. */
+  | { available: false; endpoint: string; reason: string; code?: string };
 
 /** A file under the target root that carries our header (or our unit's enable symlink). */
 export interface ManagedFile {

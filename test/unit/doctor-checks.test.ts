@@ -257,7 +257,7 @@ describe('docker-settings', () => {
   it('fails when Docker has no such network, or is down', () => {
     expect(dockerSettingsCheck(facts({}, { docker: docker([]) }))).toMatchObject({ verdict: 'fail', detail: 'Docker has no network named mynet' });
     expect(dockerSettingsCheck(facts({}, { docker: noDocker() }))).toMatchObject({ verdict: 'fail', detail: expect.stringMatching(/^Docker is not reachable at unix:\/\/\/nonexistent\.sock/) });
-    const denied = { ...noDocker(), reason: 'permission denied on the Docker engine socket /run/docker.sock: run as root (sudo)' };
+    const denied = { ...noDocker(), reason: 'permission denied on the Docker engine socket /run/docker.sock: run as root (sudo)', code: 'NOT_PERMITTED' };
     expect(dockerSettingsCheck(facts({}, { docker: denied })).fix).toBe('run doctor as root (sudo), or as a member of the docker group');
   });
   it('a Compose network that `docker compose down` removed: says so, and that `docker compose up` re-creates it (not apply)', () => {
@@ -459,9 +459,12 @@ describe('persistence', () => {
   });
   it('warns when no persistence was chosen', () => {
     const none = structuredClone(record);
-    none.network.persistence = { backend: 'none', reason: '--persist none', files: [] };
-    expect(persistenceCheck(facts({}, {}, none))).toMatchObject({ verdict: 'warn', detail: 'no persistence chosen (--persist none): the shim and its route are gone after the next reboot' });
-    // The planner's own reason already says it: once is enough.
+    // --persist auto that found no backend: the reason says why, the check says what follows.
+    none.network.persist = 'auto';
+    none.network.persistence = { backend: 'none', reason: 'nothing manages eno1', files: [] };
+    expect(persistenceCheck(facts({}, {}, none))).toMatchObject({ verdict: 'warn', detail: 'no persistence chosen (nothing manages eno1): the shim and its route are gone after the next reboot' });
+    // --persist none: the planner's own reason already says it, and once is enough.
+    none.network.persist = 'none';
     none.network.persistence.reason = '--persist none: the shim is not persisted and is gone after a reboot';
     expect(persistenceCheck(facts({}, {}, none)).detail).toBe('no persistence chosen: --persist none: the shim is not persisted and is gone after a reboot');
   });

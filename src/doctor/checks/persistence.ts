@@ -76,8 +76,8 @@ export const persistenceCheck: Check = (f): CheckResult => {
       id,
       title,
       verdict: 'warn',
-      // The planner's reason may already say what a reboot does; say it once.
-      detail: `${/reboot/.test(p.reason) ? `no persistence chosen: ${p.reason}` : `no persistence chosen (${p.reason}): the shim and its route are gone after the next reboot`}${left}`,
+      // `--persist none` was asked for, and its reason (src/backends/detect.ts) already says what a reboot does: say it once.
+      detail: `${n.persist === 'none' ? `no persistence chosen: ${p.reason}` : `no persistence chosen (${p.reason}): the shim and its route are gone after the next reboot`}${left}`,
       fix: `${f.commands.apply} --persist auto (or networkd, networkmanager, ifupdown, systemd)`,
     };
   }
