@@ -110,3 +110,32 @@ describe('assessFleet', () => {
     expect(v.unplacedSlices).toEqual([{ node: 'h4', slice: '198.51.100.240/28' }]);
   });
 });
+
+describe('fleet view output', () => {
+  it('status lists every node with its slice and tasks, and says when all is well', async () => {
+    const { presentFleet } = await import('../../src/present/swarm-fleet.js');
+    const text = presentFleet(assessFleet(fleet(), slices('h1', 'h2', 'h3')));
+    expect(text).toContain('swarm fleet of lan: ip_range 198.51.100.192/26 in /28 slices');
+    expect(text).toMatch(/h1 +manager +slice 198\.51\.100\.192\/28 shim 198\.51\.100\.207 +4 tasks/);
+    expect(text).toMatch(/h3 +worker +slice 198\.51\.100\.224\/28 shim 198\.51\.100\.239 +4 tasks/);
+    expect(text).toContain('web.3  198.51.100.192');
+    expect(text).toContain('6 tasks failed on h3 for a missing config-only network lan-cfg');
+    const bad = presentFleet(assessFleet(fleet(), slices('h1', 'h2')));
+    expect(bad).toMatch(/h3 +worker +no slice/);
+    expect(bad).toContain(`--constraint 'node.hostname!=h3'`);
+  });
+
+  it('doctor: one check per kind, failing where a finding fails', async () => {
+    const { fleetChecks } = await import('../../src/doctor/checks/swarm-fleet.js');
+    const ok = fleetChecks(assessFleet(fleet(), slices('h1', 'h2', 'h3')));
+    expect(ok.map((c) => `${c.id} ${c.verdict}`)).toEqual([
+      'swarm-task-outside-slice pass',
+      'swarm-duplicate-address pass',
+      'swarm-node-without-slice pass',
+      'swarm-listed-not-in-swarm pass',
+      'swarm-missing-config-network warn',
+    ]);
+    const bad = fleetChecks(assessFleet(fleet(), slices('h2', 'h1')));
+    expect(bad.filter((c) => c.verdict === 'fail').map((c) => c.id)).toEqual(['swarm-task-outside-slice', 'swarm-node-without-slice']);
+  });
+});
