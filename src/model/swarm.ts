@@ -5,6 +5,24 @@
  */
 import type { IpAddress } from './address.js';
 
+/** One entry of `swarm.nodes`. */
+export interface SwarmNodeDeclaration {
+  /** the node's name as its engine reports it (`docker info` Name = the swarm node's hostname) */
+  name: string;
+  /** this node's parent NIC, when it differs from the network's */
+  parent?: string;
+}
+
+/** A network's `swarm:` block: one macvlan network across a Docker Swarm, a slice of ip_range per node. */
+export interface SwarmDeclaration {
+  /** in slot order; null = a slot kept empty (a node that was removed: the nodes after it keep their slices) */
+  nodes: (SwarmNodeDeclaration | null)[];
+  /** `slice: /N`; default: the largest block that gives every slot one */
+  slicePrefix?: number;
+  /** the swarm network is created --attachable (standalone containers may join it) */
+  attachable: boolean;
+}
+
 /** Which engine this is, from its own /info (never the OS hostname). */
 export interface SwarmSelf {
   /** the engine's Name: its host name, which is also its swarm node's hostname */

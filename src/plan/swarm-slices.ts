@@ -14,14 +14,10 @@
  */
 import type { Cidr, IpAddress } from '../model/address.js';
 import { MacvlanError } from '../model/errors.js';
+import type { SwarmNodeDeclaration } from '../model/swarm.js';
 import { BITS, cidrContains, cidrLast, formatAddress, formatCidr } from '../net/address.js';
 
-export interface SwarmNodeDeclaration {
-  /** the node's name as its engine reports it (`docker info` Name = the swarm node's hostname) */
-  name: string;
-  /** this node's parent NIC, when it differs from the network's */
-  parent?: string;
-}
+export type { SwarmNodeDeclaration } from '../model/swarm.js';
 
 export interface SwarmSliceRequest {
   /** the network's name, for messages */

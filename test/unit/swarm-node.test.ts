@@ -1,0 +1,115 @@
+// This node's part of a swarm network (#13): which node (from the engine's /info), its slice, its shim at
+// the top of the slice routing the slice only, its parent; the config-only network seen in the place of
+// the network; the swarm network made by a manager only. Errors: exit 2, before anything changes.
+import { describe, expect, it } from 'vitest';
+import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
+import { toDesired } from '../../src/config/to-desired.js';
+import type { DesiredNetwork } from '../../src/model/desired.js';
+import { MacvlanError } from '../../src/model/errors.js';
+import type { DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
+import type { SwarmSelf } from '../../src/model/swarm.js';
+import { computePlan } from '../../src/plan/compute-plan.js';
+import { configOnlyName, nodeDockerView, swarmNodePlanInput } from '../../src/plan/swarm-node.js';
+import { decideSwarmNetwork } from '../../src/plan/swarm-network.js';
+import { docker, hostFacts, noDocker } from '../support/fixture-facts.js';
+
+const FLAGS: NetworkFlags = { parent: 'eno1', subnet: ['198.51.100.0/24'], gateway: ['198.51.100.1'], ipRange: ['198.51.100.192/26'] };
+const self = (name: string, manager = false): SwarmSelf => ({ name, nodeId: `id-${name}`, manager, state: 'active' });
+
+function swarmNet(over: Partial<DesiredNetwork['swarm']> = {}, flags: NetworkFlags = FLAGS): DesiredNetwork {
+  return { ...toDesired(flagsToRaw('lan', flags)), swarm: { nodes: [{ name: 'h1' }, { name: 'h2' }, { name: 'h3' }], attachable: false, ...over } };
+}
+function factsOn(me: SwarmSelf | undefined, networks: DockerNetworkFact[] = []): HostFacts {
+  const d = docker(networks);
+  return hostFacts('fresh-host', { docker: me && d.available ? { ...d, swarm: me } : d });
+}
+function net(over: Partial<DockerNetworkFact> & { name: string }): DockerNetworkFact {
+  return { id: `id-${over.name}`, driver: 'macvlan', scope: 'local', labels: {}, options: {}, subnets: [], enableIPv6: false, containers: [], configOnly: false, ...over };
+}
+function refusal(f: () => unknown): MacvlanError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(MacvlanError);
+    return e as MacvlanError;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe("a node's part", () => {
+  it('h2 gets the second /28, its shim at .223 routing that /28 only, named after the swarm network', () => {
+    const input = swarmNodePlanInput(swarmNet(), factsOn(self('h2')));
+    expect(input.part).toMatchObject({ network: 'lan', node: 'h2', manager: false, configOnly: 'lan-config' });
+    const plan = computePlan([input.desired], input.facts);
+    const n = plan.networks[0]!;
+    expect(n.ipRange).toBe('198.51.100.208/28');
+    expect(n.auxAddresses).toEqual({ host: '198.51.100.223' });
+    expect(n.shim).toMatchObject({ interface: 'lan-shim', address: '198.51.100.223', routes: ['198.51.100.208/28'] });
+    expect(plan.changes.filter((c) => c.action !== 'noop').map((c) => `${c.kind} ${c.action}`)).toContain('docker-network create');
+  });
+
+  it('a node of its own parent', () => {
+    const input = swarmNodePlanInput(swarmNet({ nodes: [{ name: 'h1' }, { name: 'h2', parent: 'eno1' }, { name: 'h3', parent: 'enp9s0' }] }), factsOn(self('h3')));
+    expect(input.desired.parent).toBe('enp9s0');
+    expect(input.desired.origins.parent).toContain("node h3's parent");
+  });
+
+  it('which node comes from the engine: a node not listed, a node not in a swarm, an engine out of reach', () => {
+    const notListed = refusal(() => swarmNodePlanInput(swarmNet(), factsOn(self('h4'))));
+    expect(notListed.code).toBe('CONFIG_INVALID');
+    expect(notListed.exitCode).toBe(2);
+    expect(notListed.message).toContain('this node is h4 (as its Docker engine names itself), which is not listed (h1, h2, h3)');
+    const inactive = refusal(() => swarmNodePlanInput(swarmNet(), factsOn({ name: 'h1', nodeId: '', manager: false, state: 'inactive' })));
+    expect(inactive.code).toBe('CONFIG_INVALID');
+    expect(inactive.message).toContain('is not an active swarm node (state inactive)');
+    const down = refusal(() => swarmNodePlanInput(swarmNet(), hostFacts('fresh-host', { docker: noDocker() })));
+    expect(down.code).toBe('DOCKER_UNAVAILABLE');
+  });
+
+  it('the fleet range must be written out, IPv4 only, with no host address of its own', () => {
+    expect(refusal(() => swarmNodePlanInput(swarmNet({}, { ...FLAGS, ipRange: ['auto/26'] }), factsOn(self('h1')))).message).toContain("needs the fleet's whole ip_range written out");
+    expect(refusal(() => swarmNodePlanInput(swarmNet({}, { ...FLAGS, hostAddress: ['198.51.100.200'] }), factsOn(self('h1')))).message).toContain('top of its own slice');
+    const slice = refusal(() => swarmNodePlanInput(swarmNet({ slicePrefix: 32 }), factsOn(self('h1'))));
+    expect(slice.code).toBe('CONFIG_INVALID');
+    expect(slice.message).toContain('usable address');
+  });
+
+  it('sees its config-only network in the place of the network, and not the swarm network: applied twice is a no-op', () => {
+    const first = swarmNodePlanInput(swarmNet(), factsOn(self('h1', true)));
+    const planned = computePlan([first.desired], first.facts).networks[0]!;
+    const cfg = net({
+      name: configOnlyName('lan'),
+      driver: 'null',
+      configOnly: true,
+      labels: planned.labels,
+      options: { parent: 'eno1' },
+      subnets: [{ subnet: { family: 4, base: 0xc6336400n, prefix: 24 }, gateway: { family: 4, value: 0xc6336401n }, ipRange: { family: 4, base: 0xc63364c0n, prefix: 28 }, auxAddresses: { host: { family: 4, value: 0xc63364cfn } }, raw: {} }],
+    });
+    const swarmNetwork = net({ name: 'lan', scope: 'swarm', configFrom: 'lan-config', parent: 'eno1' });
+    expect(nodeDockerView([cfg, swarmNetwork], 'lan').map((n) => `${n.name} ${n.driver} ${n.parent}`)).toEqual(['lan macvlan eno1']);
+    const again = swarmNodePlanInput(swarmNet(), factsOn(self('h1', true), [cfg, swarmNetwork]));
+    const docker = computePlan([again.desired], again.facts).changes.find((c) => c.kind === 'docker-network')!;
+    expect(docker.action).toBe('noop');
+  });
+});
+
+describe('the swarm network', () => {
+  const part = (manager: boolean) => swarmNodePlanInput(swarmNet({ attachable: true }), factsOn(self(manager ? 'h1' : 'h2', manager))).part;
+
+  it('a manager creates it from its config-only network, attachable when asked; a worker leaves it to a manager', () => {
+    expect(decideSwarmNetwork(part(true), [])).toEqual({
+      action: 'create',
+      body: { Name: 'lan', Driver: 'macvlan', Scope: 'swarm', ConfigFrom: { Network: 'lan-config' }, Attachable: true, CheckDuplicate: true },
+    });
+    const w = decideSwarmNetwork(part(false), []);
+    expect(w.action).toBe('from-manager');
+    expect(w.action === 'from-manager' && w.note).toContain('the swarm network lan comes from a manager');
+  });
+
+  it('is there already: nothing to do; a stranger by its name is refused', () => {
+    expect(decideSwarmNetwork(part(true), [net({ name: 'lan', scope: 'swarm', configFrom: 'lan-config' })])).toEqual({ action: 'noop', id: 'id-lan' });
+    const e = refusal(() => decideSwarmNetwork(part(true), [net({ name: 'lan', scope: 'local' })]));
+    expect(e.code).toBe('DOCKER_CONFLICT');
+    expect(e.message).toContain('already exists (a local macvlan network), not the swarm network from lan-config');
+  });
+});
