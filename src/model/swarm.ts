@@ -77,3 +77,24 @@ export interface SwarmFleetFacts {
   /** every task that names the network, in any state (swarm keeps a few failed ones per slot) */
   tasks: SwarmTaskFact[];
 }
+
+/**
+ * A planned (and recorded) swarm network's node part: enough for `status`, `doctor` and `destroy` to
+ * work from the record alone, without the file.
+ */
+export interface PlannedSwarm {
+  /** this node, as its engine names itself */
+  node: string;
+  nodeId: string;
+  manager: boolean;
+  /** the node's config-only network (`<name>-config`) */
+  configOnly: string;
+  attachable: boolean;
+  /** the fleet's whole ip_range and the slice size */
+  range: string;
+  slicePrefix: number;
+  /** every listed node's slice and shim address, in slot order */
+  slices: { node: string; index: number; slice: string; shim: string; parent?: string }[];
+  /** slots kept empty (`~`) */
+  emptySlots: { index: number; slice: string }[];
+}

@@ -113,3 +113,17 @@ describe('the swarm network', () => {
     expect(e.message).toContain('already exists (a local macvlan network), not the swarm network from lan-config');
   });
 });
+
+describe('the recorded swarm part', () => {
+  it('round-trips through JSON to the same slice plan', async () => {
+    const { plannedSwarm, slicePlanOf } = await import('../../src/plan/swarm-record.js');
+    const input = swarmNodePlanInput(swarmNet({ nodes: [{ name: 'h1' }, null, { name: 'h3', parent: 'enp9s0' }] }), factsOn(self('h3')));
+    const recorded = JSON.parse(JSON.stringify(plannedSwarm(input.part)));
+    expect(recorded).toMatchObject({ node: 'h3', manager: false, configOnly: 'lan-config', range: '198.51.100.192/26', slicePrefix: 28 });
+    expect(recorded.slices).toEqual([
+      { node: 'h1', index: 0, slice: '198.51.100.192/28', shim: '198.51.100.207' },
+      { node: 'h3', index: 2, slice: '198.51.100.224/28', shim: '198.51.100.239', parent: 'enp9s0' },
+    ]);
+    expect(slicePlanOf('lan', recorded)).toEqual(input.part.slices);
+  });
+});
