@@ -42,7 +42,7 @@ describe.skipIf(!isRoot)('lab swarm (root: 3 namespaces, 3 dockerd)', () => {
     ]);
     // each engine names itself after its own UTS namespace
     for (const h of lab.hosts) {
-      const info = (await h.dockerApi('GET', '/v1.41/info')).json as { Name: string; Swarm: { NodeID: string; ControlAvailable: boolean } };
+      const info = (await h.dockerApi('GET', '/info')).json as { Name: string; Swarm: { NodeID: string; ControlAvailable: boolean } };
       expect(info.Name).toBe(h.name);
       expect(info.Swarm.NodeID).toBe(swarm.nodes.find((n) => n.name === h.name)!.nodeId);
       expect(info.Swarm.ControlAvailable).toBe(h.name === 'h1');
@@ -57,7 +57,7 @@ describe.skipIf(!isRoot)('lab swarm (root: 3 namespaces, 3 dockerd)', () => {
     });
     for (const h of lab.hosts) {
       const s = sliceOfNode(slices, h.name)!;
-      const res = await h.dockerApi('POST', '/v1.41/networks/create', {
+      const res = await h.dockerApi('POST', '/networks/create', {
         Name: 'lan-cfg',
         ConfigOnly: true,
         Options: { parent: 'eno1' },
@@ -66,7 +66,7 @@ describe.skipIf(!isRoot)('lab swarm (root: 3 namespaces, 3 dockerd)', () => {
       expect(res.status, res.body).toBe(201);
     }
     const manager = lab.host('h1');
-    const net = await manager.dockerApi('POST', '/v1.41/networks/create', { Name: 'lan', Driver: 'macvlan', Scope: 'swarm', ConfigFrom: { Network: 'lan-cfg' } });
+    const net = await manager.dockerApi('POST', '/networks/create', { Name: 'lan', Driver: 'macvlan', Scope: 'swarm', ConfigFrom: { Network: 'lan-cfg' } });
     expect(net.status, net.body).toBe(201);
     const svc = await manager.dockerCli(['service', 'create', '--detach', '--no-resolve-image', '--name', 'web', '--network', 'lan', '--replicas', '6', LAB_IMAGE, 'sleep', '3600']);
     expect(svc.code, svc.stderr).toBe(0);
@@ -75,7 +75,7 @@ describe.skipIf(!isRoot)('lab swarm (root: 3 namespaces, 3 dockerd)', () => {
     let running: Task[] = [];
     for (let i = 0; i < 240 && running.length < 6; i++) {
       if (i) await new Promise((r) => setTimeout(r, 500));
-      const tasks = (await manager.dockerApi('GET', `/v1.41/tasks?filters=${encodeURIComponent(JSON.stringify({ service: ['web'] }))}`)).json as Task[];
+      const tasks = (await manager.dockerApi('GET', `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: ['web'] }))}`)).json as Task[];
       running = tasks.filter((t) => t.Status.State === 'running');
     }
     console.error(`6 tasks running in ${Date.now() - t1} ms`);
@@ -84,7 +84,7 @@ describe.skipIf(!isRoot)('lab swarm (root: 3 namespaces, 3 dockerd)', () => {
     // every running task's address (the network's gossip, on the manager) lies in its own node's slice, no duplicates
     let endpoints: { Name: string; EndpointIP: string }[] = [];
     for (let i = 0; i < 40; i++) {
-      const v = (await manager.dockerApi('GET', '/v1.41/networks/lan?verbose=true')).json as VerboseNetwork;
+      const v = (await manager.dockerApi('GET', '/networks/lan?verbose=true')).json as VerboseNetwork;
       endpoints = v.Services?.web?.Tasks ?? [];
       if (running.every((t) => endpoints.some((e) => e.Name.endsWith(`.${t.ID}`)))) break;
       await new Promise((r) => setTimeout(r, 250));
