@@ -119,7 +119,7 @@ export async function gatherDockerFacts(endpoint: DockerEndpoint, timeoutMs: num
     client = await DockerClient.connect(endpoint, { timeoutMs });
   } catch (e) {
     if (e instanceof MacvlanError && (e.code === 'DOCKER_UNAVAILABLE' || e.code === 'NOT_PERMITTED')) {
-      return { available: false, endpoint: endpoint.url, reason: e.message };
+      return { available: false, endpoint: endpoint.url, reason: e.message, code: e.code };
     }
     throw e;
   }
@@ -150,7 +150,7 @@ export async function gatherDockerFacts(endpoint: DockerEndpoint, timeoutMs: num
     return facts;
   } catch (e) {
     if (e instanceof MacvlanError && (e.code === 'DOCKER_UNAVAILABLE' || e.code === 'NOT_PERMITTED')) {
-      return { available: false, endpoint: endpoint.url, reason: e.message };
+      return { available: false, endpoint: endpoint.url, reason: e.message, code: e.code };
     }
     throw e instanceof MacvlanError ? e.withContext(`read Docker networks from ${endpoint.url}`) : e;
   } finally {
