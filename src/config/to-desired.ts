@@ -21,6 +21,7 @@ import { checkInterfaceName, checkNetworkName, checkNewInterfaceName } from './n
 import { originLabel } from './origins.js';
 import { escapeInvisible, shownName } from './shown-name.js';
 import type { RawFamily, RawNetwork } from './raw.js';
+import { parseSwarm } from './swarm-declaration.js';
 
 const AUX_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -103,6 +104,7 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   const auxAddresses = parseAuxAddresses(raw.auxAddresses ?? {}, origin, c);
   const avoid = parseAvoid(raw.avoid ?? [], origin, c);
   const staticAddresses = parseStaticAddresses(raw.staticAddresses ?? [], origin, c);
+  const swarm = raw.swarm ? parseSwarm(raw.swarm, origin, c) : undefined;
   throwProblems(c, raw.name);
 
   const desired: DesiredNetwork = {
@@ -120,6 +122,7 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   if (ipv6) desired.ipv6 = ipv6;
   if (raw.compose) desired.compose = raw.compose;
   if (staticAddresses.length > 0) desired.staticAddresses = staticAddresses;
+  if (swarm) desired.swarm = swarm;
   return desired;
 }
 
