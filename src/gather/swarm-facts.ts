@@ -83,6 +83,14 @@ export function swarmFleetFromEngine(
   return facts;
 }
 
+/** The services whose tasks attach to the swarm network (by id, as services name it, or by name), for destroy. */
+export async function swarmServicesUsing(client: DockerClient, networkId: string, name: string): Promise<{ id: string; name: string }[]> {
+  const services = await client.listServices();
+  return services
+    .filter((s) => (s.Spec?.TaskTemplate?.Networks ?? []).some((n) => n.Target === networkId || n.Target === name))
+    .map((s) => ({ id: s.ID, name: s.Spec?.Name ?? s.ID }));
+}
+
 /** Which engine this is (any node). */
 export async function gatherSwarmSelf(client: DockerClient): Promise<SwarmSelf> {
   return swarmSelfFromInfo(await client.info());
