@@ -40,12 +40,16 @@ describe("a node's part", () => {
   it('h2 gets the second /28, its shim at .223 routing that /28 only, named after the swarm network', () => {
     const input = swarmNodePlanInput(swarmNet(), factsOn(self('h2')));
     expect(input.part).toMatchObject({ network: 'lan', node: 'h2', manager: false, configOnly: 'lan-config' });
-    const plan = computePlan([input.desired], input.facts);
+    const plan = computePlan([swarmNet()], factsOn(self('h2')));
     const n = plan.networks[0]!;
     expect(n.ipRange).toBe('198.51.100.208/28');
     expect(n.auxAddresses).toEqual({ host: '198.51.100.223' });
     expect(n.shim).toMatchObject({ interface: 'lan-shim', address: '198.51.100.223', routes: ['198.51.100.208/28'] });
-    expect(plan.changes.filter((c) => c.action !== 'noop').map((c) => `${c.kind} ${c.action}`)).toContain('docker-network create');
+    const docker = plan.changes.filter((c) => c.kind === 'docker-network');
+    // a worker: its config-only network only; the swarm network is a manager's (a note says so)
+    expect(docker.map((c) => `${c.action} ${c.kind === 'docker-network' && c.after?.Name} ${c.kind === 'docker-network' && c.after?.ConfigOnly}`)).toEqual(['create lan-config true']);
+    expect(plan.unchecked.join('\n')).toContain('the swarm network lan comes from a manager');
+    expect(n.swarm).toMatchObject({ node: 'h2', manager: false, configOnly: 'lan-config', range: '198.51.100.192/26', slicePrefix: 28 });
   });
 
   it('a node of its own parent', () => {
@@ -75,8 +79,13 @@ describe("a node's part", () => {
   });
 
   it('sees its config-only network in the place of the network, and not the swarm network: applied twice is a no-op', () => {
-    const first = swarmNodePlanInput(swarmNet(), factsOn(self('h1', true)));
-    const planned = computePlan([first.desired], first.facts).networks[0]!;
+    const fresh = computePlan([swarmNet()], factsOn(self('h1', true)));
+    const planned = fresh.networks[0]!;
+    // a manager: its config-only network, then the swarm network made from it
+    expect(fresh.changes.filter((c) => c.kind === 'docker-network').map((c) => c.kind === 'docker-network' && `${c.action} ${c.after?.Name} ${c.after?.Scope ?? 'local'} ${c.after?.ConfigFrom?.Network ?? '-'}`)).toEqual([
+      'create lan-config local -',
+      'create lan swarm lan-config',
+    ]);
     const cfg = net({
       name: configOnlyName('lan'),
       driver: 'null',
@@ -87,9 +96,8 @@ describe("a node's part", () => {
     });
     const swarmNetwork = net({ name: 'lan', scope: 'swarm', configFrom: 'lan-config', parent: 'eno1' });
     expect(nodeDockerView([cfg, swarmNetwork], 'lan').map((n) => `${n.name} ${n.driver} ${n.parent}`)).toEqual(['lan macvlan eno1']);
-    const again = swarmNodePlanInput(swarmNet(), factsOn(self('h1', true), [cfg, swarmNetwork]));
-    const docker = computePlan([again.desired], again.facts).changes.find((c) => c.kind === 'docker-network')!;
-    expect(docker.action).toBe('noop');
+    const again = computePlan([swarmNet()], factsOn(self('h1', true), [cfg, swarmNetwork]));
+    expect(again.changes.filter((c) => c.kind === 'docker-network').map((c) => c.action)).toEqual(['noop', 'noop']);
   });
 });
 
@@ -125,5 +133,45 @@ describe('the recorded swarm part', () => {
       { node: 'h3', index: 2, slice: '198.51.100.224/28', shim: '198.51.100.239', parent: 'enp9s0' },
     ]);
     expect(slicePlanOf('lan', recorded)).toEqual(input.part.slices);
+  });
+});
+
+describe('destroy on a swarm node', () => {
+  async function applied(manager: boolean) {
+    const me = self(manager ? 'h1' : 'h2', manager);
+    const plan = computePlan([swarmNet()], factsOn(me));
+    const n = plan.networks[0]!;
+    const cfgBody = plan.changes.find((c) => c.kind === 'docker-network' && c.after?.ConfigOnly)!;
+    const cfg = net({ name: 'lan-config', driver: 'null', configOnly: true, labels: n.labels, options: { parent: 'eno1' }, id: 'cfg-id' });
+    const swarmNetwork = net({ name: 'lan', scope: 'swarm', configFrom: 'lan-config', id: 'swarm-id' });
+    return { me, n, cfgBody, networks: manager ? [cfg, swarmNetwork] : [cfg] };
+  }
+
+  it('a worker removes its config-only network (and says the swarm network is a manager\'s)', async () => {
+    const { planSwarmDestroy, isSwarmPart } = await import('../../src/plan/swarm-plan.js');
+    const { me, n, networks } = await applied(false);
+    const facts = factsOn(me, networks);
+    expect(isSwarmPart('lan', facts, { network: n })).toBe(true);
+    expect(isSwarmPart('lan', factsOn(me), {})).toBe(false);
+    const plan = planSwarmDestroy('lan', facts, { network: n }, {}, undefined);
+    const docker = plan.changes.filter((c) => c.kind === 'docker-network');
+    expect(docker.map((c) => c.kind === 'docker-network' && `${c.action} ${c.before?.id} ${c.before?.body.Name} ${c.before?.body.ConfigOnly}`)).toEqual(['delete cfg-id lan-config true']);
+    expect(plan.unchecked.join('\n')).toContain("the swarm network lan is a manager's to remove");
+    expect(plan.errors).toBeUndefined();
+  });
+
+  it('a manager removes the swarm network first, and refuses while services use it', async () => {
+    const { planSwarmDestroy } = await import('../../src/plan/swarm-plan.js');
+    const { planOperations } = await import('../../src/apply/operations.js');
+    const { me, n, networks } = await applied(true);
+    const facts = factsOn(me, networks);
+    const plan = planSwarmDestroy('lan', facts, { network: n }, {}, []);
+    expect(plan.changes.filter((c) => c.kind === 'docker-network').map((c) => c.kind === 'docker-network' && `${c.action} ${c.before?.id}`)).toEqual(['delete swarm-id', 'delete cfg-id']);
+    const titles = planOperations(plan).map((o) => o.title);
+    expect(titles.indexOf('remove swarm network lan')).toBeLessThan(titles.indexOf('remove config-only Docker network lan-config'));
+    const used = planSwarmDestroy('lan', facts, { network: n }, { force: true }, [{ id: 's1', name: 'web' }]);
+    expect(used.errors?.map((e) => `${e.code} ${e.message}`)).toEqual([
+      'DOCKER_CONFLICT the swarm network lan is used by service web: remove it first (docker service rm web), or take lan out of it (docker service update --network-rm lan SERVICE); --force does not remove services',
+    ]);
   });
 });
