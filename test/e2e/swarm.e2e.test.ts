@@ -173,6 +173,16 @@ describe.skipIf(!isRoot)('swarm: one file, a whole Docker Swarm (root: 3 namespa
     const fleet = j.json?.result?.networks?.[0]?.swarm;
     expect(fleet.nodes.map((n: { node: string; slice: string }) => `${n.node} ${n.slice}`)).toEqual(['h1 198.51.100.192/28', 'h2 198.51.100.208/28', 'h3 198.51.100.224/28']);
     expect(fleet.findings).toEqual([]);
+    // doctor on the manager: the fleet's checks, all passing
+    const d = await cli(h1, ['doctor', 'lan', '--no-scan', '--json']);
+    const checks = (d.json?.result?.networks?.[0]?.checks ?? []) as { id: string; verdict: string }[];
+    expect(checks.filter((c) => c.id.startsWith('swarm-')).map((c) => `${c.id} ${c.verdict}`)).toEqual([
+      'swarm-task-outside-slice pass',
+      'swarm-duplicate-address pass',
+      'swarm-node-without-slice pass',
+      'swarm-listed-not-in-swarm pass',
+      'swarm-missing-config-network pass',
+    ]);
     // a worker has no fleet view: it says where to look
     const w = await cli(lab!.host('h2'), ['status', 'lan']);
     expect(w.stdout + w.stderr).toMatch(/fleet view.*manager/);
