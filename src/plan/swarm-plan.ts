@@ -113,6 +113,16 @@ export function planSwarmDestroy(name: string, facts: HostFacts, record: Destroy
     return { ...c, before: stateAsConfigOnly(c.before, cfg), summary: `config-only network ${cfg}` };
   });
   const swarmNet: DockerNetworkFact | undefined = facts.docker.available ? facts.docker.networks.find((n) => n.name === name && isOurSwarmNetwork(n, cfg)) : undefined;
+  // Tasks of the swarm network running here hold the config-only network: the engine would refuse its
+  // removal after the shim is gone. Refused before anything changes.
+  const here = swarmNet?.containers ?? [];
+  if (here.length > 0) {
+    (plan.errors ??= []).push({
+      code: 'DOCKER_CONFLICT',
+      message: `${here.length} task${here.length === 1 ? '' : 's'} of the swarm network ${name} run${here.length === 1 ? 's' : ''} on this node (${here.map((c) => c.name).join(', ')}), and ${cfg} cannot go before ${here.length === 1 ? 'it does' : 'they do'}: drain this node (docker node update --availability drain NODE) or remove the services first`,
+      details: { network: name, containers: here.map((c) => c.name) },
+    });
+  }
   if (!swarmNet) {
     if (services === undefined) plan.unchecked.push(`the swarm network ${name} is a manager's to remove: run destroy ${name} on a manager too`);
     return plan;

@@ -158,6 +158,9 @@ describe('destroy on a swarm node', () => {
     expect(docker.map((c) => c.kind === 'docker-network' && `${c.action} ${c.before?.id} ${c.before?.body.Name} ${c.before?.body.ConfigOnly}`)).toEqual(['delete cfg-id lan-config true']);
     expect(plan.unchecked.join('\n')).toContain("the swarm network lan is a manager's to remove");
     expect(plan.errors).toBeUndefined();
+    // while a task of the swarm network runs here, its config-only network cannot go: refused first
+    const busy = factsOn(me, [...networks, net({ name: 'lan', scope: 'swarm', configFrom: 'lan-config', containers: [{ id: 'c1', name: 'web.1.abc' }] })]);
+    expect(planSwarmDestroy('lan', busy, { network: n }, {}, undefined).errors?.[0]?.message).toContain('1 task of the swarm network lan runs on this node (web.1.abc)');
   });
 
   it('a manager removes the swarm network first, and refuses while services use it', async () => {
