@@ -86,7 +86,10 @@ function selfOf(d: DesiredNetwork, facts: HostFacts): SwarmSelf {
     });
   }
   const self = facts.docker.swarm;
-  if (!self) throw new Error(`internal: the engine's swarm state was not gathered for ${d.name}`);
+  if (!self) {
+    // the caller gathered the facts without asking the engine (/info): a bug, said plainly rather than guessed around
+    throw new MacvlanError('DOCKER_ERROR', `network ${d.name} is a swarm network, but which node this engine is was not asked (/info); this is a macvlanctl bug: please report it`, { network: d.name });
+  }
   if (self.state !== 'active' || !self.nodeId) {
     throw invalid(
       `${originLabel(d.origins, 'swarm')}: network ${d.name} is a swarm network, but this engine (${self.name || 'unnamed'}) is not an active swarm node (state ${self.state}): join the swarm first (docker swarm join), or apply it without swarm:`,

@@ -139,6 +139,10 @@ describe.skipIf(!isRoot)('swarm: one file, a whole Docker Swarm (root: 3 namespa
     expect(w.code, w.stdout + w.stderr).toBe(0);
     expect(w.stdout + w.stderr).toContain('the swarm network lan comes from a manager');
     await expectNodePart(h2);
+    // the persistence files of a node's part: its shim with its slice's route (render asks the engine which node it is)
+    const r = await cli(h2, ['render', '-f', file('h2')]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('# network lan: systemd');
 
     const m = await cli(h1, ['apply', '-f', file('h1'), '--yes']);
     expect(m.code, m.stdout + m.stderr).toBe(0);
