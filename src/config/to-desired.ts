@@ -105,6 +105,10 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   const avoid = parseAvoid(raw.avoid ?? [], origin, c);
   const staticAddresses = parseStaticAddresses(raw.staticAddresses ?? [], origin, c);
   const swarm = raw.swarm ? parseSwarm(raw.swarm, origin, c) : undefined;
+  if (raw.swarm && raw.compose) {
+    // Compose makes its networks itself, node-local; a swarm network is one per swarm, made by a manager (#13)
+    c.run(() => fail(origin('swarm'), `swarm: belongs in macvlanctl.yaml, not in a Compose file: declare ${raw.compose!.key} there, apply it on every node, and use it from the stack as an external network`));
+  }
   throwProblems(c, raw.name);
 
   const desired: DesiredNetwork = {

@@ -45,3 +45,26 @@ describe('swarm: in macvlanctl.yaml', () => {
     expect(failure(() => desired(FILE('      nodes: [h1]\n      attachable: yes\n'))).message).toContain('write true or false');
   });
 });
+
+describe('swarm: in a Compose file', () => {
+  it('is refused, at its place: a swarm network is declared in macvlanctl.yaml', () => {
+    const compose = `services:
+  web:
+    image: nginx
+    networks: [lan]
+networks:
+  lan:
+    driver: macvlan
+    driver_opts: { parent: eno1 }
+    ipam:
+      config:
+        - subnet: 198.51.100.0/24
+          ip_range: 198.51.100.192/26
+    x-macvlanctl:
+      swarm:
+        nodes: [h1, h2]
+`;
+    const e = failure(() => parseConfigFile('compose.yaml', compose).map(toDesired));
+    expect(e.message).toMatch(/compose\.yaml:15:9 networks\.lan\.x-macvlanctl\.swarm: swarm: belongs in macvlanctl\.yaml, not in a Compose file/);
+  });
+});
