@@ -16,7 +16,7 @@
 import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
 import { isManagedNetwork } from '../model/labels.js';
 import type { DesiredNetwork } from '../model/desired.js';
-import type { Change, DockerCreateBody, DockerNetworkState, Plan } from '../model/plan.js';
+import type { Change, DockerCreateBody, DockerNetworkState, Plan, PlanError } from '../model/plan.js';
 import { formatAddress, formatCidr } from '../net/address.js';
 import { existingState } from './docker-body.js';
 import { type DestroyOptions, type DestroyRecord, planDestroy } from './plan-destroy.js';
@@ -69,6 +69,24 @@ function swarmNetworkChanges(part: SwarmNodePart, facts: HostFacts, np: NetworkP
   }
 }
 
+/**
+ * The planner's refusal of "the network with other settings" is, on a swarm node, about its config-only
+ * network: most likely the slices moved (the list grew past what the slice size holds, or a node was
+ * deleted from it instead of written as ~). Said so, with the way back and the way forward.
+ */
+function swarmRefusal(e: PlanError, part: SwarmNodePart): PlanError {
+  const differences = e.details?.differences;
+  if (e.code !== 'DOCKER_CONFLICT' || e.details?.network !== part.network || !Array.isArray(differences)) return e;
+  return {
+    ...e,
+    message:
+      `${part.configOnly}, node ${part.node}'s part of the swarm network ${part.network}, holds other settings than the file gives it (${differences.join('; ')}). ` +
+      `If the slices moved (the list grew past what the slice size holds, or a node was deleted from it instead of written as ~), put the list back or fix slice: /N; ` +
+      `otherwise pass --replace, on every node whose slice moved, once no task of ${part.network} runs there`,
+    details: { ...e.details, configOnly: part.configOnly, node: part.node },
+  };
+}
+
 /** This node's part of a swarm network, as a network plan. */
 export function planSwarmNode(d: DesiredNetwork, facts: HostFacts, ctx: PlanContext): NetworkPlan {
   const input = swarmNodePlanInput(d, facts);
@@ -82,6 +100,7 @@ export function planSwarmNode(d: DesiredNetwork, facts: HostFacts, ctx: PlanCont
     if (c.kind === 'docker-network') changes.push(...swarmNetworkChanges(part, facts, np));
   }
   np.changes = changes;
+  np.errors = np.errors.map((e) => swarmRefusal(e, part));
   np.notes.push(`swarm node ${part.node} (${part.manager ? 'manager' : 'worker'}): slice ${formatCidr(part.slice.slice)} of ${formatCidr(part.slices.range)}, shim ${formatAddress(part.slice.shim)}`);
   return np;
 }

@@ -178,3 +178,26 @@ describe('destroy on a swarm node', () => {
     ]);
   });
 });
+
+describe('slices that moved', () => {
+  it('are refused on the node whose config-only network holds the old slice, saying why and what to do', () => {
+    const me = self('h2');
+    const planned = computePlan([swarmNet()], factsOn(me)).networks[0]!;
+    const cfg = net({
+      name: 'lan-config',
+      driver: 'null',
+      configOnly: true,
+      labels: planned.labels,
+      options: { parent: 'eno1' },
+      subnets: [{ subnet: { family: 4, base: 0xc6336400n, prefix: 24 }, gateway: { family: 4, value: 0xc6336401n }, ipRange: { family: 4, base: 0xc63364d0n, prefix: 28 }, auxAddresses: { host: { family: 4, value: 0xc63364dfn } }, raw: { Subnet: '198.51.100.0/24', Gateway: '198.51.100.1', IPRange: '198.51.100.208/28', AuxiliaryAddresses: { host: '198.51.100.223' } } }],
+    });
+    expect(computePlan([swarmNet()], factsOn(me, [cfg])).errors).toBeUndefined();
+    // five nodes do not fit /28s of a /26: every slice halves, h2's moves
+    const grown = computePlan([swarmNet({ nodes: ['h1', 'h2', 'h3', 'h4', 'h5'].map((name) => ({ name })) })], factsOn(me, [cfg]));
+    expect(grown.errors?.map((e) => e.code)).toEqual(['DOCKER_CONFLICT']);
+    expect(grown.errors?.[0]?.message).toContain("lan-config, node h2's part of the swarm network lan, holds other settings than the file gives it (ip-range 198.51.100.208/28 ≠ 198.51.100.200/29");
+    expect(grown.errors?.[0]?.message).toContain('put the list back or fix slice: /N');
+    // appended within the capacity: nothing moves
+    expect(computePlan([swarmNet({ nodes: ['h1', 'h2', 'h3', 'h4'].map((name) => ({ name })) })], factsOn(me, [cfg])).errors).toBeUndefined();
+  });
+});
