@@ -108,8 +108,7 @@ async function addFleets(networks: DoctorNetworkFacts[], facts: HostFacts, opts:
 export async function gatherDoctor(name: string | undefined, opts: DoctorOptions, deps: GatherDeps): Promise<DoctorNetworkFacts[]> {
   // The declaration first: bad input fails fast (exit 2), before anything is probed.
   const desired = opts.file ? await readDeclaration(name, { file: opts.file, ...(opts.projectName !== undefined ? { projectName: opts.projectName } : {}) }) : undefined;
-  const all = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, swarm: true });
-  const facts = all;
+  const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, swarm: true });
   let names: string[];
   if (desired) {
     names = desired.map((d) => d.name);
@@ -123,22 +122,22 @@ export async function gatherDoctor(name: string | undefined, opts: DoctorOptions
 
   const networks: DoctorNetworkFacts[] = names.map((n) => {
     const record = readStateLenient(opts.root, n).state;
-    const facts = swarmView(n, all, record?.network.swarm !== undefined || desired?.find((x) => x.name === n)?.swarm !== undefined);
-    const docker = facts.docker.available ? facts.docker.networks.find((x) => x.name === n && !x.configOnly) : undefined;
     const d = desired?.find((x) => x.name === n);
+    const seen = swarmView(n, facts, record?.network.swarm !== undefined || d?.swarm !== undefined);
+    const docker = seen.docker.available ? seen.docker.networks.find((x) => x.name === n && !x.configOnly) : undefined;
     const f: DoctorNetworkFacts = {
       name: n,
-      host: facts,
-      status: describeNetwork(n, docker, facts, record),
+      host: seen,
+      status: describeNetwork(n, docker, seen, record),
       lan: { done: false, reason: 'not probed yet' },
       commands: commandsFor(n, opts),
     };
     if (docker) f.docker = docker;
     if (record) f.record = record;
-    if (d) f.declared = planDeclared(d, all);
+    if (d) f.declared = planDeclared(d, facts);
     return f;
   });
-  await addFleets(networks, all, opts);
+  await addFleets(networks, facts, opts);
 
   // One LAN probe per parent and subnet, shared by the networks on it; all of them and the pings at once.
   const probes = new Map<string, Promise<LanProbeFacts>>();
