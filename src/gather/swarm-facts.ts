@@ -83,12 +83,16 @@ export function swarmFleetFromEngine(
   return facts;
 }
 
-/** The services whose tasks attach to the swarm network (by id, as services name it, or by name), for destroy. */
-export async function swarmServicesUsing(client: DockerClient, networkId: string, name: string): Promise<{ id: string; name: string }[]> {
-  const services = await client.listServices();
+/** The services whose tasks attach to the swarm network (by id, as services name it, or by name). Pure. */
+export function servicesOnNetwork(services: readonly EngineService[], networkId: string, name: string): { id: string; name: string }[] {
   return services
     .filter((s) => (s.Spec?.TaskTemplate?.Networks ?? []).some((n) => n.Target === networkId || n.Target === name))
     .map((s) => ({ id: s.ID, name: s.Spec?.Name ?? s.ID }));
+}
+
+/** The services using the swarm network, from a manager's /services, for destroy. */
+export async function swarmServicesUsing(client: DockerClient, networkId: string, name: string): Promise<{ id: string; name: string }[]> {
+  return servicesOnNetwork(await client.listServices(), networkId, name);
 }
 
 /** Which engine this is (any node). */

@@ -49,6 +49,14 @@ describe('swarm facts from the engine', () => {
   });
 });
 
+describe('services on the swarm network (what destroy on a manager refuses for)', () => {
+  it('finds the service by the network id its task template names', async () => {
+    const { servicesOnNetwork } = await import('../../src/gather/swarm-facts.js');
+    expect(servicesOnNetwork(services, verbose.Id, 'lan')).toEqual([{ id: services[0]!.ID, name: 'web' }]);
+    expect(servicesOnNetwork(services, 'another-id', 'other')).toEqual([]);
+  });
+});
+
 describe('assessFleet', () => {
   it('the lab swarm as applied: three nodes, their slices, 12 tasks inside them; the early failures on h3 are past', () => {
     const v = assessFleet(fleet(), slices('h1', 'h2', 'h3'));
