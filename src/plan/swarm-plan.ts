@@ -142,13 +142,10 @@ export function planSwarmDestroy(name: string, facts: HostFacts, record: Destroy
       details: { network: name, containers: here.map((c) => c.name) },
     });
   }
-  if (!swarmNet) {
+  if (!swarmNet || services === undefined) {
+    // A worker (it sees the swarm network only while tasks of it run here, and only a manager can remove
+    // it), or a manager where it is gone already.
     if (services === undefined) plan.unchecked.push(`the swarm network ${name} is a manager's to remove: run destroy ${name} on a manager too`);
-    return plan;
-  }
-  if (services === undefined) {
-    // A worker sees the swarm network while tasks of it run here; only a manager can remove it.
-    plan.unchecked.push(`the swarm network ${name} is a manager's to remove: run destroy ${name} on a manager too`);
     return plan;
   }
   if (services.length > 0) {
@@ -159,7 +156,16 @@ export function planSwarmDestroy(name: string, facts: HostFacts, record: Destroy
       details: { network: name, services: services.map((s) => s.name) },
     });
   }
-  const body: DockerCreateBody = { ...existingState(swarmNet).body, Options: {}, IPAM: { Driver: 'default', Config: [] }, Labels: {}, Scope: 'swarm', ConfigFrom: { Network: cfg } };
+  // made again as it was made, should a later step fail (the engine takes no options, IPAM or labels on it)
+  const body: DockerCreateBody = {
+    ...existingState(swarmNet).body,
+    Options: {},
+    IPAM: { Driver: 'default', Config: [] },
+    Labels: {},
+    Scope: 'swarm',
+    ConfigFrom: { Network: cfg },
+    ...(record.network?.swarm?.attachable ? { Attachable: true } : {}),
+  };
   const remove: DockerChange = {
     kind: 'docker-network',
     action: 'delete',
