@@ -46,17 +46,19 @@ export function deleteShimOperation(iface: string, title = `delete shim ${iface}
 
 /** The Docker side of a change: everything the executor needs is in the change itself. */
 function dockerOperations(change: Extract<Change, { kind: 'docker-network' }>): Operation[] {
-  const name = change.network;
-  const create = (body: DockerCreateBody): Operation => ({ kind: 'docker-create', title: `create Docker network ${name}`, network: name, body });
+  // A swarm network's node part is its config-only network, and a manager's also the swarm network (#13): named as the body names them.
+  const body = change.after ?? change.before?.body;
+  const what = body?.ConfigOnly ? `config-only Docker network ${body.Name}` : body?.Scope === 'swarm' ? `swarm network ${body.Name}` : `Docker network ${change.network}`;
+  const create = (body: DockerCreateBody): Operation => ({ kind: 'docker-create', title: `create ${what}`, network: change.network, body });
   const remove = (title: string): Operation[] =>
-    change.before ? [{ kind: 'docker-remove', title, network: name, id: change.before.id, recreate: change.before.body }] : [];
+    change.before ? [{ kind: 'docker-remove', title, network: change.network, id: change.before.id, recreate: change.before.body }] : [];
   switch (change.action) {
     case 'create':
       return change.after ? [create(change.after)] : [];
     case 'replace':
-      return [...remove(`remove Docker network ${name} (to replace it)`), ...(change.after ? [create(change.after)] : [])];
+      return [...remove(`remove ${what} (to replace it)`), ...(change.after ? [create(change.after)] : [])];
     case 'delete':
-      return remove(`remove Docker network ${name}`);
+      return remove(`remove ${what}`);
     default:
       return [];
   }

@@ -30,6 +30,13 @@ const hostAccessSchema = z.union([
   }),
 ]);
 
+/** `swarm:` (#13): the nodes (names, or {name, parent}; ~ keeps a removed node's slot), the slice size, attachable. */
+const swarmSchema = z.strictObject({
+  nodes: z.array(z.union([text, z.strictObject({ name: text, parent: text.optional() }), z.null()])),
+  slice: text.optional(),
+  attachable: z.boolean().optional(),
+});
+
 /** The keys of one network in macvlanctl.yaml, and of Compose's `x-macvlanctl:`. */
 const networkFields = {
   parent: text.optional(),
@@ -43,6 +50,7 @@ const networkFields = {
   host_access: hostAccessSchema.optional(),
   persist: text.optional(),
   ipv6: familySchema.optional(),
+  swarm: swarmSchema.optional(),
 };
 
 /** One network in macvlanctl.yaml, and the contents of Compose's `x-macvlanctl:`. */

@@ -8,6 +8,7 @@ import type { FileContext } from './file-problems.js';
 import { NETWORK_NAME_MAX, networkNameProblem } from './names.js';
 import { isPlainMap } from './plain-map.js';
 import type { RawFamily, RawNetwork } from './raw.js';
+import type { RawSwarm } from './swarm-declaration.js';
 import type { Path } from './yaml-tree.js';
 
 export type FamilyField = keyof RawFamily;
@@ -101,6 +102,41 @@ export class NetworkBuilder {
     this.raw.avoid = avoid;
   }
 
+  /** `swarm:` (#13): wrong types are the schema's to report; each entry keeps its own place for messages. */
+  setSwarm(body: Record<string, unknown>, path: Path): void {
+    if (!this.claim('swarm', path)) return;
+    const origins = this.raw.origins;
+    const swarm: RawSwarm = { nodes: [] };
+    if (Array.isArray(body.nodes)) {
+      origins['swarm.nodes'] = this.ctx.originOf([...path, 'nodes']);
+      body.nodes.forEach((n: unknown, i: number) => {
+        const at: Path = [...path, 'nodes', i];
+        if (n === null) swarm.nodes.push(null);
+        else if (typeof n === 'string') {
+          origins[`swarm.nodes.${i}`] = this.ctx.originOf(at);
+          swarm.nodes.push({ name: n });
+        } else if (isPlainMap(n) && typeof n.name === 'string') {
+          origins[`swarm.nodes.${i}`] = this.ctx.originOf(at);
+          const node: { name: string; parent?: string } = { name: n.name };
+          if (typeof n.parent === 'string') {
+            node.parent = n.parent;
+            origins[`swarm.nodes.${i}.parent`] = this.ctx.originOf([...at, 'parent']);
+          }
+          swarm.nodes.push(node);
+        } else swarm.nodes.push(null); // the schema reports it
+      });
+    }
+    if (typeof body.slice === 'string') {
+      swarm.slice = body.slice;
+      origins['swarm.slice'] = this.ctx.originOf([...path, 'slice']);
+    }
+    if (typeof body.attachable === 'boolean') {
+      swarm.attachable = body.attachable;
+      origins['swarm.attachable'] = this.ctx.originOf([...path, 'attachable']);
+    }
+    this.raw.swarm = swarm;
+  }
+
   private claim(field: string, path: Path): boolean {
     const previous = this.placed.get(field);
     if (previous !== undefined) {
@@ -135,6 +171,7 @@ export function readSettings(b: NetworkBuilder, body: Record<string, unknown>, b
   if (body.avoid !== undefined) b.setAvoid(body.avoid, at('avoid'));
   if (body.mode !== undefined) b.set('mode', body.mode, at('mode'));
   if (body.persist !== undefined) b.set('persist', body.persist, at('persist'));
+  if (isPlainMap(body.swarm)) b.setSwarm(body.swarm, at('swarm'));
 }
 
 /** `host_access: true|false`, or `{interface, address}`, which also means on. */

@@ -9,6 +9,7 @@
  * 'auxAddresses.NAME', 'avoid.N', …); 'name' is the network's own origin.
  */
 import type { ComposeBinding } from '../model/desired.js';
+import type { RawSwarm } from './swarm-declaration.js';
 
 export interface RawFamily {
   subnet?: string;
@@ -36,5 +37,7 @@ export interface RawNetwork extends RawFamily {
   staticAddresses?: { service: string; address: string }[];
   /** Set for a network read from a Docker Compose file (see src/model/desired.ts ComposeBinding). */
   compose?: ComposeBinding;
+  /** `swarm:` (#13); origins `swarm`, `swarm.nodes`, `swarm.nodes.N`, `swarm.nodes.N.parent`, `swarm.slice`, `swarm.attachable`. */
+  swarm?: RawSwarm;
   origins: Record<string, string>;
 }

@@ -21,6 +21,7 @@ import { checkInterfaceName, checkNetworkName, checkNewInterfaceName } from './n
 import { originLabel } from './origins.js';
 import { escapeInvisible, shownName } from './shown-name.js';
 import type { RawFamily, RawNetwork } from './raw.js';
+import { parseSwarm } from './swarm-declaration.js';
 
 const AUX_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -103,6 +104,11 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   const auxAddresses = parseAuxAddresses(raw.auxAddresses ?? {}, origin, c);
   const avoid = parseAvoid(raw.avoid ?? [], origin, c);
   const staticAddresses = parseStaticAddresses(raw.staticAddresses ?? [], origin, c);
+  const swarm = raw.swarm ? parseSwarm(raw.swarm, origin, c) : undefined;
+  if (raw.swarm && raw.compose) {
+    // Compose makes its networks itself, node-local; a swarm network is one per swarm, made by a manager (#13)
+    c.run(() => fail(origin('swarm'), `swarm: belongs in macvlanctl.yaml, not in a Compose file: declare ${raw.compose!.key} there, apply it on every node, and use it from the stack as an external network`));
+  }
   throwProblems(c, raw.name);
 
   const desired: DesiredNetwork = {
@@ -120,6 +126,7 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   if (ipv6) desired.ipv6 = ipv6;
   if (raw.compose) desired.compose = raw.compose;
   if (staticAddresses.length > 0) desired.staticAddresses = staticAddresses;
+  if (swarm) desired.swarm = swarm;
   return desired;
 }
 

@@ -16,6 +16,10 @@ import { listStates, readStateLenient } from '../system/state-store.js';
 import { expectedShim, gateway, ipRange, parentName, subnet, subnet6 } from './expected.js';
 import { type LanProbeDeps, probeLan } from './gather-lan.js';
 import { probeReach } from './gather-reach.js';
+import { gatherSwarmFleet } from '../gather/swarm-facts.js';
+import { assessFleet } from '../plan/swarm-fleet.js';
+import { nodeDockerView } from '../plan/swarm-node.js';
+import { slicePlanOf } from '../plan/swarm-record.js';
 import type { DoctorNetworkFacts, LanProbeFacts } from './types.js';
 
 export interface DoctorOptions {
@@ -81,10 +85,30 @@ function hostAddressOn(f: DoctorNetworkFacts): string | undefined {
   return a ? formatAddress(a.address) : undefined;
 }
 
+/** A swarm network's node part is its config-only network (#13): the facts as its checks must see them. */
+function swarmView(name: string, facts: HostFacts, swarm: boolean): HostFacts {
+  if (!swarm || !facts.docker.available) return facts;
+  return { ...facts, docker: { ...facts.docker, networks: nodeDockerView(facts.docker.networks, name) } };
+}
+
+/** On a manager, each recorded swarm network's fleet (#13). */
+async function addFleets(networks: DoctorNetworkFacts[], facts: HostFacts, opts: DoctorOptions): Promise<void> {
+  const swarmed = networks.filter((f) => f.record?.network.swarm);
+  if (swarmed.length === 0 || !facts.docker.available || facts.docker.swarm?.manager !== true) return;
+  const { resolveEndpoint } = await import('../system/docker/endpoint.js');
+  const { DockerClient } = await import('../system/docker/client.js');
+  const client = await DockerClient.connect(resolveEndpoint(opts.dockerHost));
+  try {
+    for (const f of swarmed) f.fleet = assessFleet(await gatherSwarmFleet(client, f.name), slicePlanOf(f.name, f.record!.network.swarm!));
+  } finally {
+    client.close();
+  }
+}
+
 export async function gatherDoctor(name: string | undefined, opts: DoctorOptions, deps: GatherDeps): Promise<DoctorNetworkFacts[]> {
   // The declaration first: bad input fails fast (exit 2), before anything is probed.
   const desired = opts.file ? await readDeclaration(name, { file: opts.file, ...(opts.projectName !== undefined ? { projectName: opts.projectName } : {}) }) : undefined;
-  const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost });
+  const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, swarm: true });
   let names: string[];
   if (desired) {
     names = desired.map((d) => d.name);
@@ -97,13 +121,14 @@ export async function gatherDoctor(name: string | undefined, opts: DoctorOptions
   }
 
   const networks: DoctorNetworkFacts[] = names.map((n) => {
-    const docker = facts.docker.available ? facts.docker.networks.find((x) => x.name === n && !x.configOnly) : undefined;
     const record = readStateLenient(opts.root, n).state;
     const d = desired?.find((x) => x.name === n);
+    const seen = swarmView(n, facts, record?.network.swarm !== undefined || d?.swarm !== undefined);
+    const docker = seen.docker.available ? seen.docker.networks.find((x) => x.name === n && !x.configOnly) : undefined;
     const f: DoctorNetworkFacts = {
       name: n,
-      host: facts,
-      status: describeNetwork(n, docker, facts, record),
+      host: seen,
+      status: describeNetwork(n, docker, seen, record),
       lan: { done: false, reason: 'not probed yet' },
       commands: commandsFor(n, opts),
     };
@@ -112,6 +137,7 @@ export async function gatherDoctor(name: string | undefined, opts: DoctorOptions
     if (d) f.declared = planDeclared(d, facts);
     return f;
   });
+  await addFleets(networks, facts, opts);
 
   // One LAN probe per parent and subnet, shared by the networks on it; all of them and the pings at once.
   const probes = new Map<string, Promise<LanProbeFacts>>();

@@ -7,6 +7,7 @@ import { parentCheck, parentWirelessCheck } from './checks/parent.js';
 import { persistenceCheck } from './checks/persistence.js';
 import { reachCheck } from './checks/reach.js';
 import { shimCheck } from './checks/shim.js';
+import { fleetChecks } from './checks/swarm-fleet.js';
 import type { Check, DoctorNetworkFacts, DoctorNetworkReport, DoctorReport, Verdict } from './types.js';
 
 export const CHECKS: readonly Check[] = [
@@ -22,7 +23,8 @@ export const CHECKS: readonly Check[] = [
 ];
 
 export function checkNetwork(f: DoctorNetworkFacts, checks: readonly Check[] = CHECKS): DoctorNetworkReport {
-  const results = checks.map((c) => c(f));
+  // a swarm network on a manager: one check per fleet finding kind (#13)
+  const results = [...checks.map((c) => c(f)), ...(f.fleet ? fleetChecks(f.fleet) : [])];
   return { name: f.name, ok: !results.some((r) => r.verdict === 'fail'), checks: results };
 }
 

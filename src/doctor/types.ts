@@ -9,6 +9,7 @@ import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
 import type { LanScan } from '../model/lan.js';
 import type { PlannedNetwork } from '../model/plan.js';
 import type { NetworkState } from '../model/record.js';
+import type { FleetView } from '../plan/swarm-fleet.js';
 
 /** fail: something is broken now (doctor exits 1); warn: works, but worth fixing; skip: could not or need not be checked. */
 export type Verdict = 'pass' | 'warn' | 'fail' | 'skip';
@@ -93,6 +94,8 @@ export interface DoctorNetworkFacts {
   reach?: ContainerReach[];
   /** The command line that repairs things, e.g. `sudo macvlanctl up mynet` (with --root when not /). */
   commands: { up: string; apply: string };
+  /** A swarm network's fleet (#13), seen from a manager: its findings become the swarm-* checks. */
+  fleet?: FleetView;
 }
 
 export type Check = (f: DoctorNetworkFacts) => CheckResult;

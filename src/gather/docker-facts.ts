@@ -8,6 +8,7 @@ import { MacvlanError } from '../model/errors.js';
 import { parseAddress, parseCidr, parseInterfaceAddress, type Cidr, type IpAddress } from '../net/address.js';
 import { DockerClient, type EngineContainerSummary, type EngineIpamConfig, type EngineNetwork } from '../system/docker/client.js';
 import type { DockerEndpoint } from '../system/docker/endpoint.js';
+import { swarmSelfFromInfo } from './swarm-facts.js';
 
 function tryCidr(text: unknown): Cidr | undefined {
   if (typeof text !== 'string' || text === '') return undefined;
@@ -112,7 +113,7 @@ export function needsInspect(n: EngineNetwork): boolean {
  * bad endpoint, TLS failure, timeout) is a fact: {available: false, reason}. Any other engine
  * error while listing is thrown, because planning against half the facts would be wrong.
  */
-export async function gatherDockerFacts(endpoint: DockerEndpoint, timeoutMs: number): Promise<DockerFacts> {
+export async function gatherDockerFacts(endpoint: DockerEndpoint, timeoutMs: number, opts: { swarm?: boolean } = {}): Promise<DockerFacts> {
   let client: DockerClient;
   try {
     client = await DockerClient.connect(endpoint, { timeoutMs });
@@ -123,9 +124,11 @@ export async function gatherDockerFacts(endpoint: DockerEndpoint, timeoutMs: num
     throw e;
   }
   try {
-    const [engineVersion, list] = await Promise.all([
+    const [engineVersion, list, info] = await Promise.all([
       client.engineVersionFromPing ?? client.version().then((v) => v.Version),
       client.listNetworks(),
+      // which swarm node this engine is (#13): asked only when a swarm network is at stake
+      opts.swarm ? client.info() : undefined,
     ]);
     const networks = await Promise.all(
       list.map(async (n) => {
@@ -142,7 +145,9 @@ export async function gatherDockerFacts(endpoint: DockerEndpoint, timeoutMs: num
       const composed = await client.listContainers({ all: true, filters: { label: ['com.docker.compose.project'] } }).catch(() => []);
       addComposeMembership(networks, composed);
     }
-    return { available: true, endpoint: endpoint.url, apiVersion: client.apiVersion, engineVersion, networks };
+    const facts: DockerFacts = { available: true, endpoint: endpoint.url, apiVersion: client.apiVersion, engineVersion, networks };
+    if (info) facts.swarm = swarmSelfFromInfo(info);
+    return facts;
   } catch (e) {
     if (e instanceof MacvlanError && (e.code === 'DOCKER_UNAVAILABLE' || e.code === 'NOT_PERMITTED')) {
       return { available: false, endpoint: endpoint.url, reason: e.message, code: e.code };

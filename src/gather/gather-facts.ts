@@ -26,6 +26,8 @@ export interface GatherOptions {
    * read.
    */
   planning?: readonly DesiredNetwork[];
+  /** Ask the engine which swarm node it is (/info); default: when a network being planned has `swarm:` (#13). */
+  swarm?: boolean;
 }
 
 async function gatherDocker(opts: GatherOptions): Promise<DockerFacts> {
@@ -39,7 +41,7 @@ async function gatherDocker(opts: GatherOptions): Promise<DockerFacts> {
     if (e instanceof MacvlanError && e.exitCode === 2) throw e;
     return { available: false, endpoint: opts.dockerHost ?? 'default', reason: (e as Error).message };
   }
-  return gatherDockerFacts(endpoint, opts.dockerTimeoutMs ?? 3000);
+  return gatherDockerFacts(endpoint, opts.dockerTimeoutMs ?? 3000, { swarm: opts.swarm ?? (opts.planning?.some((d) => d.swarm !== undefined) === true) });
 }
 
 /**

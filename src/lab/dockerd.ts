@@ -97,7 +97,9 @@ export async function startDockerd(
   try {
     child = spawn('nsenter', args, {
       stdio: ['ignore', out, out],
-      env: { PATH: SYSTEM_PATH, LANG: 'C.UTF-8' },
+      // DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: a swarm task whose image is already local starts at once
+      // instead of first trying the registry (unreachable here: ~30 s per task before the fallback)
+      env: { PATH: SYSTEM_PATH, LANG: 'C.UTF-8', DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: '1' },
     });
   } finally {
     closeSync(out);

@@ -13,6 +13,7 @@
 //   docker-api.ts     Engine API over the unix socket             state.ts     lab.json
 //   cgroups.ts        cgroups and mounts left to remove           process.ts   run, pids, signals
 //   fingerprint.ts    "is the host network as before?"            types.ts     public types
+//   swarm.ts          a Docker Swarm across the lab's dockerds
 
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -37,6 +38,7 @@ export { hostFingerprint, stripVolatile } from './fingerprint.js';
 export { netnsExists, netnsOfPid } from './netns.js';
 export { type ExecOptions, type ExecResult, LabCommandError, isAlive as processAlive, run } from './process.js';
 export { cleanupStaleLabs } from './teardown.js';
+export { type LabSwarm, type LabSwarmNode, type LabSwarmOptions, formSwarm } from './swarm.js';
 export { type LabDhcp, type LabDhcpOptions, type LabLiveHost, liveHostMac } from './lan-extras.js';
 
 const PREFIX_RE = /^[a-z][a-z0-9]{1,11}$/;

@@ -4,6 +4,7 @@
  * yet checked against each other or the host: that is the planner's job.
  */
 import type { Cidr, Interval, IpAddress } from './address.js';
+import type { SwarmDeclaration } from './swarm.js';
 
 export const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru'] as const;
 export type MacvlanMode = (typeof MACVLAN_MODES)[number];
@@ -88,6 +89,8 @@ export interface DesiredNetwork {
   compose?: ComposeBinding;
   /** Addresses Compose services are given on this network (ipv4_address/ipv6_address): the shim and a carved range keep clear of them. */
   staticAddresses?: StaticAddress[];
+  /** `swarm:` (#13): one network across a Docker Swarm; this host applies its own node's part (src/plan/swarm-node.ts). */
+  swarm?: SwarmDeclaration;
   /**
    * Where each field came from, for messages: `--gateway`, or
    * `macvlanctl.yaml:4:13 networks.lan.gateway`. Keys are field names such as

@@ -5,6 +5,7 @@ import type { Cidr, InterfaceAddress, IpAddress } from './address.js';
 import type { ManagerFacts } from './manager-facts.js';
 import type { LanScan, LanScanSource } from './lan.js';
 import type { PlannedPersistence } from './plan.js';
+import type { SwarmSelf } from './swarm.js';
 
 export type LinkKind = 'ethernet' | 'veth' | 'bridge' | 'bond' | 'vlan' | 'macvlan' | 'ipvlan' | 'loopback' | 'wireguard' | 'tun' | 'dummy' | 'other';
 
@@ -105,6 +106,8 @@ export type DockerFacts =
       apiVersion: string;
       engineVersion: string;
       networks: DockerNetworkFact[];
+      /** Which swarm node this engine is (/info), read only when a declared network has `swarm:` (#13). */
+      swarm?: SwarmSelf;
     }
   /** `code`: the error's code (NOT_PERMITTED: the socket refused us), for decisions; `reason` is for people. */
   | { available: false; endpoint: string; reason: string; code?: string };

@@ -5,6 +5,7 @@
 import type { MacvlanMode, PersistBackend } from './desired.js';
 import type { LanScanSource } from './lan.js';
 import type { ErrorCode } from './errors.js';
+import type { PlannedSwarm } from './swarm.js';
 
 export type ChangeAction = 'create' | 'update' | 'replace' | 'delete' | 'noop';
 
@@ -18,6 +19,11 @@ export interface DockerCreateBody {
   Labels: Record<string, string>;
   CheckDuplicate: boolean;
   Attachable?: boolean;
+  /** A swarm node's config-only network (#13): parent, slice and aux-address only, used by the swarm network. */
+  ConfigOnly?: boolean;
+  /** The swarm network (#13): `swarm`, made from each node's config-only network. */
+  Scope?: 'swarm';
+  ConfigFrom?: { Network: string };
 }
 
 /** An existing Docker network as the executor needs it: to remove it, and to make it again on rollback. */
@@ -186,6 +192,8 @@ export interface PlannedNetwork {
   persistence?: PlannedPersistence;
   /** For a network declared in a Compose file: its project and key (Compose re-creates it on `up`), and whether it is external. */
   compose?: { project: string; key: string; external: boolean };
+  /** A swarm network's part on this node (#13): which node, its config-only network, every node's slice. */
+  swarm?: PlannedSwarm;
   /** Labels put on the Docker network to mark it as ours and record the shim. */
   labels: Record<string, string>;
   /** Docker `IPAM.Config[]` and driver options as they will be sent to the Engine API. */

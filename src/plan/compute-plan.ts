@@ -9,6 +9,7 @@ import type { HostFacts } from '../model/facts.js';
 import type { Plan } from '../model/plan.js';
 import { enforcesOneMacvlanPerParent } from './docker-rules.js';
 import { type PlanContext, planNetwork } from './plan-network.js';
+import { planSwarmNode } from './swarm-plan.js';
 
 /** How the planner treats what it finds, from the command line. */
 export interface PlannerOptions {
@@ -38,7 +39,8 @@ export function computePlan(desired: DesiredNetwork[], facts: HostFacts, options
       continue;
     }
     try {
-      const np = planNetwork(d, facts, ctx);
+      // a swarm network (#13): this node's part of it (plan/swarm-plan.ts)
+      const np = d.swarm ? planSwarmNode(d, facts, ctx) : planNetwork(d, facts, ctx);
       const shim = np.network.shim?.interface;
       if (shim && shims.has(shim)) {
         throw new MacvlanError('CONFIG_INVALID', `network ${d.name}: shim name ${shim} is also used by network ${shims.get(shim)}; give one of them another --shim`);

@@ -32,6 +32,8 @@ export interface ContainerStatus {
   reachesHost6?: boolean;
 }
 
+import type { FleetView } from './swarm-fleet.js';
+
 export interface NetworkStatus {
   name: string;
   parent?: string;
@@ -52,6 +54,10 @@ export interface NetworkStatus {
   problems: string[];
   /** What the last scan of the parent saw in the subnet, when one is fresh in the cache (absent otherwise). */
   lan?: NetworkLan;
+  /** A swarm network's part on this node (#13): which node, its slice; `fleet` on a manager only. */
+  swarmNode?: { node: string; manager: boolean; slice?: string; configOnly: string };
+  /** The fleet view of a swarm network (#13), on a manager: every node, its slice, its tasks, what is wrong. */
+  swarm?: FleetView;
 }
 
 export interface NetworkLan {

@@ -26,6 +26,11 @@ export function dockerCreateArgs(body: DockerCreateBody): string[] {
     for (const [k, v] of Object.entries(c.AuxiliaryAddresses ?? {})) args.push('--aux-address', `${k}=${v}`);
   }
   for (const [k, v] of Object.entries(body.Labels)) args.push('--label', `${k}=${v}`);
+  // a swarm network's parts (#13)
+  if (body.ConfigOnly) args.push('--config-only');
+  if (body.Scope) args.push('--scope', body.Scope);
+  if (body.ConfigFrom) args.push('--config-from', body.ConfigFrom.Network);
+  if (body.Attachable) args.push('--attachable');
   args.push(body.Name);
   return args;
 }
@@ -49,7 +54,7 @@ export function operationCommands(op: Operation): string[] {
     case 'docker-create':
       return [shell(dockerCreateArgs(op.body))];
     case 'docker-remove':
-      return [shell(['docker', 'network', 'rm', op.network])];
+      return [shell(['docker', 'network', 'rm', op.recreate?.Name ?? op.network])];
     case 'state-write':
       return [`# record ${op.network.name} as applied (macvlanctl's state under /var/lib/macvlanctl)`];
     case 'state-remove':

@@ -352,7 +352,7 @@ describe('parseConfigFile: errors', () => {
   it('lists the allowed keys when nothing is close', () => {
     const e = failure(yaml('networks:', '  lan:', '    colour: blue'));
     expect(e.message).toBe(
-      "macvlanctl.yaml:3:5 networks.lan.colour: unknown key 'colour'; the keys allowed here are parent, subnet, gateway, ip_range, host_address, avoid, aux_addresses, mode, host_access, persist, ipv6",
+      "macvlanctl.yaml:3:5 networks.lan.colour: unknown key 'colour'; the keys allowed here are parent, subnet, gateway, ip_range, host_address, avoid, aux_addresses, mode, host_access, persist, ipv6, swarm",
     );
   });
 

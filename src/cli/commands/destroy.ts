@@ -10,6 +10,8 @@ import { MacvlanError } from '../../model/errors.js';
 import type { HostFacts } from '../../model/facts.js';
 import type { Change, Plan } from '../../model/plan.js';
 import { LEFT_ALONE, planDestroy } from '../../plan/plan-destroy.js';
+import { type SwarmServiceUse, isSwarmPart, planSwarmDestroy } from '../../plan/swarm-plan.js';
+import { swarmServicesUsing } from '../../gather/swarm-facts.js';
 import { gatherHostFacts } from '../../gather/gather-facts.js';
 import { lockHost } from '../../system/lock.js';
 import { checkWritableRoot } from '../../system/root-dir.js';
@@ -39,11 +41,32 @@ export interface DestroyResult {
   skipped: string[];
 }
 
-/** The destroy plan from the facts and our record, as destroy and `plan --destroy` read them. */
-export function destroyPlanOf(name: string, facts: HostFacts, root: string, force: boolean, note: (line: string) => void): Plan {
+/**
+ * The destroy plan from the facts and our record, as destroy and `plan --destroy` read them. A swarm
+ * network's part (#13) is planned by planSwarmDestroy; on a manager it asks the engine which services
+ * use the swarm network (facts gathered with `swarm: true`).
+ */
+export async function destroyPlanOf(name: string, facts: HostFacts, root: string, force: boolean, note: (line: string) => void, dockerHost?: string): Promise<Plan> {
   const record = readStateLenient(root, name);
   if (record.corrupt) note(`note: the record of ${name} at ${String(record.corrupt.details.path)} is corrupt (${String(record.corrupt.details.why)}); it is removed with the rest`);
-  return planDestroy(name, facts, { ...(record.state ? { network: record.state.network } : {}), corrupt: record.corrupt !== undefined }, { force });
+  const destroyRecord = { ...(record.state ? { network: record.state.network } : {}), corrupt: record.corrupt !== undefined };
+  if (isSwarmPart(name, facts, destroyRecord)) {
+    const manager = facts.docker.available && facts.docker.swarm?.manager === true;
+    const services = manager ? await servicesUsing(name, facts, dockerHost) : undefined;
+    return planSwarmDestroy(name, facts, destroyRecord, { force }, services);
+  }
+  return planDestroy(name, facts, destroyRecord, { force });
+}
+
+async function servicesUsing(name: string, facts: HostFacts, dockerHost: string | undefined): Promise<SwarmServiceUse[]> {
+  const net = facts.docker.available ? facts.docker.networks.find((n) => n.name === name && n.scope === 'swarm') : undefined;
+  if (!net) return [];
+  const docker = await connectDocker(dockerHost);
+  try {
+    return await swarmServicesUsing(docker, net.id, name);
+  } finally {
+    docker.close();
+  }
 }
 
 /** What destroy leaves alone, each said once. */
@@ -70,9 +93,9 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
   checkWritableRoot(opts.root);
   const lock = await lockHost(`destroy ${name}`, { root: opts.root, waitMs });
   try {
-    const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [] });
+    const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [], swarm: true });
     requireDocker(facts);
-    const plan = destroyPlanOf(name, facts, opts.root, opts.force === true, log);
+    const plan = await destroyPlanOf(name, facts, opts.root, opts.force === true, log, opts.dockerHost);
     const skipped = leftAlone(plan);
     for (const s of skipped) log(`note: ${s}`);
     const missing = nothingToDestroy(name, plan);

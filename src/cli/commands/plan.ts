@@ -46,8 +46,8 @@ export async function buildPlan(name: string | undefined, opts: PlanOptions): Pr
 async function buildDestroyPlan(name: string | undefined, opts: PlanOptions): Promise<Plan> {
   if (!name) throw new MacvlanError('USAGE', 'plan --destroy needs the name of the network to destroy');
   checkNetworkName(name, 'network name');
-  const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [] });
-  const plan = destroyPlanOf(name, facts, opts.root, opts.force === true, log);
+  const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [], swarm: true });
+  const plan = await destroyPlanOf(name, facts, opts.root, opts.force === true, log, opts.dockerHost);
   const missing = nothingToDestroy(name, plan);
   if (missing) throw missing;
   if (!facts.docker.available) plan.unchecked.push(`Docker (${facts.docker.endpoint}) was not reachable: ${facts.docker.reason}; its network was not looked at`);

@@ -43,7 +43,8 @@ export function formatRendered(r: RenderResult): string {
 export async function runRender(name: string | undefined, opts: RenderOptions): Promise<void> {
   const backend = backendOf(opts.backend);
   const desired = (await readDeclaration(name, opts)).map((d) => (backend ? { ...d, persist: backend } : d));
-  const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost });
+  // a swarm network's files depend on which node this is (#13): the engine says
+  const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, swarm: desired.some((d) => d.swarm !== undefined) });
   const plan = computePlan(desired, facts);
   const result: RenderResult = {
     networks: plan.networks.map((n) => ({ name: n.name, ...(n.persistence ?? { backend: 'none' as const, reason: 'not planned', files: [] }) })),

@@ -19,6 +19,12 @@ import { gatherHostFacts } from '../../gather/gather-facts.js';
 import { listStates, readStateLenient } from '../../system/state-store.js';
 import { colors as c } from '../../present/colors.js';
 import { jsonEnvelope } from '../output.js';
+import { connectDocker } from '../docker-connect.js';
+import { gatherSwarmFleet } from '../../gather/swarm-facts.js';
+import { assessFleet } from '../../plan/swarm-fleet.js';
+import { nodeDockerView } from '../../plan/swarm-node.js';
+import { slicePlanOf } from '../../plan/swarm-record.js';
+import { presentFleet } from '../../present/swarm-fleet.js';
 
 /** The gateway's MAC from the host's neighbour table: which LAN a cached scan must have been taken on. */
 async function gatewayMacOf(gateway: string, parent: string): Promise<{ gatewayMac?: string }> {
@@ -40,9 +46,16 @@ export interface Collected {
 }
 
 /** One network's status; a corrupt record is one of its problems (not a missing record). */
-function withRecord(name: string, facts: HostFacts, root: string): NetworkStatus {
+function withRecord(name: string, all: HostFacts, root: string): NetworkStatus {
   const record = readStateLenient(root, name);
+  const swarm = record.state?.network.swarm;
+  // A swarm node's part (#13) is its config-only network, seen in the place of the network.
+  const facts = swarm && all.docker.available ? { ...all, docker: { ...all.docker, networks: nodeDockerView(all.docker.networks, name) } } : all;
   const status = describeNetwork(name, facts.docker.available ? facts.docker.networks.find((x) => x.name === name) : undefined, facts, record.state);
+  if (swarm) {
+    const mine = swarm.slices.find((s) => s.node === swarm.node);
+    status.swarmNode = { node: swarm.node, manager: facts.docker.available && facts.docker.swarm ? facts.docker.swarm.manager : swarm.manager, configOnly: swarm.configOnly, ...(mine ? { slice: mine.slice } : {}) };
+  }
   if (record.corrupt) {
     status.problems.unshift(record.corrupt.message);
     status.healthy = false;
@@ -51,7 +64,7 @@ function withRecord(name: string, facts: HostFacts, root: string): NetworkStatus
 }
 
 export async function collectStatus(name: string | undefined, opts: StatusOptions, now = new Date()): Promise<Collected> {
-  const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [] });
+  const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [], swarm: true });
   const recorded = listStates(opts.root);
   const all = managedNames(facts, recorded);
   const names = all.filter((n) => !name || n === name);
@@ -95,6 +108,7 @@ export async function collectStatus(name: string | undefined, opts: StatusOption
       ),
     );
   }
+  await addFleetViews(networks, opts.root, opts.dockerHost);
   const scans = new Map<string, LanScan>();
   for (const n of networks) {
     if (!n.parent || !n.subnet) continue;
@@ -108,6 +122,27 @@ export async function collectStatus(name: string | undefined, opts: StatusOption
   }
   const docker = facts.docker.available ? `${facts.docker.endpoint} (engine ${facts.docker.engineVersion})` : `unreachable: ${facts.docker.reason}`;
   return { result: { networks, docker }, facts, scans };
+}
+
+/** On a manager, each swarm network's fleet view (#13); its failures make the network unhealthy. */
+async function addFleetViews(networks: NetworkStatus[], root: string, dockerHost: string | undefined): Promise<void> {
+  const managed = networks.filter((n) => n.swarmNode?.manager);
+  if (managed.length === 0) return;
+  const docker = await connectDocker(dockerHost);
+  try {
+    for (const n of managed) {
+      const swarm = readStateLenient(root, n.name).state?.network.swarm;
+      if (!swarm) continue;
+      n.swarm = assessFleet(await gatherSwarmFleet(docker, n.name), slicePlanOf(n.name, swarm));
+      for (const f of n.swarm.findings) {
+        if (f.severity !== 'fail') continue;
+        n.problems.push(f.message);
+        n.healthy = false;
+      }
+    }
+  } finally {
+    docker.close();
+  }
 }
 
 export async function gatherStatus(name: string | undefined, opts: StatusOptions): Promise<{ networks: NetworkStatus[]; docker: string }> {
@@ -150,6 +185,11 @@ export function presentStatus(s: { networks: NetworkStatus[]; docker: string }, 
       out.push(`  container ${ct.name.padEnd(20)} ${(ct.address ?? '-').padEnd(16)} ${r}${compose}`);
     }
     if (n.lan) out.push(`  lan       ${describeLan(n.lan)}`);
+    if (n.swarmNode) {
+      const role = n.swarmNode.manager ? 'manager' : 'worker';
+      out.push(`  swarm     node ${n.swarmNode.node} (${role}), slice ${n.swarmNode.slice ?? '?'}, config-only network ${n.swarmNode.configOnly}${n.swarmNode.manager ? '' : `; the fleet view is on a manager (macvlanctl status ${n.name} there)`}`);
+    }
+    if (n.swarm) out.push(presentFleet(n.swarm).trimEnd());
     for (const p of n.problems) out.push(c.yellow(`  problem: ${p}`));
     // Not a problem of the network itself (the scan may be minutes old), but worth knowing now.
     if (n.lan?.inRange?.length) {

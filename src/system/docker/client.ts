@@ -58,6 +58,83 @@ export interface EngineNetwork {
   [key: string]: unknown;
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Swarm shapes (GET /info, /nodes, /tasks, /services; only the fields we read). Kept in one block with
+// the Swarm calls in DockerClient (after listNetworks).
+
+export interface EngineSwarmInfo {
+  /** '' when the engine is not in a swarm */
+  NodeID?: string;
+  NodeAddr?: string;
+  /** 'inactive' | 'pending' | 'active' | 'error' | 'locked' */
+  LocalNodeState?: string;
+  /** true on a manager: it can answer /nodes, /tasks, /services and create swarm-scoped networks */
+  ControlAvailable?: boolean;
+  Error?: string;
+  Nodes?: number;
+  Managers?: number;
+  [key: string]: unknown;
+}
+
+export interface EngineInfo {
+  /** the engine's host name (its UTS namespace's), which is also its swarm node's Description.Hostname */
+  Name?: string;
+  ID?: string;
+  ServerVersion?: string;
+  Swarm?: EngineSwarmInfo;
+  [key: string]: unknown;
+}
+
+export interface EngineSwarmNode {
+  ID: string;
+  Spec?: { Role?: string; Availability?: string; Labels?: Record<string, string> | null; Name?: string };
+  Description?: { Hostname?: string; [key: string]: unknown };
+  Status?: { State?: string; Addr?: string; Message?: string };
+  ManagerStatus?: { Leader?: boolean; Reachability?: string; Addr?: string } | null;
+  [key: string]: unknown;
+}
+
+export interface EngineTaskNetworkAttachment {
+  Network?: { ID?: string; Spec?: { Name?: string; ConfigFrom?: { Network?: string } | null; Scope?: string; [key: string]: unknown } };
+  /** "198.51.100.193/24"; empty for macvlan: each node allocates those addresses itself */
+  Addresses?: string[] | null;
+}
+
+export interface EngineTask {
+  ID: string;
+  ServiceID?: string;
+  NodeID?: string;
+  Slot?: number;
+  DesiredState?: string;
+  Status?: { State?: string; Message?: string; Err?: string; Timestamp?: string; ContainerStatus?: { ContainerID?: string } | null };
+  NetworksAttachments?: EngineTaskNetworkAttachment[] | null;
+  [key: string]: unknown;
+}
+
+export interface EngineService {
+  ID: string;
+  Spec?: {
+    Name?: string;
+    TaskTemplate?: { Networks?: { Target?: string; Aliases?: string[] }[] | null; Placement?: { Constraints?: string[] | null } | null; [key: string]: unknown };
+    Mode?: { Replicated?: { Replicas?: number }; Global?: object };
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+/** One task endpoint of a swarm network, as `GET /networks/{id}?verbose=true` lists it (from the network's gossip). */
+export interface EngineNetworkServiceTask {
+  Name?: string;
+  EndpointID?: string;
+  EndpointIP?: string;
+  Info?: Record<string, string> | null;
+}
+
+export interface EngineNetworkVerbose extends EngineNetwork {
+  Services?: Record<string, { VIP?: string; Tasks?: EngineNetworkServiceTask[] | null; [key: string]: unknown }> | null;
+  Peers?: { Name?: string; IP?: string }[] | null;
+}
+
 export interface EngineNetworkCreate {
   Name: string;
   Driver?: string;
@@ -416,6 +493,44 @@ export class DockerClient {
   /** GET /networks. Note: the list does not fill `Containers`; inspect a network for that. */
   listNetworks(filters?: Record<string, string[]>): Promise<EngineNetwork[]> {
     return this.requestJson<EngineNetwork[]>({ method: 'GET', path: '/networks', query: { filters: filters ? JSON.stringify(filters) : undefined } });
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Swarm (#13). /nodes, /tasks and /services answer only on a manager (HTTP 503 on a worker:
+  // DOCKER_ERROR with status 503); /info answers everywhere and says which one this engine is.
+
+  /** GET /info: the engine's Name and its Swarm state (NodeID, ControlAvailable). */
+  info(): Promise<EngineInfo> {
+    return this.requestJson<EngineInfo>({ method: 'GET', path: '/info' });
+  }
+
+  /** GET /nodes (manager only). */
+  listNodes(filters?: Record<string, string[]>): Promise<EngineSwarmNode[]> {
+    return this.requestJson<EngineSwarmNode[]>({ method: 'GET', path: '/nodes', query: { filters: filters ? JSON.stringify(filters) : undefined } });
+  }
+
+  /** GET /tasks (manager only), e.g. filters { network: ['lan'] } or { 'desired-state': ['running'] }. */
+  listTasks(filters?: Record<string, string[]>): Promise<EngineTask[]> {
+    return this.requestJson<EngineTask[]>({ method: 'GET', path: '/tasks', query: { filters: filters ? JSON.stringify(filters) : undefined } });
+  }
+
+  /** GET /services (manager only). */
+  listServices(filters?: Record<string, string[]>): Promise<EngineService[]> {
+    return this.requestJson<EngineService[]>({ method: 'GET', path: '/services', query: { filters: filters ? JSON.stringify(filters) : undefined } });
+  }
+
+  /**
+   * GET /networks/{id}?verbose=true: for a swarm-scoped network also `Services` (each task's endpoint
+   * address and node) and `Peers`, as far as this engine's share of the network's gossip knows them.
+   * undefined when there is no such network.
+   */
+  async inspectNetworkVerbose(idOrName: string, opts: { scope?: 'swarm' | 'local' } = {}): Promise<EngineNetworkVerbose | undefined> {
+    try {
+      return await this.requestJson<EngineNetworkVerbose>({ method: 'GET', path: `/networks/${seg(idOrName)}`, query: { verbose: 'true', scope: opts.scope } });
+    } catch (e) {
+      if (e instanceof MacvlanError && e.code === 'NOT_FOUND') return undefined;
+      throw e;
+    }
   }
 
   /** GET /networks/{id}; undefined when there is no such network. */

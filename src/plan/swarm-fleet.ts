@@ -1,0 +1,213 @@
+/**
+ * The fleet view of one swarm network (#13), pure: every swarm node with its slice and its tasks'
+ * addresses, and what is wrong:
+ *   - task-outside-slice   a running task whose address is not in its node's slice (a node whose
+ *                          config-only network holds another range than the file says);
+ *   - duplicate-address    two running tasks with one address (identical ranges on two nodes);
+ *   - node-without-slice   a swarm node the file does not list: tasks placed there fail; named with the
+ *                          placement constraints that keep services off it;
+ *   - listed-not-in-swarm  a listed name no swarm node has (a typo, or a node not joined yet);
+ *   - missing-config-network  tasks that failed with "configuration network … does not exist".
+ * `status NAME` shows the rows; `doctor` turns the findings into checks.
+ */
+import type { Cidr } from '../model/address.js';
+import type { SwarmFleetFacts, SwarmNodeFact, SwarmTaskFact } from '../model/swarm.js';
+import { cidrContains, formatAddress, formatCidr } from '../net/address.js';
+import type { SwarmSlicePlan } from './swarm-slices.js';
+
+export interface FleetTaskRow {
+  id: string;
+  service: string;
+  slot?: number;
+  state: string;
+  address?: string;
+  /** the address lies in the node's slice (undefined: no address or no slice) */
+  inSlice?: boolean;
+}
+
+export interface FleetNodeRow {
+  node: string;
+  id: string;
+  role: 'manager' | 'worker';
+  state: string;
+  availability: string;
+  /** undefined: the file lists no such node */
+  slice?: string;
+  shim?: string;
+  /** running tasks on the network, by slot */
+  tasks: FleetTaskRow[];
+}
+
+export type FleetFindingKind = 'task-outside-slice' | 'duplicate-address' | 'node-without-slice' | 'listed-not-in-swarm' | 'missing-config-network';
+
+export interface FleetFinding {
+  kind: FleetFindingKind;
+  /** fail: broken now; warn: worth fixing */
+  severity: 'fail' | 'warn';
+  /** one sentence, for display only */
+  message: string;
+  /** what to do, for display only */
+  fix?: string;
+  nodes: string[];
+  tasks: string[];
+  addresses: string[];
+  /** placement constraints that keep tasks off the nodes without a slice */
+  constraints?: string[];
+}
+
+export interface FleetView {
+  network: string;
+  networkExists: boolean;
+  range: string;
+  slicePrefix: number;
+  nodes: FleetNodeRow[];
+  /** slots of the file whose node is not (yet) in the swarm */
+  unplacedSlices: { node: string; slice: string }[];
+  findings: FleetFinding[];
+}
+
+/** matches the engine's task error for a node without the config-only network (moby#33437) */
+const MISSING_CONFIG = /configuration network .* does not exist/;
+
+const running = (t: SwarmTaskFact): boolean => t.state === 'running';
+const nameOf = (n: SwarmNodeFact): string => n.hostname || n.id;
+const taskLabel = (t: SwarmTaskFact): string => `${t.serviceName ?? t.serviceId}${t.slot !== undefined ? `.${t.slot}` : ''}`;
+
+function bySlot(a: FleetTaskRow, b: FleetTaskRow): number {
+  return a.service.localeCompare(b.service) || (a.slot ?? 0) - (b.slot ?? 0) || a.id.localeCompare(b.id);
+}
+
+/** the constraints that keep a service's tasks off `without`, given the nodes that have a slice */
+export function avoidingConstraints(without: readonly string[], withSlice: readonly string[]): string[] {
+  if (withSlice.length === 1) return [`node.hostname==${withSlice[0]}`];
+  return without.map((n) => `node.hostname!=${n}`);
+}
+
+export function assessFleet(facts: SwarmFleetFacts, slices: SwarmSlicePlan): FleetView {
+  const sliceOf = new Map(slices.slices.map((s) => [s.node, s]));
+  const nodeById = new Map(facts.nodes.map((n) => [n.id, n]));
+  const findings: FleetFinding[] = [];
+
+  const rows: FleetNodeRow[] = facts.nodes.map((n) => {
+    const s = sliceOf.get(n.hostname);
+    const slice: Cidr | undefined = s?.slice;
+    const tasks = facts.tasks
+      .filter((t) => t.nodeId === n.id && running(t))
+      .map((t) => {
+        const row: FleetTaskRow = { id: t.id, service: t.serviceName ?? t.serviceId, state: t.state };
+        if (t.slot !== undefined) row.slot = t.slot;
+        if (t.address) {
+          row.address = formatAddress(t.address);
+          if (slice) row.inSlice = cidrContains(slice, t.address);
+        }
+        return row;
+      })
+      .sort(bySlot);
+    const row: FleetNodeRow = { node: nameOf(n), id: n.id, role: n.role, state: n.state, availability: n.availability, tasks };
+    if (s) {
+      row.slice = formatCidr(s.slice);
+      row.shim = formatAddress(s.shim);
+    }
+    return row;
+  });
+  // listed order first (the file's), then the unlisted nodes by name
+  const order = new Map(slices.slices.map((s, i) => [s.node, i]));
+  rows.sort((a, b) => (order.get(a.node) ?? Infinity) - (order.get(b.node) ?? Infinity) || a.node.localeCompare(b.node));
+
+  for (const r of rows) {
+    const outside = r.tasks.filter((t) => t.inSlice === false);
+    if (outside.length === 0) continue;
+    findings.push({
+      kind: 'task-outside-slice',
+      severity: 'fail',
+      message: `${outside.length} task${outside.length === 1 ? '' : 's'} on ${r.node} hold${outside.length === 1 ? 's' : ''} addresses outside its slice ${r.slice}: ${outside.map((t) => `${t.service}.${t.slot ?? '?'} ${t.address}`).join(', ')}`,
+      fix: `run apply -f on ${r.node}: its config-only network must hold ${r.slice}, then let its tasks be re-created (docker service update --force)`,
+      nodes: [r.node],
+      tasks: outside.map((t) => t.id),
+      addresses: outside.map((t) => t.address!),
+    });
+  }
+
+  const holders = new Map<string, SwarmTaskFact[]>();
+  for (const t of facts.tasks) {
+    if (!running(t) || !t.address) continue;
+    const key = formatAddress(t.address);
+    holders.set(key, [...(holders.get(key) ?? []), t]);
+  }
+  for (const [address, ts] of [...holders].sort(([a], [b]) => a.localeCompare(b))) {
+    if (ts.length < 2) continue;
+    const nodes = [...new Set(ts.map((t) => (t.nodeId && nodeById.get(t.nodeId) ? nameOf(nodeById.get(t.nodeId)!) : '?')))];
+    findings.push({
+      kind: 'duplicate-address',
+      severity: 'fail',
+      message: `${address} is held by ${ts.length} tasks (${ts.map(taskLabel).join(', ')}) on ${nodes.join(', ')}`,
+      fix: `give every node its own slice: run apply -f on ${nodes.join(', ')}`,
+      nodes,
+      tasks: ts.map((t) => t.id),
+      addresses: [address],
+    });
+  }
+
+  const unlisted = rows.filter((r) => r.slice === undefined).map((r) => r.node);
+  if (unlisted.length > 0) {
+    const listed = rows.filter((r) => r.slice !== undefined).map((r) => r.node);
+    const constraints = avoidingConstraints(unlisted, listed);
+    findings.push({
+      kind: 'node-without-slice',
+      severity: 'fail',
+      message: `swarm node${unlisted.length === 1 ? '' : 's'} ${unlisted.join(', ')} ${unlisted.length === 1 ? 'has' : 'have'} no slice of ${facts.network}: tasks placed there fail ("configuration network … does not exist")`,
+      fix: `add ${unlisted.length === 1 ? 'it' : 'them'} to networks.${facts.network}.swarm.nodes and run apply -f there, or keep services off: ${constraints.map((c) => `--constraint '${c}'`).join(' ')}`,
+      nodes: unlisted,
+      tasks: [],
+      addresses: [],
+      constraints,
+    });
+  }
+
+  const inSwarm = new Set(facts.nodes.map((n) => n.hostname));
+  const unplacedSlices = slices.slices.filter((s) => !inSwarm.has(s.node)).map((s) => ({ node: s.node, slice: formatCidr(s.slice) }));
+  if (unplacedSlices.length > 0) {
+    findings.push({
+      kind: 'listed-not-in-swarm',
+      severity: 'warn',
+      message: `listed node${unplacedSlices.length === 1 ? '' : 's'} ${unplacedSlices.map((u) => u.node).join(', ')} ${unplacedSlices.length === 1 ? 'is' : 'are'} not in the swarm (swarm nodes: ${[...inSwarm].sort().join(', ')})`,
+      fix: `check the names (a node's name is what its engine reports: docker info --format '{{.Name}}'), or join the node`,
+      nodes: unplacedSlices.map((u) => u.node),
+      tasks: [],
+      addresses: [],
+    });
+  }
+
+  // failures for a missing config-only network, per node; "still" when no task of the network has run
+  // there since the last one (swarm keeps a few failed tasks per slot for a while)
+  const failedOn = new Map<string, SwarmTaskFact[]>();
+  for (const t of facts.tasks) {
+    if (!t.error || !MISSING_CONFIG.test(t.error)) continue;
+    const node = t.nodeId && nodeById.get(t.nodeId) ? nameOf(nodeById.get(t.nodeId)!) : t.nodeId ?? '?';
+    failedOn.set(node, [...(failedOn.get(node) ?? []), t]);
+  }
+  for (const [node, ts] of [...failedOn].sort(([a], [b]) => a.localeCompare(b))) {
+    const last = ts.map((t) => t.timestamp ?? '').sort().at(-1) ?? '';
+    const row = rows.find((r) => r.node === node);
+    const recovered = facts.tasks.some((t) => running(t) && t.nodeId === row?.id && (t.timestamp ?? '') > last);
+    findings.push({
+      kind: 'missing-config-network',
+      severity: recovered ? 'warn' : 'fail',
+      message: `${ts.length} task${ts.length === 1 ? '' : 's'} failed on ${node} for a missing config-only network${facts.configFrom ? ` ${facts.configFrom}` : ''} (last ${last || 'at an unknown time'})${recovered ? '; tasks run there since' : ''}`,
+      fix: row?.slice === undefined ? `add ${node} to networks.${facts.network}.swarm.nodes and run apply -f on ${node}` : `run apply -f on ${node}`,
+      nodes: [node],
+      tasks: ts.map((t) => t.id),
+      addresses: [],
+    });
+  }
+
+  return {
+    network: facts.network,
+    networkExists: facts.networkExists,
+    range: formatCidr(slices.range),
+    slicePrefix: slices.slicePrefix,
+    nodes: rows,
+    unplacedSlices,
+    findings,
+  };
+}
