@@ -27,6 +27,15 @@ export function watchDockerOf(client: DockerClient): WatchDocker {
       }
       return out;
     },
+    async routes(network) {
+      const n = await client.inspectNetwork(network);
+      const out = new Set<string>();
+      for (const c of Object.values(n?.Containers ?? {})) {
+        const ip = c.IPv4Address?.split('/')[0];
+        if (ip) out.add(`${ip}/32`);
+      }
+      return [...out];
+    },
     restart: (id) => restartEngineContainer(client, id),
     hasInterface(c, subnet) {
       const routes = readNetnsRoutes(c.pid);

@@ -22,6 +22,7 @@ import type { HostFacts } from '../model/facts.js';
 import { MacvlanError } from '../model/errors.js';
 import type { Change, PlannedNetwork } from '../model/plan.js';
 import { hostSideChanges } from '../plan/plan-network.js';
+import { routesOnShim, withContainerRoutes } from '../plan/adopt-network.js';
 import { gatherIpFacts, type IpFacts } from '../gather/host-facts.js';
 import { lockHost } from '../system/lock.js';
 import { listStates, readStateLenient } from '../system/state-store.js';
@@ -54,6 +55,8 @@ export interface AttachedContainer {
 /** The engine, while connected (src/apply/watch-docker.ts). */
 export interface WatchDocker {
   attached(network: string): Promise<AttachedContainer[]>;
+  /** The /32 routes of the containers attached to `network` now (for an adopted network). */
+  routes(network: string): Promise<string[]>;
   restart(id: string): Promise<void>;
   /** Whether the container's network namespace has the connected route of `subnet` (its interface is there). */
   hasInterface(c: AttachedContainer, subnet: string): boolean;
@@ -171,10 +174,14 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
 
   /** One reconcile of every watched network. False when a repair failed. */
   async function pass(): Promise<boolean> {
-    const networks = watchedNetworks(opts.root, opts.names);
+    const records = watchedNetworks(opts.root, opts.names);
     let facts = await gather();
+    const attached = await containerRoutes(records);
+    // An adopted network routes the containers attached now (src/plan/adopt-network.ts).
+    const now = (n: PlannedNetwork) => (n.shim?.containerRoutes ? withContainerRoutes(n, attached.get(n.name), routesOnShim(facts, n.shim.interface)) : n);
+    const networks = records;
     const pending = networks.filter((n) => {
-      const verdict = observe(n, facts);
+      const verdict = observe(now(n), facts);
       return verdict.kind === 'repair';
     });
     let ok = true;
@@ -183,7 +190,8 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
       try {
         // Read again under the lock: an apply that held it may have changed everything.
         facts = await gather();
-        for (const n of pending) {
+        for (const record of pending) {
+          const n = now(record);
           const verdict = repairsFor(n, facts);
           if (verdict.kind !== 'repair') continue;
           const t0 = performance.now();
@@ -203,6 +211,22 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
     }
     if (docker) await checkContainers(networks, docker);
     return ok;
+  }
+
+  /** Per adopted network, its containers' /32 routes; absent when the engine cannot be asked (then nothing is changed on a guess). */
+  async function containerRoutes(networks: PlannedNetwork[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    const d = docker;
+    if (!d) return out;
+    for (const n of networks) {
+      if (!n.shim?.containerRoutes) continue;
+      try {
+        out.set(n.name, await d.routes(n.name));
+      } catch {
+        // The engine went away mid-pass: its reconnection brings a full resync.
+      }
+    }
+    return out;
   }
 
   /** Notes the parent's presence and identity; says what the network needs. */

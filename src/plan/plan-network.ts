@@ -28,6 +28,7 @@ import { lanView, scanOf, skippedScanOf } from './lan-view.js';
 import { type ShimDrift, shimDrift } from './shim-drift.js';
 import { HOST_ACCESS_MODE_FIX, hostAccessInMode } from './host-access-mode.js';
 import { hostAddressesToProxy, proxiesOn } from './proxy-ndp.js';
+import { type Adoption, isAdoptable, planAdoption } from './adopt-network.js';
 
 export interface NetworkPlan {
   network: PlannedNetwork;
@@ -157,6 +158,10 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
     problems.add('CONFIG_INVALID', `${label('shimInterface')}: the shim cannot have the parent's name ${parent.name}`);
   }
   const planFacts = factsWithoutShim(facts, shimName, existingShim, shimIsOurs);
+  if (isAdoptable(desired, existingDocker)) {
+    problems.throwIfAny(context);
+    return planAdopted(planAdoption(desired, existingDocker!, parent, { interface: shimName, mac }), desired, parent, facts, existingShim, shimIsOurs, { warnings, notes });
+  }
 
   const scan = scanOf(facts, parent.name);
   const families: [Family, FamilyResult | undefined][] = [];
@@ -249,6 +254,24 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
     }
   }
   return { network, changes, warnings, notes };
+}
+
+/**
+ * An adopted network (no ip-range; src/plan/adopt-network.ts): Docker's network as it is, the shim with the
+ * host's address and one route per attached container, persisted without those routes (they follow the
+ * containers: up and watch add them).
+ */
+function planAdopted(a: Adoption, desired: DesiredNetwork, parent: InterfaceFact, facts: HostFacts, existingShim: InterfaceFact | undefined, ours: boolean, out: { warnings: Warning[]; notes: string[] }): NetworkPlan {
+  const network = a.network;
+  const changes = [a.docker, ...shimChanges(network, facts, existingShim, ours, true)];
+  const persistChoice = persistChoiceFor(desired.name, parent, desired.persist, facts);
+  if (persistChoice && facts.persistence) {
+    const p = planPersistence({ ...network, shim: { ...network.shim!, routes: [] } }, persistChoice, facts.persistence);
+    network.persistence = p.persistence;
+    changes.push(...p.changes);
+    out.warnings.push(...persistChoice.warnings);
+  }
+  return { network, changes, warnings: out.warnings, notes: [...out.notes, ...a.notes] };
 }
 
 /** Warnings and notes about what the LAN scan of the parent saw (or why there was none). */
@@ -658,7 +681,9 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
       summary: `route ${dest} dev ${s.interface}`,
       reason: has
         ? 'present'
-        : dest === n.ipRange || dest === n.ipv6?.ipRange
+        : s.containerRoutes
+          ? 'reach the container attached at this address through the shim (the network has no ip-range)'
+          : dest === n.ipRange || dest === n.ipv6?.ipRange
           ? 'reach containers through the shim (only the ip-range, never the whole subnet)'
           : "reach a service's fixed address outside the ip-range through the shim",
     });
@@ -738,7 +763,7 @@ function staleOnShim(n: PlannedNetwork, s: PlannedShim, existing: InterfaceFact,
       interface: s.interface,
       destination: dest,
       summary: `route ${dest} dev ${s.interface}`,
-      reason: "not this network's ip-range (left from an earlier one)",
+      reason: s.containerRoutes ? 'no container is attached at this address any more' : "not this network's ip-range (left from an earlier one)",
     });
   }
   return out;

@@ -5,6 +5,7 @@
  * from the facts, plus live hosts and the DHCP pool when a scan of the parent
  * is fresh in the cache (status itself never probes the LAN).
  */
+import { recordNow } from '../../plan/adopt-network.js';
 import { MacvlanError } from '../../model/errors.js';
 import type { HostFacts } from '../../model/facts.js';
 import type { LanScan } from '../../model/lan.js';
@@ -95,7 +96,8 @@ export interface Collected {
 /** One network's status; a corrupt record is one of its problems (not a missing record). */
 function withRecord(name: string, facts: HostFacts, root: string): NetworkStatus {
   const record = readStateLenient(root, name);
-  const status = describeNetwork(name, facts.docker.available ? facts.docker.networks.find((x) => x.name === name) : undefined, facts, record.state);
+  // An adopted network's record is compared with the containers attached now (src/plan/adopt-network.ts).
+  const status = describeNetwork(name, facts.docker.available ? facts.docker.networks.find((x) => x.name === name) : undefined, facts, recordNow(record.state, facts));
   if (record.corrupt) {
     status.problems.unshift(record.corrupt.message);
     status.healthy = false;

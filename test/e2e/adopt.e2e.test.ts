@@ -1,0 +1,143 @@
+/**
+ * A Docker macvlan network made by hand without an ip-range, with a
+ * container at a static address in the middle of the subnet (Pi-hole's
+ * setup), adopted by `apply NAME --parent eno1` (issue 12): the shim shares
+ * the host's own address, the host reaches each container by a /32 route and
+ * never by a route for the whole subnet; status and doctor check those routes,
+ * `up` puts them back from the running containers, and `watch` adds a started
+ * container's route within a second and takes a removed one's away.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Lab, type LabHost, LAB_IMAGE, createLab } from './lab.js';
+import { macvlanctl } from './support/cli.js';
+import { type Watcher, startWatch } from './support/watcher.js';
+
+const root = process.getuid?.() === 0;
+if (!root) console.warn('adopt e2e: SKIPPED — needs root to build network namespaces and run dockerd');
+
+const SHIM = 'pinet-shim';
+const HOST = '198.51.100.24';
+const PIHOLE = '198.51.100.53';
+
+async function shimRoutes(h: LabHost): Promise<string[]> {
+  const r = await h.exec(['ip', '-json', 'route', 'show', 'dev', SHIM]);
+  return r.code === 0 ? (JSON.parse(r.stdout) as { dst: string }[]).map((x) => x.dst) : [];
+}
+
+async function shimAddresses(h: LabHost): Promise<string[]> {
+  const r = await h.exec(['ip', '-json', 'addr', 'show', 'dev', SHIM]);
+  if (r.code !== 0) return [];
+  return (JSON.parse(r.stdout) as { addr_info: { local: string; prefixlen: number; family: string }[] }[])[0]!.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
+}
+
+async function hostPing(h: LabHost, address: string): Promise<boolean> {
+  return (await h.exec(['busybox', 'ping', '-c', '1', '-W', '1', address])).code === 0;
+}
+
+async function containerPing(h: LabHost, container: string, address: string): Promise<boolean> {
+  return (await h.dockerCli(['exec', container, 'ping', '-c', '1', '-W', '1', address])).code === 0;
+}
+
+async function eventually(check: () => Promise<boolean>, attempts = 3): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) if (await check()) return true;
+  return false;
+}
+
+/** Polls every 10 ms until `check` holds; the time it took, or Infinity after `timeoutMs`. */
+async function timeUntil(check: () => Promise<boolean>, timeoutMs: number, t0 = Date.now()): Promise<number> {
+  while (Date.now() - t0 < timeoutMs) {
+    if (await check()) return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
+describe.skipIf(!root)('adopting a macvlan network without an ip-range', () => {
+  let lab: Lab;
+  let h: LabHost;
+  let dir: string;
+  let w: Watcher | undefined;
+
+  beforeAll(async () => {
+    lab = await createLab({ prefix: `wad${randomBytes(3).toString('hex')}`, docker: true, ipv6: false });
+    h = lab.host('h1');
+    dir = mkdtempSync(join(tmpdir(), 'macvlanctl-adopt-'));
+    const net = await h.dockerCli(['network', 'create', '-d', 'macvlan', '-o', 'parent=eno1', '--subnet', '198.51.100.0/24', '--gateway', '198.51.100.1', 'pinet']);
+    expect(net.code, net.stderr).toBe(0);
+    const run = await h.dockerCli(['run', '-d', '--network', 'pinet', '--ip', PIHOLE, '--name', 'pihole', LAB_IMAGE, 'sleep', '36000']);
+    expect(run.code, run.stderr).toBe(0);
+  }, 180_000);
+
+  afterAll(async () => {
+    await w?.stop('SIGKILL');
+    await lab?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('plan shows the network adopted as it is, with the host address shared and a /32 per container', async () => {
+    const p = await macvlanctl(h, ['plan', 'pinet', '--parent', 'eno1', '--persist', 'none', '--json'], { root: dir });
+    expect(p.code, p.stderr).toBe(0);
+    const n = p.json!.result.networks[0];
+    expect(n.shim).toMatchObject({ interface: SHIM, address: HOST, routes: [`${PIHOLE}/32`], containerRoutes: true });
+    const docker = p.json!.result.changes.find((c: { kind: string }) => c.kind === 'docker-network');
+    expect(docker.action).toBe('noop');
+  });
+
+  it('apply gives host ↔ container access both ways, with no route for the whole subnet through the shim', async () => {
+    const r = await macvlanctl(h, ['apply', 'pinet', '--parent', 'eno1', '--persist', 'none', '--yes', '--json'], { root: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json!.result.remaining).toBe(0);
+    expect(await shimAddresses(h)).toEqual([`${HOST}/32`]);
+    expect(await shimRoutes(h)).toEqual([PIHOLE]);
+    const all = (await h.exec(['ip', '-json', 'route', 'show'], { check: true })).stdout;
+    expect((JSON.parse(all) as { dst: string; dev: string }[]).filter((x) => x.dev === SHIM && x.dst === '198.51.100.0/24')).toEqual([]);
+    expect(await eventually(() => hostPing(h, PIHOLE))).toBe(true);
+    expect(await eventually(() => containerPing(h, 'pihole', HOST))).toBe(true);
+    // Docker's network is untouched: no label, no ip-range.
+    const inspect = JSON.parse((await h.dockerCli(['network', 'inspect', 'pinet'])).stdout)[0];
+    expect(inspect.IPAM.Config[0].IPRange ?? '').toBe('');
+    expect(inspect.Labels ?? {}).toEqual({});
+  });
+
+  it('status and doctor check the per-container routes', async () => {
+    const ok = await macvlanctl(h, ['status', 'pinet', '--json', '--no-reach'], { root: dir });
+    expect(ok.code, ok.stdout).toBe(0);
+    await h.exec(['ip', 'route', 'del', `${PIHOLE}/32`, 'dev', SHIM], { check: true });
+    const s = await macvlanctl(h, ['status', 'pinet', '--json', '--no-reach'], { root: dir });
+    expect(s.code).toBe(1);
+    expect(s.json!.result.networks[0].problems).toContain(`route ${PIHOLE}/32 via ${SHIM} is missing`);
+    const d = await macvlanctl(h, ['doctor', 'pinet', '--json', '--no-scan'], { root: dir });
+    const shim = (d.json!.result.networks[0].checks as { id: string; verdict: string; detail: string }[]).find((c) => c.id === 'shim')!;
+    expect(shim.verdict).toBe('fail');
+    expect(shim.detail).toContain(`${PIHOLE}/32`);
+  });
+
+  it('up adds the routes of the running containers', async () => {
+    await h.exec(['ip', 'link', 'del', SHIM], { check: true });
+    const up = await macvlanctl(h, ['up', 'pinet', '--root', dir, '--docker-host', h.docker!.dockerHost]);
+    expect(up.code, up.stderr).toBe(0);
+    expect(await shimRoutes(h)).toEqual([PIHOLE]);
+    expect((await macvlanctl(h, ['status', 'pinet', '--json', '--no-reach'], { root: dir })).code).toBe(0);
+  });
+
+  it('watch: a container started later gets its /32 within a second, and the route is gone within a second of its removal', async () => {
+    w = startWatch(h, ['pinet'], { root: dir });
+    await w.waitFor((l) => l.event === 'docker' && l.state === 'connected', { timeoutMs: 10_000 });
+    const run = await h.dockerCli(['run', '-d', '--network', 'pinet', '--ip', '198.51.100.77', '--name', 'late', LAB_IMAGE, 'sleep', '36000']);
+    expect(run.code, run.stderr).toBe(0);
+    const added = await timeUntil(async () => (await shimRoutes(h)).includes('198.51.100.77'), 1_000);
+    expect(added).toBeLessThan(1_000);
+    expect(await eventually(() => hostPing(h, '198.51.100.77'))).toBe(true);
+    const rm = await h.dockerCli(['rm', '-f', 'late']);
+    expect(rm.code, rm.stderr).toBe(0);
+    const removed = await timeUntil(async () => !(await shimRoutes(h)).includes('198.51.100.77'), 1_000);
+    expect(removed).toBeLessThan(1_000);
+    expect(await shimRoutes(h)).toEqual([PIHOLE]);
+    const r = await w.stop('SIGTERM');
+    expect(r.code).toBe(0);
+  }, 30_000);
+});
