@@ -170,46 +170,40 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
     }
     loop = passLoop();
   };
-  const debouncer = debounce(wake, { quietMs: opts.quietMs ?? 15, maxWaitMs: opts.maxWaitMs ?? 100 });
+  const debouncer = debounce(wake, { quietMs: opts.quietMs ?? 5, maxWaitMs: opts.maxWaitMs ?? 50 });
 
   /** One reconcile of every watched network. False when a repair failed. */
   async function pass(): Promise<boolean> {
     const records = watchedNetworks(opts.root, opts.names);
-    let facts = await gather();
+    // The engine is asked first (an adopted network's containers), outside the lock: it may be slow.
     const attached = await containerRoutes(records);
-    // An adopted network routes the containers attached now (src/plan/adopt-network.ts).
-    const now = (n: PlannedNetwork) => (n.shim?.containerRoutes ? withContainerRoutes(n, attached.get(n.name), routesOnShim(facts, n.shim.interface)) : n);
-    const networks = records;
-    const pending = networks.filter((n) => {
-      const verdict = observe(now(n), facts);
-      return verdict.kind === 'repair';
-    });
+    // The facts are read and acted on under the host lock, as `up` does: an apply in flight is either
+    // all before them or all after, and one read serves both the check and the repair.
+    const lock = await lockHost(`watch ${records.map((n) => n.name).join(' ')}`, { waitMs: opts.lockWaitMs ?? 30_000 });
     let ok = true;
-    if (pending.length > 0) {
-      const lock = await lockHost(`watch ${pending.map((n) => n.name).join(' ')}`, { waitMs: opts.lockWaitMs ?? 30_000 });
-      try {
-        // Read again under the lock: an apply that held it may have changed everything.
-        facts = await gather();
-        for (const record of pending) {
-          const n = now(record);
-          const verdict = repairsFor(n, facts);
-          if (verdict.kind !== 'repair') continue;
-          const t0 = performance.now();
-          const found = verdict.changes.map(foundText);
-          try {
-            const ops = shimOperations(verdict.changes, n);
-            const report = await runOperations(ops, opts.ports, { command: 'up' });
-            opts.report({ event: 'repaired', network: n.name, found, done: report.done, ms: Math.round(performance.now() - t0) });
-          } catch (e) {
-            ok = false;
-            opts.report({ event: 'repair-failed', network: n.name, found, error: errorOf(e) });
-          }
+    try {
+      const facts = await gather();
+      // An adopted network routes the containers attached now (src/plan/adopt-network.ts).
+      const now = (n: PlannedNetwork) => (n.shim?.containerRoutes ? withContainerRoutes(n, attached.get(n.name), routesOnShim(facts, n.shim.interface)) : n);
+      for (const record of records) {
+        const n = now(record);
+        const verdict = observe(n, facts);
+        if (verdict.kind !== 'repair') continue;
+        const t0 = performance.now();
+        const found = verdict.changes.map(foundText);
+        try {
+          const ops = shimOperations(verdict.changes, n);
+          const report = await runOperations(ops, opts.ports, { command: 'up' });
+          opts.report({ event: 'repaired', network: n.name, found, done: report.done, ms: Math.round(performance.now() - t0) });
+        } catch (e) {
+          ok = false;
+          opts.report({ event: 'repair-failed', network: n.name, found, error: errorOf(e) });
         }
-      } finally {
-        lock.release();
       }
+    } finally {
+      lock.release();
     }
-    if (docker) await checkContainers(networks, docker);
+    if (docker) await checkContainers(records, docker);
     return ok;
   }
 
