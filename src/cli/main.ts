@@ -108,7 +108,9 @@ function buildProgram(): Command {
       .description('keep the host side of managed networks right: repair shims, addresses and routes when they break, restart containers that lost their interface (runs until SIGTERM/SIGINT)')
       .option('--no-restart-containers', 'only report containers that lost their interface, do not restart them')
       .option('--no-docker', 'do not follow the Docker engine (the host side alone, as up)')
-      .option('--lock-wait <seconds>', 'how long a repair waits for another macvlanctl to finish', '30'),
+      .option('--lock-wait <seconds>', 'how long a repair waits for another macvlanctl to finish', '30')
+      .option('--install', 'write and enable macvlanctl-watch.service under --root (Restart=on-failure, after the network and Docker), and start it when systemd runs there')
+      .option('--uninstall', 'stop and remove macvlanctl-watch.service'),
   ).action(async (names: string[], opts) => {
     const { runWatchCommand } = await import('./commands/watch.js');
     await runWatchCommand(names, opts);

@@ -14,6 +14,8 @@ import { watchJsonLine, watchLine } from '../../present/watch.js';
 import { requireNetAdmin } from '../preflight.js';
 import { realPorts } from '../ports.js';
 import { lockWaitMs } from '../lock-wait.js';
+import { jsonEnvelope } from '../output.js';
+import { checkWritableRoot } from '../../system/root-dir.js';
 
 export interface WatchCliOptions {
   root: string;
@@ -24,6 +26,9 @@ export interface WatchCliOptions {
   /** false with --no-docker: the host side alone, as `up` */
   docker?: boolean;
   lockWait?: string;
+  /** --install / --uninstall: the systemd unit instead of running. */
+  install?: boolean;
+  uninstall?: boolean;
 }
 
 const noDocker = {
@@ -37,6 +42,7 @@ const STOP_GRACE_MS = 700;
 
 export async function runWatchCommand(names: string[], opts: WatchCliOptions): Promise<void> {
   for (const n of names) checkNetworkName(n, 'network name');
+  if (opts.install || opts.uninstall) return installOrUninstall(names, opts);
   const waitMs = lockWaitMs(opts.lockWait ?? '30');
   for (const n of names) {
     if (!readState(opts.root, n)) throw new MacvlanError('NOT_FOUND', `no record of network ${n} at ${statePath(opts.root, n)}; run macvlanctl apply first (it writes the record)`);
@@ -79,4 +85,19 @@ export async function runWatchCommand(names: string[], opts: WatchCliOptions): P
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** --install / --uninstall: write or remove macvlanctl-watch.service under --root (src/backends/systemd-unit/watch-install.ts). */
+async function installOrUninstall(names: string[], opts: WatchCliOptions): Promise<void> {
+  if (opts.install && opts.uninstall) throw new MacvlanError('USAGE', '--install and --uninstall exclude each other');
+  if (opts.uninstall && names.length) throw new MacvlanError('USAGE', `--uninstall removes the one watch unit; it takes no network names (got ${names.join(', ')})`);
+  if (opts.docker === false) throw new MacvlanError('USAGE', '--no-docker is for a watcher run by hand; the installed unit follows Docker (it waits for the engine)');
+  checkWritableRoot(opts.root);
+  const { installWatchUnit, uninstallWatchUnit } = await import('../../backends/systemd-unit/watch-install.js');
+  const { selfCommand } = await import('../../gather/gather-facts.js');
+  const lines = opts.install
+    ? await installWatchUnit(opts.root, { command: selfCommand(), names, restartContainers: opts.restartContainers !== false, ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}) })
+    : await uninstallWatchUnit(opts.root);
+  if (opts.json) process.stdout.write(jsonEnvelope('watch', { [opts.install ? 'installed' : 'uninstalled']: true, lines }));
+  else for (const l of lines) process.stdout.write(`${l}\n`);
 }
