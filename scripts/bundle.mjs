@@ -20,14 +20,17 @@ rmSync(join(root, 'dist', 'cli.cjs.cache'), { force: true });
 // stays small, and every run reads and compiles less. It carries its own copy
 // of the small modules it shares with the CLI (errors, names); the CLI
 // recognises its errors by name and code (see toMacvlanError in main.ts).
+// The other module that needs yaml, compose-complete.ts (apply --write-compose),
+// lives in the same separate bundle.
+const SEPARATE = ['load-file', 'compose-complete'];
 const separateFileReader = {
   name: 'separate-file-reader',
   setup(b) {
     // a stand-in module that require()s the other bundle: a real import()
-    // would not work inside the launcher's vm.Script
-    b.onResolve({ filter: /config\/load-file\.js$/ }, (args) =>
-      args.importer.endsWith(join('cli', 'declaration.ts')) ? { path: 'load-file', namespace: 'separate' } : undefined,
-    );
+    // would not work inside the launcher's vm.Script. Whoever imports it (today
+    // config/declaration.ts and cli/commands/apply.ts): matching on the
+    // importer's path broke silently when declaration.ts moved from cli/ to config/.
+    b.onResolve({ filter: new RegExp(`(^|/)(${SEPARATE.join('|')})\\.js$`) }, () => ({ path: 'file-reader', namespace: 'separate' }));
     b.onLoad({ filter: /.*/, namespace: 'separate' }, () => ({ contents: "module.exports = require('./load-file.cjs');", loader: 'js' }));
   },
 };
@@ -43,14 +46,26 @@ const common = {
   logLevel: 'warning',
   banner: { js: '// bundled by scripts/bundle.mjs from src/; do not edit' },
 };
-await build({
+const main = await build({
   ...common,
   entryPoints: [join(root, 'src/cli/main.ts')],
   outfile: join(root, 'dist/cli.cjs'),
   plugins: [separateFileReader],
   external: ['./load-file.cjs'],
+  metafile: true,
 });
-await build({ ...common, entryPoints: [join(root, 'src/config/load-file.ts')], outfile: join(root, 'dist/load-file.cjs') });
+// The split above is a start-up feature nothing else checks: fail the build
+// when yaml or zod (or the file reader's own modules) reach the main bundle.
+const leaked = Object.keys(main.metafile.inputs).filter((f) => /node_modules\/(zod|yaml)\/|src\/config\/(load-file|compose-complete)\.ts$/.test(f));
+if (leaked.length > 0) {
+  console.error(`dist/cli.cjs must not contain the file reader, but it bundles ${leaked.length} of its files, e.g. ${leaked.slice(0, 3).join(', ')}`);
+  process.exit(1);
+}
+await build({
+  ...common,
+  stdin: { contents: SEPARATE.map((m) => `export * from './${m}.ts';`).join('\n'), resolveDir: join(root, 'src/config'), sourcefile: 'file-reader.ts', loader: 'ts' },
+  outfile: join(root, 'dist/load-file.cjs'),
+});
 // The LAN scan's worker runs as a process of its own inside a throwaway network
 // namespace (`unshare --net node dist/scan-worker.cjs`, see src/gather/lan-scan.ts).
 await build({ ...common, entryPoints: [join(root, 'src/probe/scan-worker.ts')], outfile: join(root, 'dist/scan-worker.cjs') });

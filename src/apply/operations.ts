@@ -2,17 +2,23 @@
  * Turns a plan into concrete operations, each with its undo. Pure: the
  * operations are data, executed by run-operations.ts.
  *
+ * Every operation comes from the plan alone (planOperations): the changes
+ * carry what is needed (ids, bodies, MTUs, file contents), so nothing is
+ * decided here again.
+ *
  * Order per network: the Docker network first (nothing on the host changes if
- * the engine refuses), then the shim. A new shim is built as: link with its
+ * the engine refuses), then the shim; when the network is removed (destroy),
+ * the shim goes first. A new shim is built as: link with its
  * fixed MAC and our alias, addresses, arp_notify (so the kernel sends a
  * gratuitous ARP on link-up), link up, routes. Deleting the link undoes all of
  * it at once, since addresses and routes go with the link.
  */
-import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
-import type { Change, Plan, PlannedNetwork, PlannedPersistence } from '../model/plan.js';
-import { MacvlanError } from '../model/errors.js';
-import { dockerDifferences } from '../plan/docker-diff.js';
+import type { Change, DockerCreateBody, Plan, PlanError, PlannedNetwork, PlannedPersistence } from '../model/plan.js';
+import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
 import { shimAlias } from '../model/labels.js';
+import { backendOwning } from '../backends/registry.js';
+
+export type { DockerCreateBody } from '../model/plan.js';
 
 export type Operation =
   /**
@@ -33,104 +39,44 @@ export type Operation =
   /** Tell the running network manager about changed files; best effort, last, never rolled back. */
   | { kind: 'persist-load'; title: string; backend: PlannedPersistence['backend']; written: string[]; removed: string[]; shim?: string };
 
-export interface DockerCreateBody {
-  Name: string;
-  Driver: string;
-  Options: Record<string, string>;
-  IPAM: { Driver: 'default'; Config: { Subnet: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> }[] };
-  EnableIPv6: boolean;
-  Labels: Record<string, string>;
-  CheckDuplicate: boolean;
-  Attachable?: boolean;
+/** One way to delete a shim, for apply, destroy and down: the link takes its addresses, routes and proxy entries along. */
+export function deleteShimOperation(iface: string, title = `delete shim ${iface} (with its address and route)`): Operation {
+  return { kind: 'ip', title, line: `link del dev ${iface}`, irreversible: true };
 }
 
-export interface OperationOptions {
-  /** Replace a same-named Docker network with different settings (never with containers attached). */
-  replace: boolean;
-}
-
-export function createBody(n: PlannedNetwork): DockerCreateBody {
-  return {
-    Name: n.name,
-    Driver: 'macvlan',
-    Options: n.docker.options,
-    IPAM: { Driver: 'default', Config: n.docker.ipam.map((c) => ({ ...c })) },
-    EnableIPv6: n.docker.enableIPv6,
-    Labels: n.labels,
-    CheckDuplicate: true,
-  };
-}
-
-/** Enough of an existing network to create it again, for rollback of a replace. */
-export function bodyFromExisting(e: DockerNetworkFact): DockerCreateBody {
-  const config = e.subnets.map((s) => {
-    const raw = s.raw as { Subnet?: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> };
-    return {
-      ...(raw.Subnet ? { Subnet: raw.Subnet } : { Subnet: '' }),
-      ...(raw.Gateway ? { Gateway: raw.Gateway } : {}),
-      ...(raw.IPRange ? { IPRange: raw.IPRange } : {}),
-      ...(raw.AuxiliaryAddresses ? { AuxiliaryAddresses: raw.AuxiliaryAddresses } : {}),
-    };
-  });
-  return {
-    Name: e.name,
-    Driver: e.driver,
-    Options: e.options,
-    IPAM: { Driver: 'default', Config: config },
-    EnableIPv6: e.enableIPv6,
-    Labels: e.labels,
-    CheckDuplicate: true,
-  };
-}
-
-function dockerOperations(change: Change, n: PlannedNetwork, facts: HostFacts, opts: OperationOptions): Operation[] {
-  if (change.action === 'create') {
-    return [{ kind: 'docker-create', title: `create Docker network ${n.name}`, network: n.name, body: createBody(n) }];
+/** The Docker side of a change: everything the executor needs is in the change itself. */
+function dockerOperations(change: Extract<Change, { kind: 'docker-network' }>): Operation[] {
+  const name = change.network;
+  const create = (body: DockerCreateBody): Operation => ({ kind: 'docker-create', title: `create Docker network ${name}`, network: name, body });
+  const remove = (title: string): Operation[] =>
+    change.before ? [{ kind: 'docker-remove', title, network: name, id: change.before.id, recreate: change.before.body }] : [];
+  switch (change.action) {
+    case 'create':
+      return change.after ? [create(change.after)] : [];
+    case 'replace':
+      return [...remove(`remove Docker network ${name} (to replace it)`), ...(change.after ? [create(change.after)] : [])];
+    case 'delete':
+      return remove(`remove Docker network ${name}`);
+    default:
+      return [];
   }
-  if (change.action !== 'update') return [];
-  const existing = facts.docker.available ? facts.docker.networks.find((x) => x.name === n.name) : undefined;
-  if (!existing) return [{ kind: 'docker-create', title: `create Docker network ${n.name}`, network: n.name, body: createBody(n) }];
-  if (existing.containers.length > 0) {
-    throw new MacvlanError(
-      'DOCKER_CONFLICT',
-      `Docker network ${n.name} exists with different settings and has ${existing.containers.length} container(s) attached (${existing.containers
-        .map((c) => c.name)
-        .join(', ')}); it is never replaced while in use. Stop or disconnect them first`,
-      { network: n.name, containers: existing.containers.map((c) => c.name) },
-    );
-  }
-  if (!opts.replace) {
-    // The differences come from the facts, not from change.reason: reasons are for display only.
-    const diffs = dockerDifferences(existing, n);
-    throw new MacvlanError('DOCKER_CONFLICT', `Docker network ${n.name} exists with different settings (${diffs.join('; ')}). It is left alone; pass --replace to replace it`, {
-      network: n.name,
-      differences: diffs,
-    });
-  }
-  return [
-    { kind: 'docker-remove', title: `remove Docker network ${n.name} (to replace it)`, network: n.name, id: existing.id, recreate: bodyFromExisting(existing) },
-    { kind: 'docker-create', title: `create Docker network ${n.name}`, network: n.name, body: createBody(n) },
-  ];
 }
 
 export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[] {
   const ops: Operation[] = [];
-  const link = changes.find((c) => c.kind === 'shim-link');
+  const link = changes.find((c): c is Extract<Change, { kind: 'shim-link' }> => c.kind === 'shim-link');
   const shim = n.shim;
-  if (link?.action === 'delete') {
-    return [{ kind: 'ip', title: `delete shim ${link.interface}`, line: `link del dev ${link.interface}`, irreversible: true }];
-  }
+  if (link?.action === 'delete') return [deleteShimOperation(link.interface)];
   if (!shim) return [];
   const dev = shim.interface;
-  const fresh = link?.action === 'create' || link?.action === 'update';
-  if (link?.action === 'update') {
-    ops.push({ kind: 'ip', title: `delete drifted shim ${dev}`, line: `link del dev ${dev}`, irreversible: true });
-  }
+  const fresh = link?.action === 'create' || link?.action === 'replace';
+  if (link?.action === 'replace') ops.push(deleteShimOperation(dev, `delete drifted shim ${dev}`));
   if (fresh) {
+    const made = link.after ?? { parent: n.parent, mode: shim.mode, mac: shim.mac };
     ops.push({
       kind: 'ip',
       title: `create shim ${dev}`,
-      line: `link add ${dev} link ${n.parent} address ${shim.mac} type macvlan mode ${shim.mode}`,
+      line: `link add ${dev} link ${made.parent} address ${made.mac} type macvlan mode ${made.mode}`,
       undo: `link del dev ${dev}`,
     });
     ops.push({ kind: 'ip', title: `mark ${dev} as ours`, line: `link set dev ${dev} alias ${shimAlias(n.name)}` });
@@ -158,7 +104,7 @@ export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[
   }
   for (const c of changes) {
     if (c.kind === 'shim-mtu' && c.action === 'update') {
-      ops.push({ kind: 'ip', title: `set the MTU of ${dev} to ${c.mtu}, its parent's`, line: `link set dev ${dev} mtu ${c.mtu}`, undo: `link set dev ${dev} mtu ${c.was}` });
+      ops.push({ kind: 'ip', title: `set the MTU of ${dev} to ${c.after.mtu}, its parent's`, line: `link set dev ${dev} mtu ${c.after.mtu}`, undo: `link set dev ${dev} mtu ${c.before.mtu}` });
     }
   }
   const up = changes.find((c) => c.kind === 'shim-up');
@@ -221,33 +167,16 @@ function opt(undo: string | undefined): { undo?: string } {
   return undo === undefined ? {} : { undo };
 }
 
-/** File changes for the persistence plan: writes, the enable symlink, removals. */
-export function persistOperations(changes: Change[], n: PlannedNetwork): Operation[] {
+/** File changes for the persistence plan: writes, the enable symlink, removals, from each change's `after`. */
+export function persistOperations(changes: Change[]): Operation[] {
   const ops: Operation[] = [];
   for (const c of changes) {
     if (c.kind !== 'persist-file' || c.action === 'noop') continue;
-    if (c.action === 'delete') {
-      ops.push({ kind: 'file-remove', title: `remove ${c.path}`, path: c.path });
-      continue;
-    }
-    const enable = n.persistence?.enable;
-    if (enable?.path === c.path) {
-      ops.push({ kind: 'file-link', title: `enable ${enable.target.split('/').pop()}`, path: c.path, target: enable.target });
-      continue;
-    }
-    const f = n.persistence?.files.find((x) => x.path === c.path);
-    if (f) ops.push({ kind: 'file-write', title: `write ${f.path}`, path: f.path, content: f.content, mode: f.mode });
+    if (c.action === 'delete') ops.push({ kind: 'file-remove', title: `remove ${c.path}`, path: c.path });
+    else if (c.after && 'linkTarget' in c.after) ops.push({ kind: 'file-link', title: `enable ${c.after.linkTarget.split('/').pop()}`, path: c.path, target: c.after.linkTarget });
+    else if (c.after) ops.push({ kind: 'file-write', title: `write ${c.path}`, path: c.path, content: c.after.content, mode: c.after.mode });
   }
   return ops;
-}
-
-/** Which backend writes files at these paths (for telling that manager they are gone). */
-export function backendOfPaths(paths: readonly string[]): PlannedPersistence['backend'] {
-  if (paths.some((p) => p.startsWith('/etc/systemd/network/'))) return 'networkd';
-  if (paths.some((p) => p.startsWith('/etc/NetworkManager/'))) return 'networkmanager';
-  if (paths.some((p) => p.startsWith('/etc/network/'))) return 'ifupdown';
-  if (paths.some((p) => p.startsWith('/etc/systemd/system/'))) return 'systemd';
-  return 'none';
 }
 
 /**
@@ -266,22 +195,45 @@ export function loadOperation(backend: PlannedPersistence['backend'], fileOps: O
     return e;
   };
   if (written.length > 0 && backend !== 'none') slot(backend).written.push(...written);
-  for (const path of removed) slot(backendOfPaths([path])).removed.push(path);
+  for (const path of removed) slot(backendOwning(path)?.name ?? 'none').removed.push(path);
   by.delete('none');
   return [...by].map(([b, paths]) => ({ kind: 'persist-load', title: `load the ${b} files`, backend: b, ...paths, ...(shim ? { shim } : {}) }));
 }
 
-export function planOperations(plan: Plan, facts: HostFacts, opts: OperationOptions): Operation[] {
+/** A plan's refusals as the error apply stops on (before changing anything). */
+export function planRefusal(errors: readonly PlanError[]): MacvlanError {
+  const all = errors.map((e) => new MacvlanError(e.code, e.message, e.details ?? {}));
+  if (all.length === 1) return all[0]!;
+  return new AggregateMacvlanError(all[0]!.code, `${all.length} changes are refused:`, all);
+}
+
+/**
+ * Every operation apply runs, derived from the plan alone: no facts, no
+ * options. The planner already decided (replace or refuse, what is stale); a
+ * plan that carries refusals yields no operations but its error.
+ */
+export function planOperations(plan: Plan): Operation[] {
+  if (plan.errors?.length) throw planRefusal(plan.errors);
   const ops: Operation[] = [];
   const loads: Operation[] = [];
-  for (const n of plan.networks) {
-    const changes = plan.changes.filter((c) => c.network === n.name && c.action !== 'noop');
-    const docker = changes.find((c) => c.kind === 'docker-network');
-    if (docker) ops.push(...dockerOperations(docker, n, facts, opts));
-    const forNetwork = [...shimOperations(changes, n), ...persistOperations(changes, n)];
+  // A destroy plan has changes for a network it does not plan (plan.networks is empty).
+  const names = [...new Set([...plan.networks.map((n) => n.name), ...plan.changes.map((c) => c.network)])];
+  for (const name of names) {
+    const n = plan.networks.find((x) => x.name === name);
+    const changes = plan.changes.filter((c) => c.network === name && c.action !== 'noop');
+    const docker = changes.flatMap((c) => (c.kind === 'docker-network' ? dockerOperations(c) : []));
+    const shim = n ? shimOperations(changes, n) : changes.flatMap((c) => (c.kind === 'shim-link' && c.action === 'delete' ? [deleteShimOperation(c.interface)] : []));
+    const files = persistOperations(changes);
+    const record = changes.flatMap((c): Operation[] => (c.kind === 'record' && c.action === 'delete' ? [{ kind: 'state-remove', title: `forget the record of ${name}`, network: name }] : []));
+    // Built host side after the Docker network it hangs on, taken down before it (a VLAN parent goes with the network).
+    const removing = changes.some((c) => c.kind === 'docker-network' && c.action === 'delete');
+    const forNetwork = [...(removing ? [...shim, ...docker] : [...docker, ...shim]), ...files, ...record];
     ops.push(...forNetwork);
-    if (docker || forNetwork.length > 0) ops.push({ kind: 'state-write', title: `record ${n.name} as applied`, network: n });
-    loads.push(...loadOperation(n.persistence?.backend ?? 'none', persistOperations(changes, n), n.shim?.interface));
+    if (n && forNetwork.length > 0) ops.push({ kind: 'state-write', title: `record ${name} as applied`, network: n });
+    const link = changes.find((c): c is Extract<Change, { kind: 'shim-link' }> => c.kind === 'shim-link');
+    const recorded = changes.find((c): c is Extract<Change, { kind: 'record' }> => c.kind === 'record');
+    const shimName = n?.shim?.interface ?? recorded?.before?.shim ?? link?.interface;
+    loads.push(...loadOperation(n?.persistence?.backend ?? 'none', files, shimName));
   }
   return [...ops, ...loads];
 }

@@ -67,14 +67,152 @@ function appliedCount(e: unknown): number {
   return typeof n === 'number' ? n : 0;
 }
 
+/** What one run keeps while it goes: the undos of what took effect, what was done, what cannot be undone or known. */
+interface Run {
+  ports: Ports;
+  opts: RunOptions;
+  undos: Undo[];
+  done: string[];
+  /** Outcomes that could not be known (a create the engine may still carry out): no clean rollback can be claimed. */
+  uncertain: MacvlanError[];
+  /** Steps done that no undo puts back. */
+  irreversible: string[];
+}
+
+type Handler<K extends Operation['kind']> = (op: Extract<Operation, { kind: K }>, run: Run) => Promise<void>;
+
+function succeeded(run: Run, title: string): void {
+  run.ports.log(`  ✓ ${title}`);
+  run.done.push(title);
+}
+
+/** The failure of a step, named by its title. */
+function inStep(e: unknown, title: string): unknown {
+  return e instanceof MacvlanError ? e.withContext(title) : e;
+}
+
+/** Consecutive `ip` operations run as one `ip -batch`: the failing line number tells which of them took effect. */
+async function runIpGroup(group: Extract<Operation, { kind: 'ip' }>[], run: Run): Promise<void> {
+  const took = (n: number) => {
+    registerIpUndos(group.slice(0, n), run.undos, run.ports, run.done);
+    run.irreversible.push(...group.slice(0, n).filter((g) => g.irreversible).map((g) => g.title));
+  };
+  try {
+    await run.ports.ip.batch(group.map((g) => g.line));
+  } catch (e) {
+    took(appliedCount(e));
+    const failed = group[appliedCount(e)];
+    throw failed ? inStep(e, failed.title) : e;
+  }
+  took(group.length);
+}
+
+/** One handler per kind of operation (`ip` runs in groups, runIpGroup). */
+const HANDLERS: { [K in Exclude<Operation['kind'], 'ip'>]: Handler<K> } = {
+  async sysctl(op, run) {
+    try {
+      run.ports.ip.sysctl(op.family, op.iface, op.key, op.value);
+    } catch (e) {
+      // A sysctl that cannot be set is not worth a rollback; it is a warning, never a ✓.
+      run.ports.log(`warning: ${op.title}: ${(e as Error).message}`);
+      return;
+    }
+    succeeded(run, op.title);
+  },
+
+  async 'docker-create'(op, run) {
+    const { ports, opts } = run;
+    let id: string;
+    try {
+      id = await ports.docker.createNetwork(op.body);
+    } catch (e) {
+      if (outcomeUnknown(e)) {
+        // The engine got the request and may have made (or still make) the network: find out before claiming anything.
+        const settleMs = opts.settleMs ?? DEFAULT_SETTLE_MS;
+        const made = await settleUnknownCreate(op, ports, settleMs);
+        if (made === 'unknown') {
+          run.uncertain.push(
+            new MacvlanError(
+              'DOCKER_ERROR',
+              `Docker network ${op.network} may exist: the engine did not answer its create, and it had not appeared ${Math.round(settleMs / 1000)} s later (the engine may still make it); check with \`docker network inspect ${op.network}\` and remove it (macvlanctl destroy ${op.network}) if it is there`,
+              { network: op.network },
+            ),
+          );
+        } else if (made) {
+          const madeId = made;
+          run.undos.push({ title: `remove Docker network ${op.network} (made by the engine after the request timed out)`, run: () => ports.docker.removeNetwork(madeId) });
+        }
+      }
+      throw inStep(e, op.title);
+    }
+    run.undos.push({ title: `remove Docker network ${op.network}`, run: () => ports.docker.removeNetwork(id) });
+    succeeded(run, op.title);
+  },
+
+  async 'docker-remove'(op, run) {
+    const { ports } = run;
+    await ports.docker.removeNetwork(op.id).catch((e: unknown) => {
+      throw inStep(e, op.title);
+    });
+    const recreate = op.recreate;
+    if (recreate) run.undos.push({ title: `re-create Docker network ${op.network}`, run: async () => void (await ports.docker.createNetwork(recreate)) });
+    succeeded(run, op.title);
+  },
+
+  async 'state-write'(op, run) {
+    recordStep(run, op.title, op.network.name, () => run.ports.state.write(op.network));
+  },
+
+  async 'state-remove'(op, run) {
+    recordStep(run, op.title, op.network, () => run.ports.state.restore(op.network, undefined));
+  },
+
+  async 'file-write'(op, run) {
+    fileStep(run, op.title, op.path, () => run.ports.files.write(op.path, op.content, op.mode));
+  },
+
+  async 'file-link'(op, run) {
+    fileStep(run, op.title, op.path, () => run.ports.files.link(op.path, op.target));
+  },
+
+  async 'file-remove'(op, run) {
+    fileStep(run, op.title, op.path, () => run.ports.files.remove(op.path));
+  },
+
+  async 'persist-load'(op, run) {
+    // Last and never fatal: the files are in place for the next boot either way.
+    for (const line of await run.ports.load({ backend: op.backend, written: op.written, removed: op.removed, ...(op.shim ? { shim: op.shim } : {}) })) run.ports.log(`  · ${line}`);
+    run.done.push(op.title);
+  },
+};
+
+/** Our record changed: undone by putting back the text it had. */
+function recordStep(run: Run, title: string, name: string, change: () => void): void {
+  const previous = run.ports.state.read(name);
+  try {
+    change();
+  } catch (e) {
+    throw new MacvlanError('SYSTEM_ERROR', `${title}: ${(e as Error).message}`);
+  }
+  run.undos.push({ title: `restore the record of ${name}`, run: async () => run.ports.state.restore(name, previous) });
+  succeeded(run, title);
+}
+
+/** A persistence file changed: undone by putting back what was there. */
+function fileStep(run: Run, title: string, path: string, change: () => () => void): void {
+  let restore: () => void;
+  try {
+    restore = change();
+  } catch (e) {
+    throw e instanceof MacvlanError ? e.withContext(title) : new MacvlanError('SYSTEM_ERROR', `${title}: ${(e as Error).message}`);
+  }
+  run.undos.push({ title: `put back ${path}`, run: async () => restore() });
+  succeeded(run, title);
+}
+
 export async function runOperations(ops: Operation[], ports: Ports, opts: RunOptions = {}): Promise<RunReport> {
   const command = opts.command ?? 'apply';
-  const undos: Undo[] = [];
-  const done: string[] = [];
-  /** Outcomes that could not be known (a create the engine may still carry out): no clean rollback can be claimed. */
-  const uncertain: MacvlanError[] = [];
-  /** Steps done that no undo puts back. */
-  const irreversible: string[] = [];
+  const run: Run = { ports, opts, undos: [], done: [], uncertain: [], irreversible: [] };
   let i = 0;
   try {
     while (i < ops.length) {
@@ -82,117 +220,20 @@ export async function runOperations(ops: Operation[], ports: Ports, opts: RunOpt
       // Between steps only: a step under way finishes, so its undo is known.
       if (opts.signal?.aborted) throw interrupted(opts.signal, op.title);
       if (op.kind === 'ip') {
-        // gather the run of consecutive ip operations into one batch
         const group: Extract<Operation, { kind: 'ip' }>[] = [];
         while (i < ops.length && ops[i]!.kind === 'ip') group.push(ops[i++] as Extract<Operation, { kind: 'ip' }>);
-        try {
-          await ports.ip.batch(group.map((g) => g.line));
-        } catch (e) {
-          registerIpUndos(group.slice(0, appliedCount(e)), undos, ports, done);
-          irreversible.push(...group.slice(0, appliedCount(e)).filter((g) => g.irreversible).map((g) => g.title));
-          const failed = group[appliedCount(e)];
-          throw failed && e instanceof MacvlanError ? e.withContext(failed.title) : e;
-        }
-        registerIpUndos(group, undos, ports, done);
-        irreversible.push(...group.filter((g) => g.irreversible).map((g) => g.title));
+        await runIpGroup(group, run);
         continue;
       }
-      if (op.kind === 'sysctl') {
-        try {
-          ports.ip.sysctl(op.family, op.iface, op.key, op.value);
-        } catch (e) {
-          // An announcement that cannot be switched on is not worth a rollback.
-          ports.log(`warning: ${op.title}: ${(e as Error).message}`);
-        }
-        ports.log(`  ✓ ${op.title}`);
-        done.push(op.title);
-        i++;
-        continue;
-      }
-      if (op.kind === 'docker-create') {
-        let id: string;
-        try {
-          id = await ports.docker.createNetwork(op.body);
-        } catch (e) {
-          if (outcomeUnknown(e)) {
-            // The engine got the request and may have made (or still make) the network: find out before claiming anything.
-            const made = await settleUnknownCreate(op, ports, opts.settleMs ?? DEFAULT_SETTLE_MS);
-            if (made === 'unknown') {
-              uncertain.push(
-                new MacvlanError(
-                  'DOCKER_ERROR',
-                  `Docker network ${op.network} may exist: the engine did not answer its create, and it had not appeared ${Math.round((opts.settleMs ?? DEFAULT_SETTLE_MS) / 1000)} s later (the engine may still make it); check with \`docker network inspect ${op.network}\` and remove it (macvlanctl destroy ${op.network}) if it is there`,
-                  { network: op.network },
-                ),
-              );
-            } else if (made) {
-              const madeId = made;
-              undos.push({ title: `remove Docker network ${op.network} (made by the engine after the request timed out)`, run: () => ports.docker.removeNetwork(madeId) });
-            }
-          }
-          throw e instanceof MacvlanError ? e.withContext(op.title) : e;
-        }
-        undos.push({ title: `remove Docker network ${op.network}`, run: () => ports.docker.removeNetwork(id) });
-        ports.log(`  ✓ ${op.title}`);
-        done.push(op.title);
-        i++;
-        continue;
-      }
-      if (op.kind === 'state-write' || op.kind === 'state-remove') {
-        const name = op.kind === 'state-write' ? op.network.name : op.network;
-        const previous = ports.state.read(name);
-        try {
-          if (op.kind === 'state-write') ports.state.write(op.network);
-          else ports.state.restore(name, undefined);
-        } catch (e) {
-          throw new MacvlanError('SYSTEM_ERROR', `${op.title}: ${(e as Error).message}`);
-        }
-        undos.push({ title: `restore the record of ${name}`, run: async () => ports.state.restore(name, previous) });
-        ports.log(`  ✓ ${op.title}`);
-        done.push(op.title);
-        i++;
-        continue;
-      }
-      if (op.kind === 'file-write' || op.kind === 'file-link' || op.kind === 'file-remove') {
-        let restore;
-        try {
-          if (op.kind === 'file-write') restore = ports.files.write(op.path, op.content, op.mode);
-          else if (op.kind === 'file-link') restore = ports.files.link(op.path, op.target);
-          else restore = ports.files.remove(op.path);
-        } catch (e) {
-          throw e instanceof MacvlanError ? e.withContext(op.title) : new MacvlanError('SYSTEM_ERROR', `${op.title}: ${(e as Error).message}`);
-        }
-        undos.push({ title: `put back ${op.path}`, run: async () => restore() });
-        ports.log(`  ✓ ${op.title}`);
-        done.push(op.title);
-        i++;
-        continue;
-      }
-      if (op.kind === 'persist-load') {
-        // Last and never fatal: the files are in place for the next boot either way.
-        for (const line of await ports.load({ backend: op.backend, written: op.written, removed: op.removed, ...(op.shim ? { shim: op.shim } : {}) })) ports.log(`  · ${line}`);
-        done.push(op.title);
-        i++;
-        continue;
-      }
-      if (op.kind === 'docker-remove') {
-        await ports.docker.removeNetwork(op.id).catch((e: unknown) => {
-          throw e instanceof MacvlanError ? e.withContext(op.title) : e;
-        });
-        const recreate = op.recreate;
-        if (recreate) undos.push({ title: `re-create Docker network ${op.network}`, run: async () => void (await ports.docker.createNetwork(recreate)) });
-        ports.log(`  ✓ ${op.title}`);
-        done.push(op.title);
-        i++;
-        continue;
-      }
+      await (HANDLERS[op.kind] as Handler<typeof op.kind>)(op, run);
+      i++;
     }
   } catch (e) {
     const failure = e instanceof MacvlanError ? e : new MacvlanError('SYSTEM_ERROR', String((e as Error)?.message ?? e));
-    const cannotUndo = irreversible.map(
+    const cannotUndo = run.irreversible.map(
       (title) => new MacvlanError('SYSTEM_ERROR', `rollback: "${title}" cannot be undone; run ${command === 'destroy' || command === 'down' ? command : 'apply'} again to finish`),
     );
-    const rollbackErrors = [...(await rollback(undos, ports)), ...uncertain, ...cannotUndo];
+    const rollbackErrors = [...(await rollback(run.undos, ports)), ...run.uncertain, ...cannotUndo];
     const errors = [failure, ...rollbackErrors];
     const state = rollbackErrors.length === 0 ? 'everything done before it was undone; the host is as it was' : 'the rollback was incomplete; see below';
     if (failure.code === 'ABORTED') {
@@ -202,7 +243,7 @@ export async function runOperations(ops: Operation[], ports: Ports, opts: RunOpt
     }
     throw new AggregateMacvlanError('APPLY_FAILED', `${command} failed (${state}):`, errors);
   }
-  return { done };
+  return { done: run.done };
 }
 
 function interrupted(signal: AbortSignal, next: string): MacvlanError {

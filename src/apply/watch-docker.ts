@@ -4,7 +4,7 @@
  * network, whether each still has its interface, and a restart for those that
  * lost it.
  */
-import { type DockerClient, restartEngineContainer } from '../system/docker/client.js';
+import { type DockerClient, containerInitPid, restartEngineContainer } from '../system/docker/client.js';
 import type { DockerEndpoint } from '../system/docker/endpoint.js';
 import { followDockerEvents } from '../system/watch/docker-events.js';
 import { hasSubnetRoute, readNetnsRoutes } from '../gather/container-netns.js';
@@ -18,9 +18,7 @@ export function watchDockerOf(client: DockerClient): WatchDocker {
       const out: AttachedContainer[] = [];
       for (const id of ids) {
         try {
-          const c = await client.inspectContainer(id);
-          const pid = typeof c.State.Pid === 'number' && c.State.Running ? c.State.Pid : 0;
-          out.push({ id: c.Id, name: c.Name.replace(/^\//, ''), pid });
+          out.push(await containerInitPid(client, id));
         } catch {
           // removed meanwhile
         }

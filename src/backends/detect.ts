@@ -3,14 +3,14 @@
  * written down the way the host already manages its network. Pure: the facts
  * come from src/gather/persist-facts.ts.
  *
- * Each manager may *claim* the parent, with evidence of one of three
- * strengths: what the running manager reports (runtime), what its files say
+ * Each manager may *claim* the parent (its backend's claims.ts, through
+ * PersistenceBackend.claims), with evidence of one of three strengths: what the running manager reports (runtime), what its files say
  * (config), or that it takes every Ethernet device nothing else configures
  * (default: NetworkManager on Fedora, or on a Debian desktop). The strongest
- * evidence wins; among equals networkd comes first, then NetworkManager, then
- * ifupdown (the order in the issue: netplan's files sit in networkd's and
- * NetworkManager's directories, so netplan is judged through them). No claim:
- * the systemd unit.
+ * evidence wins; among equals the registry's order decides: networkd, then
+ * NetworkManager, then ifupdown (the order in the issue: netplan's files sit
+ * in networkd's and NetworkManager's directories, so netplan is judged through
+ * them). No claim: the fallback backend, the systemd unit.
  *
  * An explicit backend is checked the same way and refused (CONFIG_INVALID)
  * when it cannot bring the shim back at boot, naming the one that would.
@@ -18,185 +18,38 @@
 import type { PersistBackend } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
 import type { Warning } from '../model/plan.js';
-import { ifupdownPath } from './ifupdown/render.js';
-import { describeEntry, ifupdownCreatesParent, includingSource, parentStanzas } from './ifupdown/interfaces-file.js';
-import { findParentNetworkFile } from './networkd/config-files.js';
-import { deviceListMatches, nmLeavesAlone, profileBinding } from './networkmanager/profiles.js';
-import { netplanDeviceFor, netplanNetworkFile, netplanRenderer } from './netplan/netplan-files.js';
 import type { ManagerFacts, ParentLink, PersistDecision } from '../model/manager-facts.js';
-import { describeUnit, unitOff } from './systemd-unit/units.js';
+import type { Claim, ClaimStrength, Finding, PersistenceBackend } from './backend.js';
+import { BACKENDS, backendNamed, fallbackBackend } from './registry.js';
+import type { RenderBackend } from './rendered-file.js';
 
-type Manager = 'networkd' | 'networkmanager' | 'ifupdown';
-type Strength = 'runtime' | 'config' | 'default';
+const STRENGTHS: ClaimStrength[] = ['runtime', 'config', 'default'];
 
-interface Claim {
-  backend: Manager;
-  strength: Strength;
-  /** The evidence, for the reason sentence: "(…)". */
-  because: string;
-  networkd?: { parentNetworkFile: string };
-  warnings: Warning[];
+/** The backends that can claim a parent, in the registry's order of preference. */
+function claimants(): (PersistenceBackend & Required<Pick<PersistenceBackend, 'claims'>>)[] {
+  return BACKENDS.filter((b): b is PersistenceBackend & Required<Pick<PersistenceBackend, 'claims'>> => b.claims !== undefined);
 }
-
-/** What one manager says about the parent: a claim, or why not. */
-interface Finding {
-  claim?: Claim;
-  /** Why this manager does not (or cannot) manage the parent; set when there is no claim. */
-  why?: string;
-  /** The manager looks as if it should, but something stops it (disabled, Unmanaged=yes): worth a warning. */
-  blocked?: boolean;
-}
-
-const LABEL: Record<Manager, string> = { networkd: 'networkd', networkmanager: 'NetworkManager', ifupdown: 'ifupdown' };
-const ORDER: Manager[] = ['networkd', 'networkmanager', 'ifupdown'];
-const STRENGTHS: Strength[] = ['runtime', 'config', 'default'];
 
 export interface DetectOptions {
   /** The network's name: the ifupdown checks look for its exact file, /etc/network/interfaces.d/macvlanctl-NAME. */
   network?: string;
 }
 
-function networkdFinding(p: ParentLink, f: ManagerFacts): Finding {
-  const nd = f.networkd;
-  const warnings: Warning[] = [];
-  const link = p.index === undefined ? undefined : nd.links.find((l) => l.index === p.index);
-  if (link?.adminState === 'unmanaged') return { why: `the running systemd-networkd leaves ${p.name} unmanaged (${link.path})` };
-  const found = findParentNetworkFile(nd.files, p);
-  const npDev = netplanDeviceFor(f.netplan, p);
-  const np = npDev && netplanRenderer(f.netplan, npDev);
-  if (link?.networkFile) {
-    if (found && found.file.path !== link.networkFile) {
-      warnings.push({
-        code: 'PERSIST_NETWORKD_CHANGED',
-        message: `networkd applied ${link.networkFile} to ${p.name}, but by the files now ${found.file.path} would match first`,
-        fix: `networkctl reload, then plan again (the drop-in is named after the file networkd applies at boot)`,
-      });
-    }
-    return { claim: { backend: 'networkd', strength: 'runtime', because: link.networkFile, networkd: { parentNetworkFile: link.networkFile }, warnings } };
-  }
-  if (found) {
-    const path = found.file.path;
-    if (found.unmanaged) return { why: `${path} matches ${p.name} but sets Unmanaged=yes`, blocked: true };
-    const netplanMade = npDev && np?.value === 'networkd' && path === netplanNetworkFile(npDev);
-    // netplan enables networkd itself at boot (its systemd generator), whatever the unit's own links say.
-    if (unitOff(nd.unit) && nd.running !== true && !(netplanMade && nd.unit.state !== 'masked')) {
-      return { why: `${path} matches ${p.name}, but ${describeUnit(nd.unit)}`, blocked: true };
-    }
-    if (found.assumed.length) {
-      warnings.push({
-        code: 'PERSIST_MATCH_ASSUMED',
-        message: `${path} matches ${p.name} only if ${found.assumed.join(', ')} does, which macvlanctl cannot check`,
-        fix: `if it does not, pass --persist with the backend that does configure ${p.name}`,
-      });
-    }
-    const because = netplanMade ? `${path}, generated by netplan from ${np!.file}` : path;
-    return { claim: { backend: 'networkd', strength: 'config', because, networkd: { parentNetworkFile: path }, warnings } };
-  }
-  if (npDev && np?.value === 'networkd' && nd.unit.state !== 'masked' && !nd.files.some((x) => x.path === netplanNetworkFile(npDev))) {
-    // netplan has not generated its files under this root yet (an image, or a tree for --root): it will name them so.
-    const path = netplanNetworkFile(npDev);
-    return { claim: { backend: 'networkd', strength: 'config', because: `${path}, which netplan generates at boot from ${np.file}`, networkd: { parentNetworkFile: path }, warnings } };
-  }
-  return { why: `no .network file matches ${p.name} (in ${nd.directories.join(', ')})` };
+type Findings = Map<RenderBackend, Finding>;
+
+function findings(p: ParentLink, f: ManagerFacts): Findings {
+  return new Map(claimants().map((b) => [b.name, b.claims(p, f)]));
 }
 
-function networkManagerFinding(p: ParentLink, f: ManagerFacts): Finding {
-  const nm = f.networkManager;
-  const dev = nm.devices?.find((d) => d.device === p.name);
-  if (dev) {
-    if (nmLeavesAlone(dev.state)) return { why: `NetworkManager leaves ${p.name} alone (nmcli: ${dev.state})` };
-    const conn = dev.connection ? `, connection "${dev.connection}"` : '';
-    return { claim: { backend: 'networkmanager', strength: 'runtime', because: `nmcli: ${dev.state}${conn}`, warnings: [] } };
-  }
-  const off = (unitOff(nm.unit) || nm.installed === false) && nm.running !== true;
-  const offWhy = nm.installed === false ? 'NetworkManager is not installed' : describeUnit(nm.unit);
-  // Debian's ifupdown plugin: with [ifupdown] managed=false (the default) NetworkManager leaves alone
-  // every interface /etc/network/interfaces configures.
-  const inIfupdown = parentStanzas(f.ifupdown.entries, p.name).ifaces.length > 0;
-  if (nm.ifupdownPlugin && !nm.ifupdownManaged && inIfupdown) {
-    return { why: `NetworkManager leaves ${p.name} to ifupdown ([ifupdown] managed=false)` };
-  }
-  const unmanaged = nm.unmanagedDevices && deviceListMatches(nm.unmanagedDevices.specs, p);
-  if (unmanaged === true) return { why: `${nm.unmanagedDevices!.file} lists ${p.name} in unmanaged-devices` };
-
-  const bound = nm.profiles.find((pr) => profileBinding(pr, p) !== undefined);
-  if (bound) {
-    if (off) return { why: `${bound.path} is for ${p.name}, but ${offWhy}`, blocked: true };
-    return { claim: { backend: 'networkmanager', strength: 'config', because: `profile ${bound.path}`, warnings: [] } };
-  }
-  const npDev = netplanDeviceFor(f.netplan, p);
-  const np = npDev ? netplanRenderer(f.netplan, npDev) : f.netplan.renderer;
-  if (np?.value === 'NetworkManager') {
-    const because = npDev ? `netplan gives it to NetworkManager in ${np.file}` : `netplan gives every device to NetworkManager in ${np.file}`;
-    if (off) return { why: `${because}, but ${offWhy}`, blocked: true };
-    return { claim: { backend: 'networkmanager', strength: 'config', because, warnings: [] } };
-  }
-  if ((nm.unit.state === 'enabled' || nm.running === true) && p.kind === 'ethernet' && unmanaged === undefined && !nm.unmanagedDevices) {
-    return {
-      claim: {
-        backend: 'networkmanager',
-        strength: 'default',
-        because: `${nm.running ? 'it runs' : 'it is enabled'} and takes every Ethernet device nothing else configures`,
-        warnings: [],
-      },
-    };
-  }
-  if (off) return { why: offWhy };
-  return { why: `no NetworkManager profile is for ${p.name}` };
-}
-
-function ifupdownFinding(p: ParentLink, f: ManagerFacts): Finding {
-  const ifd = f.ifupdown;
-  if (!ifd.interfacesFile) return { why: 'there is no /etc/network/interfaces' };
-  const st = parentStanzas(ifd.entries, p.name);
-  const shown = st.ifaces[0] ?? st.auto?.entry ?? st.allow[0];
-  if (!shown) return { why: `/etc/network/interfaces (with what it sources) has no stanza for ${p.name}` };
-  if (ifd.installed === false && ifd.unit.state !== 'enabled') return { why: `${describeEntry(shown)} is for ${p.name}, but ifupdown is not installed (no ifup)`, blocked: true };
-  const strength: Strength = ifd.upInterfaces.includes(p.name) ? 'runtime' : 'config';
-  return { claim: { backend: 'ifupdown', strength, because: describeEntry(shown), warnings: [] } };
-}
-
-/** Checks that matter once ifupdown is the backend: is our file read at boot, and after the parent? */
-function ifupdownWarnings(p: ParentLink, f: ManagerFacts, network: string): Warning[] {
-  const out: Warning[] = [];
-  const ours = ifupdownPath(network);
-  const entries = f.ifupdown.entries;
-  const inc = includingSource(entries, ours);
-  if (!inc) {
-    const dirOnly = entries.some((e) => e.directive === 'source-directory');
-    out.push({
-      code: 'IFUPDOWN_NOT_SOURCED',
-      message: dirOnly
-        ? `ifup never reads ${ours}: /etc/network/interfaces reads /etc/network/interfaces.d only through source-directory, which skips names with characters other than letters, digits, _ and -`
-        : `ifup never reads ${ours}: /etc/network/interfaces has no \`source /etc/network/interfaces.d/*\` line`,
-      fix: 'add the line `source /etc/network/interfaces.d/*` to /etc/network/interfaces (at its end, so the shim comes up after its parent)',
-    });
-    return out;
-  }
-  const st = parentStanzas(entries, p.name);
-  if (st.auto && st.auto.position > inc.position && ifupdownCreatesParent(st, p)) {
-    out.push({
-      code: 'IFUPDOWN_PARENT_AFTER_SOURCE',
-      message:
-        `at boot ifup -a reads the shim's stanza through ${describeEntry(inc.entry)} before it brings up ${p.name} (${describeEntry(st.auto.entry)}), ` +
-        `which ifupdown creates: the shim's pre-up \`ip link add … link ${p.name}\` fails because ${p.name} does not exist yet`,
-      fix: `move ${describeEntry(inc.entry)} below the stanza of ${p.name} (to the end of ${inc.entry.file})`,
-    });
-  }
-  return out;
-}
-
-function findings(p: ParentLink, f: ManagerFacts): Record<Manager, Finding> {
-  return { networkd: networkdFinding(p, f), networkmanager: networkManagerFinding(p, f), ifupdown: ifupdownFinding(p, f) };
-}
-
-function pick(all: Record<Manager, Finding>): Claim | undefined {
-  for (const s of STRENGTHS) for (const m of ORDER) if (all[m].claim?.strength === s) return all[m].claim;
+function pick(all: Findings): Claim | undefined {
+  for (const s of STRENGTHS) for (const fd of all.values()) if (fd.claim?.strength === s) return fd.claim;
   return undefined;
 }
 
+const label = (b: RenderBackend) => backendNamed(b).label;
+
 function reasonFor(c: Claim, parent: string): string {
-  return c.backend === 'ifupdown' ? `ifupdown configures ${parent} (${c.because})` : `${LABEL[c.backend]} manages ${parent} (${c.because})`;
+  return `${label(c.backend)} ${backendNamed(c.backend).claimVerb ?? 'manages'} ${parent} (${c.because})`;
 }
 
 function problemsWarning(f: ManagerFacts): Warning[] {
@@ -211,39 +64,39 @@ function problemsWarning(f: ManagerFacts): Warning[] {
   ];
 }
 
-function decide(p: ParentLink, f: ManagerFacts, all: Record<Manager, Finding>, network: string): PersistDecision {
+function decide(p: ParentLink, f: ManagerFacts, all: Findings, network: string): PersistDecision {
   const chosen = pick(all);
   const warnings = problemsWarning(f);
   if (!chosen) {
-    for (const m of ORDER) {
-      const fd = all[m];
+    for (const [m, fd] of all) {
       if (fd.blocked) {
         warnings.push({
           code: 'PERSIST_MANAGER_INACTIVE',
-          message: `${fd.why}, so macvlanctl does not use ${LABEL[m]}`,
-          fix: `if ${LABEL[m]} should configure the shim, enable it (or fix its files) and plan again`,
+          message: `${fd.why}, so macvlanctl does not use ${label(m)}`,
+          fix: `if ${label(m)} should configure the shim, enable it (or fix its files) and plan again`,
         });
       }
     }
-    return { backend: 'systemd', reason: `no network manager configures ${p.name}: a systemd unit brings the shim up at boot`, warnings };
+    const fallback = fallbackBackend();
+    return { backend: fallback.name, reason: fallback.fallback.reason(p.name), warnings };
   }
   warnings.push(...chosen.warnings);
-  const others = ORDER.filter((m) => m !== chosen.backend && all[m].claim && all[m].claim!.strength !== 'default');
+  const others = [...all].filter(([m, fd]) => m !== chosen.backend && fd.claim && fd.claim.strength !== 'default').map(([m]) => m);
   if (others.length) {
     warnings.push({
       code: 'PERSIST_SEVERAL_MANAGERS',
-      message: `${p.name} is configured by ${[chosen.backend, ...others].map((m) => `${LABEL[m]} (${all[m].claim!.because})`).join(' and by ')}; macvlanctl follows ${LABEL[chosen.backend]}`,
-      fix: `if ${others.map((m) => LABEL[m]).join(' or ')} is the one in charge, pass --persist ${others[0]}`,
+      message: `${p.name} is configured by ${[chosen.backend, ...others].map((m) => `${label(m)} (${all.get(m)!.claim!.because})`).join(' and by ')}; macvlanctl follows ${label(chosen.backend)}`,
+      fix: `if ${others.map(label).join(' or ')} is the one in charge, pass --persist ${others[0]}`,
     });
   }
-  if (chosen.backend === 'ifupdown') warnings.push(...ifupdownWarnings(p, f, network));
+  warnings.push(...(backendNamed(chosen.backend).warningsWhenChosen?.(p, f, network) ?? []));
   const d: PersistDecision = { backend: chosen.backend, reason: reasonFor(chosen, p.name), warnings };
   if (chosen.networkd) d.networkd = chosen.networkd;
   return d;
 }
 
-function refuse(requested: Manager, p: ParentLink, why: string, auto: PersistDecision): MacvlanError {
-  const alternative = auto.backend === 'systemd' ? `--persist systemd would work (${auto.reason})` : `--persist ${auto.backend} would work: ${auto.reason}`;
+function refuse(requested: RenderBackend, p: ParentLink, why: string, auto: PersistDecision): MacvlanError {
+  const alternative = auto.backend === fallbackBackend().name ? `--persist ${auto.backend} would work (${auto.reason})` : `--persist ${auto.backend} would work: ${auto.reason}`;
   return new MacvlanError('CONFIG_INVALID', `--persist ${requested} cannot bring ${p.name}'s shim back at boot: ${why}. ${alternative}; or use --persist auto`, {
     requested,
     parent: p.name,
@@ -268,23 +121,22 @@ export function choosePersistBackend(parent: ParentLink, facts: ManagerFacts, re
   const all = findings(parent, facts);
   const auto = decide(parent, facts, all, network);
   if (requested === 'auto') return auto;
-  if (requested === 'systemd') {
-    return { backend: 'systemd', reason: '--persist systemd: a systemd unit brings the shim up at boot', warnings: [] };
-  }
+  const backend = backendNamed(requested);
+  if (backend.fallback) return { backend: backend.name, reason: backend.fallback.explicitReason, warnings: [] };
 
-  const own = all[requested];
+  const own = all.get(requested) ?? {};
   const warnings = problemsWarning(facts);
-  if (requested === 'ifupdown') {
-    const ifd = facts.ifupdown;
-    if (!ifd.interfacesFile) throw refuse('ifupdown', parent, `there is no /etc/network/interfaces${facts.root === '/' ? '' : ` under ${facts.root}`}, so ifup -a never reads the shim's stanza`, auto);
-    if (ifd.installed === false && ifd.unit.state !== 'enabled') throw refuse('ifupdown', parent, 'ifupdown is not installed (no ifup)', auto);
-    warnings.push(...ifupdownWarnings(parent, facts, network));
-    const reason = own.claim ? reasonFor(own.claim, parent.name) : `--persist ifupdown: /etc/network/interfaces does not configure ${parent.name}, but ifup -a brings up the shim's stanza`;
-    return { backend: 'ifupdown', reason, warnings };
+  let reason: string;
+  if (own.claim) {
+    reason = reasonFor(own.claim, parent.name);
+    warnings.push(...own.claim.warnings);
+  } else {
+    const accepted = backend.acceptUnclaimed?.(parent, facts);
+    if (!accepted || 'why' in accepted) throw refuse(requested, parent, accepted?.why ?? own.why ?? `${backend.label} does not manage ${parent.name}`, auto);
+    reason = accepted.reason;
   }
-  if (!own.claim) throw refuse(requested, parent, own.why ?? `${LABEL[requested]} does not manage ${parent.name}`, auto);
-  warnings.push(...own.claim.warnings);
-  const d: PersistDecision = { backend: requested, reason: reasonFor(own.claim, parent.name), warnings };
-  if (own.claim.networkd) d.networkd = own.claim.networkd;
+  warnings.push(...(backend.warningsWhenChosen?.(parent, facts, network) ?? []));
+  const d: PersistDecision = { backend: requested, reason, warnings };
+  if (own.claim?.networkd) d.networkd = own.claim.networkd;
   return d;
 }

@@ -2,6 +2,7 @@
  * Shared by every renderer: the ownership header (how status and destroy
  * recognise our files) and the shim's addresses and routes split by family.
  */
+import { MacvlanError } from '../model/errors.js';
 import type { PlannedNetwork, PlannedShim } from '../model/plan.js';
 
 /** The first line of every file we write. All four formats take `#` comments. */
@@ -43,4 +44,9 @@ export function shimFamilies(n: PlannedNetwork): ShimFamilies | undefined {
 /** Lines joined with LF and a final newline. */
 export function lines(...ls: string[]): string {
   return `${ls.join('\n')}\n`;
+}
+
+/** A renderer was called without the context it needs (a planner bug, not bad input). */
+export function missingContext(backend: string, what: string): MacvlanError {
+  return new MacvlanError('SYSTEM_ERROR', `render ${backend}: ${what} is not known`, { backend });
 }

@@ -38,6 +38,8 @@ import { scanAge } from '../present/plan.js';
 export interface PlanOnLanOptions extends LanForPlanOptions {
   /** --force: the planner takes what the scan saw with a warning, so nothing is refused on it. */
   force?: boolean;
+  /** --replace: a same-named Docker network with other settings is planned as a replace (src/plan/compute-plan.ts). */
+  replace?: boolean;
 }
 
 /** The same address, whichever way it is written. */
@@ -65,7 +67,7 @@ export async function planConfirmingRefusals(desired: DesiredNetwork[], facts: H
   let current = facts;
   for (;;) {
     try {
-      const plan = computePlan(desired, current, { force: opts.force === true });
+      const plan = computePlan(desired, current, { force: opts.force === true, replace: opts.replace === true });
       if (current.lan?.sources?.length) plan.lan = current.lan.sources;
       return { plan, facts: current };
     } catch (e) {

@@ -30,7 +30,9 @@ function buildProgram(): Command {
       .command('plan')
       .argument('[name]', 'network name (optional with -f: all networks in the file)')
       .description('show what apply would do; changes nothing, needs no root')
-      .option('--show-commands', 'also print the equivalent manual commands'),
+      .option('--show-commands', 'also print the equivalent manual commands')
+      .option('--replace', 'plan a same-named Docker network whose settings differ as a replace (-/+), as apply --replace would')
+      .option('--destroy', 'show what destroy NAME would remove (with --force: disconnecting attached containers); changes nothing'),
   ).action(async (name: string | undefined, opts) => {
     const { runPlan } = await import('./commands/plan.js');
     await runPlan(name, opts);

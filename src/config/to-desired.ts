@@ -12,9 +12,7 @@ import {
   type DesiredNetwork,
   type IpRangeSpec,
   MACVLAN_MODES,
-  type MacvlanMode,
   PERSIST_BACKENDS,
-  type PersistBackend,
   type StaticAddress,
 } from '../model/desired.js';
 import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
@@ -98,60 +96,14 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   const parent = raw.parent === undefined ? undefined : c.run(() => checkInterfaceName(raw.parent!, origin('parent')));
   const shimInterface =
     raw.shimInterface === undefined ? undefined : c.run(() => checkNewInterfaceName(raw.shimInterface!, origin('shimInterface')));
-
-  let mode: MacvlanMode = 'bridge';
-  if (raw.mode !== undefined) {
-    c.run(() => {
-      if (!(MACVLAN_MODES as readonly string[]).includes(raw.mode!)) {
-        fail(origin('mode'), `unknown macvlan mode ${shownName(raw.mode!)}; choose one of ${MACVLAN_MODES.join(', ')}`, raw.mode);
-      }
-      mode = raw.mode as MacvlanMode;
-    });
-  }
-
-  let persist: PersistBackend = 'auto';
-  if (raw.persist !== undefined) {
-    c.run(() => {
-      if (!(PERSIST_BACKENDS as readonly string[]).includes(raw.persist!)) {
-        fail(origin('persist'), `unknown persist backend ${shownName(raw.persist!)}; choose one of ${PERSIST_BACKENDS.join(', ')}`, raw.persist);
-      }
-      persist = raw.persist as PersistBackend;
-    });
-  }
-
+  const mode = oneOf(c, raw.mode, MACVLAN_MODES, 'bridge', 'macvlan mode', origin('mode'));
+  const persist = oneOf(c, raw.persist, PERSIST_BACKENDS, 'auto', 'persist backend', origin('persist'));
   const ipv4 = parseFamily(raw, 4, origin, '', c);
   const ipv6 = raw.ipv6 ? parseFamily(raw.ipv6, 6, origin, 'ipv6', c) : undefined;
-
-  const auxAddresses: AuxAddress[] = [];
-  for (const [auxName, text] of Object.entries(raw.auxAddresses ?? {})) {
-    const label = origin(`auxAddresses.${auxName}`);
-    c.run(() => {
-      if (!AUX_NAME.test(auxName)) fail(label, `aux address name ${shownName(auxName)} is not valid: use letters, digits, _ . -`, auxName);
-      if (auxName === 'host') fail(label, "the aux address name 'host' is reserved for the shim's address; use --host-address", auxName);
-      auxAddresses.push({ name: auxName, address: parseAddress(text, label) });
-    });
-  }
-
-  const avoid: AddressRange[] = [];
-  (raw.avoid ?? []).forEach((text, i) => {
-    const label = origin(`avoid.${i}`);
-    c.run(() => {
-      const r = parseRange(text, label);
-      avoid.push({ family: r.family, interval: r.interval, text });
-    });
-  });
-
-  const staticAddresses: StaticAddress[] = [];
-  (raw.staticAddresses ?? []).forEach((s, i) => {
-    const label = origin(`static.${i}`);
-    c.run(() => staticAddresses.push({ service: s.service, address: parseAddress(s.address, label), origin: label }));
-  });
-
-  if (c.errors.length === 1) throw c.errors[0]!;
-  if (c.errors.length > 1) {
-    // The first problem's code stands for all of them.
-    throw new AggregateMacvlanError(c.errors[0]!.code, `network ${escapeInvisible(raw.name)}: ${c.errors.length} problems in the declaration:`, c.errors);
-  }
+  const auxAddresses = parseAuxAddresses(raw.auxAddresses ?? {}, origin, c);
+  const avoid = parseAvoid(raw.avoid ?? [], origin, c);
+  const staticAddresses = parseStaticAddresses(raw.staticAddresses ?? [], origin, c);
+  throwProblems(c, raw.name);
 
   const desired: DesiredNetwork = {
     name,
@@ -169,4 +121,57 @@ export function toDesired(raw: RawNetwork): DesiredNetwork {
   if (raw.compose) desired.compose = raw.compose;
   if (staticAddresses.length > 0) desired.staticAddresses = staticAddresses;
   return desired;
+}
+
+/** A value from a fixed list (`what` names the list in the message); `fallback` when not given or not valid. */
+function oneOf<T extends string>(c: ProblemCollector, value: string | undefined, choices: readonly T[], fallback: T, what: string, label: string): T {
+  if (value === undefined) return fallback;
+  return (
+    c.run(() => {
+      if (!(choices as readonly string[]).includes(value)) fail(label, `unknown ${what} ${shownName(value)}; choose one of ${choices.join(', ')}`, value);
+      return value as T;
+    }) ?? fallback
+  );
+}
+
+function parseAuxAddresses(aux: Record<string, string>, origin: (k: string) => string, c: ProblemCollector): AuxAddress[] {
+  const out: AuxAddress[] = [];
+  for (const [auxName, text] of Object.entries(aux)) {
+    const label = origin(`auxAddresses.${auxName}`);
+    c.run(() => {
+      if (!AUX_NAME.test(auxName)) fail(label, `aux address name ${shownName(auxName)} is not valid: use letters, digits, _ . -`, auxName);
+      if (auxName === 'host') fail(label, "the aux address name 'host' is reserved for the shim's address; use --host-address", auxName);
+      out.push({ name: auxName, address: parseAddress(text, label) });
+    });
+  }
+  return out;
+}
+
+function parseAvoid(texts: readonly string[], origin: (k: string) => string, c: ProblemCollector): AddressRange[] {
+  const out: AddressRange[] = [];
+  texts.forEach((text, i) => {
+    const label = origin(`avoid.${i}`);
+    c.run(() => {
+      const r = parseRange(text, label);
+      out.push({ family: r.family, interval: r.interval, text });
+    });
+  });
+  return out;
+}
+
+function parseStaticAddresses(list: readonly { service: string; address: string }[], origin: (k: string) => string, c: ProblemCollector): StaticAddress[] {
+  const out: StaticAddress[] = [];
+  list.forEach((s, i) => {
+    const label = origin(`static.${i}`);
+    c.run(() => out.push({ service: s.service, address: parseAddress(s.address, label), origin: label }));
+  });
+  return out;
+}
+
+/** One problem is thrown as it is; several together, the first one's code standing for all. */
+function throwProblems(c: ProblemCollector, networkName: string): void {
+  if (c.errors.length === 1) throw c.errors[0]!;
+  if (c.errors.length > 1) {
+    throw new AggregateMacvlanError(c.errors[0]!.code, `network ${escapeInvisible(networkName)}: ${c.errors.length} problems in the declaration:`, c.errors);
+  }
 }

@@ -3,11 +3,8 @@
  * else apply's record, else what the Docker labels say (a record lost, or a
  * network applied by a version that kept none). Pure.
  */
-import type { DockerNetworkFact } from '../model/facts.js';
-import type { MacvlanMode } from '../model/desired.js';
 import type { PlannedNetwork } from '../model/plan.js';
-import { formatAddress, formatCidr } from '../net/address.js';
-import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC } from '../model/labels.js';
+import { networkFromLabels } from '../plan/network-from-labels.js';
 import type { DoctorNetworkFacts } from './types.js';
 
 export type ExpectationSource = 'declaration' | 'record' | 'Docker labels';
@@ -15,47 +12,6 @@ export type ExpectationSource = 'declaration' | 'record' | 'Docker labels';
 export interface Expected {
   network: PlannedNetwork;
   source: ExpectationSource;
-}
-
-/**
- * A planned network rebuilt from the Docker network and its labels. Only
- * what the labels and Docker hold is filled in (no persistence: that is in
- * the record only).
- */
-export function networkFromLabels(d: DockerNetworkFact): PlannedNetwork | undefined {
-  if (!d.parent) return undefined;
-  const s4 = d.subnets.find((s) => s.subnet?.family === 4);
-  const s6 = d.subnets.find((s) => s.subnet?.family === 6);
-  if (!s4?.subnet) return undefined;
-  const mode = (d.macvlanMode ?? 'bridge') as MacvlanMode;
-  const aux = (s: typeof s4) => Object.fromEntries(Object.entries(s.auxAddresses).map(([k, v]) => [k, formatAddress(v)]));
-  const range4 = s4.ipRange ? formatCidr(s4.ipRange) : formatCidr(s4.subnet);
-  const range6 = s6?.subnet ? (s6.ipRange ? formatCidr(s6.ipRange) : formatCidr(s6.subnet)) : undefined;
-  const n: PlannedNetwork = {
-    name: d.name,
-    parent: d.parent,
-    mode,
-    subnet: formatCidr(s4.subnet),
-    gateway: s4.gateway ? formatAddress(s4.gateway) : '',
-    ipRange: range4,
-    ipRangeSource: 'explicit',
-    auxAddresses: aux(s4),
-    persist: 'none',
-    labels: d.labels,
-    docker: { driver: 'macvlan', options: d.options, ipam: [], enableIPv6: d.enableIPv6 },
-  };
-  if (s6?.subnet && range6) {
-    n.ipv6 = { subnet: formatCidr(s6.subnet), gateway: s6.gateway ? formatAddress(s6.gateway) : '', ipRange: range6, ipRangeSource: 'explicit', auxAddresses: aux(s6) };
-  }
-  const shim = d.labels[LABEL_SHIM];
-  const address = d.labels[LABEL_HOST_ADDRESS];
-  const mac = d.labels[LABEL_SHIM_MAC];
-  if (shim && address && mac) {
-    const address6 = d.labels[LABEL_HOST_ADDRESS6];
-    n.shim = { interface: shim, address, mac: mac.toLowerCase(), mode, routes: [range4, ...(address6 && range6 ? [range6] : [])] };
-    if (address6) n.shim.address6 = address6;
-  }
-  return n;
 }
 
 /** The network as it should be, and where that came from; undefined when nothing says. */

@@ -118,7 +118,7 @@ export async function gatherDockerFacts(endpoint: DockerEndpoint, timeoutMs: num
     client = await DockerClient.connect(endpoint, { timeoutMs });
   } catch (e) {
     if (e instanceof MacvlanError && (e.code === 'DOCKER_UNAVAILABLE' || e.code === 'NOT_PERMITTED')) {
-      return { available: false, endpoint: endpoint.url, reason: e.message };
+      return { available: false, endpoint: endpoint.url, reason: e.message, code: e.code };
     }
     throw e;
   }
@@ -145,7 +145,7 @@ export async function gatherDockerFacts(endpoint: DockerEndpoint, timeoutMs: num
     return { available: true, endpoint: endpoint.url, apiVersion: client.apiVersion, engineVersion, networks };
   } catch (e) {
     if (e instanceof MacvlanError && (e.code === 'DOCKER_UNAVAILABLE' || e.code === 'NOT_PERMITTED')) {
-      return { available: false, endpoint: endpoint.url, reason: e.message };
+      return { available: false, endpoint: endpoint.url, reason: e.message, code: e.code };
     }
     throw e instanceof MacvlanError ? e.withContext(`read Docker networks from ${endpoint.url}`) : e;
   } finally {

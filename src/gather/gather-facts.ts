@@ -85,5 +85,5 @@ export async function gatherHostFacts(opts: GatherOptions): Promise<HostFacts> {
     return needed ? { ...known, managers: await gatherManagerFacts(opts.root) } : known;
   });
   const [ip, docker, persistence] = await Promise.all([ipFacts, gatherDocker(opts), persistenceFacts]);
-  return { ...ip, docker, hostId: readHostId(opts.root), inUse: [], persistence, appliedShimMacs: readRecords().shimMacs };
+  return { ...ip, docker, hostId: readHostId(opts.root), persistence, appliedShimMacs: readRecords().shimMacs };
 }

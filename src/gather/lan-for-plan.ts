@@ -21,11 +21,11 @@
 import type { DesiredNetwork } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
 import type { HostFacts, LanFacts } from '../model/facts.js';
-import type { LanScan, LanScanSource } from '../model/lan.js';
+import { type LanScan, type LanScanSource, scanAgeSeconds } from '../model/lan.js';
 import { type ScanTarget, scanTargets } from './scan-targets.js';
 import { hasNetAdmin } from '../system/capabilities.js';
 import { neighbourMac as hostNeighbourMac } from './neighbour-table.js';
-import { type FreshnessWants, SCAN_CACHE_MAX_AGE_MS, cachedScanFor, lanIdentityOf, readCachedScan, scanAgeMs, staleness, writeScanCache } from './scan-cache.js';
+import { type FreshnessWants, SCAN_CACHE_MAX_AGE_MS, cachedScanFor, lanIdentityOf, readCachedScan, staleness, writeScanCache } from './scan-cache.js';
 import type { ReprobeOptions, ReprobeResult, ScanLanOptions } from './lan-scan.js';
 
 /** What plan and apply ask of the scanner: its own options, without the progress and facts extras. */
@@ -72,11 +72,6 @@ const NOT_ROOT_FIX =
   'run it as root (sudo) so the LAN is checked for live hosts and the DHCP pool, or run `sudo macvlanctl scan` first (plan uses a scan for 5 minutes); name the pool with --avoid FIRST-LAST; --no-scan leaves the LAN unchecked without this warning';
 
 type Outcome = { scan: LanScan; source: LanScanSource } | { skipped: LanFacts['skipped'][number] };
-
-/** Whole seconds, never negative (a clock a little behind the scan's). */
-export function ageSeconds(scan: LanScan, now: Date): number {
-  return Math.max(0, Math.round(scanAgeMs(scan, now) / 1000));
-}
 
 /**
  * Writes `scan` to the cache with the identity of the LAN it saw (the
@@ -171,7 +166,7 @@ async function scanOne(t: ScanTarget, opts: LanForPlanOptions, now: Date): Promi
   const cached = cachedScanFor(opts.root, t.parent, now, { ...fresh, lan });
   if (cached && 'scan' in cached) {
     const s = cached.scan;
-    return { scan: s, source: { parent: s.parent, subnet: s.subnet, origin: 'cache', scannedAt: s.scannedAt, ageSeconds: ageSeconds(s, now) } };
+    return { scan: s, source: { parent: s.parent, subnet: s.subnet, origin: 'cache', scannedAt: s.scannedAt, ageSeconds: scanAgeSeconds(s, now) } };
   }
   // Asked, the cache was fresh and of this gateway: the unanswered probe is the only reason left.
   const why = asked.asked && !gatewayMac

@@ -2,23 +2,15 @@
  * Finds the persistence files macvlanctl wrote earlier, under --root, by the
  * header every one of them starts with (src/backends/render-common.ts) — never by
  * name alone, so a user's file that happens to look like ours is not touched.
- * The places are those the renderers write to; enabling a systemd unit adds
- * a symlink in multi-user.target.wants, recognised by what it points to.
+ * The places are those each backend declares (its ownFiles, src/backends/<name>/index.ts);
+ * enabling a systemd unit adds a symlink in multi-user.target.wants,
+ * recognised by what it points to.
  */
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ManagedFile } from '../model/facts.js';
-import { SYSTEMD_UNIT_DIR, UNIT_WANTS_DIR } from '../backends/systemd-unit/render.js';
+import { BACKENDS } from '../backends/registry.js';
 
-/** Directories (as on the target root) that may hold our files directly. */
-const FLAT_DIRS = [
-  '/etc/systemd/network',
-  '/etc/NetworkManager/system-connections',
-  '/etc/NetworkManager/dispatcher.d',
-  '/etc/network/interfaces.d',
-  '/etc/systemd/system',
-  '/etc/sysctl.d',
-];
 /** On the first line, or on the second after a script's `#!` line. */
 const HEADER = /^(?:#![^\n]*\n)?# Managed by macvlanctl for network (\S+)\. /;
 
@@ -45,11 +37,11 @@ function readOurs(root: string, path: string): ManagedFile | undefined {
 
 export function readManagedFiles(root: string): ManagedFile[] {
   const out: ManagedFile[] = [];
-  for (const dir of FLAT_DIRS) {
+  for (const { dir, dropInFolders } of BACKENDS.flatMap((b) => b.ownFiles.dirs)) {
     for (const name of list(join(root, dir))) {
       if (name.startsWith('.')) continue;
       // networkd drop-ins sit in <parent's file>.d/: our header marks them too.
-      if (dir === '/etc/systemd/network' && name.endsWith('.d')) {
+      if (dropInFolders && name.endsWith('.d')) {
         for (const inner of list(join(root, dir, name))) {
           const f = readOurs(root, `${dir}/${name}/${inner}`);
           if (f) out.push(f);
@@ -60,14 +52,16 @@ export function readManagedFiles(root: string): ManagedFile[] {
       if (f) out.push(f);
     }
   }
-  for (const name of list(join(root, UNIT_WANTS_DIR))) {
-    const m = /^macvlanctl-(.+)\.service$/.exec(name);
-    if (!m) continue;
-    try {
-      const target = readlinkSync(join(root, UNIT_WANTS_DIR, name));
-      if (target === `${SYSTEMD_UNIT_DIR}/${name}`) out.push({ path: `${UNIT_WANTS_DIR}/${name}`, network: m[1]!, symlink: target });
-    } catch {
-      // not a symlink: not ours
+  for (const links of BACKENDS.flatMap((b) => (b.ownFiles.enableLinks ? [b.ownFiles.enableLinks] : []))) {
+    for (const name of list(join(root, links.dir))) {
+      const network = links.networkOf(name);
+      if (network === undefined) continue;
+      try {
+        const target = readlinkSync(join(root, links.dir, name));
+        if (target === links.target(name)) out.push({ path: `${links.dir}/${name}`, network, symlink: target });
+      } catch {
+        // not a symlink: not ours
+      }
     }
   }
   // Plain code-unit order: the first localeCompare of a process sets up ICU's collator, about 6 ms.

@@ -4,17 +4,16 @@
  * gateway's MAC to tell one LAN from another with the same subnet; reading it
  * costs one `ip` run and sends nothing on the wire.
  */
+import { neighbourHoldsMac } from '../model/neighbour-states.js';
 import { run } from '../system/exec.js';
 
-/** States in which an entry holds a MAC that answered (INCOMPLETE and FAILED entries have none worth trusting). */
-const RESOLVED = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT']);
 
 /** The resolved MAC (lower case) for `address` in `ip -json neigh show to ADDRESS dev DEVICE` output; pure. */
 export function resolvedMac(json: string, address: string): string | undefined {
   const trimmed = json.trim();
   if (!trimmed) return undefined;
   const entries = JSON.parse(trimmed) as { dst?: string; lladdr?: string; state?: string[] }[];
-  const e = entries.find((x) => (x.dst === undefined || x.dst === address) && x.lladdr && (x.state ?? []).some((s) => RESOLVED.has(s)));
+  const e = entries.find((x) => (x.dst === undefined || x.dst === address) && x.lladdr && neighbourHoldsMac(x.state));
   return e?.lladdr?.toLowerCase();
 }
 

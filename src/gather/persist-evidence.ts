@@ -16,19 +16,11 @@
  */
 import { type Stats, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { CONFIGURATION_SOURCES } from '../backends/registry.js';
 
-const FILES = ['/etc/network/interfaces', '/etc/NetworkManager/NetworkManager.conf'];
-const DIRS = [
-  '/etc/systemd/network',
-  '/run/systemd/network',
-  '/etc/network/interfaces.d',
-  '/etc/NetworkManager/conf.d',
-  '/etc/NetworkManager/system-connections',
-  '/run/NetworkManager/system-connections',
-  '/etc/netplan',
-  '/etc/systemd/system/multi-user.target.wants',
-  '/etc/systemd/system/network-online.target.wants',
-];
+// Each source's own list (src/backends/<name>/index.ts), sorted: the fingerprint does not depend on the registry's order.
+const FILES = [...new Set(CONFIGURATION_SOURCES.flatMap((s) => s.evidence.files))].sort();
+const DIRS = [...new Set(CONFIGURATION_SOURCES.flatMap((s) => s.evidence.dirs))].sort();
 const MAX_FILE = 256 * 1024;
 
 /**

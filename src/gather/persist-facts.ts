@@ -15,7 +15,7 @@
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { type LiveObservations, collectManagerFacts } from '../backends/collect.js';
-import { parseNmcliDevices } from '../backends/networkmanager/profiles.js';
+import { networkManagerMayRun, parseNmcliDevices } from '../backends/networkmanager/profiles.js';
 import type { PathInfo, RootReader } from '../backends/root-reader.js';
 import type { ManagerFacts, NetworkManagerFacts } from '../model/manager-facts.js';
 import { run } from '../system/exec.js';
@@ -174,7 +174,7 @@ export async function gatherManagerFacts(root: string, opts: ManagerFactsOptions
   if (live) {
     observations.processes = processNames();
     // nmcli only where NetworkManager may be there at all.
-    if (!['/usr/sbin/NetworkManager', '/usr/bin/NetworkManager'].every((p) => reader.info(p) === undefined) || reader.info('/run/NetworkManager')) {
+    if (networkManagerMayRun(reader)) {
       observations.nmcli = await askNmcli(opts.nmcli ?? 'nmcli', opts.nmcliTimeoutMs ?? 3000);
     }
   }

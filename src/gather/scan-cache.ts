@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LanIdentity, LanScan } from '../model/lan.js';
+import { type LanIdentity, type LanScan, scanAgeMs } from '../model/lan.js';
 import { MacvlanError } from '../model/errors.js';
 import { VERSION } from '../version.js';
 import { writeFileAtomic } from '../system/atomic-write.js';
@@ -83,11 +83,6 @@ export function lanIdentityOf(scan: LanScan, gateway: string, hostMac?: string):
 export function writeScanCache(root: string, scan: LanScan, lan: LanIdentity): void {
   const f: CacheFile = { schemaVersion: 2, macvlanctlVersion: VERSION, lan, scan };
   writeFileAtomic(scanCachePath(root, scan.parent), `${JSON.stringify(f, null, 2)}\n`, 0o644);
-}
-
-/** Milliseconds since the scan ended; NaN when its time cannot be read. */
-export function scanAgeMs(scan: LanScan, now: Date): number {
-  return now.getTime() - (Date.parse(scan.scannedAt) + (scan.durationMs ?? 0));
 }
 
 /**

@@ -106,7 +106,8 @@ export type DockerFacts =
       engineVersion: string;
       networks: DockerNetworkFact[];
     }
-  | { available: false; endpoint: string; reason: string };
+  /** `code`: the error's code (NOT_PERMITTED: the socket refused us), for decisions; `reason` is for people. */
+  | { available: false; endpoint: string; reason: string; code?: string };
 
 /** A file under the target root that carries our header (or our unit's enable symlink). */
 export interface ManagedFile {
@@ -153,8 +154,6 @@ export interface HostFacts {
   docker: DockerFacts;
   /** Stable identity of this host (machine-id or hostname), for deriving shim MAC addresses. */
   hostId: string;
-  /** Addresses known to be in use on the LAN by other means than `lan` (kept clear of like live hosts); usually empty. */
-  inUse: IpAddress[];
   /** What LAN scans saw (src/gather/lan-for-plan.ts); absent when none was wanted (--no-scan, nothing new to place). */
   lan?: LanFacts;
   /**

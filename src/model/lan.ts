@@ -113,3 +113,13 @@ export interface LanScanSource {
    */
   reprobed?: { at: string; answered: string[]; gone: string[] };
 }
+
+/** Milliseconds since the scan ended; NaN when its time cannot be read. */
+export function scanAgeMs(scan: LanScan, now: Date): number {
+  return now.getTime() - (Date.parse(scan.scannedAt) + (scan.durationMs ?? 0));
+}
+
+/** Whole seconds since the scan ended, never negative (a clock a little behind the scan's). */
+export function scanAgeSeconds(scan: LanScan, now: Date): number {
+  return Math.max(0, Math.round(scanAgeMs(scan, now) / 1000));
+}

@@ -4,22 +4,75 @@
  */
 import type { MacvlanMode, PersistBackend } from './desired.js';
 import type { LanScanSource } from './lan.js';
+import type { ErrorCode } from './errors.js';
 
-export type ChangeAction = 'create' | 'update' | 'delete' | 'noop';
+export type ChangeAction = 'create' | 'update' | 'replace' | 'delete' | 'noop';
 
+/** The body of a Docker Engine `POST /networks/create`: what a network is made from (and made again from, on rollback). */
+export interface DockerCreateBody {
+  Name: string;
+  Driver: string;
+  Options: Record<string, string>;
+  IPAM: { Driver: 'default'; Config: { Subnet: string; Gateway?: string; IPRange?: string; AuxiliaryAddresses?: Record<string, string> }[] };
+  EnableIPv6: boolean;
+  Labels: Record<string, string>;
+  CheckDuplicate: boolean;
+  Attachable?: boolean;
+}
+
+/** An existing Docker network as the executor needs it: to remove it, and to make it again on rollback. */
+export interface DockerNetworkState {
+  id: string;
+  body: DockerCreateBody;
+}
+
+/** A shim link's identity: what makes it ours and what re-creating it changes. */
+export interface ShimLinkState {
+  parent: string;
+  mode: string;
+  mac: string;
+}
+
+/**
+ * Every change carries what the executor needs as structured values, like
+ * Terraform's Change{Before, After}: `before` what is there now (absent on a
+ * create), `after` what will be (absent on a delete). `summary` and `reason`
+ * are for display only and never parsed.
+ */
 export type Change =
   | {
       kind: 'docker-network';
       action: ChangeAction;
       network: string;
+      /** The existing network (replace, delete). */
+      before?: DockerNetworkState;
+      /** The network to create (create, replace). */
+      after?: DockerCreateBody;
+      /** On a replace: what differs, one item each (from the facts). */
+      differences?: string[];
+      /** On a delete with --force: the containers disconnected first. */
+      disconnect?: { id: string; name: string }[];
       summary: string;
       reason: string;
     }
-  | { kind: 'shim-link'; action: ChangeAction; network: string; interface: string; summary: string; reason: string }
+  | {
+      kind: 'shim-link';
+      action: ChangeAction;
+      network: string;
+      interface: string;
+      /** The link as it is (replace, delete); `parent`, `mode`, `mac` as the kernel reports them. */
+      before?: Partial<ShimLinkState>;
+      /** The link to make (create, replace). */
+      after?: ShimLinkState;
+      /** On a replace: what differs ("mode vepa ≠ bridge"). */
+      differences?: string[];
+      summary: string;
+      reason: string;
+    }
   | { kind: 'shim-address'; action: ChangeAction; network: string; interface: string; address: string; summary: string; reason: string }
   | { kind: 'shim-up'; action: ChangeAction; network: string; interface: string; summary: string; reason: string }
-  /** The shim's MTU set to its parent's (a macvlan starts with its parent's MTU, but does not follow it up). */
-  | { kind: 'shim-mtu'; action: ChangeAction; network: string; interface: string; mtu: number; /** The MTU now (for undo). */ was: number; summary: string; reason: string }
+  /** The shim's MTU set to its parent's (a macvlan starts with its parent's MTU, but does not follow it up). `before` is kept for undo. */
+  | { kind: 'shim-mtu'; action: ChangeAction; network: string; interface: string; before: { mtu: number }; after: { mtu: number }; summary: string; reason: string }
   /** net.ipv4.conf.SHIM.arp_notify turned back on, so the shim is announced whenever it comes up. */
   | { kind: 'shim-arp-notify'; action: ChangeAction; network: string; interface: string; summary: string; reason: string }
   | { kind: 'shim-route'; action: ChangeAction; network: string; interface: string; destination: string; summary: string; reason: string }
@@ -29,8 +82,22 @@ export type Change =
    * nothing is added, and a rollback never removes the entry it did not make.
    */
   | { kind: 'shim-proxy-ndp'; action: ChangeAction; network: string; interface: string; address: string; summary: string; reason: string; entryPresent?: true }
-  /** A persistence file (or the systemd unit's enable symlink), as on the target root. */
-  | { kind: 'persist-file'; action: ChangeAction; network: string; path: string; summary: string; reason: string };
+  /**
+   * A persistence file (or the systemd unit's enable symlink), as on the target root: `after` what is
+   * written (a file's content and mode, or the link's target); absent on a delete.
+   */
+  | {
+      kind: 'persist-file';
+      action: ChangeAction;
+      network: string;
+      path: string;
+      after?: { content: string; mode: number } | { linkTarget: string };
+      summary: string;
+      reason: string;
+    }
+  /** Our record of what was applied (src/system/state-store.ts): removed by destroy. */
+  /** `before.shim`: the shim the record names (the network manager is told of it when its files go). */
+  | { kind: 'record'; action: ChangeAction; network: string; before?: { shim?: string }; summary: string; reason: string };
 
 export type ChangeKind = Change['kind'];
 
@@ -136,9 +203,18 @@ export interface PlannedNetwork {
   };
 }
 
+/** Why the plan cannot be carried out as it stands (a refusal): shown by `plan`, and apply stops on it before changing anything. */
+export interface PlanError {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
 export interface Plan {
   networks: PlannedNetwork[];
   changes: Change[];
+  /** Refusals found while planning that leave the rest of the plan worth showing (a Docker network that would need replacing). */
+  errors?: PlanError[];
   warnings: Warning[];
   /** Things that could not be checked (e.g. Docker unreachable), shown so the user knows. */
   unchecked: string[];

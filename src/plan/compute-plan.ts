@@ -19,10 +19,16 @@ export interface PlannerOptions {
    * decided before planning: facts.lan is then absent.
    */
   force?: boolean;
+  /**
+   * --replace: a same-named Docker network with other settings is planned as
+   * a replace; without it (or while containers are attached) the plan carries
+   * a DOCKER_CONFLICT refusal in `errors` instead.
+   */
+  replace?: boolean;
 }
 
 export function computePlan(desired: DesiredNetwork[], facts: HostFacts, options: PlannerOptions = {}): Plan {
-  const ctx: PlanContext = { planned: [], force: options.force === true };
+  const ctx: PlanContext = { planned: [], force: options.force === true, replace: options.replace === true };
   const plan: Plan = { networks: [], changes: [], warnings: [], unchecked: [] };
   const errors: MacvlanError[] = [];
   const shims = new Map<string, string>();
@@ -49,6 +55,7 @@ export function computePlan(desired: DesiredNetwork[], facts: HostFacts, options
       ctx.planned.push(np.network);
       plan.networks.push(np.network);
       plan.changes.push(...np.changes);
+      if (np.errors.length) (plan.errors ??= []).push(...np.errors);
       plan.warnings.push(...np.warnings);
       for (const n of np.notes) if (!plan.unchecked.includes(n)) plan.unchecked.push(n);
     } catch (e) {

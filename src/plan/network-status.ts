@@ -8,12 +8,15 @@ import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
 import type { DhcpPoolEstimate } from '../model/lan.js';
 import { type IpAddress, formatAddress, formatCidr, parseAddress } from '../net/address.js';
 import type { NetworkState } from '../model/record.js';
-import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from '../model/labels.js';
+import { LABEL_HOST_ADDRESS6, isManagedNetwork } from '../model/labels.js';
 import { hostAddressesToProxy, proxiesOn } from './proxy-ndp.js';
-import { findOwnShim } from './shim-identity.js';
+import { findOwnShim, shimOnRecord } from './shim-identity.js';
 import { networkOfShimAlias, shimAlias } from '../model/labels.js';
 import { parentWarnings } from './parent.js';
-import { shimDrift } from './shim-drift.js';
+import { networkFromLabels } from './network-from-labels.js';
+import { hostSideChanges } from './plan-network.js';
+import type { Change, PlannedNetwork } from '../model/plan.js';
+import { MacvlanError } from '../model/errors.js';
 
 export interface ContainerStatus {
   name: string;
@@ -79,11 +82,10 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   const s6 = net?.subnets.find((s) => s.subnet?.family === 6);
   // What the shim should be: from apply's record, else the Docker labels, else whatever carries our alias.
   const recorded = state?.network.shim;
-  const shimName = recorded?.interface ?? net?.labels[LABEL_SHIM] ?? facts.interfaces.find((i) => i.alias === shimAlias(name))?.name;
-  const shim = shimName ? findOwnShim(name, facts.interfaces, { interface: shimName, mac: recorded?.mac ?? net?.labels[LABEL_SHIM_MAC] }) : undefined;
-  const expectedAddress = recorded?.address ?? net?.labels[LABEL_HOST_ADDRESS];
-  const expectedAddress6 = recorded?.address6 ?? net?.labels[LABEL_HOST_ADDRESS6];
-  const expectedMac = recorded?.mac ?? net?.labels[LABEL_SHIM_MAC];
+  const onRecord = shimOnRecord(recorded, net);
+  const shimName = onRecord.interface ?? facts.interfaces.find((i) => i.alias === shimAlias(name))?.name;
+  const shim = shimName ? findOwnShim(name, facts.interfaces, { interface: shimName, mac: onRecord.mac }) : undefined;
+  const { address: expectedAddress, address6: expectedAddress6, mac: expectedMac } = onRecord;
   // The kernel's own routes (fe80::/64 on every link, a /128 or /32 for the
   // shim's own address) are not ours to show.
   const own = new Set((shim?.addresses ?? []).map((a) => `${formatAddress(a.address)}/${a.address.family === 4 ? 32 : 128}`));
@@ -116,49 +118,15 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   if (parentName && !parent) problems.push(`parent ${parentName} is missing`);
   const parentDown = parent ? parentWarnings(parent).find((w) => w.code === 'PARENT_DOWN') : undefined;
   if (parentDown) problems.push(`parent ${parentDown.message}`);
-  if (shimName && !shim) problems.push(`shim ${shimName} is missing`);
-  if (shim && !shim.up) problems.push(`shim ${shim.name} is down`);
-  const expectedMode = recorded?.mode ?? net?.macvlanMode ?? 'bridge';
-  const drift = shim ? shimDrift(shim, parent, expectedMode) : {};
-  if (shim && drift.mode) problems.push(`shim ${shim.name} is in macvlan mode ${drift.mode.have}, expected ${drift.mode.want}`);
-  if (shim && drift.mtu) problems.push(`shim ${shim.name} has MTU ${drift.mtu.have}, its parent ${parentName}'s is ${drift.mtu.want}`);
-  if (shim && drift.arpNotifyOff) problems.push(`shim ${shim.name} has arp_notify off: it is not announced by gratuitous ARP when it comes up`);
-  if (shim && expectedAddress && !(shimAddress && sameAddress(shimAddress.address, expectedAddress))) problems.push(`shim ${shim.name} lacks its address ${expectedAddress}`);
-  if (shim && expectedMac && shim.mac?.toLowerCase() !== expectedMac) problems.push(`shim ${shim.name} has MAC ${shim.mac}, expected ${expectedMac}`);
-  if (shim && expectedAddress6 && !(shimAddress6 && sameAddress(shimAddress6.address, expectedAddress6))) {
-    problems.push(`shim ${shim.name} lacks its IPv6 address ${expectedAddress6}`);
-  }
   const range = s4?.ipRange ? formatCidr(s4.ipRange) : undefined;
-  if (shim && range && !routes.includes(range)) problems.push(`route ${range} via ${shim.name} is missing`);
-  // The IPv6 range is routed through the shim only when the shim has an IPv6 address (host access over IPv6).
   const range6 = s6?.ipRange ? formatCidr(s6.ipRange) : undefined;
-  if (shim && range6 && expectedAddress6 && !routes.includes(range6)) problems.push(`route ${range6} via ${shim.name} is missing`);
-  // The /32 (/128) routes of services' fixed addresses outside the range, as apply recorded them: apply and up add a missing one.
-  for (const r of recorded?.routes ?? []) {
-    if (shim && r !== range && r !== range6 && !routes.includes(r)) problems.push(`route ${r} via ${shim.name} is missing`);
-  }
+  // The shim's problems are the host-side diff apply and `up` would act on (hostSideChanges), which doctor reads too.
+  const expected = state?.network ?? (net ? networkFromLabels(net) : undefined);
+  if (expected?.shim && !(parentName && !parent)) problems.push(...shimProblems(expected, facts, shim !== undefined));
+  else if (shimName && !shim) problems.push(`shim ${shimName} is missing`);
   // Containers reach the host's own IPv6 addresses through the shim's proxy NDP (src/plan/proxy-ndp.ts).
   const proxied = shim ? proxiesOn(facts, shim.name) : [];
-  let hostAddress6: string | undefined;
-  if (shim && s6?.subnet && expectedAddress6) {
-    const wanted = hostAddressesToProxy(parent, s6.subnet, expectedAddress6);
-    hostAddress6 = wanted[0];
-    for (const a of wanted) {
-      if (!proxied.includes(a) || shim.proxyNdp !== true) problems.push(`shim ${shim.name} does not answer for the host's address ${a} (proxy NDP)`);
-    }
-  }
-  // What the shim kept from an earlier range (apply --replace moved it): apply takes it off.
-  if (shim && expectedAddress) {
-    const expected = [expectedAddress, ...(expectedAddress6 ? [expectedAddress6] : [])];
-    for (const a of shim.addresses) {
-      if (a.address.family === 6 && formatAddress(a.address).startsWith('fe80:')) continue;
-      if (!expected.some((e) => sameAddress(a.address, e))) problems.push(`shim ${shim.name} still holds the stale address ${formatAddress(a.address)}/${a.prefix}`);
-    }
-    // Apply's record lists every route the shim should carry (the ranges, and the /32 or /128 of a
-    // service's fixed address outside them); without a record, the ranges are all that is known.
-    const wantedRoutes = new Set([...(recorded?.routes ?? []), ...(range ? [range] : []), ...(range6 ? [range6] : [])]);
-    for (const r of routes) if (!wantedRoutes.has(r)) problems.push(`shim ${shim.name} still routes ${r}, not this network's range`);
-  }
+  const hostAddress6 = shim && s6?.subnet && expectedAddress6 ? hostAddressesToProxy(parent, s6.subnet, expectedAddress6)[0] : undefined;
   const status: NetworkStatus = {
     name,
     auxAddresses: Object.fromEntries(Object.entries(s4?.auxAddresses ?? {}).map(([k, v]) => [k, formatAddress(v)])),
@@ -205,4 +173,59 @@ export function managedNames(facts: HostFacts, recorded: string[] = []): string[
     if (network) names.add(network);
   }
   return [...names].sort();
+}
+
+/**
+ * What differs on the host side, in status's words: each pending change of
+ * hostSideChanges (plan/plan-network.ts). A link to make or re-make takes its
+ * addresses, state and routes with it, so only its cause is named.
+ */
+function shimProblems(expected: PlannedNetwork, facts: HostFacts, found: boolean): string[] {
+  let changes: Change[];
+  try {
+    changes = hostSideChanges(expected, facts).filter((c) => c.action !== 'noop');
+  } catch (e) {
+    if (!(e instanceof MacvlanError)) throw e;
+    // An interface of that name that is not ours: our shim is missing.
+    return [found ? e.message : `shim ${expected.shim!.interface} is missing`];
+  }
+  const link = changes.find((c) => c.kind === 'shim-link');
+  return (link ? [link] : changes).flatMap((c) => shimProblem(c, expected));
+}
+
+function shimProblem(c: Change, n: PlannedNetwork): string[] {
+  const bare = (cidr: string) => cidr.slice(0, cidr.indexOf('/'));
+  switch (c.kind) {
+    case 'shim-link':
+      if (c.action === 'create') return [`shim ${c.interface} is missing`];
+      return (c.differences ?? []).length ? linkDifferences(c) : [`shim ${c.interface} must be re-created`];
+    case 'shim-address':
+      if (c.action === 'delete') return [`shim ${c.interface} still holds the stale address ${c.address}`];
+      return [`shim ${c.interface} lacks its ${c.address.includes(':') ? 'IPv6 ' : ''}address ${bare(c.address)}`];
+    case 'shim-mtu':
+      return [`shim ${c.interface} has MTU ${c.before.mtu}, its parent ${n.parent}'s is ${c.after.mtu}`];
+    case 'shim-arp-notify':
+      return [`shim ${c.interface} has arp_notify off: it is not announced by gratuitous ARP when it comes up`];
+    case 'shim-up':
+      return [`shim ${c.interface} is down`];
+    case 'shim-route':
+      return c.action === 'delete' ? [`shim ${c.interface} still routes ${c.destination}, not this network's range`] : [`route ${c.destination} via ${c.interface} is missing`];
+    case 'shim-proxy-ndp':
+      return c.action === 'delete'
+        ? [`shim ${c.interface} still answers for ${c.address} (proxy NDP), which ${n.parent} no longer has`]
+        : [`shim ${c.interface} does not answer for the host's address ${c.address} (proxy NDP)`];
+    default:
+      return [c.summary];
+  }
+}
+
+/** A shim to re-make, by what differs: its mode, its MAC, its parent. */
+function linkDifferences(c: Extract<Change, { kind: 'shim-link' }>): string[] {
+  const out: string[] = [];
+  const before = c.before ?? {};
+  const after = c.after;
+  if (after && before.mode !== undefined && before.mode !== after.mode) out.push(`shim ${c.interface} is in macvlan mode ${before.mode}, expected ${after.mode}`);
+  if (after && before.mac !== after.mac) out.push(`shim ${c.interface} has MAC ${before.mac ?? '?'}, expected ${after.mac}`);
+  if (after && before.parent !== after.parent) out.push(`shim ${c.interface} is on ${before.parent ?? '?'}, expected ${after.parent}`);
+  return out.length ? out : (c.differences ?? []).map((d) => `shim ${c.interface}: ${d}`);
 }

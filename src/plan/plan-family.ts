@@ -34,7 +34,7 @@ export interface Reserved {
   interval: Interval;
   what: string;
   /** Docker ranges and live hosts are conflicts; the rest are configuration mistakes. */
-  kind: 'gateway' | 'router' | 'host' | 'network' | 'broadcast' | 'avoid' | 'docker' | 'in-use' | 'planned' | 'live' | 'dhcp-offer' | 'dhcp-pool' | 'route' | 'docker-ipam' | 'static';
+  kind: 'gateway' | 'router' | 'host' | 'network' | 'broadcast' | 'avoid' | 'docker' | 'planned' | 'live' | 'dhcp-offer' | 'dhcp-pool' | 'route' | 'docker-ipam' | 'static';
   /** For an estimated pool: the narrower point estimate, which auto falls back to (with a warning) when `carve` leaves no room. */
   core?: Interval;
   /** What a carved range keeps clear of, when wider than `interval` (an estimated pool plus its margin). */
@@ -203,11 +203,6 @@ export function reservedAddresses(inp: FamilyInput, subnet: Cidr, gateway: IpAdd
   for (const s of inp.statics ?? []) {
     if (s.address.family !== family) continue;
     out.push({ interval: single(s.address), what: `service ${s.service}'s fixed address ${formatAddress(s.address)} (${s.origin})`, kind: 'static' });
-  }
-  for (const a of facts.inUse) {
-    if (a.family === family && cidrContains(subnet, a)) {
-      out.push({ interval: single(a), what: `live host ${formatAddress(a)}`, kind: 'in-use' });
-    }
   }
   const lan = inp.lan?.(subnet);
   if (lan) out.push(...scanReserved(family, lan));
@@ -411,7 +406,7 @@ function carveRange(inp: FamilyInput, subnet: Cidr, prefix: number | undefined, 
     return narrowed;
   }
   const largest = largestBlocks(family, free, 3).map(formatCidr);
-  const avoidHits = reserved.filter((r) => r.kind === 'avoid' || r.kind === 'in-use' || r.kind === 'live');
+  const avoidHits = reserved.filter((r) => r.kind === 'avoid' || r.kind === 'live');
   const pools = reserved.filter((r) => r.kind === 'dhcp-pool');
   throw new MacvlanError(
     'NO_FREE_RANGE',

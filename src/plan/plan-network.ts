@@ -5,7 +5,8 @@
  */
 import type { DesiredNetwork } from '../model/desired.js';
 import type { DockerNetworkFact, HostFacts, InterfaceFact } from '../model/facts.js';
-import type { Change, PlannedNetwork, PlannedShim, Warning } from '../model/plan.js';
+import type { Change, PlanError, PlannedNetwork, PlannedShim, Warning } from '../model/plan.js';
+import { createBody, existingState } from './docker-body.js';
 import { type Cidr, type Family, type IpAddress, cidrContains, cidrLast, formatAddress, formatCidr, isLinkLocal6, parseCidr } from '../net/address.js';
 import { whyDockerCannotHold6 } from './docker-ipam6.js';
 import { originLabel } from '../config/origins.js';
@@ -22,17 +23,19 @@ import { composeDockerLabels, composeDriverOptions, externalAsItExists, isCompos
 import { type FamilyResult, type OtherRange, describeRoute, foreignRouteTo, planFamily } from './plan-family.js';
 import { checkSubnetElsewhere } from './subnet-elsewhere.js';
 import { cidrToInterval, overlaps } from '../net/intervals.js';
-import { defaultShimName, deriveShimMac, lifelongShimMac } from './shim-identity.js';
+import { defaultShimName, deriveShimMac, isOwnShim, lifelongShimMac } from './shim-identity.js';
 import { shimAlias } from '../model/labels.js';
 import { lanView, scanOf, skippedScanOf } from './lan-view.js';
 import { type ShimDrift, shimDrift } from './shim-drift.js';
 import { HOST_ACCESS_MODE_FIX, hostAccessInMode } from './host-access-mode.js';
 import { hostAddressesToProxy, proxiesOn } from './proxy-ndp.js';
-import { type Adoption, isAdoptable, planAdoption } from './adopt-network.js';
+import { isAdoptable, planAdoption } from './adopt-network.js';
 
 export interface NetworkPlan {
   network: PlannedNetwork;
   changes: Change[];
+  /** Refusals that leave the plan worth showing (src/model/plan.ts PlanError). */
+  errors: PlanError[];
   warnings: Warning[];
   notes: string[];
 }
@@ -42,6 +45,8 @@ export interface PlanContext {
   planned: PlannedNetwork[];
   /** --force: take an explicit ip-range or host address even where the LAN scan saw hosts or DHCP offers. */
   force?: boolean;
+  /** --replace: a same-named Docker network with other settings is replaced (never while containers are attached). */
+  replace?: boolean;
 }
 
 function dockerNetworks(facts: HostFacts): DockerNetworkFact[] {
@@ -77,20 +82,6 @@ function factsWithoutShim(facts: HostFacts, shimName: string, shim: InterfaceFac
   return { ...facts, interfaces: facts.interfaces.filter((i) => i.name !== shimName) };
 }
 
-/**
- * Whether the interface named like the shim is ours to repair or re-create.
- * Only a macvlan can be a shim we made: a veth or bridge carrying our alias is
- * someone else's. The MAC we give it proves it; the alias alone (which anyone
- * can set) only when this network was applied before — a record or our
- * labelled Docker network — so a shim whose MAC drifted is still repaired,
- * while a stranger's macvlan that merely carries the alias is never deleted.
- */
-function isOurShim(iface: InterfaceFact, network: string, parent: string, mac: string, applied: boolean): boolean {
-  if (iface.kind !== 'macvlan') return false;
-  if (applied && iface.alias === shimAlias(network)) return true;
-  return iface.link === parent && iface.mac?.toLowerCase() === mac;
-}
-
 /** Why the interface named like the shim is not taken as ours, for the refusal. */
 function strangerWhy(iface: InterfaceFact, network: string): string {
   if (iface.kind !== 'macvlan' || iface.alias !== shimAlias(network)) return `it is a ${iface.kind} interface`;
@@ -111,34 +102,92 @@ function appliedFamily(existing: DockerNetworkFact | undefined, family: Family):
   return { ...(s?.ipRange ? { ipRange: s.ipRange } : {}), ...(host ? { hostAddress: host } : {}) };
 }
 
+/** Everything a network's planning steps share: the declaration, the facts, and what the steps collect. */
+interface NetworkPlanning {
+  desired: DesiredNetwork;
+  facts: HostFacts;
+  ctx: PlanContext;
+  problems: ProblemCollector;
+  label: (key: string) => string;
+  warnings: Warning[];
+  notes: string[];
+  errors: PlanError[];
+}
+
+/** The shim's name and MAC, the interface of that name if any, and whether it is ours to repair. */
+interface ShimIdentity {
+  shimName: string;
+  mac: string;
+  existingShim: InterfaceFact | undefined;
+  shimIsOurs: boolean;
+}
+
+/**
+ * Plans one network, in named steps: the parent, the shim's identity, the
+ * address families, the checks that refuse, the planned network, its changes,
+ * the warnings about the LAN and the mode, and its persistence.
+ */
 export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: PlanContext): NetworkPlan {
   // An external Compose network is taken as Docker has it; the declaration only asks for host access.
   const desired = declared.compose?.external
     ? externalAsItExists(declared, dockerNetworks(facts).find((n) => n.name === declared.name))
     : declared;
-  const problems = new ProblemCollector();
-  const context = `network ${desired.name}`;
-  const label = (k: string) => originLabel(desired.origins, k);
-  const warnings: Warning[] = [];
-  const notes: string[] = [];
-
-  const choice = resolveParent(desired, facts); // a missing parent makes everything else moot
-  const parent = choice.parent;
-  if (choice.inferredFrom) notes.push(`parent ${parent.name}: ${choice.inferredFrom}`);
-  if (choice.vlan && !choice.vlan.exists) {
-    notes.push(`parent ${parent.name}: VLAN ${choice.vlan.id} on ${choice.vlan.link.name}, which Docker creates with the network (apply makes the shim on it afterwards; destroy leaves it to Docker)`);
-  }
-  warnings.push(...parentWarnings(parent));
-
-  const shimName = desired.shimInterface ?? defaultShimName(desired.name);
+  const p: NetworkPlanning = { desired, facts, ctx, problems: new ProblemCollector(), label: (k) => originLabel(desired.origins, k), warnings: [], notes: [], errors: [] };
   const existingDocker = dockerNetworks(facts).find((n) => n.name === desired.name);
+
+  const choice = parentStep(p);
+  const parent = choice.parent;
+  const shim = shimIdentityStep(p, parent, existingDocker);
+  if (isAdoptable(desired, existingDocker)) {
+    p.problems.throwIfAny(`network ${desired.name}`);
+    return adoptedStep(p, parent, shim, existingDocker!);
+  }
+  const planFacts = factsWithoutShim(facts, shim.shimName, shim.existingShim, shim.shimIsOurs);
+  const families = familiesStep(p, parent, planFacts, existingDocker, shim.shimName);
+  checkStaticAddresses(desired, families, planFacts, p.problems);
+  checkDockerRules(desired, parent.name, facts, existingDocker, p.problems, p.label);
+  checkRoutes(desired, facts, parent.name, shim.shimName, families, p.problems);
+  checkSubnetElsewhere(desired, parent.name, facts, families, p.problems, p.label);
+  p.problems.throwIfAny(`network ${desired.name}`);
+
+  const v4 = families.find(([f]) => f === 4)![1]!;
+  const v6 = families.find(([f]) => f === 6)?.[1];
+  for (const r of [v4, v6]) if (r) p.notes.push(...r.inferred);
+  const network = networkStep(p, parent, shim, v4, v6, choice.vlan, existingDocker);
+  const changes = [
+    ...(desired.compose?.external ? externalDockerChanges(network) : dockerChanges(network, existingDocker, p.warnings, ctx.replace === true, p.errors)),
+    ...shimChanges(network, facts, shim.existingShim, shim.shimIsOurs, desired.hostAccess),
+  ];
+  lanStep(p, parent.name, v4, v6, changes);
+  modeStep(p, parent.name);
+  changes.push(...persistenceStep(p, network, parent, choice.vlan?.link));
+  return { network, changes, errors: p.errors, warnings: p.warnings, notes: p.notes };
+}
+
+/** The parent (a missing one makes everything else moot), with what was inferred about it. */
+function parentStep(p: NetworkPlanning): ReturnType<typeof resolveParent> {
+  const choice = resolveParent(p.desired, p.facts);
+  const parent = choice.parent;
+  if (choice.inferredFrom) p.notes.push(`parent ${parent.name}: ${choice.inferredFrom}`);
+  if (choice.vlan && !choice.vlan.exists) {
+    p.notes.push(`parent ${parent.name}: VLAN ${choice.vlan.id} on ${choice.vlan.link.name}, which Docker creates with the network (apply makes the shim on it afterwards; destroy leaves it to Docker)`);
+  }
+  p.warnings.push(...parentWarnings(parent));
+  return choice;
+}
+
+/** The shim's name and lifelong MAC, and whether an interface of that name is ours; refuses a stranger's, or a mode that cannot reach the host. */
+function shimIdentityStep(p: NetworkPlanning, parent: InterfaceFact, existingDocker: DockerNetworkFact | undefined): ShimIdentity {
+  const { desired, facts, problems, label } = p;
+  const shimName = desired.shimInterface ?? defaultShimName(desired.name);
   const mac = lifelongShimMac(
     { recorded: facts.appliedShimMacs?.[desired.name], label: existingDocker && isManagedNetwork(existingDocker.labels) ? existingDocker.labels[LABEL_SHIM_MAC] : undefined },
     () => deriveShimMac(facts.hostId, parent.mac, desired.name),
   );
   const existingShim = facts.interfaces.find((i) => i.name === shimName);
   const applied = facts.appliedShimMacs?.[desired.name] !== undefined || (existingDocker !== undefined && isManagedNetwork(existingDocker.labels));
-  const shimIsOurs = existingShim ? isOurShim(existingShim, desired.name, parent.name, mac, applied) : false;
+  // The alias vouches for a drifted shim only when this network was applied before (see isOwnShim).
+  const shimIsOurs = existingShim ? isOwnShim(existingShim, desired.name, { interface: shimName, mac, parent: parent.name, repairByAlias: applied }) : false;
   if (desired.hostAccess && existingShim && !shimIsOurs) {
     problems.add(
       'PLAN_UNSAFE',
@@ -157,13 +206,14 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
   if (shimName === parent.name) {
     problems.add('CONFIG_INVALID', `${label('shimInterface')}: the shim cannot have the parent's name ${parent.name}`);
   }
-  const planFacts = factsWithoutShim(facts, shimName, existingShim, shimIsOurs);
-  if (isAdoptable(desired, existingDocker)) {
-    problems.throwIfAny(context);
-    return planAdopted(planAdoption(desired, existingDocker!, parent, { interface: shimName, mac }), desired, parent, facts, existingShim, shimIsOurs, { warnings, notes });
-  }
+  return { shimName, mac, existingShim, shimIsOurs };
+}
 
-  const scan = scanOf(facts, parent.name);
+/** Each address family declared, planned against the facts (an applied network keeps its carved range). */
+function familiesStep(p: NetworkPlanning, parent: InterfaceFact, planFacts: HostFacts, existingDocker: DockerNetworkFact | undefined, shimName: string): [Family, FamilyResult | undefined][] {
+  const { desired, facts, ctx, problems, label, warnings } = p;
+  const parentName = parent.name;
+  const scan = scanOf(facts, parentName);
   const families: [Family, FamilyResult | undefined][] = [];
   for (const family of [4, 6] as Family[]) {
     const d = family === 4 ? desired.ipv4 : desired.ipv6;
@@ -180,7 +230,7 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
       avoid: desired.avoid,
       aux: desired.auxAddresses,
       statics: desired.staticAddresses ?? [],
-      otherRanges: otherRanges(desired, parent.name, facts, ctx, family),
+      otherRanges: otherRanges(desired, parentName, facts, ctx, family),
       label: (k) => label(family === 6 ? `ipv6.${k}` : k),
       problems,
       ...(scan ? { lan: (subnet: Cidr) => lanView(scan, family, subnet, facts, desired.avoid) } : {}),
@@ -201,59 +251,71 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
       warnings.push({ code: 'AVOID_UNUSED', message: `avoid ${r.text} is IPv${r.family}, but the network has no IPv${r.family} part; it has no effect` });
     }
   }
+  return families;
+}
 
-  checkStaticAddresses(desired, families, planFacts, problems);
-  checkDockerRules(desired, parent.name, facts, existingDocker, problems, label);
-  checkRoutes(desired, facts, parent.name, shimName, families, problems);
-  checkSubnetElsewhere(desired, parent.name, facts, families, problems, label);
-  problems.throwIfAny(context);
-
-  const v4 = families.find(([f]) => f === 4)![1]!;
-  const v6 = families.find(([f]) => f === 6)?.[1];
-  for (const r of [v4, v6]) if (r) notes.push(...r.inferred);
-
-  const network = assemble(desired, parent, shimName, mac, v4, v6);
-  if (choice.vlan) network.vlan = { link: choice.vlan.link.name, id: choice.vlan.id };
+/** The planned network, as Docker and the host will have it. */
+function networkStep(
+  p: NetworkPlanning,
+  parent: InterfaceFact,
+  shim: ShimIdentity,
+  v4: FamilyResult,
+  v6: FamilyResult | undefined,
+  vlan: ReturnType<typeof resolveParent>['vlan'],
+  existingDocker: DockerNetworkFact | undefined,
+): PlannedNetwork {
+  const { desired, facts } = p;
+  const network = assemble(desired, parent, shim.shimName, shim.mac, v4, v6);
+  if (vlan) network.vlan = { link: vlan.link.name, id: vlan.id };
   const incomplete = composeIncompleteWarning(desired, network);
-  if (incomplete) warnings.push(incomplete);
-  if (!facts.docker.available) notes.push(`Docker (${facts.docker.endpoint}) was not reachable: ${facts.docker.reason}; existing networks were not checked`);
+  if (incomplete) p.warnings.push(incomplete);
+  if (!facts.docker.available) p.notes.push(`Docker (${facts.docker.endpoint}) was not reachable: ${facts.docker.reason}; existing networks were not checked`);
   if (desired.compose?.external && existingDocker) {
     // Never relabelled: what Docker has stays as it is.
     network.labels = { ...existingDocker.labels };
     network.docker.options = { ...existingDocker.options };
   }
-  const changes = [
-    ...(desired.compose?.external ? externalDockerChanges(network) : dockerChanges(network, existingDocker, warnings)),
-    ...shimChanges(network, facts, existingShim, shimIsOurs, desired.hostAccess),
-  ];
+  return network;
+}
+
+/** What the LAN scan says about a network whose addresses are being placed, and whether the DHCP pool is known. */
+function lanStep(p: NetworkPlanning, parentName: string, v4: FamilyResult, v6: FamilyResult | undefined, changes: Change[]): void {
+  const { desired, facts, warnings, notes } = p;
   // A network Docker already has as declared keeps its addresses: what the LAN looks like now does not matter to it.
   const placesAddresses = changes.some((c) => c.kind === 'docker-network' && c.action !== 'noop');
-  if (placesAddresses) lanFindings(desired, parent.name, v4, v6, facts, warnings, notes);
-  if (facts.inUse.length === 0 && v4.ipRangeSource === 'auto' && desired.avoid.length === 0 && !(placesAddresses && scan?.dhcp)) {
+  if (placesAddresses) lanFindings(desired, parentName, v4, v6, facts, warnings, notes);
+  const scan = scanOf(facts, parentName);
+  if (v4.ipRangeSource === 'auto' && desired.avoid.length === 0 && !(placesAddresses && scan?.dhcp)) {
     warnings.push({
       code: 'DHCP_POOL_UNKNOWN',
       message: "the router's DHCP pool is not known, so the carved range may overlap it",
       fix: "pass the pool with --avoid FIRST-LAST (see your router's DHCP settings)",
     });
   }
+}
 
-  const modeVerdict = desired.hostAccess ? hostAccessInMode(desired.mode, parent.name) : { kind: 'ok' as const };
+/** A mode in which the host's access works only in part. */
+function modeStep(p: NetworkPlanning, parentName: string): void {
+  const modeVerdict = p.desired.hostAccess ? hostAccessInMode(p.desired.mode, parentName) : { kind: 'ok' as const };
   if (modeVerdict.kind === 'warn') {
-    warnings.push({ code: 'MODE_BLOCKS_HOST_ACCESS', message: modeVerdict.why, fix: HOST_ACCESS_MODE_FIX });
+    p.warnings.push({ code: 'MODE_BLOCKS_HOST_ACCESS', message: modeVerdict.why, fix: HOST_ACCESS_MODE_FIX });
   }
+}
+
+/** How the host side survives a reboot: the backend, its files, and their changes. */
+function persistenceStep(p: NetworkPlanning, network: PlannedNetwork, parent: InterfaceFact, vlanLink: InterfaceFact | undefined): Change[] {
+  const { desired, facts, warnings } = p;
   // Without a shim there is nothing to persist, so no backend needs to be able to work here.
   // A VLAN parent is brought up at boot by the manager of its base link (the renderers add the VLAN).
-  const persistChoice = network.shim ? persistChoiceFor(desired.name, parent, desired.persist, facts, choice.vlan?.link) : { backend: 'none' as const, reason: '', warnings: [] };
-  if (persistChoice && facts.persistence) {
-    const p = planPersistence(network, persistChoice, facts.persistence);
-    network.persistence = p.persistence;
-    changes.push(...p.changes);
-    warnings.push(...persistChoice.warnings);
-    if (p.persistence.backend === 'none' && network.shim) {
-      warnings.push({ code: 'NOT_PERSISTENT', message: `the shim ${network.shim.interface} is not persisted: it is gone after a reboot`, fix: 'choose a backend with --persist auto (or networkd, networkmanager, ifupdown, systemd)' });
-    }
+  const persistChoice = network.shim ? persistChoiceFor(desired.name, parent, desired.persist, facts, vlanLink) : { backend: 'none' as const, reason: '', warnings: [] };
+  if (!persistChoice || !facts.persistence) return [];
+  const planned = planPersistence(network, persistChoice, facts.persistence);
+  network.persistence = planned.persistence;
+  warnings.push(...persistChoice.warnings);
+  if (planned.persistence.backend === 'none' && network.shim) {
+    warnings.push({ code: 'NOT_PERSISTENT', message: `the shim ${network.shim.interface} is not persisted: it is gone after a reboot`, fix: 'choose a backend with --persist auto (or networkd, networkmanager, ifupdown, systemd)' });
   }
-  return { network, changes, warnings, notes };
+  return planned.changes;
 }
 
 /**
@@ -261,17 +323,14 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
  * host's address and one route per attached container, persisted without those routes (they follow the
  * containers: up and watch add them).
  */
-function planAdopted(a: Adoption, desired: DesiredNetwork, parent: InterfaceFact, facts: HostFacts, existingShim: InterfaceFact | undefined, ours: boolean, out: { warnings: Warning[]; notes: string[] }): NetworkPlan {
+function adoptedStep(p: NetworkPlanning, parent: InterfaceFact, shim: ShimIdentity, existing: DockerNetworkFact): NetworkPlan {
+  const a = planAdoption(p.desired, existing, parent, { interface: shim.shimName, mac: shim.mac });
   const network = a.network;
-  const changes = [a.docker, ...shimChanges(network, facts, existingShim, ours, true)];
-  const persistChoice = persistChoiceFor(desired.name, parent, desired.persist, facts);
-  if (persistChoice && facts.persistence) {
-    const p = planPersistence({ ...network, shim: { ...network.shim!, routes: [] } }, persistChoice, facts.persistence);
-    network.persistence = p.persistence;
-    changes.push(...p.changes);
-    out.warnings.push(...persistChoice.warnings);
-  }
-  return { network, changes, warnings: out.warnings, notes: [...out.notes, ...a.notes] };
+  const changes = [a.docker, ...shimChanges(network, p.facts, shim.existingShim, shim.shimIsOurs, true)];
+  const persisted: PlannedNetwork = { ...network, shim: { ...network.shim!, routes: [] } };
+  changes.push(...persistenceStep(p, persisted, parent, undefined));
+  if (persisted.persistence) network.persistence = persisted.persistence;
+  return { network, changes, errors: p.errors, warnings: p.warnings, notes: [...p.notes, ...a.notes] };
 }
 
 /** Warnings and notes about what the LAN scan of the parent saw (or why there was none). */
@@ -525,9 +584,9 @@ function externalDockerChanges(n: PlannedNetwork): Change[] {
   ];
 }
 
-function dockerChanges(n: PlannedNetwork, existing: DockerNetworkFact | undefined, warnings: Warning[]): Change[] {
+function dockerChanges(n: PlannedNetwork, existing: DockerNetworkFact | undefined, warnings: Warning[], replace: boolean, errors: PlanError[]): Change[] {
   const base = { kind: 'docker-network' as const, network: n.name, summary: describeNetwork(n) };
-  if (!existing) return [{ ...base, action: 'create', reason: `no Docker network named ${n.name} exists` }];
+  if (!existing) return [{ ...base, action: 'create', after: createBody(n), reason: `no Docker network named ${n.name} exists` }];
   const diffs = dockerDifferences(existing, n);
   if (diffs.length === 0) {
     const ours = isManagedNetwork(existing.labels);
@@ -543,16 +602,37 @@ function dockerChanges(n: PlannedNetwork, existing: DockerNetworkFact | undefine
     }
     return [{ ...base, action: 'noop', reason: 'exists with the same settings' }];
   }
-  const attached = existing.containers.length;
+  // The planner decides here, once: replaced with --replace while nothing is attached, refused otherwise.
+  const refusal = dockerReplaceRefusal(n.name, existing, diffs, replace);
+  if (refusal) errors.push(refusal);
   return [
     {
       ...base,
-      action: 'update',
-      reason: `exists with different settings (${diffs.join('; ')}); apply replaces it only with --replace${
-        attached ? `, and never while ${attached} container(s) are attached` : ''
-      }`,
+      action: 'replace',
+      before: existingState(existing),
+      after: createBody(n),
+      differences: diffs,
+      reason: `exists with different settings (${diffs.join('; ')}): ${refusal ? 'refused, see the error below' : 'removed and created again (--replace)'}`,
     },
   ];
+}
+
+/** Why a Docker network with other settings is not replaced: in use, or no --replace. Undefined when it may be. */
+function dockerReplaceRefusal(name: string, existing: DockerNetworkFact, diffs: string[], replace: boolean): PlanError | undefined {
+  const containers = existing.containers.map((c) => c.name);
+  if (containers.length > 0) {
+    return {
+      code: 'DOCKER_CONFLICT',
+      message: `Docker network ${name} exists with different settings (${diffs.join('; ')}) and has ${containers.length} container(s) attached (${containers.join(', ')}); it is never replaced while in use. Stop or disconnect them first`,
+      details: { network: name, differences: diffs, containers },
+    };
+  }
+  if (replace) return undefined;
+  return {
+    code: 'DOCKER_CONFLICT',
+    message: `Docker network ${name} exists with different settings (${diffs.join('; ')}). It is left alone; pass --replace to replace it`,
+    details: { network: name, differences: diffs },
+  };
 }
 
 /**
@@ -574,7 +654,7 @@ export function hostSideChanges(n: PlannedNetwork, facts: HostFacts): Change[] {
   }
   const existing = facts.interfaces.find((i) => i.name === n.shim!.interface);
   // `n` is what apply recorded: the network was applied.
-  const ours = existing ? isOurShim(existing, n.name, n.parent, n.shim.mac, true) : false;
+  const ours = existing ? isOwnShim(existing, n.name, { interface: n.shim.interface, mac: n.shim.mac, parent: n.parent, repairByAlias: true }) : false;
   if (existing && !ours) {
     throw new MacvlanError('PLAN_UNSAFE', `network ${n.name}: an interface named ${existing.name} exists and is not its macvlanctl shim; it is left alone`, {
       interface: existing.name,
@@ -602,10 +682,11 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
   const s = n.shim;
   const out: Change[] = [];
   const linkSummary = `link ${s.interface} (macvlan ${s.mode} on ${n.parent}, MAC ${s.mac})`;
+  const after = { parent: n.parent, mode: s.mode, mac: s.mac };
   let recreated = false;
   let drift: ShimDrift = {};
   if (!existing) {
-    out.push({ kind: 'shim-link', action: 'create', network: n.name, interface: s.interface, summary: linkSummary, reason: `${s.interface} does not exist` });
+    out.push({ kind: 'shim-link', action: 'create', network: n.name, interface: s.interface, after, summary: linkSummary, reason: `${s.interface} does not exist` });
     recreated = true;
   } else {
     const diffs: string[] = [];
@@ -615,7 +696,8 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
     if (drift.mode) diffs.push(`mode ${drift.mode.have} ≠ ${drift.mode.want}`);
     if (existing.mac?.toLowerCase() !== s.mac) diffs.push(`MAC ${existing.mac ?? '?'} ≠ ${s.mac}`);
     if (diffs.length) {
-      out.push({ kind: 'shim-link', action: 'update', network: n.name, interface: s.interface, summary: linkSummary, reason: `re-create: ${diffs.join('; ')}` });
+      const before = { ...(existing.link ? { parent: existing.link } : {}), ...(drift.mode ? { mode: drift.mode.have } : { mode: s.mode }), ...(existing.mac ? { mac: existing.mac.toLowerCase() } : {}) };
+      out.push({ kind: 'shim-link', action: 'replace', network: n.name, interface: s.interface, before, after, differences: diffs, summary: linkSummary, reason: `re-create: ${diffs.join('; ')}` });
       recreated = true;
     } else {
       out.push({ kind: 'shim-link', action: 'noop', network: n.name, interface: s.interface, summary: linkSummary, reason: 'exists as planned' });
@@ -643,8 +725,8 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
       action: 'update',
       network: n.name,
       interface: s.interface,
-      mtu: drift.mtu.want,
-      was: drift.mtu.have,
+      before: { mtu: drift.mtu.have },
+      after: { mtu: drift.mtu.want },
       summary: `link ${s.interface} mtu ${drift.mtu.want}`,
       reason: `its MTU is ${drift.mtu.have}, its parent ${n.parent}'s is ${drift.mtu.want}`,
     });

@@ -10,10 +10,8 @@
  */
 import type { PersistenceFacts } from '../model/facts.js';
 import type { Change, PlannedNetwork, PlannedPersistence, Warning } from '../model/plan.js';
-import { renderPersistence } from '../backends/render.js';
+import { backendNamed } from '../backends/registry.js';
 import type { NetworkdContext, RenderBackend } from '../backends/rendered-file.js';
-
-import { UNIT_WANTS_DIR, systemdUnitName, systemdUnitPath } from '../backends/systemd-unit/render.js';
 
 export interface PersistChoice {
   backend: RenderBackend | 'none';
@@ -27,13 +25,6 @@ export interface PersistencePlan {
   persistence: PlannedPersistence;
   changes: Change[];
 }
-
-const LOADS_AT_BOOT: Record<RenderBackend, string> = {
-  networkd: 'systemd-networkd creates the shim at boot',
-  networkmanager: 'NetworkManager creates the shim at boot',
-  ifupdown: 'ifup -a creates the shim at boot',
-  systemd: 'the unit runs macvlanctl up at boot',
-};
 
 export function planPersistence(n: PlannedNetwork, choice: PersistChoice, facts: Pick<PersistenceFacts, 'managed' | 'selfCommand' | 'evidence'>): PersistencePlan {
   const { managed, selfCommand } = facts;
@@ -50,37 +41,39 @@ export function planPersistence(n: PlannedNetwork, choice: PersistChoice, facts:
     if (facts.evidence !== undefined) persistence.evidence = facts.evidence;
   }
   if (backend !== 'none') {
-    persistence.files = renderPersistence(backend, n, {
+    const b = backendNamed(backend);
+    persistence.files = b.render(n, {
       ...(choice.networkd ? { networkd: choice.networkd } : {}),
       systemd: { command: selfCommand },
     });
-    if (backend === 'systemd') {
-      const unit = systemdUnitName(n.name);
-      persistence.enable = { path: `${UNIT_WANTS_DIR}/${unit}`, target: systemdUnitPath(n.name) };
-    }
+    if (b.enableLink) persistence.enable = b.enableLink(n.name);
   }
 
   const ours = managed.filter((m) => m.network === n.name);
   const changes: Change[] = [];
-  const change = (action: Change['action'], path: string, reason: string): Change => ({
+  type After = Extract<Change, { kind: 'persist-file' }>['after'];
+  const change = (action: Change['action'], path: string, reason: string, after?: After): Change => ({
     kind: 'persist-file',
     action,
     network: n.name,
     path,
+    ...(after && action !== 'delete' ? { after } : {}),
     summary: `file ${path}`,
     reason,
   });
-  const why = backend === 'none' ? '' : LOADS_AT_BOOT[backend];
+  const why = backend === 'none' ? '' : backendNamed(backend).loadsAtBoot;
   for (const f of persistence.files) {
     const existing = ours.find((m) => m.path === f.path);
-    if (!existing) changes.push(change('create', f.path, why));
-    else if (existing.content !== f.content || existing.mode !== f.mode) changes.push(change('update', f.path, `its content or mode differs from the plan; ${why}`));
-    else changes.push(change('noop', f.path, 'present as planned'));
+    const after = { content: f.content, mode: f.mode };
+    if (!existing) changes.push(change('create', f.path, why, after));
+    else if (existing.content !== f.content || existing.mode !== f.mode) changes.push(change('update', f.path, `its content or mode differs from the plan; ${why}`, after));
+    else changes.push(change('noop', f.path, 'present as planned', after));
   }
   if (persistence.enable) {
     const e = persistence.enable;
     const existing = ours.find((m) => m.path === e.path);
-    changes.push(existing?.symlink === e.target ? change('noop', e.path, 'enabled') : change('create', e.path, `enable the unit (a symlink to ${e.target}, as systemctl enable makes)`));
+    const after = { linkTarget: e.target };
+    changes.push(existing?.symlink === e.target ? change('noop', e.path, 'enabled', after) : change('create', e.path, `enable the unit (a symlink to ${e.target}, as systemctl enable makes)`, after));
   }
   const wanted = new Set([...persistence.files.map((f) => f.path), ...(persistence.enable ? [persistence.enable.path] : [])]);
   for (const m of ours) {

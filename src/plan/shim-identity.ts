@@ -3,10 +3,11 @@
  * re-created shim (after drift or a reboot) is the same interface to the rest
  * of the LAN: neighbours' ARP caches stay right.
  */
-import type { InterfaceFact } from '../model/facts.js';
+import type { DockerNetworkFact, InterfaceFact } from '../model/facts.js';
+import type { PlannedShim } from '../model/plan.js';
 import { IFNAME_MAX_BYTES } from '../config/names.js';
 import { hex, sha256 } from '../net/digest.js';
-import { shimAlias } from '../model/labels.js';
+import { LABEL_HOST_ADDRESS, LABEL_HOST_ADDRESS6, LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork, shimAlias } from '../model/labels.js';
 
 function hashHex(...parts: string[]): string {
   return hex(sha256(parts.join('\0')));
@@ -55,27 +56,78 @@ export function lifelongShimMac(kept: { recorded?: string | undefined; label?: s
 }
 
 
+/** The shim as apply left it (see shimOnRecord); a field is undefined when neither source has it. */
+export interface ShimOnRecord {
+  interface: string | undefined;
+  /** Lower case. */
+  mac: string | undefined;
+  address: string | undefined;
+  address6: string | undefined;
+}
+
 /**
- * Our shim for `network` among the host's interfaces: a macvlan with the MAC
- * we gave it (as apply's record or the Docker network's labels say), carrying
- * our alias or — when networkd or NetworkManager re-created it at boot, which
- * cannot set an ifalias — the expected name. The alias alone is no proof of
- * ownership: anyone can set it (`ip link set X alias macvlanctl:NAME`), and
- * destroy must never delete an interface on that word. Without a recorded
- * MAC there is no proof at all, so nothing is ours.
+ * The shim as apply left it, field by field: apply's record, else the labels
+ * apply put on the Docker network (a record lost, or a network applied by a
+ * version that kept none). Only a Docker network labelled as macvlanctl's
+ * counts: anyone can put our label keys on a network of theirs. The one
+ * record → labels fallback, for status, destroy, up/down and doctor. Pure.
  */
-export function findOwnShim(
-  network: string,
-  interfaces: readonly InterfaceFact[],
-  expected?: { interface?: string | undefined; mac?: string | undefined },
-): InterfaceFact | undefined {
-  const mac = expected?.mac?.toLowerCase();
-  if (!mac) return undefined;
-  const proven = (i: InterfaceFact) => i.kind === 'macvlan' && i.mac?.toLowerCase() === mac;
-  return (
-    interfaces.find((i) => i.alias === shimAlias(network) && proven(i)) ??
-    interfaces.find((i) => expected?.interface !== undefined && i.name === expected.interface && proven(i))
-  );
+export function shimOnRecord(recorded: PlannedShim | undefined, docker: DockerNetworkFact | undefined): ShimOnRecord {
+  const labels: Record<string, string> = docker && isManagedNetwork(docker.labels) ? docker.labels : {};
+  return {
+    interface: recorded?.interface ?? labels[LABEL_SHIM],
+    mac: (recorded?.mac ?? labels[LABEL_SHIM_MAC])?.toLowerCase(),
+    address: recorded?.address ?? labels[LABEL_HOST_ADDRESS],
+    address6: recorded?.address6 ?? labels[LABEL_HOST_ADDRESS6],
+  };
+}
+
+/** What says which interface is a network's shim, from apply's record or our Docker network's labels (or, for the planner, what it will create). */
+export interface ShimEvidence {
+  /** The shim's name. */
+  interface?: string | undefined;
+  /** The MAC we gave it: the proof of ownership. Without it only `repairByAlias` can vouch. */
+  mac?: string | undefined;
+  /** The parent it must sit on, when known (the planner knows it; destroy and down do not need it). */
+  parent?: string | undefined;
+  /**
+   * The network was applied here (a record, or our labelled Docker network),
+   * and the caller repairs what it finds (apply, `up`): our alias then vouches
+   * for a shim whose MAC drifted, so it is re-created rather than refused.
+   * Destroy, down and status never pass it: they act on MAC proof alone.
+   */
+  repairByAlias?: boolean;
+}
+
+/**
+ * Whether `iface` is our shim for `network` — the one test of ownership, for
+ * the planner, destroy, up/down and status. Only a macvlan can be a shim we
+ * made: a veth or bridge carrying our alias is someone else's. The MAC we gave
+ * it proves it when it also carries our alias or the expected name (and sits
+ * on the expected parent, when one is given). The alias alone is no proof:
+ * anyone can set it (`ip link set X alias macvlanctl:NAME`), and nothing may
+ * be deleted on that word — except that a network applied here vouches for
+ * its own drifted shim (`repairByAlias`). Without a MAC there is no proof.
+ */
+export function isOwnShim(iface: InterfaceFact, network: string, evidence: ShimEvidence): boolean {
+  if (iface.kind !== 'macvlan') return false;
+  const aliased = iface.alias === shimAlias(network);
+  if (evidence.repairByAlias && aliased) return true;
+  const mac = evidence.mac?.toLowerCase();
+  if (!mac || iface.mac?.toLowerCase() !== mac) return false;
+  if (evidence.parent !== undefined && iface.link !== evidence.parent) return false;
+  return aliased || (evidence.interface !== undefined && iface.name === evidence.interface);
+}
+
+/**
+ * Our shim for `network` among the host's interfaces (see isOwnShim): the
+ * one carrying our alias first, else the one with the expected name — when
+ * networkd or NetworkManager re-created it at boot, which cannot set an
+ * ifalias.
+ */
+export function findOwnShim(network: string, interfaces: readonly InterfaceFact[], evidence: ShimEvidence = {}): InterfaceFact | undefined {
+  const own = (i: InterfaceFact) => isOwnShim(i, network, evidence);
+  return interfaces.find((i) => i.alias === shimAlias(network) && own(i)) ?? interfaces.find((i) => i.name === evidence.interface && own(i));
 }
 
 /**

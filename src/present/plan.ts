@@ -1,24 +1,30 @@
 /**
  * Human presentation of a plan, Terraform-style: `+` create, `~` update,
- * `-` delete, each change with its reason underneath.
+ * `-/+` replace (removed and made again), `-` delete, each change with its
+ * reason underneath.
  */
 import type { LanScanSource } from '../model/lan.js';
 import type { Change, ChangeAction, Plan } from '../model/plan.js';
 import { colors as c } from './colors.js';
 
-const SYMBOL: Record<ChangeAction, string> = { create: '+', update: '~', delete: '-', noop: '=' };
+const SYMBOL: Record<ChangeAction, string> = { create: '+', update: '~', replace: '-/+', delete: '-', noop: '=' };
 
 function paint(action: ChangeAction, text: string): string {
   if (action === 'create') return c.green(text);
-  if (action === 'update') return c.yellow(text);
+  if (action === 'update' || action === 'replace') return c.yellow(text);
   if (action === 'delete') return c.red(text);
   return c.dim(text);
 }
 
 export function countChanges(changes: Change[]): Record<ChangeAction, number> {
-  const n: Record<ChangeAction, number> = { create: 0, update: 0, delete: 0, noop: 0 };
+  const n: Record<ChangeAction, number> = { create: 0, update: 0, replace: 0, delete: 0, noop: 0 };
   for (const ch of changes) n[ch.action]++;
   return n;
+}
+
+/** How many changes would change something (all but the noops). */
+export function pendingChanges(count: Record<ChangeAction, number>): number {
+  return count.create + count.update + count.replace + count.delete;
 }
 
 /** How old a cached scan is, for display: "42 s", or whole minutes from 90 s on. */
@@ -64,11 +70,22 @@ export function presentPlan(plan: Plan & { commands?: string[] }): string {
     }
     out.push('');
   }
+  // Changes for a network the plan does not place: what `destroy` removes (plan --destroy).
+  const placed = new Set(plan.networks.map((n) => n.name));
+  for (const name of [...new Set(plan.changes.map((ch) => ch.network))].filter((x) => !placed.has(x))) {
+    out.push(c.bold(`Destroy ${name}`));
+    for (const ch of plan.changes.filter((x) => x.network === name)) {
+      out.push(paint(ch.action, `  ${SYMBOL[ch.action]} ${ch.summary}`));
+      out.push(c.dim(`      ${ch.reason}`));
+    }
+    out.push('');
+  }
   const count = countChanges(plan.changes);
-  if (count.create + count.update + count.delete === 0) {
+  if (pendingChanges(count) === 0) {
     out.push('No changes: the host and Docker already match the declaration.');
   } else {
-    out.push(`Plan: ${count.create} to create, ${count.update} to change, ${count.delete} to delete (${count.noop} unchanged).`);
+    const replaced = count.replace ? `${count.replace} to replace, ` : '';
+    out.push(`Plan: ${count.create} to create, ${count.update} to change, ${replaced}${count.delete} to delete (${count.noop} unchanged).`);
   }
   for (const w of plan.warnings) {
     out.push(c.yellow(`warning: ${w.message}`) + (w.fix ? `\n  fix: ${w.fix}` : ''));

@@ -5,6 +5,7 @@
  * neighbour, and the neighbour table says whether it answered ARP.
  */
 import { createSocket } from 'node:dgram';
+import { neighbourAnswered } from '../model/neighbour-states.js';
 import { run } from '../system/exec.js';
 
 async function viaPing(address: string, timeoutS: number): Promise<boolean> {
@@ -40,8 +41,7 @@ async function viaNeighbour(address: string, timeoutS: number): Promise<boolean>
     await sendDatagram(address);
     const { stdout } = await run('ip', ['-json', 'neigh', 'show', 'to', address]);
     const entries = JSON.parse(stdout || '[]') as { state?: string[] }[];
-    const state = entries[0]?.state ?? [];
-    if (state.some((s) => s === 'REACHABLE' || s === 'STALE' || s === 'DELAY' || s === 'PROBE')) return true;
+    if (neighbourAnswered(entries[0]?.state)) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;

@@ -19,6 +19,7 @@
  *   host entries included), so at most `maxInFlight` of our entries exist at
  *   once: each block is flushed once its answers are read.
  */
+import { neighbourHoldsMac } from '../model/neighbour-states.js';
 
 /** First and last address to probe in an IPv4 subnet given as (base, prefix): the network and broadcast addresses are skipped up to /30. */
 export function sweepRange(base: number, prefix: number): { first: number; last: number; count: number } {
@@ -77,8 +78,6 @@ export function probesAllowed(rate: number, elapsedMs: number): number {
   return Math.floor((rate * Math.max(0, elapsedMs)) / 1000) + 1;
 }
 
-/** States in which an entry holds a MAC that answered (FAILED/INCOMPLETE entries have none). */
-const ANSWERED = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT', 'NOARP']);
 
 interface IpNeighEntry {
   dst?: string;
@@ -99,7 +98,7 @@ export function answeredEntries(json: string): { dst: string; mac: string }[] {
     if (!e.dst || !e.lladdr) continue;
     const mac = e.lladdr.toLowerCase();
     if (mac === 'ff:ff:ff:ff:ff:ff' || mac === '00:00:00:00:00:00') continue;
-    if (!(e.state ?? []).some((s) => ANSWERED.has(s))) continue;
+    if (!neighbourHoldsMac(e.state)) continue;
     out.push({ dst: e.dst, mac });
   }
   return out;

@@ -151,6 +151,23 @@ describe.skipIf(!root)('apply, status, destroy in the lab', () => {
 
     it('destroy refuses while a container is attached, then --force leaves the host as before the first apply', async () => {
       const h = lab.host('h1');
+      // plan --destroy shows what goes, refuses the same way, and changes nothing (issue #11)
+      const before = await hostFingerprint(h);
+      const shown = await macvlanctl(h, ['plan', '--destroy', 'mynet'], { root: dir });
+      expect(shown.code).toBe(1);
+      expect(shown.stdout).toMatch(/^Destroy mynet$/m);
+      expect(shown.stdout).toMatch(/^  - link mynet-shim\n.*198\.51\.100\.223\/32, route 198\.51\.100\.192\/27/m);
+      expect(shown.stdout).toMatch(/^  - docker network mynet$/m);
+      expect(shown.stderr).toMatch(/1 container\(s\) attached \(web\)/);
+      const forced = await macvlanctl(h, ['plan', '--destroy', 'mynet', '--force', '--show-commands', '--json'], { root: dir });
+      expect(forced.code, forced.stderr).toBe(0);
+      const changes = forced.json!.result.changes as { kind: string; action: string; path?: string; disconnect?: { name: string }[] }[];
+      expect(changes.every((c) => c.action === 'delete')).toBe(true);
+      expect(changes.map((c) => c.kind)).toEqual(expect.arrayContaining(['shim-link', 'docker-network', 'persist-file', 'record']));
+      expect(changes.find((c) => c.kind === 'docker-network')!.disconnect!.map((c) => c.name)).toEqual(['web']);
+      expect(forced.json!.result.commands).toEqual(expect.arrayContaining(['ip link del dev mynet-shim', 'docker network rm mynet']));
+      expect(await hostFingerprint(h)).toBe(before);
+      expect(existsSync(join(dir, 'var/lib/macvlanctl/mynet.json'))).toBe(true);
       const refused = await macvlanctl(h, ['destroy', 'mynet', '--yes', '--json'], { root: dir });
       expect(refused.code).toBe(1);
       expect(refused.json!.error!.message).toMatch(/1 container\(s\) attached \(web\)/);
@@ -283,6 +300,17 @@ describe.skipIf(!root)('apply, status, destroy in the lab', () => {
       expect(refused.code).toBe(1);
       expect(refused.json!.error!.code).toBe('DOCKER_CONFLICT');
       expect(refused.json!.error!.message).toMatch(/ip-range 198\.51\.100\.192\/27 ≠ 198\.51\.100\.160\/27.*pass --replace/);
+      expect(await hostFingerprint(h)).toBe(before);
+      // plan says the same before anything is tried: -/+ with the refusal without --replace, a replace with it (issue #11)
+      const planned = await macvlanctl(h, ['plan', ...other], { root: dir });
+      expect(planned.code).toBe(1);
+      expect(planned.stdout).toMatch(/^  -\/\+ docker network mynet/m);
+      expect(planned.stderr).toMatch(/DOCKER_CONFLICT|pass --replace/);
+      const plannedReplace = await macvlanctl(h, ['plan', ...other, '--replace', '--show-commands', '--json'], { root: dir });
+      expect(plannedReplace.code, plannedReplace.stderr).toBe(0);
+      const change = plannedReplace.json!.result.changes.find((c: { kind: string }) => c.kind === 'docker-network');
+      expect(change).toMatchObject({ action: 'replace', before: { body: { Name: 'mynet' } }, after: { Name: 'mynet' } });
+      expect(plannedReplace.json!.result.commands.slice(0, 2).map((l: string) => l.split(' ').slice(0, 3).join(' '))).toEqual(['docker network rm', 'docker network create']);
       expect(await hostFingerprint(h)).toBe(before);
       const replaced = await macvlanctl(h, ['apply', ...other, '--yes', '--replace', '--json'], { root: dir });
       expect(replaced.code, replaced.stderr).toBe(0);

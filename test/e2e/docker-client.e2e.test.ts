@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MacvlanError } from '../../src/model/errors.js';
 import { formatAddress, formatCidr } from '../../src/net/address.js';
 import { DockerClient } from '../../src/system/docker/client.js';
+import { connectContainer, createContainer, execInContainer, inspectContainer, listImages, removeContainer, startContainer, stopContainer } from '../../src/lab/docker-api.js';
 import { parseDockerHost, resolveEndpoint } from '../../src/system/docker/endpoint.js';
 import { gatherDockerFacts, networkFactFromEngine } from '../../src/gather/docker-facts.js';
 import { LAB_IMAGE, createLab, type Lab, type LabHost } from './lab.js';
@@ -95,12 +96,12 @@ describe.skipIf(!isRoot)('DockerClient against a real dockerd 20.10 in a namespa
   });
 
   it('runs a container on it: facts show its address, exec is demultiplexed, connect/disconnect work', async () => {
-    const images = await client.listImages();
+    const images = await listImages(client);
     expect(images.some((i) => i.RepoTags?.includes(LAB_IMAGE))).toBe(true);
 
-    const cid = await client.createContainer('web', { Image: LAB_IMAGE, Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: 'mynet' } });
-    await client.startContainer(cid);
-    await client.startContainer(cid); // already running: 304, not an error
+    const cid = await createContainer(client, 'web', { Image: LAB_IMAGE, Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: 'mynet' } });
+    await startContainer(client, cid);
+    await startContainer(client, cid); // already running: 304, not an error
     const containers = await client.listContainers();
     expect(containers.map((c) => c.Names[0])).toContain('/web');
 
@@ -115,25 +116,25 @@ describe.skipIf(!isRoot)('DockerClient against a real dockerd 20.10 in a namespa
     expect(mynet.containers[0]).toMatchObject({ id: cid, name: 'web' });
     expect(formatAddress(mynet.containers[0]!.ipv4!)).toBe('198.51.100.192');
 
-    const r = await client.execInContainer('web', ['sh', '-c', 'echo out; echo err >&2; ip -o -4 addr show eth0; exit 3']);
+    const r = await execInContainer(client, 'web', ['sh', '-c', 'echo out; echo err >&2; ip -o -4 addr show eth0; exit 3']);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toBe('err\n');
     expect(r.stdout).toMatch(/^out\n.*inet 198\.51\.100\.192\/24/s);
-    const big = await client.execInContainer('web', ['sh', '-c', 'seq 1 20000']);
+    const big = await execInContainer(client, 'web', ['sh', '-c', 'seq 1 20000']);
     expect(big.exitCode).toBe(0);
     expect(big.stdout.split('\n').length).toBe(20001);
 
     await client.createNetwork(macvlanBody('side', 'eno2', '203.0.113.0/24', '203.0.113.1'));
-    await client.connectContainer('side', 'web', { endpointConfig: { IPAMConfig: { IPv4Address: '203.0.113.50' } } });
-    const inspected = await client.inspectContainer('web');
+    await connectContainer(client, 'side', 'web', { endpointConfig: { IPAMConfig: { IPv4Address: '203.0.113.50' } } });
+    const inspected = await inspectContainer(client, 'web');
     expect(inspected.NetworkSettings.Networks?.side?.IPAddress).toBe('203.0.113.50');
     await client.disconnectContainer('side', 'web', { force: true });
-    expect(Object.keys((await client.inspectContainer('web')).NetworkSettings.Networks ?? {})).toEqual(['mynet']);
+    expect(Object.keys((await inspectContainer(client, 'web')).NetworkSettings.Networks ?? {})).toEqual(['mynet']);
     await client.removeNetwork('side');
 
-    await client.stopContainer('web', { timeoutSeconds: 1 });
-    await client.stopContainer('web', { timeoutSeconds: 1 }); // already stopped: 304
-    await client.removeContainer('web', { force: true });
+    await stopContainer(client, 'web', { timeoutSeconds: 1 });
+    await stopContainer(client, 'web', { timeoutSeconds: 1 }); // already stopped: 304
+    await removeContainer(client, 'web', { force: true });
     expect((await client.listContainers({ all: true })).map((c) => c.Names[0])).not.toContain('/web');
   });
 
@@ -142,7 +143,7 @@ describe.skipIf(!isRoot)('DockerClient against a real dockerd 20.10 in a namespa
     const nf = await expectError(client.removeNetwork('doesnotexist'));
     expect(nf.code).toBe('NOT_FOUND');
     expect(nf.message).toBe('Docker engine: network doesnotexist not found (HTTP 404 from DELETE /networks/doesnotexist)');
-    expect((await expectError(client.inspectContainer('nope'))).code).toBe('NOT_FOUND');
+    expect((await expectError(inspectContainer(client, 'nope'))).code).toBe('NOT_FOUND');
 
     await client.removeNetwork('mynet');
     expect(await client.inspectNetwork('mynet')).toBeUndefined();

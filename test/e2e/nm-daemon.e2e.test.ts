@@ -13,7 +13,7 @@
  *              shim and owns it), then `apply --persist systemd`: the keyfile goes,
  *              NetworkManager forgets the profile, and the shim stays — never
  *              deleted, same MAC, /32 and route — where NetworkManager would delete
- *              a link it made when its profile goes (src/backends/load.ts
+ *              a link it made when its profile goes (src/backends/networkmanager/load.ts
  *              releases it first); NetworkManager leaves it alone across its own
  *              restart, and a shim `macvlanctl up` makes after a reboot; destroy
  *              still removes everything

@@ -111,6 +111,10 @@ describe.skipIf(!root)('apply and destroy never lie about the host', () => {
       expect(r.code).toBe(1);
       expect(r.json!.error!.code).toBe('NOT_FOUND');
       expect(r.json!.error!.message).toMatch(/interface evil0 carries the alias macvlanctl:evil, but nothing proves it is macvlanctl's \(there is no record of evil/);
+      // plan --destroy says the same, as destroy does
+      const p = await macvlanctl(h, ['plan', '--destroy', 'evil', '--json'], { root: dir });
+      expect(p.code).toBe(1);
+      expect(p.json!.error!.code).toBe('NOT_FOUND');
       expect(await hostFingerprint(h)).toBe(before);
     } finally {
       await h.exec(['ip', 'link', 'del', 'evil0']);

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DockerFacts, DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
-import { parseAddress } from '../../src/net/address.js';
+import { parseAddress, parseCidr } from '../../src/net/address.js';
 import { parseInterfaces, parseRoutes } from '../../src/gather/ip-facts.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
@@ -36,9 +36,33 @@ export function docker(networks: DockerNetworkFact[] = [], engineVersion = '20.1
 }
 
 export function hostFacts(name: IpFixture = 'fresh-host', over: Partial<HostFacts> = {}): HostFacts {
-  return { ...ipFacts(name), docker: docker(), hostId: 'test-host-id', inUse: [], ...over };
+  return { ...ipFacts(name), docker: docker(), hostId: 'test-host-id', ...over };
 }
 
-export function addresses(...texts: string[]) {
-  return texts.map((t) => parseAddress(t));
+/**
+ * The LAN facts of an ARP sweep of fresh-host's LAN (eno1, 198.51.100.0/24)
+ * that heard these hosts and probed no DHCP: live hosts reach the planner
+ * this way in production (gather/lan-for-plan.ts), never any other.
+ */
+export function liveHosts(...texts: string[]): Pick<HostFacts, 'lan'> {
+  const live = texts.map((address, i) => ({ address, mac: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}` }));
+  return { lan: { scans: [{ parent: 'eno1', subnet: '198.51.100.0/24', scannedAt: '2026-12-01T10:00:00.000Z', durationMs: 1000, live }], skipped: [] } };
+}
+
+/** A Docker network named mynet on eno1 with other settings than the tests' recipe (no ip-range): a replace, or a refusal. */
+export function mynetWithOtherSettings(over: Partial<DockerNetworkFact> = {}): DockerNetworkFact {
+  return {
+    id: 'abc',
+    name: 'mynet',
+    driver: 'macvlan',
+    scope: 'local',
+    parent: 'eno1',
+    labels: {},
+    options: { parent: 'eno1' },
+    subnets: [{ subnet: parseCidr('198.51.100.0/24'), gateway: parseAddress('198.51.100.1'), auxAddresses: {}, raw: { Subnet: '198.51.100.0/24', Gateway: '198.51.100.1' } }],
+    enableIPv6: false,
+    containers: [],
+    configOnly: false,
+    ...over,
+  };
 }

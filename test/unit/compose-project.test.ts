@@ -141,7 +141,7 @@ describe('labels and driver options Compose adopts (pkg/compose/create.go, compo
     const made = composeMade('home_lab_lan', { 'com.docker.compose.project': 'home_lab', 'com.docker.compose.network': 'lan' });
     made.subnets.push({ subnet: parseCidr('2001:db8:1::/64'), gateway: parseAddress('2001:db8:1::1'), ipRange: parseCidr('2001:db8:1::1:0/112'), auxAddresses: { host: parseAddress('2001:db8:1::1:ffff') }, raw: {} });
     const off = planFile(dual, {}, hostFacts('fresh-host', { docker: docker([made]) })).changes.find((c) => c.kind === 'docker-network')!;
-    expect(off.action).toBe('update');
+    expect(off.action).toBe('replace');
     expect(off.reason).toContain('IPv6 off ≠ on');
     made.enableIPv6 = true;
     expect(planFile(dual, {}, hostFacts('fresh-host', { docker: docker([made]) })).changes.find((c) => c.kind === 'docker-network')).toMatchObject({ action: 'noop' });
@@ -150,7 +150,7 @@ describe('labels and driver options Compose adopts (pkg/compose/create.go, compo
   it('calls a same-named network with another project label different (Compose v2 would warn, down would not remove it)', () => {
     const facts = hostFacts('fresh-host', { docker: docker([composeMade('home_lab_lan', { 'com.docker.compose.project': 'other', 'com.docker.compose.network': 'lan' })]) });
     const change = planFile(COMPLETE, {}, facts).changes.find((c) => c.kind === 'docker-network')!;
-    expect(change.action).toBe('update');
+    expect(change.action).toBe('replace');
     expect(change.reason).toContain('label com.docker.compose.project other ≠ home_lab');
   });
 });

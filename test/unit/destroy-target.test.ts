@@ -4,7 +4,8 @@
  * Docker network labelled as ours) gives it.
  */
 import { describe, expect, it } from 'vitest';
-import { destroyTarget } from '../../src/cli/commands/destroy.js';
+import { planOperations } from '../../src/apply/operations.js';
+import { LEFT_ALONE, planDestroy } from '../../src/plan/plan-destroy.js';
 import type { DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
 import { parseAddress, parseCidr } from '../../src/net/address.js';
 import type { NetworkState } from '../../src/system/state-store.js';
@@ -40,6 +41,12 @@ function labelled(labels: Record<string, string>): DockerNetworkFact {
 }
 
 const deletes = (ops: { kind: string; title: string }[]) => ops.filter((o) => o.kind === 'ip').map((o) => o.title);
+
+/** What destroy would do (planDestroy → planOperations) and what it leaves alone. */
+function destroyTarget(name: string, facts: HostFacts, force: boolean, state: NetworkState | undefined) {
+  const plan = planDestroy(name, facts, state ? { network: state.network } : {}, { force });
+  return { ops: planOperations(plan), skipped: plan.warnings.filter((w) => w.code === LEFT_ALONE).map((w) => w.message) };
+}
 
 describe('destroyTarget: what is ours', () => {
   it('leaves an interface that merely carries the alias, with no record and no Docker network, and says why', () => {
@@ -80,5 +87,42 @@ describe('destroyTarget: what is ours', () => {
     const t = destroyTarget('mynet', veth, false, record(mac));
     expect(deletes(t.ops)).toEqual([]);
     expect(t.skipped.join('\n')).toMatch(/it is a veth interface, not a macvlan/);
+  });
+});
+
+describe('planDestroy: destroy is a plan', () => {
+  const f = facts();
+  const ours = labelled({ 'io.macvlanctl.managed': 'true', 'io.macvlanctl.shim': 'mynet-shim', 'io.macvlanctl.shim-mac': shimMac(f) });
+  const managed = [{ path: '/etc/systemd/system/macvlanctl-mynet.service', network: 'mynet', content: 'x', mode: 0o644 }];
+  const withAll = (over: Partial<DockerNetworkFact> = {}): HostFacts => ({
+    ...f,
+    docker: docker([{ ...ours, ...over }]),
+    persistence: { managed, selfCommand: ['/usr/bin/macvlanctl'], managers: {} as never, evidence: 'e0' },
+  });
+
+  it('deletes the shim (naming its address and route), the Docker network (its re-create body kept), the files and the record; host side first, loads last', () => {
+    const p = planDestroy('mynet', withAll(), { network: record(shimMac(f)).network });
+    expect(p.changes.map((c) => `${c.action} ${c.kind}`)).toEqual(['delete shim-link', 'delete docker-network', 'delete persist-file', 'delete record']);
+    expect(p.changes[0]!.reason).toMatch(/198\.51\.100\.223\/32, route 198\.51\.100\.192\/27/);
+    expect(p.changes[1]).toMatchObject({ before: { id: 'net1', body: { Name: 'mynet', Labels: { 'io.macvlanctl.managed': 'true' } } } });
+    const ops = planOperations(p);
+    expect(ops.map((o) => o.kind)).toEqual(['ip', 'docker-remove', 'file-remove', 'state-remove', 'persist-load']);
+    expect(ops[1]).toMatchObject({ id: 'net1', recreate: { Name: 'mynet' } });
+    expect(ops[4]).toMatchObject({ backend: 'systemd', removed: ['/etc/systemd/system/macvlanctl-mynet.service'], shim: 'mynet-shim' });
+  });
+
+  it('refuses in the plan while containers are attached; --force plans their disconnection', () => {
+    const busy = withAll({ containers: [{ id: 'c1', name: 'web' }] });
+    const refused = planDestroy('mynet', busy, {});
+    expect(refused.errors).toEqual([expect.objectContaining({ code: 'DOCKER_CONFLICT', message: expect.stringMatching(/1 container\(s\) attached \(web\); stop them, or pass --force/) })]);
+    expect(() => planOperations(refused)).toThrow(/pass --force/);
+    const forced = planDestroy('mynet', busy, {}, { force: true });
+    expect(forced.errors).toBeUndefined();
+    expect(forced.changes.find((c) => c.kind === 'docker-network')).toMatchObject({ disconnect: [{ id: 'c1', name: 'web' }] });
+  });
+
+  it('a corrupt record goes with the rest; with nothing of ours there is nothing to do', () => {
+    expect(planDestroy('mynet', facts(), { corrupt: true }).changes.map((c) => c.kind)).toEqual(['record']);
+    expect(planDestroy('other', facts(), {}).changes).toEqual([]);
   });
 });

@@ -14,13 +14,13 @@ import {
   DockerClient,
   compareApiVersions,
   engineVersionFromServerHeader,
-  demultiplexStream,
   engineMessage,
   httpError,
   negotiateApiVersion,
   transportError,
 } from '../../src/system/docker/client.js';
 import { parseDockerHost, resolveEndpoint } from '../../src/system/docker/endpoint.js';
+import { demultiplexStream, execInContainer, inspectContainer, startContainer } from '../../src/lab/docker-api.js';
 import { gatherDockerFacts } from '../../src/gather/docker-facts.js';
 
 const FIX = join(import.meta.dirname, '..', 'fixtures', 'docker');
@@ -262,9 +262,9 @@ describe('DockerClient against a fake engine replaying dockerd 20.10 responses',
     const c = await DockerClient.connect(parseDockerHost(`unix://${socket}`));
     try {
       expect((await c.listContainers({ all: true }))[0]?.Names).toEqual(['/web']);
-      expect((await c.inspectContainer('web')).Name).toBe('/web');
-      await c.startContainer('web');
-      expect(await c.execInContainer('web', ['sh', '-c', 'echo hello; echo oops >&2; exit 3'])).toEqual({ exitCode: 3, stdout: 'hello\n', stderr: 'oops\n' });
+      expect((await inspectContainer(c, 'web')).Name).toBe('/web');
+      await startContainer(c, 'web');
+      expect(await execInContainer(c, 'web', ['sh', '-c', 'echo hello; echo oops >&2; exit 3'])).toEqual({ exitCode: 3, stdout: 'hello\n', stderr: 'oops\n' });
       expect(JSON.parse(seen.find((s) => s.url === '/v1.41/containers/web/exec')!.body)).toMatchObject({ Cmd: ['sh', '-c', 'echo hello; echo oops >&2; exit 3'], Tty: false });
     } finally {
       c.close();

@@ -22,7 +22,7 @@ import { parentCheck, parentWirelessCheck } from '../../src/doctor/checks/parent
 import { persistenceCheck } from '../../src/doctor/checks/persistence.js';
 import { reachCheck } from '../../src/doctor/checks/reach.js';
 import { shimCheck } from '../../src/doctor/checks/shim.js';
-import { networkFromLabels } from '../../src/doctor/expected.js';
+import { networkFromLabels } from '../../src/plan/network-from-labels.js';
 import { parseNeighbour, sweepSubnet } from '../../src/doctor/gather-lan.js';
 import { checkLine, presentDoctor } from '../../src/present/doctor.js';
 import { CHECKS, checkNetwork, doctorReport } from '../../src/doctor/run-checks.js';
@@ -218,6 +218,11 @@ describe('lan-macvlan-frames', () => {
     delete (f.lan as { gatewayAnswer?: unknown }).gatewayAnswer;
     expect(macvlanFramesCheck(f)).toMatchObject({ verdict: 'warn', detail: expect.stringContaining('(its entry is FAILED)') });
   });
+  it('does not take a PERMANENT (hand-set) gateway entry for an answer to the host', () => {
+    const f = facts({ lan: { ...lan({ scan: scan([]), gatewayAsked: 3, parentNeighbour: { mac: '12:1c:9b:e2:0c:55', state: ['PERMANENT'] } }), gatewayAnswer: undefined } as never });
+    delete (f.lan as { gatewayAnswer?: unknown }).gatewayAnswer;
+    expect(macvlanFramesCheck(f).verdict).toBe('warn');
+  });
   it('is skipped, with the reason, when the LAN was not probed', () => {
     const r = macvlanFramesCheck(facts({ lan: { done: false, reason: '--no-scan was given' } }));
     expect(r).toMatchObject({ verdict: 'skip', detail: 'the LAN was not probed: --no-scan was given' });
@@ -252,7 +257,7 @@ describe('docker-settings', () => {
   it('fails when Docker has no such network, or is down', () => {
     expect(dockerSettingsCheck(facts({}, { docker: docker([]) }))).toMatchObject({ verdict: 'fail', detail: 'Docker has no network named mynet' });
     expect(dockerSettingsCheck(facts({}, { docker: noDocker() }))).toMatchObject({ verdict: 'fail', detail: expect.stringMatching(/^Docker is not reachable at unix:\/\/\/nonexistent\.sock/) });
-    const denied = { ...noDocker(), reason: 'permission denied on the Docker engine socket /run/docker.sock: run as root (sudo)' };
+    const denied = { ...noDocker(), reason: 'permission denied on the Docker engine socket /run/docker.sock: run as root (sudo)', code: 'NOT_PERMITTED' };
     expect(dockerSettingsCheck(facts({}, { docker: denied })).fix).toBe('run doctor as root (sudo), or as a member of the docker group');
   });
   it('a Compose network that `docker compose down` removed: says so, and that `docker compose up` re-creates it (not apply)', () => {
@@ -454,9 +459,12 @@ describe('persistence', () => {
   });
   it('warns when no persistence was chosen', () => {
     const none = structuredClone(record);
-    none.network.persistence = { backend: 'none', reason: '--persist none', files: [] };
-    expect(persistenceCheck(facts({}, {}, none))).toMatchObject({ verdict: 'warn', detail: 'no persistence chosen (--persist none): the shim and its route are gone after the next reboot' });
-    // The planner's own reason already says it: once is enough.
+    // --persist auto that found no backend: the reason says why, the check says what follows.
+    none.network.persist = 'auto';
+    none.network.persistence = { backend: 'none', reason: 'nothing manages eno1', files: [] };
+    expect(persistenceCheck(facts({}, {}, none))).toMatchObject({ verdict: 'warn', detail: 'no persistence chosen (nothing manages eno1): the shim and its route are gone after the next reboot' });
+    // --persist none: the planner's own reason already says it, and once is enough.
+    none.network.persist = 'none';
     none.network.persistence.reason = '--persist none: the shim is not persisted and is gone after a reboot';
     expect(persistenceCheck(facts({}, {}, none)).detail).toBe('no persistence chosen: --persist none: the shim is not persisted and is gone after a reboot');
   });

@@ -8,7 +8,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { presentScan, scanNotes, scanWarnings } from '../../src/cli/commands/scan.js';
+import { presentScan, scanNotes, scanWarnings } from '../../src/present/scan.js';
 import { MacvlanError } from '../../src/model/errors.js';
 import type { LanScan } from '../../src/model/lan.js';
 import { cidrContains, parseAddress, parseCidr } from '../../src/net/address.js';

@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { presentScan, scanMapInput, scanWarnings, suggestIpRange } from '../../src/cli/commands/scan.js';
+import { estimateDhcpPools } from '../../src/plan/dhcp-pool.js';
+import { suggestIpRange } from '../../src/plan/suggest-ip-range.js';
+import { addressMapInput } from '../../src/present/address-map-input.js';
+import { presentScan, scanWarnings } from '../../src/present/scan.js';
 import type { LanScan } from '../../src/model/lan.js';
 import { clientFromRandom, nextDiscoverAt, offerFrom, summarizeOffers } from '../../src/probe/dhcp-offers.js';
 import { decodeDhcpMessage, encodeDhcpMessage, encodeDiscover } from '../../src/probe/dhcp-packet.js';
@@ -313,10 +316,17 @@ describe('the scan command’s summary', () => {
   });
 
   it('the map shows the gateway, this host, live hosts, offers and the pool', () => {
-    const input = scanMapInput(scan, hostFacts('fresh-host'));
+    const input = addressMapInput({ subnet: scan.subnet, parent: scan.parent, gateway: '198.51.100.1' }, hostFacts('fresh-host'), scan);
     expect(input).toMatchObject({ subnet: '198.51.100.0/24', gateway: '198.51.100.1', host: ['198.51.100.24'], offers: ['198.51.100.150'] });
     expect(input.live).toEqual(['198.51.100.1', '198.51.100.40', '198.51.100.240']);
-    expect(input.pools).toEqual([scan.dhcp!.pool]);
+    expect(input.pools).toEqual(estimateDhcpPools(scan.dhcp!.offers, scan.subnet).map((p) => p.pool));
+    expect(input.pools).toHaveLength(1);
+  });
+
+  it("without the host's facts (they could not be read) the map still has the gateway and what the scan saw", () => {
+    const input = addressMapInput({ subnet: scan.subnet, parent: scan.parent, gateway: '198.51.100.1' }, undefined, scan);
+    expect(input).toEqual({ subnet: '198.51.100.0/24', gateway: '198.51.100.1', live: ['198.51.100.1', '198.51.100.40', '198.51.100.240'], offers: ['198.51.100.150'], pools: input.pools });
+    expect(input.pools).toHaveLength(1);
   });
 
   it('presents live hosts, servers, offers with lease and router, the pool and the suggestion', () => {

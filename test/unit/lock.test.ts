@@ -157,8 +157,15 @@ describe('a held lock', () => {
   it('is taken as soon as its holder releases it', async () => {
     const first = await lockHost('apply a', { root });
     const second = lockHost('apply b', { root, waitMs: 3000 });
-    setTimeout(() => first.release(), 150);
-    (await second).release();
+    let released = false;
+    setTimeout(() => {
+      released = true;
+      first.release();
+    }, 150);
+    const taken = await second;
+    // Taken at all is not enough: a lock that let both in would pass that too.
+    expect(released).toBe(true);
+    taken.release();
   });
 
   it('an older record without start time (earlier version) is held while its pid lives', async () => {

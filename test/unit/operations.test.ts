@@ -4,18 +4,18 @@ import { toDesired } from '../../src/config/to-desired.js';
 import { planOperations } from '../../src/apply/operations.js';
 import { type Ports, runOperations } from '../../src/apply/run-operations.js';
 import { AggregateMacvlanError, MacvlanError } from '../../src/model/errors.js';
-import type { DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
-import { parseAddress, parseCidr } from '../../src/net/address.js';
+import type { HostFacts } from '../../src/model/facts.js';
+import { parseCidr } from '../../src/net/address.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { deriveShimMac } from '../../src/plan/shim-identity.js';
 import { BatchError } from '../../src/system/ip-batch.js';
-import { docker, hostFacts } from '../support/fixture-facts.js';
+import { docker, hostFacts, mynetWithOtherSettings } from '../support/fixture-facts.js';
 
 const RECIPE = { parent: 'eno1', ipRange: ['198.51.100.192/27'], auxAddress: ['host=198.51.100.223'] };
 
 function ops(facts: HostFacts = hostFacts(), replace = false) {
-  const plan = computePlan([toDesired(flagsToRaw('mynet', RECIPE))], facts);
-  return planOperations(plan, facts, { replace });
+  const plan = computePlan([toDesired(flagsToRaw('mynet', RECIPE))], facts, { replace });
+  return planOperations(plan);
 }
 
 describe('planOperations', () => {
@@ -63,19 +63,7 @@ describe('planOperations', () => {
   });
 
   it('leaves a same-named network with other settings alone unless --replace, and never replaces one in use', () => {
-    const existing: DockerNetworkFact = {
-      id: 'abc',
-      name: 'mynet',
-      driver: 'macvlan',
-      scope: 'local',
-      parent: 'eno1',
-      labels: {},
-      options: { parent: 'eno1' },
-      subnets: [{ subnet: parseCidr('198.51.100.0/24'), gateway: parseAddress('198.51.100.1'), auxAddresses: {}, raw: { Subnet: '198.51.100.0/24', Gateway: '198.51.100.1' } }],
-      enableIPv6: false,
-      containers: [],
-      configOnly: false,
-    };
+    const existing = mynetWithOtherSettings();
     const facts = hostFacts('fresh-host', { docker: docker([existing]) });
     expect(() => ops(facts)).toThrow(/left alone; pass --replace/);
     // the differences once, from the facts: not the plan's display reason pasted after the same words
@@ -94,6 +82,25 @@ describe('planOperations', () => {
     const busy = hostFacts('fresh-host', { docker: docker([{ ...existing, containers: [{ id: 'c1', name: 'pihole' }] }]) });
     expect(() => ops(busy, true)).toThrow(/1 container\(s\) attached \(pihole\); it is never replaced while in use/);
   });
+
+  it('the planner decides: a replace with --replace (before: the existing id and body; after: the create body), a refusal in the plan otherwise', () => {
+    const existing = mynetWithOtherSettings();
+    const facts = hostFacts('fresh-host', { docker: docker([existing]) });
+    const desired = [toDesired(flagsToRaw('mynet', RECIPE))];
+    const refused = computePlan(desired, facts);
+    const change = refused.changes.find((c) => c.kind === 'docker-network');
+    expect(change).toMatchObject({ action: 'replace', before: { id: 'abc', body: { Name: 'mynet', Options: { parent: 'eno1' } } }, after: { Name: 'mynet', Driver: 'macvlan' } });
+    expect(refused.errors).toEqual([expect.objectContaining({ code: 'DOCKER_CONFLICT', details: expect.objectContaining({ network: 'mynet' }) })]);
+    expect(refused.errors![0]!.message).toMatch(/pass --replace/);
+    const replaced = computePlan(desired, facts, { replace: true });
+    expect(replaced.errors).toBeUndefined();
+    // planOperations reads the plan alone: the ids and bodies come from the change, not from facts
+    const o = planOperations(replaced);
+    expect(o[0]).toMatchObject({ kind: 'docker-remove', id: 'abc', recreate: { Name: 'mynet', Options: { parent: 'eno1' } } });
+    expect(o[1]).toMatchObject({ kind: 'docker-create', body: change!.kind === 'docker-network' ? change!.after : undefined });
+    const busy = hostFacts('fresh-host', { docker: docker([{ ...existing, containers: [{ id: 'c1', name: 'pihole' }] }]) });
+    expect(computePlan(desired, busy, { replace: true }).errors?.[0]?.message).toMatch(/Stop or disconnect them first/);
+  });
 });
 
 describe('the shim follows the network to a new range', () => {
@@ -106,7 +113,7 @@ describe('the shim follows the network to a new range', () => {
     const plan = computePlan([toDesired(flagsToRaw('mynet', moved))], base);
     const stale = plan.changes.filter((c) => c.action === 'delete').map((c) => c.summary);
     expect(stale).toEqual(['address 198.51.100.223/32 on mynet-shim', 'route 198.51.100.192/27 dev mynet-shim']);
-    const lines = planOperations(plan, base, { replace: true }).flatMap((o) => (o.kind === 'ip' ? [[o.line, o.undo]] : []));
+    const lines = planOperations(plan).flatMap((o) => (o.kind === 'ip' ? [[o.line, o.undo]] : []));
     expect(lines).toEqual(
       expect.arrayContaining([
         ['route del 198.51.100.192/27 dev mynet-shim', 'route add 198.51.100.192/27 dev mynet-shim'],

@@ -13,7 +13,7 @@ import { toDesired } from '../../src/config/to-desired.js';
 import { MacvlanError } from '../../src/model/errors.js';
 import type { HostFacts, ManagedFile, PersistenceFacts } from '../../src/model/facts.js';
 import type { PlannedNetwork, PlannedPersistence } from '../../src/model/plan.js';
-import { planCommands } from '../../src/plan/commands.js';
+import { commandLines } from '../../src/present/commands.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { detectionNeeded } from '../../src/plan/persist-choice.js';
 import type { ManagerFacts } from '../../src/model/manager-facts.js';
@@ -47,11 +47,15 @@ function plan(flags: NetworkFlags, f: HostFacts = facts(), name = 'mynet') {
 
 const persistChanges = (p: ReturnType<typeof plan>) => p.changes.filter((c) => c.kind === 'persist-file').map((c) => `${c.action} ${c.path}`);
 
+/** `plan --show-commands`: the lines printed from apply's own operations. */
+const showCommands = (p: Parameters<typeof planOperations>[0]) => commandLines(planOperations(p));
+
 describe('persistence in the plan', () => {
   it('--persist auto on a host with no network manager of its own picks the unit and says why', () => {
     const n = plan(RECIPE).networks[0]!;
     expect(n.persistence?.backend).toBe('systemd');
-    expect(n.persistence?.reason).toMatch(/./);
+    // The reason names the parent nothing configures and what the unit does instead (not merely some text).
+    expect(n.persistence?.reason).toBe('no network manager configures eno1: a systemd unit brings the shim up at boot');
   });
 
   it('a new network with --persist systemd: the unit and its enable symlink are created, then loaded', () => {
@@ -64,7 +68,7 @@ describe('persistence in the plan', () => {
       'create /etc/systemd/system/macvlanctl-mynet.service',
       'create /etc/systemd/system/multi-user.target.wants/macvlanctl-mynet.service',
     ]);
-    const ops = planOperations(p, facts(), { replace: false });
+    const ops = planOperations(p);
     const kinds = ops.map((o) => o.kind);
     // Files after the shim, the record after the files, loading last of all.
     expect(kinds.indexOf('file-write')).toBeGreaterThan(kinds.lastIndexOf('ip'));
@@ -95,14 +99,14 @@ describe('persistence in the plan', () => {
     const old: ManagedFile = { path: '/etc/network/interfaces.d/macvlanctl-mynet', network: 'mynet', content: '# Managed by macvlanctl for network mynet. x\n', mode: 0o644 };
     const p = plan({ ...RECIPE, persist: 'systemd' }, facts([old]));
     expect(persistChanges(p)).toContain('delete /etc/network/interfaces.d/macvlanctl-mynet');
-    const load = planOperations(p, facts([old]), { replace: false }).at(-1);
+    const load = planOperations(p).at(-1);
     expect(load).toMatchObject({ kind: 'persist-load', removed: ['/etc/network/interfaces.d/macvlanctl-mynet'] });
   });
 
   it('a switch away from NetworkManager tells NetworkManager too, so it forgets the removed keyfile', () => {
     const keyfile: ManagedFile = { path: '/etc/NetworkManager/system-connections/macvlanctl-mynet.nmconnection', network: 'mynet', content: '# Managed by macvlanctl for network mynet. x\n', mode: 0o600 };
     const p = plan({ ...RECIPE, persist: 'systemd' }, facts([keyfile]));
-    const loads = planOperations(p, facts([keyfile]), { replace: false }).filter((o) => o.kind === 'persist-load');
+    const loads = planOperations(p).filter((o) => o.kind === 'persist-load');
     expect(loads).toEqual([
       expect.objectContaining({ backend: 'systemd', written: ['/etc/systemd/system/macvlanctl-mynet.service', '/etc/systemd/system/multi-user.target.wants/macvlanctl-mynet.service'], removed: [] }),
       expect.objectContaining({ backend: 'networkmanager', written: [], removed: [keyfile.path] }),
@@ -126,7 +130,7 @@ describe('persistence in the plan', () => {
   });
 
   it('--show-commands writes each file as a here-document with its mode', () => {
-    const cmds = planCommands(plan({ ...RECIPE, persist: 'systemd' }));
+    const cmds = showCommands(plan({ ...RECIPE, persist: 'systemd' }));
     const unit = cmds.find((c) => c.startsWith('cat > /etc/systemd/system/macvlanctl-mynet.service'));
     expect(unit).toMatch(/<<'EOF'\n# Managed by macvlanctl for network mynet\..*\nEOF$/s);
     expect(cmds).toContain('chmod 0644 /etc/systemd/system/macvlanctl-mynet.service');

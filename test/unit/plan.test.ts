@@ -4,11 +4,13 @@ import { toDesired } from '../../src/config/to-desired.js';
 import { MacvlanError } from '../../src/model/errors.js';
 import type { DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
 import { parseAddress, parseCidr } from '../../src/net/address.js';
-import { planCommands } from '../../src/plan/commands.js';
+import { commandLines } from '../../src/present/commands.js';
+import { presentPlan } from '../../src/present/plan.js';
+import { planOperations } from '../../src/apply/operations.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { hostSideChanges } from '../../src/plan/plan-network.js';
 import { defaultShimName, deriveShimMac } from '../../src/plan/shim-identity.js';
-import { addresses, docker, hostFacts, ipFacts, noDocker } from '../support/fixture-facts.js';
+import { docker, hostFacts, ipFacts, liveHosts, noDocker } from '../support/fixture-facts.js';
 import { refusalOf } from '../support/refusal.js';
 
 function plan(name: string, flags: NetworkFlags, facts: HostFacts = hostFacts()) {
@@ -37,6 +39,9 @@ function macvlanNet(over: Partial<DockerNetworkFact> & { name: string }): Docker
   };
 }
 
+/** `plan --show-commands`: the lines printed from apply's own operations. */
+const showCommands = (p: Parameters<typeof planOperations>[0]) => commandLines(planOperations(p));
+
 describe('the recipe (DESIGN.md)', () => {
   it('gives the five changes of the manual recipe on a fresh host', () => {
     const p = plan('mynet', RECIPE);
@@ -60,7 +65,7 @@ describe('the recipe (DESIGN.md)', () => {
   });
 
   it('prints the recipe as manual commands', () => {
-    const lines = planCommands(plan('mynet', RECIPE));
+    const lines = showCommands(plan('mynet', RECIPE));
     expect(lines[0]).toBe(
       'docker network create -d macvlan -o parent=eno1 --subnet 198.51.100.0/24 --gateway 198.51.100.1 --ip-range 198.51.100.192/27 --aux-address host=198.51.100.223 --label io.macvlanctl.managed=true --label io.macvlanctl.shim=mynet-shim --label io.macvlanctl.host-address=198.51.100.223 --label io.macvlanctl.shim-mac=' +
         deriveShimMac('test-host-id', '02:00:c6:33:64:18', 'mynet') +
@@ -68,10 +73,14 @@ describe('the recipe (DESIGN.md)', () => {
     );
     expect(lines.slice(1)).toEqual([
       `ip link add mynet-shim link eno1 address ${deriveShimMac('test-host-id', '02:00:c6:33:64:18', 'mynet')} type macvlan mode bridge`,
-      'ip link set mynet-shim alias macvlanctl:mynet',
+      'ip link set dev mynet-shim alias macvlanctl:mynet',
       'ip addr add 198.51.100.223/32 dev mynet-shim',
-      'ip link set mynet-shim up',
+      // the sysctls apply sets show too (issue #11: they were missing from --show-commands)
+      'sysctl -w net.ipv4.conf.mynet-shim.arp_notify=1',
+      'sysctl -w net.ipv6.conf.mynet-shim.disable_ipv6=1',
+      'ip link set dev mynet-shim up',
       'ip route add 198.51.100.192/27 dev mynet-shim',
+      "# record mynet as applied (macvlanctl's state under /var/lib/macvlanctl)",
     ]);
   });
 
@@ -97,7 +106,7 @@ describe('the recipe (DESIGN.md)', () => {
     const p = plan('mynet', RECIPE, facts);
     const byKind = Object.fromEntries(p.changes.map((c) => [c.kind, c.action]));
     expect(byKind['docker-network']).toBe('noop');
-    expect(byKind['shim-link']).toBe('update');
+    expect(byKind['shim-link']).toBe('replace');
     const p2 = plan('mynet', RECIPE, { ...facts, hostId: 'x', interfaces: facts.interfaces.map((i) => (i.name === 'mynet-shim' ? { ...i, mac: deriveShimMac('x', '02:00:c6:33:64:18', 'mynet') } : i)) });
     expect(p2.changes.every((c) => c.action === 'noop')).toBe(true);
   });
@@ -127,7 +136,7 @@ describe('defaults from the host', () => {
   });
 
   it('keeps the carved block clear of live hosts and avoided ranges', () => {
-    const facts = hostFacts('fresh-host', { inUse: addresses('198.51.100.200') });
+    const facts = hostFacts('fresh-host', liveHosts('198.51.100.200'));
     const n = plan('lan', { parent: 'eno1', avoid: ['198.51.100.160/27'] }, facts).networks[0]!;
     expect(n.ipRange).toBe('198.51.100.128/27');
   });
@@ -237,13 +246,19 @@ describe('safety', () => {
     expect(e.message).toMatch(/only one macvlan network per parent.*'pihole' already uses eno1/);
   });
 
-  it('reports a same-named Docker network with other settings as an update that needs --replace', () => {
+  it('plans a same-named Docker network with other settings as a replace, refused in the plan without --replace', () => {
     const existing = macvlanNet({ name: 'mynet', subnets: [{ subnet: parseCidr('198.51.100.0/24'), gateway: parseAddress('198.51.100.1'), auxAddresses: {}, raw: {} }] });
-    const p = plan('mynet', RECIPE, hostFacts('fresh-host', { docker: docker([existing]) }));
+    const facts = hostFacts('fresh-host', { docker: docker([existing]) });
+    const p = plan('mynet', RECIPE, facts);
     const ch = p.changes.find((c) => c.kind === 'docker-network')!;
-    expect(ch.action).toBe('update');
-    expect(ch.reason).toMatch(/ip-range \(none\) ≠ 198\.51\.100\.192\/27/);
-    expect(ch.reason).toMatch(/--replace/);
+    expect(ch.action).toBe('replace');
+    expect(ch).toMatchObject({ differences: expect.arrayContaining(['ip-range (none) ≠ 198.51.100.192/27']) });
+    expect(p.errors).toEqual([expect.objectContaining({ code: 'DOCKER_CONFLICT', message: expect.stringMatching(/pass --replace to replace it/) })]);
+    expect(presentPlan(p)).toMatch(/-\/\+ docker network mynet/);
+    expect(presentPlan(p)).toMatch(/1 to replace/);
+    const replaced = computePlan([toDesired(flagsToRaw('mynet', RECIPE))], facts, { replace: true });
+    expect(replaced.errors).toBeUndefined();
+    expect(replaced.changes.find((c) => c.kind === 'docker-network')!.reason).toMatch(/removed and created again \(--replace\)/);
   });
 
   it('notes that Docker was not checked when it is unreachable', () => {

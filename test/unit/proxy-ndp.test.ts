@@ -10,7 +10,7 @@ import { toDesired } from '../../src/config/to-desired.js';
 import type { DockerNetworkFact, HostFacts, InterfaceFact } from '../../src/model/facts.js';
 import type { Change, PlannedNetwork } from '../../src/model/plan.js';
 import { parseAddress, parseCidr } from '../../src/net/address.js';
-import { planCommands } from '../../src/plan/commands.js';
+import { commandLines } from '../../src/present/commands.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { hostSideChanges } from '../../src/plan/plan-network.js';
 import { hostAddressesToProxy } from '../../src/plan/proxy-ndp.js';
@@ -36,6 +36,9 @@ function applied(n: PlannedNetwork, proxies: string[], proxyNdp = true, parentAd
   return { ...base, interfaces: [...interfaces, shim], routes, proxies6: proxies.map((a) => ({ address: parseAddress(a), device: s.interface })) };
 }
 
+/** `plan --show-commands`: the lines printed from apply's own operations. */
+const showCommands = (p: Parameters<typeof planOperations>[0]) => commandLines(planOperations(p));
+
 describe('which of the host’s addresses the shim answers for', () => {
   it('global, stable addresses of the parent in the subnet; not temporary, deprecated, link-local, other subnets or the shim’s own', () => {
     const [eno1] = parseInterfaces(JSON.stringify([{ ifindex: 2, ifname: 'eno1', addr_info: [
@@ -59,7 +62,7 @@ describe('apply plans proxy NDP for the host’s own IPv6 address', () => {
     const n = p.networks[0]!;
     expect(n.shim?.proxy6).toEqual(['2001:db8:1::24']);
     expect(proxyChanges(p.changes)).toEqual(['create 2001:db8:1::24']);
-    const ops = planOperations(p, hostFacts(), { replace: false });
+    const ops = planOperations(p);
     const tail = ops.filter((o) => (o.kind === 'sysctl' && o.family === 'ipv6') || (o.kind === 'ip' && o.line.includes('neigh')));
     expect(tail.map((o) => (o.kind === 'sysctl' ? `sysctl ${o.iface}.${o.key}=${o.value}` : o.kind === 'ip' ? o.line : ''))).toEqual([
       'sysctl v6net-shim.accept_ra=0',
@@ -67,7 +70,9 @@ describe('apply plans proxy NDP for the host’s own IPv6 address', () => {
       'sysctl v6net-shim.forwarding=1',
       'neigh replace proxy 2001:db8:1::24 dev v6net-shim',
     ]);
-    expect(planCommands(p)).toEqual(expect.arrayContaining(['sysctl -w net.ipv6.conf.v6net-shim.proxy_ndp=1 net.ipv6.conf.v6net-shim.forwarding=1', 'ip -6 neigh replace proxy 2001:db8:1::24 dev v6net-shim']));
+    expect(showCommands(p)).toEqual(
+      expect.arrayContaining(['sysctl -w net.ipv6.conf.v6net-shim.proxy_ndp=1', 'sysctl -w net.ipv6.conf.v6net-shim.forwarding=1', 'ip addr add 2001:db8:1::cfff/128 dev v6net-shim nodad', 'ip neigh replace proxy 2001:db8:1::24 dev v6net-shim']),
+    );
   });
 
   it('an IPv4-only network has nothing to proxy', () => {
@@ -91,7 +96,7 @@ describe('up, status and doctor keep proxy NDP in step (hostSideChanges)', () =>
     const ops = shimOperations(off.filter((c) => c.action !== 'noop'), n);
     // The entry is there: only the sysctls are switched on, and no undo could delete an entry this run did not add.
     expect(ops.map((o) => (o.kind === 'sysctl' ? o.key : o.kind === 'ip' ? o.line : o.kind))).toEqual(['proxy_ndp', 'forwarding']);
-    expect(planCommands({ networks: [n], changes: off } as unknown as Parameters<typeof planCommands>[0]).join('\n')).not.toContain('neigh replace');
+    expect(showCommands({ networks: [n], changes: off, warnings: [], unchecked: [] }).join('\n')).not.toContain('neigh replace');
   });
 
   it('an entry this run adds is removed again on rollback; one that was there is never touched', () => {
@@ -147,5 +152,11 @@ describe('facts and status for proxy NDP', () => {
     const problem = ["shim v6net-shim does not answer for the host's address 2001:db8:1::24 (proxy NDP)"];
     expect(describeNetwork(n.name, net, applied(n, []), state).problems).toEqual(problem);
     expect(describeNetwork(n.name, net, applied(n, ['2001:db8:1::24'], false), state).problems).toEqual(problem);
+    // status reads the same diff as up and doctor (hostSideChanges): an entry for an address the parent lost is named too
+    const moved = applied(n, ['2001:db8:1::24'], true, [{ address: parseAddress('2001:db8:1::25'), prefix: 64 }]);
+    expect(describeNetwork(n.name, net, moved, state).problems).toEqual([
+      "shim v6net-shim does not answer for the host's address 2001:db8:1::25 (proxy NDP)",
+      'shim v6net-shim still answers for 2001:db8:1::24 (proxy NDP), which eno1 no longer has',
+    ]);
   });
 });

@@ -15,7 +15,8 @@ import { shimCheck } from '../../src/doctor/checks/shim.js';
 import type { DoctorNetworkFacts } from '../../src/doctor/types.js';
 import type { DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
 import type { Change, PlannedNetwork } from '../../src/model/plan.js';
-import { planCommands } from '../../src/plan/commands.js';
+import { commandLines } from '../../src/present/commands.js';
+import { planOperations } from '../../src/apply/operations.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { describeNetwork } from '../../src/plan/network-status.js';
 import { hostSideChanges } from '../../src/plan/plan-network.js';
@@ -65,6 +66,9 @@ function doctorFacts(h: HostFacts): DoctorNetworkFacts {
   };
 }
 
+/** `plan --show-commands`: the lines printed from apply's own operations. */
+const showCommands = (p: Parameters<typeof planOperations>[0]) => commandLines(planOperations(p));
+
 describe('the healthy lab host: no drift', () => {
   it('every change a no-op, status healthy, doctor passes', () => {
     const h = withShim(host('lab-host'), { arpNotify: true, mac: SHIM_MAC });
@@ -81,7 +85,7 @@ describe('a shim switched to private mode (ip link set mynet-shim type macvlan m
   it('is re-created in bridge mode by up and apply, and only that', () => {
     const changes = pending(hostSideChanges(RECORD, h));
     expect(changes.map((c) => [c.kind, c.action])).toEqual([
-      ['shim-link', 'update'],
+      ['shim-link', 'replace'],
       ['shim-address', 'create'],
       ['shim-up', 'update'],
       ['shim-route', 'create'],
@@ -107,12 +111,12 @@ describe('the parent raised to MTU 9000, the shim left at 1500', () => {
 
   it('sets the shim’s MTU to its parent’s, undoably, without re-creating it', () => {
     const changes = pending(hostSideChanges(RECORD, h));
-    expect(changes).toEqual([expect.objectContaining({ kind: 'shim-mtu', action: 'update', interface: 'mynet-shim', mtu: 9000, was: 1500 })]);
+    expect(changes).toEqual([expect.objectContaining({ kind: 'shim-mtu', action: 'update', interface: 'mynet-shim', before: { mtu: 1500 }, after: { mtu: 9000 } })]);
     expect(shimOperations(changes, RECORD)).toEqual([
       { kind: 'ip', title: "set the MTU of mynet-shim to 9000, its parent's", line: 'link set dev mynet-shim mtu 9000', undo: 'link set dev mynet-shim mtu 1500' },
     ]);
     const p = plan({ ...h, appliedShimMacs: { mynet: SHIM_MAC } });
-    expect(planCommands(p)).toEqual(['ip link set mynet-shim mtu 9000']);
+    expect(showCommands(p)).toEqual(['ip link set dev mynet-shim mtu 9000', "# record mynet as applied (macvlanctl's state under /var/lib/macvlanctl)"]);
     expect(p.warnings.map((w) => w.code)).not.toContain('MTU_MISMATCH');
   });
 
@@ -131,7 +135,7 @@ describe('arp_notify turned off on the shim', () => {
     expect(shimOperations(changes, RECORD)).toEqual([
       { kind: 'sysctl', title: 'announce mynet-shim by gratuitous ARP when it comes up', family: 'ipv4', iface: 'mynet-shim', key: 'arp_notify', value: '1' },
     ]);
-    expect(planCommands(plan({ ...h, appliedShimMacs: { mynet: SHIM_MAC } }))).toEqual(['sysctl -w net/ipv4/conf/mynet-shim/arp_notify=1']);
+    expect(showCommands(plan({ ...h, appliedShimMacs: { mynet: SHIM_MAC } }))).toEqual(['sysctl -w net.ipv4.conf.mynet-shim.arp_notify=1', "# record mynet as applied (macvlanctl's state under /var/lib/macvlanctl)"]);
     const downToo = pending(hostSideChanges(RECORD, withShim(h, { up: false })));
     const sysctls = shimOperations(downToo, RECORD).filter((o) => o.kind === 'sysctl' && o.key === 'arp_notify');
     expect(sysctls).toHaveLength(1);
@@ -186,7 +190,7 @@ describe('a shim keeps one MAC for life', () => {
     const p = plan(parentReplaced({ appliedShimMacs: { mynet: recorded } }));
     expect(p.networks[0]!.shim!.mac).toBe(recorded);
     expect(p.networks[0]!.shim!.mac).not.toBe(derivedNow);
-    expect(planCommands(p)).toContain(`ip link add mynet-shim link eno1 address ${recorded} type macvlan mode bridge`);
+    expect(showCommands(p)).toContain(`ip link add mynet-shim link eno1 address ${recorded} type macvlan mode bridge`);
     // The Docker network is untouched: its labels are not compared, and its shim-mac label stays the truth.
     expect(p.changes.find((c) => c.kind === 'docker-network')!.action).toBe('noop');
   });

@@ -5,7 +5,9 @@
  * route .192/27); offers from a real dnsmasq (pool .100–.199).
  */
 import { describe, expect, it } from 'vitest';
-import { addressMapInput, networkLan, presentStatus, statusMaps } from '../../src/cli/commands/status.js';
+import { presentStatus, statusMaps } from '../../src/cli/commands/status.js';
+import { networkLan } from '../../src/plan/network-lan.js';
+import { addressMapInput } from '../../src/present/address-map-input.js';
 import { describeNetwork } from '../../src/plan/network-status.js';
 import type { NetworkState } from '../../src/system/state-store.js';
 import type { DockerNetworkFact } from '../../src/model/facts.js';
@@ -72,7 +74,7 @@ describe('status with a fresh scan', () => {
   });
 
   it('the map shows the gateway, this host, the shim, the container, the Docker range and what the scan saw', () => {
-    const input = addressMapInput(status, facts, SCAN)!;
+    const input = addressMapInput({ subnet: status.subnet!, parent: status.parent, gateway: status.gateway }, facts, SCAN);
     expect(input).toMatchObject({
       subnet: '198.51.100.0/24',
       gateway: '198.51.100.1',
@@ -162,7 +164,10 @@ describe("a service's fixed address outside the ip-range (Compose)", () => {
     name: 'mynet',
     appliedAt: '2026-12-01T10:00:00.000Z',
     macvlanctlVersion: 'test',
+    // a record names its network and parent (the shim's problems are its host-side diff, which needs both)
     network: {
+      name: 'mynet',
+      parent: 'eno1',
       shim: { interface: 'mynet-shim', address: '198.51.100.223', mac: '02:6d:76:6c:00:01', mode: 'bridge', routes: ['198.51.100.192/27', '198.51.100.8/32'] },
     },
   } as unknown as NetworkState;

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
-import { destroyTarget } from '../../src/cli/commands/destroy.js';
+import { planOperations } from '../../src/apply/operations.js';
+import { planDestroy } from '../../src/plan/plan-destroy.js';
 import { lanForPlan, type ScanRequest } from '../../src/gather/lan-for-plan.js';
 import type { HostFacts, InterfaceFact } from '../../src/model/facts.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
@@ -147,7 +148,7 @@ describe('destroy leaves the VLAN to Docker', () => {
       containers: [],
       configOnly: false,
     };
-    const t = destroyTarget('iot', { ...base, interfaces: [...base.interfaces, shim], docker: docker([net]) }, false, undefined);
+    const t = { ops: planOperations(planDestroy('iot', { ...base, interfaces: [...base.interfaces, shim], docker: docker([net]) }, {})) };
     expect(t.ops.map((o) => o.title)).toEqual(['delete shim iot-shim (with its address and route)', 'remove Docker network iot']);
     expect(JSON.stringify(t.ops)).not.toMatch(/link del dev eno1\.10/);
   });

@@ -11,7 +11,7 @@
  * takes its addresses and routes with it.
  *
  * ifup must also succeed when the shim is already there exactly as apply
- * made it: apply records it with ifupdown that way (src/backends/load.ts),
+ * made it: apply records it with ifupdown that way (src/backends/ifupdown/load.ts),
  * and `systemctl restart networking` runs `ifup -a` again. So each step is
  * skipped when already done, and still fails loudly rather than take over
  * something that is not ours: a link of that name with another MAC makes

@@ -24,7 +24,7 @@ export const NM_PROFILE_DIRS = [
   { dir: '/run/NetworkManager/system-connections', needsExtension: true },
   { dir: '/usr/lib/NetworkManager/system-connections', needsExtension: true },
 ];
-const NM_CONF = '/etc/NetworkManager/NetworkManager.conf';
+export const NM_CONF = '/etc/NetworkManager/NetworkManager.conf';
 const NM_CONF_D = ['/usr/lib/NetworkManager/conf.d', '/run/NetworkManager/conf.d', '/etc/NetworkManager/conf.d'];
 
 /** nms_keyfile_utils_should_ignore_file(). */
@@ -259,4 +259,9 @@ export function parseNmcliDevices(text: string): NmDeviceState[] {
 /** A device state in which NetworkManager does not configure the device itself. */
 export function nmLeavesAlone(state: string): boolean {
   return state.startsWith('unmanaged') || state.includes('externally');
+}
+
+/** Whether NetworkManager may be on this root at all (its program, or its runtime directory): only then is nmcli worth asking. */
+export function networkManagerMayRun(reader: RootReader): boolean {
+  return ['/usr/sbin/NetworkManager', '/usr/bin/NetworkManager', '/run/NetworkManager'].some((p) => reader.info(p) !== undefined);
 }

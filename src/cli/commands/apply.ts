@@ -2,7 +2,7 @@
  * `macvlanctl apply`: plan from live facts, show it, confirm, execute with
  * rollback, then check that the host now matches (a second plan is empty).
  */
-import { planOperations } from '../../apply/operations.js';
+import { planOperations, planRefusal } from '../../apply/operations.js';
 import { runOperations } from '../../apply/run-operations.js';
 import { MacvlanError } from '../../model/errors.js';
 import type { Plan } from '../../model/plan.js';
@@ -13,7 +13,7 @@ import { readStateLenient, recordMatches, stateText, writeStateText } from '../.
 import { gatherHostFacts } from '../../gather/gather-facts.js';
 import { type DeclarationOptions, readDeclaration } from '../../config/declaration.js';
 import { jsonEnvelope, log } from '../output.js';
-import { countChanges, presentPlan } from '../../present/plan.js';
+import { countChanges, pendingChanges, presentPlan } from '../../present/plan.js';
 import { requireDocker, requireNetAdmin } from '../preflight.js';
 import { connectDocker, dockerSettleMs } from '../docker-connect.js';
 import { whileInterruptible } from '../interrupt.js';
@@ -57,12 +57,13 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     const gathered = await gatherHostFacts(gather);
     requireDocker(gathered);
     // strict: a scan that fails stops apply, rather than placing addresses blind. A refusal on cached facts is confirmed live first.
-    const force = { force: opts.force === true };
+    const force = { force: opts.force === true, replace: opts.replace === true };
     const { plan, facts } = await planOnLan(desired, gathered, { root: opts.root, scan: opts.scan !== false, rescan: opts.rescan === true, strict: true, ...force });
-    const count = countChanges(plan.changes);
-    const pending = count.create + count.update + count.delete;
+    const pending = pendingChanges(countChanges(plan.changes));
     const show = opts.json ? (s: string) => process.stderr.write(s) : (s: string) => process.stdout.write(s);
     show(presentPlan(plan));
+    // The planner refused (a Docker network to replace without --replace, or in use): nothing is changed.
+    if (plan.errors?.length) throw planRefusal(plan.errors);
     if (opts.writeCompose) await writeCompose(plan, opts, show);
     if (pending === 0) {
       // Our own record may be missing (first apply by an older version, or deleted) or out of date (the
@@ -76,7 +77,7 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
       if (opts.json) process.stdout.write(jsonEnvelope('apply', { plan, applied: [], changed: false, remaining: 0 } satisfies ApplyResult));
       return;
     }
-    const ops = planOperations(plan, facts, { replace: opts.replace === true });
+    const ops = planOperations(plan);
     if (!opts.yes) await (await import('../confirm.js')).confirm('Apply these changes?', opts.yes, 'apply');
     const docker = await connectDocker(opts.dockerHost, facts.docker.available ? facts.docker.apiVersion : undefined);
     const ports = realPorts(docker, opts.root);

@@ -3,19 +3,18 @@
  * shim (its address and route go with it) and the Docker network. Refuses
  * while containers are attached unless --force, which disconnects them first.
  */
-import { bodyFromExisting, loadOperation, type Operation } from '../../apply/operations.js';
+import { planOperations, planRefusal } from '../../apply/operations.js';
 import { runOperations } from '../../apply/run-operations.js';
 import { checkNetworkName } from '../../config/names.js';
 import { MacvlanError } from '../../model/errors.js';
 import type { HostFacts } from '../../model/facts.js';
-import { LABEL_SHIM, LABEL_SHIM_MAC, isManagedNetwork } from '../../model/labels.js';
-import { findOwnShim, unprovenAliasHolder } from '../../plan/shim-identity.js';
-import { shimAlias } from '../../model/labels.js';
+import type { Change, Plan } from '../../model/plan.js';
+import { LEFT_ALONE, planDestroy } from '../../plan/plan-destroy.js';
 import { gatherHostFacts } from '../../gather/gather-facts.js';
 import { lockHost } from '../../system/lock.js';
 import { checkWritableRoot } from '../../system/root-dir.js';
 import { removeStaleTemps } from '../../system/atomic-write.js';
-import { type NetworkState, readStateLenient, statePath } from '../../system/state-store.js';
+import { readStateLenient, statePath } from '../../system/state-store.js';
 import { connectDocker, dockerSettleMs } from '../docker-connect.js';
 import { lockWaitMs } from '../lock-wait.js';
 import { whileInterruptible } from '../interrupt.js';
@@ -40,55 +39,27 @@ export interface DestroyResult {
   skipped: string[];
 }
 
-interface Target {
-  ops: Operation[];
-  disconnect: { id: string; name: string }[];
-  skipped: string[];
-  networkId?: string;
+/** The destroy plan from the facts and our record, as destroy and `plan --destroy` read them. */
+export function destroyPlanOf(name: string, facts: HostFacts, root: string, force: boolean, note: (line: string) => void): Plan {
+  const record = readStateLenient(root, name);
+  if (record.corrupt) note(`note: the record of ${name} at ${String(record.corrupt.details.path)} is corrupt (${String(record.corrupt.details.why)}); it is removed with the rest`);
+  return planDestroy(name, facts, { ...(record.state ? { network: record.state.network } : {}), corrupt: record.corrupt !== undefined }, { force });
 }
 
-/** What destroy would remove: pure, from facts. */
-export function destroyTarget(name: string, facts: HostFacts, force: boolean, state: NetworkState | undefined, corruptRecord = false): Target {
-  // A corrupt record proves nothing about the shim, but it is ours and goes with the network.
-  const hasState = state !== undefined || corruptRecord;
-  const ops: Operation[] = [];
-  const skipped: string[] = [];
-  const net = facts.docker.available ? facts.docker.networks.find((n) => n.name === name) : undefined;
-  let disconnect: Target['disconnect'] = [];
-  if (net && !isManagedNetwork(net.labels)) {
-    skipped.push(`Docker network ${name} was not created by macvlanctl; it is left alone`);
-  } else if (net) {
-    if (net.containers.length > 0 && !force) {
-      throw new MacvlanError(
-        'DOCKER_CONFLICT',
-        `Docker network ${name} has ${net.containers.length} container(s) attached (${net.containers.map((c) => c.name).join(', ')}); stop them, or pass --force to disconnect them first`,
-        { containers: net.containers.map((c) => c.name) },
-      );
-    }
-    disconnect = net.containers.map((c) => ({ id: c.id, name: c.name }));
-  }
-  const recorded = state?.network.shim;
-  // Only the record, or the labels of a Docker network that is ours, say which MAC our shim has.
-  const labels = net && isManagedNetwork(net.labels) ? net.labels : undefined;
-  const expected = { interface: recorded?.interface ?? labels?.[LABEL_SHIM], mac: recorded?.mac ?? labels?.[LABEL_SHIM_MAC] };
-  const shim = findOwnShim(name, facts.interfaces, expected);
-  const unproven = unprovenAliasHolder(name, facts.interfaces, shim, expected);
-  if (unproven) skipped.push(`interface ${unproven.interface} carries the alias ${shimAlias(name)}, but nothing proves it is macvlanctl's (${unproven.why}); it is left alone`);
-  if (shim) ops.push({ kind: 'ip', title: `delete shim ${shim.name} (with its address and route)`, line: `link del dev ${shim.name}`, irreversible: true });
-  if (net && isManagedNetwork(net.labels)) {
-    ops.push({ kind: 'docker-remove', title: `remove Docker network ${name}`, network: name, id: net.id, recreate: bodyFromExisting(net) });
-  }
-  const files: Operation[] = (facts.persistence?.managed ?? [])
-    .filter((f) => f.network === name)
-    .map((f) => ({ kind: 'file-remove', title: `remove ${f.path}`, path: f.path }));
-  ops.push(...files);
-  if (hasState) ops.push({ kind: 'state-remove', title: `forget the record of ${name}`, network: name });
-  ops.push(...loadOperation('none', files, recorded?.interface ?? shim?.name));
-  const labelled = labels?.[LABEL_SHIM];
-  if (!shim && labelled && labelled !== unproven?.interface && facts.interfaces.some((i) => i.name === labelled)) {
-    skipped.push(`interface ${labelled} is not macvlanctl's shim (not a macvlan with the shim's MAC ${labels?.[LABEL_SHIM_MAC] ?? '?'}); it is left alone`);
-  }
-  return { ops, disconnect, skipped, ...(net ? { networkId: net.id } : {}) };
+/** What destroy leaves alone, each said once. */
+export function leftAlone(plan: Plan): string[] {
+  return plan.warnings.filter((w) => w.code === LEFT_ALONE).map((w) => w.message);
+}
+
+/** Nothing of ours by that name: NOT_FOUND, with what was left alone and why. */
+export function nothingToDestroy(name: string, plan: Plan): MacvlanError | undefined {
+  if (plan.changes.length > 0) return undefined;
+  const skipped = leftAlone(plan);
+  return new MacvlanError(
+    'NOT_FOUND',
+    `nothing named ${name} is managed by macvlanctl on this host (no record, no labelled Docker network, no shim with the recorded MAC)${skipped.length ? `; ${skipped.join('; ')}` : ''}`,
+    { skipped },
+  );
 }
 
 export async function runDestroy(name: string, opts: DestroyOptions): Promise<void> {
@@ -101,27 +72,22 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
   try {
     const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [] });
     requireDocker(facts);
-    const record = readStateLenient(opts.root, name);
-    if (record.corrupt) log(`note: the record of ${name} at ${String(record.corrupt.details.path)} is corrupt (${String(record.corrupt.details.why)}); it is removed with the rest`);
-    const target = destroyTarget(name, facts, opts.force === true, record.state, record.corrupt !== undefined);
-    for (const s of target.skipped) log(`note: ${s}`);
-    if (target.ops.length === 0) {
-      throw new MacvlanError(
-        'NOT_FOUND',
-        `nothing named ${name} is managed by macvlanctl on this host (no record, no labelled Docker network, no shim with the recorded MAC)${target.skipped.length ? `; ${target.skipped.join('; ')}` : ''}`,
-        { skipped: target.skipped },
-      );
-    }
-    const lines = [
-      ...target.disconnect.map((c) => `  - disconnect container ${c.name}`),
-      ...target.ops.map((o) => `  - ${o.title}`),
-    ];
+    const plan = destroyPlanOf(name, facts, opts.root, opts.force === true, log);
+    const skipped = leftAlone(plan);
+    for (const s of skipped) log(`note: ${s}`);
+    const missing = nothingToDestroy(name, plan);
+    if (missing) throw missing;
+    if (plan.errors?.length) throw planRefusal(plan.errors);
+    const ops = planOperations(plan);
+    const removal = plan.changes.find((c): c is Extract<Change, { kind: 'docker-network' }> => c.kind === 'docker-network' && c.action === 'delete');
+    const disconnect = removal?.disconnect ?? [];
+    const lines = [...disconnect.map((c) => `  - disconnect container ${c.name}`), ...ops.map((o) => `  - ${o.title}`)];
     (opts.json ? process.stderr : process.stdout).write(`Destroy ${name}:\n${lines.join('\n')}\n`);
     if (!opts.yes) await (await import('../confirm.js')).confirm(`Destroy ${name}?`, opts.yes, 'destroy');
     const docker = await connectDocker(opts.dockerHost);
     try {
-      for (const c of target.disconnect) {
-        await docker.disconnectContainer(target.networkId!, c.id, { force: true });
+      for (const c of disconnect) {
+        await docker.disconnectContainer(removal!.before!.id, c.id, { force: true });
         log(`  ✓ disconnected ${c.name}`);
       }
     } catch (e) {
@@ -129,12 +95,12 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
       throw e;
     }
     const ports = realPorts(docker, opts.root);
-    const report = await whileInterruptible((signal) => runOperations(target.ops, ports, { command: 'destroy', signal, settleMs: dockerSettleMs() }), { finish: 'destroy' }).finally(() =>
+    const report = await whileInterruptible((signal) => runOperations(ops, ports, { command: 'destroy', signal, settleMs: dockerSettleMs() }), { finish: 'destroy' }).finally(() =>
       docker.close(),
     );
     // A record write cut short by SIGKILL leaves its temporary file even where no record was made.
     removeStaleTemps(statePath(opts.root, name));
-    const result: DestroyResult = { name, removed: report.done, disconnected: target.disconnect.map((c) => c.name), skipped: target.skipped };
+    const result: DestroyResult = { name, removed: report.done, disconnected: disconnect.map((c) => c.name), skipped };
     if (opts.json) process.stdout.write(jsonEnvelope('destroy', result));
     else process.stdout.write(`Destroyed ${name}.\n`);
   } finally {

@@ -9,12 +9,11 @@ import { recordNow } from '../../plan/adopt-network.js';
 import { MacvlanError } from '../../model/errors.js';
 import type { HostFacts } from '../../model/facts.js';
 import type { LanScan } from '../../model/lan.js';
-import { type IpAddress, cidrContains, formatAddress, formatCidr, parseCidr } from '../../net/address.js';
-import { estimateDhcpPools } from '../../plan/dhcp-pool.js';
+import { networkLan } from '../../plan/network-lan.js';
 import { type NetworkLan, type NetworkStatus, describeNetwork, managedNames } from '../../plan/network-status.js';
-import { lanView } from '../../plan/lan-view.js';
-import { type AddressMapInput, renderAddressMap } from '../../present/address-map.js';
-import { SCAN_CACHE_MAX_AGE_MS, freshScan, scanAgeMs } from '../../gather/scan-cache.js';
+import { renderAddressMap } from '../../present/address-map.js';
+import { addressMapInput } from '../../present/address-map-input.js';
+import { SCAN_CACHE_MAX_AGE_MS, freshScan } from '../../gather/scan-cache.js';
 import { neighbourMac } from '../../gather/neighbour-table.js';
 import { reachable, reachableFrom } from '../../probe/reachability.js';
 import { gatherHostFacts } from '../../gather/gather-facts.js';
@@ -33,58 +32,6 @@ export interface StatusOptions {
   dockerHost?: string;
   json?: boolean;
   reach?: boolean;
-}
-
-/** The scan's findings for one network (pure): live hosts that are not ours, those inside its range, offers and pools. */
-export function networkLan(n: NetworkStatus, scan: LanScan, facts: HostFacts, now: Date): NetworkLan | undefined {
-  if (!n.subnet) return undefined;
-  const subnet = parseCidr(n.subnet);
-  const view = lanView(scan, 4, subnet, facts, []);
-  const out: NetworkLan = { scannedAt: scan.scannedAt, ageSeconds: Math.max(0, Math.round(scanAgeMs(scan, now) / 1000)) };
-  if (scan.live) {
-    out.live = view.live.map((h) => ({ address: formatAddress(h.address), mac: h.mac }));
-    const range = n.ipRange ? parseCidr(n.ipRange) : undefined;
-    out.inRange = range ? view.live.filter((h) => cidrContains(range, h.address)).map((h) => formatAddress(h.address)) : [];
-  }
-  if (scan.dhcp) {
-    out.dhcp = {
-      servers: scan.dhcp.servers.map((x) => x.address),
-      offers: view.offers.map((o) => formatAddress(o.address)),
-      pools: estimateDhcpPools(scan.dhcp.offers, subnet).map((p) => ({ server: p.server, ...p.pool })),
-    };
-  }
-  return out;
-}
-
-/** What the address map of a network's subnet shows, from the facts and (when fresh) the scan. Pure. */
-export function addressMapInput(n: NetworkStatus, facts: HostFacts, scan?: LanScan): AddressMapInput | undefined {
-  if (!n.subnet) return undefined;
-  const subnet = parseCidr(n.subnet);
-  const inSubnet = (a: IpAddress) => a.family === 4 && cidrContains(subnet, a);
-  const host: string[] = [];
-  const shims: string[] = [];
-  for (const i of facts.interfaces) {
-    // A macvlan on the same parent is a host-side shim (ours or somebody's); everything else is this host.
-    const isShim = i.kind === 'macvlan' && n.parent !== undefined && i.link === n.parent;
-    for (const a of i.addresses) if (inSubnet(a.address)) (isShim ? shims : host).push(formatAddress(a.address));
-  }
-  const containers: string[] = [];
-  const dockerRanges: string[] = [];
-  if (facts.docker.available) {
-    for (const d of facts.docker.networks) {
-      if (d.driver !== 'macvlan' || d.configOnly || d.parent !== n.parent) continue;
-      for (const s of d.subnets) if (s.ipRange && s.ipRange.family === 4) dockerRanges.push(formatCidr(s.ipRange));
-      for (const ct of d.containers) if (ct.ipv4 && inSubnet(ct.ipv4)) containers.push(formatAddress(ct.ipv4));
-    }
-  }
-  const input: AddressMapInput = { subnet: n.subnet, host, shims, containers, dockerRanges };
-  if (n.gateway) input.gateway = n.gateway;
-  if (scan?.live) input.live = scan.live.map((h) => h.address);
-  if (scan?.dhcp) {
-    input.offers = scan.dhcp.offers.map((o) => o.address);
-    input.pools = estimateDhcpPools(scan.dhcp.offers, subnet).map((p) => p.pool);
-  }
-  return input;
 }
 
 export interface Collected {
@@ -224,8 +171,8 @@ export function statusMaps(collected: Collected, color: boolean): StatusMaps {
   const maps = new Map<string, string>();
   for (const n of collected.result.networks) {
     const scan = collected.scans.get(n.name);
-    const input = addressMapInput(n, collected.facts, scan);
-    if (!input) continue;
+    if (!n.subnet) continue;
+    const input = addressMapInput({ subnet: n.subnet, parent: n.parent, gateway: n.gateway }, collected.facts, scan);
     let text = renderAddressMap(input, { color });
     if (!scan) text += c.dim(`(no scan of ${n.parent ?? 'the parent'} in the last ${SCAN_CACHE_MAX_AGE_MS / 60_000} minutes: sudo macvlanctl scan --parent ${n.parent ?? 'IF'} adds live hosts and the DHCP pool)\n`);
     maps.set(n.name, text);

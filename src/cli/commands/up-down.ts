@@ -6,7 +6,7 @@
  * idempotent: it changes only what differs from the record (what is missing,
  * a drifted mode or MTU, addresses and routes left from an earlier range).
  */
-import { shimOperations, type Operation } from '../../apply/operations.js';
+import { deleteShimOperation, shimOperations, type Operation } from '../../apply/operations.js';
 import { runOperations } from '../../apply/run-operations.js';
 import { checkNetworkName } from '../../config/names.js';
 import { MacvlanError } from '../../model/errors.js';
@@ -14,7 +14,7 @@ import type { DockerFacts, HostFacts } from '../../model/facts.js';
 import { withAttachedContainers } from '../../plan/adopt-network.js';
 import type { PlannedNetwork } from '../../model/plan.js';
 import { hostSideChanges } from '../../plan/plan-network.js';
-import { findOwnShim } from '../../plan/shim-identity.js';
+import { findOwnShim, shimOnRecord } from '../../plan/shim-identity.js';
 import { gatherIpFacts } from '../../gather/host-facts.js';
 import { lockHost } from '../../system/lock.js';
 import { readState, statePath } from '../../system/state-store.js';
@@ -40,8 +40,9 @@ const noDocker = {
 /** Operations for `up` or `down` against the interfaces as they are. Pure. */
 export function upDownOperations(verb: 'up' | 'down', name: string, facts: Pick<HostFacts, 'interfaces' | 'routes'>, recorded?: PlannedNetwork, docker?: DockerFacts): Operation[] {
   if (verb === 'down') {
-    const shim = findOwnShim(name, facts.interfaces, recorded?.shim);
-    return shim ? [{ kind: 'ip', title: `delete shim ${shim.name}`, line: `link del dev ${shim.name}`, irreversible: true }] : [];
+    // The record alone: up and down never ask Docker (it may not be up at boot), so there are no labels to fall back on.
+    const shim = findOwnShim(name, facts.interfaces, shimOnRecord(recorded?.shim, undefined));
+    return shim ? [deleteShimOperation(shim.name)] : [];
   }
   if (!recorded) throw new MacvlanError('NOT_FOUND', `no record of network ${name}: run macvlanctl apply first`);
   // An adopted network routes the containers attached now (src/plan/adopt-network.ts).

@@ -19,7 +19,7 @@ export const dockerSettingsCheck: Check = (f) => {
       title,
       verdict: 'fail',
       detail: `Docker is not reachable at ${docker.endpoint}: ${docker.reason}`,
-      fix: /EACCES|permission denied/i.test(docker.reason)
+      fix: docker.code === 'NOT_PERMITTED'
         ? 'run doctor as root (sudo), or as a member of the docker group'
         : 'start the Docker engine, or name it with --docker-host (or DOCKER_HOST)',
     };

@@ -9,13 +9,12 @@
  * Hyper-V without MAC spoofing, a cloud VPC), a switch port with port
  * security or a MAC limit, or a Wi-Fi access point.
  */
+import { neighbourAnswered } from '../../model/neighbour-states.js';
 import { lanView } from '../../plan/lan-view.js';
 import { parentName } from '../expected.js';
 import type { Check } from '../types.js';
 import { lanOrSkip, subnetCidr } from './lan-common.js';
 
-/** Neighbour states in which the entry holds a MAC that answered. */
-const ANSWERED = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'PERMANENT']);
 
 export const UNKNOWN_MAC_FIX =
   'let the LAN accept frames from MAC addresses other than the NIC’s own: on VMware ESXi/vSphere set the port group’s Promiscuous mode and Forged transmits (and MAC address changes) to Accept; on Hyper-V turn on MAC address spoofing for the VM’s adapter; on Proxmox/libvirt, VirtualBox and others allow promiscuous mode on the VM’s NIC; on a managed switch, turn off port security or raise the MAC limit on the host’s port; on Wi-Fi, use an ipvlan L2 network instead';
@@ -32,7 +31,7 @@ export const macvlanFramesCheck: Check = (f) => {
     return { id, title, verdict: 'pass', detail: `a probe macvlan on ${parent} (its own MAC) asked the gateway ${gw} by ARP and got an answer from ${lan.gatewayAnswer.mac}` };
   }
   const pn = lan.parentNeighbour;
-  const parentHeard = pn?.mac !== undefined && pn.state.some((s) => ANSWERED.has(s));
+  const parentHeard = pn?.mac !== undefined && neighbourAnswered(pn.state);
   const sub = subnetCidr(f);
   const others = sub ? lanView(lan.scan, 4, sub, f.host, []).live : [];
   const asked = `asked ${lan.gatewayAsked} time${lan.gatewayAsked === 1 ? '' : 's'}`;

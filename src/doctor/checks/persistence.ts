@@ -6,16 +6,14 @@
  * files of ours left from another backend, warn.
  *
  * The recorded files are also rendered again from the recorded network
- * (renderPersistence): when this macvlanctl would write them differently
+ * (the backend's renderAgain): when this macvlanctl would write them differently
  * (written by an older version), apply again brings them up to date. The
  * systemd unit is not re-rendered: its command line is that of whichever
- * macvlanctl ran apply, which need not be this one.
+ * macvlanctl ran apply, which need not be this one (src/backends/systemd-unit/index.ts).
  */
 import type { ManagedFile } from '../../model/facts.js';
 import type { PersistFile, PlannedNetwork, PlannedPersistence } from '../../model/plan.js';
-import { renderPersistence } from '../../backends/render.js';
-import { NETWORKD_DIR, networkdFileNames } from '../../backends/networkd/render.js';
-import type { RenderContext } from '../../backends/rendered-file.js';
+import { backendNamed } from '../../backends/registry.js';
 import { expectedNetwork } from '../expected.js';
 import type { Check, CheckResult } from '../types.js';
 
@@ -23,17 +21,9 @@ const octal = (mode: number | undefined) => (mode === undefined ? '?' : `0${mode
 
 /** What the files should be when rendered now, or undefined when that cannot be known from the record alone. */
 export function renderedAgain(n: PlannedNetwork, p: PlannedPersistence): PersistFile[] | undefined {
-  if (p.backend === 'none' || p.backend === 'systemd') return undefined;
-  const ctx: RenderContext = {};
-  if (p.backend === 'networkd') {
-    // The drop-in sits in <parent's .network>.d/: its directory names the parent's file.
-    const dropIn = p.files.find((f) => f.path.endsWith(`/${networkdFileNames(n.name).dropIn}`));
-    const dir = dropIn?.path.slice(0, dropIn.path.lastIndexOf('/'));
-    if (!dir?.endsWith('.d')) return undefined;
-    ctx.networkd = { parentNetworkFile: `${NETWORKD_DIR}/${dir.slice(dir.lastIndexOf('/') + 1, -2)}` };
-  }
+  if (p.backend === 'none') return undefined;
   try {
-    return renderPersistence(p.backend, n, ctx);
+    return backendNamed(p.backend).renderAgain(n, p.files);
   } catch {
     return undefined;
   }
@@ -86,8 +76,8 @@ export const persistenceCheck: Check = (f): CheckResult => {
       id,
       title,
       verdict: 'warn',
-      // The planner's reason may already say what a reboot does; say it once.
-      detail: `${/reboot/.test(p.reason) ? `no persistence chosen: ${p.reason}` : `no persistence chosen (${p.reason}): the shim and its route are gone after the next reboot`}${left}`,
+      // `--persist none` was asked for, and its reason (src/backends/detect.ts) already says what a reboot does: say it once.
+      detail: `${n.persist === 'none' ? `no persistence chosen: ${p.reason}` : `no persistence chosen (${p.reason}): the shim and its route are gone after the next reboot`}${left}`,
       fix: `${f.commands.apply} --persist auto (or networkd, networkmanager, ifupdown, systemd)`,
     };
   }

@@ -13,11 +13,11 @@ import type { Check } from '../types.js';
 function finding(c: Change): string {
   switch (c.kind) {
     case 'shim-link':
-      return c.action === 'create' ? `${c.interface} does not exist` : `${c.interface} must be re-created (${c.reason.replace(/^re-create: /, '')})`;
+      return c.action === 'create' ? `${c.interface} does not exist` : `${c.interface} must be re-created (${(c.differences ?? []).join('; ')})`;
     case 'shim-address':
       return c.action === 'delete' ? `${c.interface} still holds the stale address ${c.address}` : `${c.interface} lacks its address ${c.address}`;
     case 'shim-mtu':
-      return `${c.interface} has MTU ${c.was}, its parent's is ${c.mtu}`;
+      return `${c.interface} has MTU ${c.before.mtu}, its parent's is ${c.after.mtu}`;
     case 'shim-arp-notify':
       return `${c.interface} has arp_notify off (it is not announced by gratuitous ARP when it comes up)`;
     case 'shim-up':

@@ -98,25 +98,6 @@ export interface EngineContainerSummary {
   [key: string]: unknown;
 }
 
-export interface EngineContainer {
-  Id: string;
-  Name: string;
-  State: { Status: string; Running: boolean; ExitCode: number; [key: string]: unknown };
-  Config: { Image?: string; Labels?: Record<string, string> | null; [key: string]: unknown };
-  HostConfig: { NetworkMode?: string; [key: string]: unknown };
-  NetworkSettings: { Networks?: Record<string, EngineEndpointSettings>; [key: string]: unknown };
-  [key: string]: unknown;
-}
-
-export interface EngineImageSummary {
-  Id: string;
-  RepoTags?: string[] | null;
-  Created?: number;
-  Size?: number;
-  Labels?: Record<string, string> | null;
-  [key: string]: unknown;
-}
-
 export interface EngineVersion {
   Version: string;
   ApiVersion: string;
@@ -125,12 +106,6 @@ export interface EngineVersion {
   Arch?: string;
   KernelVersion?: string;
   [key: string]: unknown;
-}
-
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
 }
 
 export interface ConnectOptions {
@@ -148,6 +123,10 @@ export interface RequestSpec {
   timeoutMs?: number;
   /** Statuses that are not errors besides 2xx (e.g. 304 for start/stop). */
   okStatuses?: number[];
+  /** Resolve whatever the status: the caller reads it (the lab's raw API calls). */
+  anyStatus?: boolean;
+  /** A body that is not JSON (an image tar), instead of `body`. */
+  rawBody?: { data: Buffer; contentType: string };
 }
 
 export interface RawResponse {
@@ -181,24 +160,6 @@ export function negotiateApiVersion(serverHeader: string | undefined, max = MAX_
   const server = serverHeader?.trim();
   if (!server || !/^[0-9]+\.[0-9]+$/.test(server)) return compareApiVersions(FALLBACK_API_VERSION, max) < 0 ? FALLBACK_API_VERSION : max;
   return compareApiVersions(server, max) < 0 ? server : max;
-}
-
-/**
- * Split Docker's multiplexed stream (no TTY): frames of [type, 0, 0, 0, size(uint32 BE)] + payload,
- * type 1 = stdout, 2 = stderr (0 = stdin, treated as stdout). A truncated last frame keeps what arrived.
- */
-export function demultiplexStream(data: Buffer): { stdout: Buffer; stderr: Buffer } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let off = 0;
-  while (off + 8 <= data.length) {
-    const type = data[off]!;
-    const size = data.readUInt32BE(off + 4);
-    const payload = data.subarray(off + 8, Math.min(off + 8 + size, data.length));
-    (type === 2 ? err : out).push(payload);
-    off += 8 + size;
-  }
-  return { stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
 }
 
 /** The engine's error text from a response body ({"message": …}, else the text itself). */
@@ -431,8 +392,9 @@ export class DockerClient {
   /** One request; `path` without the version prefix. Resolves for 2xx and `okStatuses`, throws otherwise. */
   async request(spec: RequestSpec): Promise<RawResponse> {
     const path = `/v${this.apiVersion}${spec.path}${buildQuery(spec.query)}`;
-    const res = await send(this.transport, this.endpoint, spec.method, path, spec.body, spec.timeoutMs ?? this.timeoutMs, false);
-    if ((res.status >= 200 && res.status < 300) || spec.okStatuses?.includes(res.status)) return res;
+    const payload = spec.rawBody ?? (spec.body === undefined ? undefined : { data: Buffer.from(JSON.stringify(spec.body)), contentType: 'application/json' });
+    const res = await send(this.transport, this.endpoint, spec.method, path, payload, spec.timeoutMs ?? this.timeoutMs, false);
+    if (spec.anyStatus || (res.status >= 200 && res.status < 300) || spec.okStatuses?.includes(res.status)) return res;
     throw httpError(res.status, spec.method, path, res.body, this.endpoint.url);
   }
 
@@ -480,14 +442,6 @@ export class DockerClient {
     await this.request({ method: 'DELETE', path: `/networks/${seg(idOrName)}` });
   }
 
-  async connectContainer(network: string, container: string, opts: { endpointConfig?: EngineEndpointSettings } = {}): Promise<void> {
-    await this.request({
-      method: 'POST',
-      path: `/networks/${seg(network)}/connect`,
-      body: { Container: container, ...(opts.endpointConfig ? { EndpointConfig: opts.endpointConfig } : {}) },
-    });
-  }
-
   async disconnectContainer(network: string, container: string, opts: { force?: boolean } = {}): Promise<void> {
     await this.request({ method: 'POST', path: `/networks/${seg(network)}/disconnect`, body: { Container: container, Force: opts.force ?? false } });
   }
@@ -500,77 +454,6 @@ export class DockerClient {
     });
   }
 
-  /** GET /containers/{id}/json; throws NOT_FOUND when there is no such container. */
-  inspectContainer(idOrName: string): Promise<EngineContainer> {
-    return this.requestJson<EngineContainer>({ method: 'GET', path: `/containers/${seg(idOrName)}/json` });
-  }
-
-  /** POST /containers/create?name= → the new container's id. */
-  async createContainer(name: string | undefined, body: Record<string, unknown>): Promise<string> {
-    const res = await this.requestJson<{ Id: string; Warnings?: string[] }>({
-      method: 'POST',
-      path: '/containers/create',
-      query: { name },
-      body,
-    });
-    return res.Id;
-  }
-
-  /** Starting a running container is not an error (HTTP 304). */
-  async startContainer(idOrName: string): Promise<void> {
-    await this.request({ method: 'POST', path: `/containers/${seg(idOrName)}/start`, okStatuses: [304] });
-  }
-
-  /** Stopping a stopped container is not an error (HTTP 304). The request deadline grows by `timeoutSeconds`. */
-  async stopContainer(idOrName: string, opts: { timeoutSeconds?: number } = {}): Promise<void> {
-    const t = opts.timeoutSeconds;
-    await this.request({
-      method: 'POST',
-      path: `/containers/${seg(idOrName)}/stop`,
-      query: { t },
-      okStatuses: [304],
-      timeoutMs: this.timeoutMs + (t ?? 10) * 1000,
-    });
-  }
-
-  async removeContainer(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
-    await this.request({
-      method: 'DELETE',
-      path: `/containers/${seg(idOrName)}`,
-      query: { force: opts.force ? 'true' : undefined, v: opts.volumes ? 'true' : undefined },
-    });
-  }
-
-  /**
-   * Run `cmd` in a running container without a TTY and collect its output and exit code.
-   * The start call answers with the raw multiplexed stream until the process exits.
-   */
-  async execInContainer(idOrName: string, cmd: string[], opts: { timeoutMs?: number; user?: string; env?: string[] } = {}): Promise<ExecResult> {
-    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
-    const created = await this.requestJson<{ Id: string }>({
-      method: 'POST',
-      path: `/containers/${seg(idOrName)}/exec`,
-      body: { AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false, Cmd: cmd, ...(opts.user ? { User: opts.user } : {}), ...(opts.env ? { Env: opts.env } : {}) },
-    });
-    const started = await this.request({ method: 'POST', path: `/exec/${seg(created.Id)}/start`, body: { Detach: false, Tty: false }, timeoutMs });
-    const { stdout, stderr } = demultiplexStream(started.body);
-    // The stream ends when the process has exited; the exit code may lag a moment behind.
-    let exitCode: number | null = null;
-    for (let i = 0; i < 50; i++) {
-      const info = await this.requestJson<{ Running: boolean; ExitCode: number | null }>({ method: 'GET', path: `/exec/${seg(created.Id)}/json` });
-      if (!info.Running && info.ExitCode !== null) {
-        exitCode = info.ExitCode;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    if (exitCode === null) throw new MacvlanError('DOCKER_ERROR', `exec ${cmd.join(' ')} in ${idOrName}: the engine reported no exit code`, { container: idOrName, cmd });
-    return { exitCode, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8') };
-  }
-
-  listImages(opts: { all?: boolean } = {}): Promise<EngineImageSummary[]> {
-    return this.requestJson<EngineImageSummary[]>({ method: 'GET', path: '/images/json', query: { all: opts.all ? 'true' : undefined } });
-  }
 }
 
 function send(
@@ -578,16 +461,15 @@ function send(
   endpoint: DockerEndpoint,
   method: string,
   path: string,
-  body: unknown,
+  payload: { data: Buffer; contentType: string } | undefined,
   timeoutMs: number,
   connecting: boolean,
   retried = false,
 ): Promise<RawResponse> {
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   const headers: Record<string, string | number> = { Accept: 'application/json' };
   if (payload) {
-    headers['Content-Type'] = 'application/json';
-    headers['Content-Length'] = payload.length;
+    headers['Content-Type'] = payload.contentType;
+    headers['Content-Length'] = payload.data.length;
   } else if (method === 'POST' || method === 'PUT') {
     headers['Content-Length'] = 0;
   }
@@ -638,12 +520,12 @@ function send(
       if (!done && !retried && req.reusedSocket && e.code === 'ECONNRESET') {
         done = true;
         clearTimeout(timer);
-        send(transport, endpoint, method, path, body, timeoutMs, connecting, true).then(resolve, reject);
+        send(transport, endpoint, method, path, payload, timeoutMs, connecting, true).then(resolve, reject);
         return;
       }
       finish(unknownOutcome(transportError(e, endpoint), e.code ?? ''));
     });
-    if (payload) req.end(payload);
+    if (payload) req.end(payload.data);
     else req.end();
   });
 }
@@ -752,4 +634,10 @@ export async function streamEngineEvents(client: DockerClient, opts: EventStream
 export async function restartEngineContainer(client: DockerClient, idOrName: string, opts: { timeoutSeconds?: number } = {}): Promise<void> {
   const t = opts.timeoutSeconds ?? 10;
   await client.request({ method: 'POST', path: `/containers/${seg(idOrName)}/restart`, query: { t }, timeoutMs: client.timeoutMs + t * 1000 });
+}
+
+/** GET /containers/{id}/json, the little the watcher reads of it: name, and its init's pid while running. */
+export async function containerInitPid(client: DockerClient, idOrName: string): Promise<{ id: string; name: string; pid: number }> {
+  const c = await client.requestJson<{ Id: string; Name?: string; State?: { Running?: boolean; Pid?: number } }>({ method: 'GET', path: `/containers/${seg(idOrName)}/json` });
+  return { id: c.Id, name: (c.Name ?? idOrName).replace(/^\//, ''), pid: c.State?.Running && typeof c.State.Pid === 'number' ? c.State.Pid : 0 };
 }
