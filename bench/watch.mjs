@@ -263,6 +263,12 @@ try {
   const idle = after.map((a, i) => ({ cpuMs: ((a.ticks - before[i].ticks) * 1000) / hz, rssMb: a.rssKb / 1024, hwmMb: a.hwmKb / 1024 }));
   const idleLines = [w1, w2].map((w, i) => `watcher on ${i === 0 ? 'h1 (mynet)' : 'h2 (pinet, adopted)'}: ${f1(idle[i].cpuMs)} ms of CPU in ${idleS} s idle (${f1(idle[i].cpuMs / (idleS * 10))} %), RSS ${f1(idle[i].rssMb)} MiB, peak RSS ${f1(idle[i].hwmMb)} MiB`);
   for (const l of idleLines) log(`bench: ${l}`);
+  // What node itself takes, for scale: a process that only waits.
+  const bare = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { stdio: 'ignore' });
+  children.push(bare);
+  await sleep(1500);
+  const bareMb = procStat(bare.pid).rssKb / 1024;
+  bare.kill('SIGKILL');
   for (const w of [w1, w2]) w.child.kill('SIGTERM');
 
   const row = (name, values, goal, ok) => `| ${name} | ${values.length} | ${f1(pct(values, 50))} ms | ${f1(pct(values, 95))} ms | ${f1(Math.max(...values))} ms | ${goal} | ${ok === undefined ? '' : ok ? 'pass' : 'FAIL'} |`;
@@ -279,12 +285,19 @@ Two lab hosts, each with its own dockerd and a \`macvlanctl watch --json\`. A br
 ${row('shim deleted → re-created (link, MAC, address, up, route)', shim, 'p95 ≤ 100 ms', pct(shim, 95) <= 100)}
 ${row('route deleted → back', route, '', undefined)}
 ${row('container connected (docker start) → its /32 route added', fromConnect, 'p95 ≤ 200 ms', pct(fromConnect, 95) <= 200)}
-${row('container started (start event) → its /32 route added', fromStart, '', undefined)}
+${row('container started (start event) → its /32 route added (negative: the route was there before)', fromStart, '', undefined)}
 ${row('container died (docker stop -t 0) → its /32 route removed', fromDie, '', undefined)}
 
 Idle (no polling loop: the watcher blocks on \`ip monitor\`'s pipe and the engine's events stream):
 ${idleLines.map((l) => `- ${l}`).join('\n')}
-- goals: idle CPU ≈ 0 ${idle.every((i) => i.cpuMs / (idleS * 10) < 0.1) ? 'pass' : 'FAIL'} (< 0.1 %); RSS ≤ 60 MB ${maxRss <= 60 ? 'pass' : 'FAIL'} (peak ${f1(maxRss)} MiB).
+- for scale, \`node -e 'setTimeout(…)'\` alone: RSS ${f1(bareMb)} MiB.
+- goals: idle CPU ≈ 0 ${idle.every((i) => i.cpuMs / (idleS * 10) < 0.1) ? 'pass' : 'FAIL'} (< 0.1 %, measured in 10 ms ticks); RSS ≤ 60 MB ${maxRss <= 60 ? 'pass' : 'FAIL'} (peak ${f1(maxRss)} MiB, taken as the verdict).
+
+The start event comes after the engine has attached the network, so the route is usually in place before it
+(negative times). The RSS grows with activity from about 50 MiB after start to a plateau: in a separate run of 200
+start/stop cycles, \`process.memoryUsage()\` showed the JS heap in use steady at 7–25 MiB (no leak) while V8 kept
+about 43 MiB of heap reserved; \`--max-semi-space-size=1\` or \`--max-old-space-size=16\` lowered the plateau only to
+about 70 MiB, so most of it is the runtime's, not the watcher's data.
 `;
   process.stdout.write(`${section}\n`);
   const file = join(repo, 'bench', 'RESULTS.md');

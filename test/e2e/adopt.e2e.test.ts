@@ -142,4 +142,12 @@ describe.skipIf(!root)('adopting a macvlan network without an ip-range', () => {
     const r = await w.stop('SIGTERM');
     expect(r.code).toBe(0);
   }, 30_000);
+
+  it('destroy removes the shim and the record, and leaves Docker’s network and its containers alone', async () => {
+    const d = await macvlanctl(h, ['destroy', 'pinet', '--yes'], { root: dir });
+    expect(d.code, d.stdout + d.stderr).toBe(0);
+    expect((await h.exec(['ip', 'link', 'show', SHIM])).code).not.toBe(0);
+    expect((await h.dockerCli(['network', 'inspect', 'pinet'])).code).toBe(0);
+    expect((await h.dockerCli(['inspect', '-f', '{{.State.Running}}', 'pihole'])).stdout.trim()).toBe('true');
+  });
 });
