@@ -116,7 +116,7 @@ export function planAdoption(desired: DesiredNetwork, existing: DockerNetworkFac
     docker: {
       driver: 'macvlan',
       options: { ...existing.options },
-      ipam: [{ Subnet: formatCidr(subnet), Gateway: gateway, IPRange: '', AuxiliaryAddresses: {} }],
+      ipam: [{ Subnet: formatCidr(subnet), Gateway: gateway, IPRange: '', AuxiliaryAddresses: Object.fromEntries(Object.entries(v4.auxAddresses).map(([k, v]) => [k, formatAddress(v)])) }],
       enableIPv6: existing.enableIPv6,
     },
     shim: { interface: shim.interface, address, mac: shim.mac, mode: (existing.macvlanMode as PlannedNetwork['mode'] | undefined) ?? 'bridge', routes, containerRoutes: true },

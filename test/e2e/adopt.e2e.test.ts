@@ -124,6 +124,10 @@ describe.skipIf(!root)('adopting a macvlan network without an ip-range', () => {
     expect(up.code, up.stderr).toBe(0);
     expect(await shimRoutes(h)).toEqual([PIHOLE]);
     expect((await macvlanctl(h, ['status', 'pinet', '--json', '--no-reach'], { root: dir })).code).toBe(0);
+    const d = await macvlanctl(h, ['doctor', 'pinet', '--json', '--no-scan'], { root: dir });
+    const failing = (d.json!.result.networks[0].checks as { id: string; verdict: string; detail: string }[]).filter((c) => c.verdict === 'fail');
+    expect(failing, JSON.stringify(failing)).toEqual([]);
+    expect(d.code).toBe(0);
   });
 
   it('watch: a container started later gets its /32 within a second, and the route is gone within a second of its removal', async () => {

@@ -15,6 +15,7 @@ import { computePlan } from '../../src/plan/compute-plan.js';
 import { hostSideChanges } from '../../src/plan/plan-network.js';
 import { containerHostRoutes, isAdoptable, withAttachedContainers } from '../../src/plan/adopt-network.js';
 import { presentPlan } from '../../src/present/plan.js';
+import { dockerDifferences } from '../../src/plan/docker-diff.js';
 import { docker, hostFacts, mynetWithOtherSettings, noDocker } from '../support/fixture-facts.js';
 import { refusalOf } from '../support/refusal.js';
 
@@ -43,6 +44,8 @@ describe('adopting a network without an ip-range', () => {
     // Docker's network is never touched.
     expect(planOperations(p).some((o) => o.kind.startsWith('docker'))).toBe(false);
     expect(presentPlan(p)).toMatch(/ip-range\s+none/);
+    // doctor's Docker check compares the record with Docker: an adopted network is as Docker has it.
+    expect(dockerDifferences(byHand([pihole, web]), n)).toEqual([]);
   });
 
   it('is not adopted when an ip-range or a host address is given: that asks for a network made to measure', () => {
