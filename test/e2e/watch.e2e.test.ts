@@ -151,6 +151,22 @@ describe.skipIf(!root)('macvlanctl watch in the lab', () => {
     expect(r.ms).toBeLessThan(1_000);
     expect(w.lines.at(-1)).toMatchObject({ event: 'stopped', signal: 'SIGTERM' });
   });
+
+  it('--no-restart-containers: a container that lost its interface is reported, not restarted', async () => {
+    const quiet = startWatch(h, ['--no-restart-containers'], { root: dir });
+    try {
+      await quiet.waitFor((l) => l.event === 'docker' && l.state === 'connected', { timeoutMs: 10_000 });
+      const started = (await h.dockerCli(['inspect', '-f', '{{.State.StartedAt}}', 'web'])).stdout.trim();
+      const from = quiet.lines.length;
+      await recreateParent(lab, h);
+      await quiet.waitFor(repairedOf('mynet'), { from, timeoutMs: 3_000 });
+      const lost = await quiet.waitFor((l) => l.event === 'container-lost', { from, timeoutMs: 5_000 });
+      expect(lost).toMatchObject({ network: 'mynet', container: 'web', action: 'reported' });
+      expect((await h.dockerCli(['inspect', '-f', '{{.State.StartedAt}}', 'web'])).stdout.trim()).toBe(started);
+    } finally {
+      expect((await quiet.stop('SIGTERM')).code).toBe(0);
+    }
+  }, 30_000);
 });
 
 describe.skipIf(!root)('macvlanctl watch without an engine', () => {
