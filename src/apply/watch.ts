@@ -179,13 +179,16 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
     const attached = await containerRoutes(records);
     // The facts are read and acted on under the host lock, as `up` does: an apply in flight is either
     // all before them or all after, and one read serves both the check and the repair.
-    const lock = await lockHost(`watch ${records.map((n) => n.name).join(' ')}`, { waitMs: opts.lockWaitMs ?? 30_000 });
+    const lock = await lockHost(`watch ${records.map((n) => n.name).join(' ') || '(no network yet)'}`, { waitMs: opts.lockWaitMs ?? 30_000 });
     let ok = true;
     try {
+      // The records again, under the lock: a destroy that held it has removed its record, and its shim
+      // must not come back.
+      const current = watchedNetworks(opts.root, opts.names);
       const facts = await gather();
       // An adopted network routes the containers attached now (src/plan/adopt-network.ts).
       const now = (n: PlannedNetwork) => (n.shim?.containerRoutes ? withContainerRoutes(n, attached.get(n.name), routesOnShim(facts, n.shim.interface)) : n);
-      for (const record of records) {
+      for (const record of current) {
         const n = now(record);
         const verdict = observe(n, facts);
         if (verdict.kind !== 'repair') continue;

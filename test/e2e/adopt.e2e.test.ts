@@ -147,9 +147,17 @@ describe.skipIf(!root)('adopting a macvlan network without an ip-range', () => {
     expect(r.code).toBe(0);
   }, 30_000);
 
-  it('destroy removes the shim and the record, and leaves Docker’s network and its containers alone', async () => {
-    const d = await macvlanctl(h, ['destroy', 'pinet', '--yes'], { root: dir });
-    expect(d.code, d.stdout + d.stderr).toBe(0);
+  it('destroy removes the shim and the record, and leaves Docker’s network and its containers alone; a running watcher does not bring the shim back', async () => {
+    const watcher = startWatch(h, [], { root: dir });
+    try {
+      await watcher.waitFor((l) => l.event === 'docker' && l.state === 'connected', { timeoutMs: 10_000 });
+      const d = await macvlanctl(h, ['destroy', 'pinet', '--yes'], { root: dir });
+      expect(d.code, d.stdout + d.stderr).toBe(0);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(watcher.lines.filter((l) => l.event === 'repaired')).toEqual([]);
+    } finally {
+      await watcher.stop('SIGTERM');
+    }
     expect((await h.exec(['ip', 'link', 'show', SHIM])).code).not.toBe(0);
     expect((await h.dockerCli(['network', 'inspect', 'pinet'])).code).toBe(0);
     expect((await h.dockerCli(['inspect', '-f', '{{.State.Running}}', 'pihole'])).stdout.trim()).toBe('true');
