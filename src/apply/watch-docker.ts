@@ -8,6 +8,8 @@ import { type DockerClient, containerInitPid, restartEngineContainer } from '../
 import type { DockerEndpoint } from '../system/docker/endpoint.js';
 import { followDockerEvents } from '../system/watch/docker-events.js';
 import { hasSubnetRoute, readNetnsRoutes } from '../gather/container-netns.js';
+import { networkFactFromEngine } from '../gather/docker-facts.js';
+import { containerHostRoutes } from '../plan/adopt-network.js';
 import type { AttachedContainer, WatchDocker, WatchOptions } from './watch.js';
 
 export function watchDockerOf(client: DockerClient): WatchDocker {
@@ -25,14 +27,10 @@ export function watchDockerOf(client: DockerClient): WatchDocker {
       }
       return out;
     },
-    async routes(network) {
+    async routes(network, opts) {
       const n = await client.inspectNetwork(network);
-      const out = new Set<string>();
-      for (const c of Object.values(n?.Containers ?? {})) {
-        const ip = c.IPv4Address?.split('/')[0];
-        if (ip) out.add(`${ip}/32`);
-      }
-      return [...out];
+      // The same routes as the planner's, from the same parse of the engine's answer (src/gather/docker-facts.ts).
+      return containerHostRoutes(n ? networkFactFromEngine(n).containers : [], opts);
     },
     restart: (id) => restartEngineContainer(client, id),
     hasInterface(c, subnet) {

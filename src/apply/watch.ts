@@ -55,8 +55,8 @@ export interface AttachedContainer {
 /** The engine, while connected (src/apply/watch-docker.ts). */
 export interface WatchDocker {
   attached(network: string): Promise<AttachedContainer[]>;
-  /** The /32 routes of the containers attached to `network` now (for an adopted network). */
-  routes(network: string): Promise<string[]>;
+  /** The /32 (and, with `ipv6`, /128) routes of the containers attached to `network` now (for an adopted network). */
+  routes(network: string, opts: { ipv6: boolean }): Promise<string[]>;
   restart(id: string): Promise<void>;
   /** Whether the container's network namespace has the connected route of `subnet` (its interface is there). */
   hasInterface(c: AttachedContainer, subnet: string): boolean;
@@ -187,7 +187,7 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
       const current = watchedNetworks(opts.root, opts.names);
       const facts = await gather();
       // An adopted network routes the containers attached now (src/plan/adopt-network.ts).
-      const now = (n: PlannedNetwork) => (n.shim?.containerRoutes ? withContainerRoutes(n, attached.get(n.name), routesOnShim(facts, n.shim.interface)) : n);
+      const now = (n: PlannedNetwork) => (n.shim?.containerRoutes ? withContainerRoutes(n, attached.get(n.name), routesOnShim(facts, n.shim.interface, n.shim.address6)) : n);
       for (const record of current) {
         const n = now(record);
         const verdict = observe(n, facts);
@@ -218,7 +218,7 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
     for (const n of networks) {
       if (!n.shim?.containerRoutes) continue;
       try {
-        out.set(n.name, await d.routes(n.name));
+        out.set(n.name, await d.routes(n.name, { ipv6: n.shim.address6 !== undefined }));
       } catch {
         // The engine went away mid-pass: its reconnection brings a full resync.
       }

@@ -21,7 +21,7 @@ import type { DesiredNetwork } from '../model/desired.js';
 import type { DockerFacts, DockerNetworkFact, HostFacts, InterfaceFact } from '../model/facts.js';
 import { MacvlanError } from '../model/errors.js';
 import type { Change, PlannedNetwork } from '../model/plan.js';
-import { type Cidr, type IpAddress, cidrContains, formatAddress, formatCidr } from '../net/address.js';
+import { type Cidr, type IpAddress, cidrContains, formatAddress, formatCidr, isLinkLocal6 } from '../net/address.js';
 
 /** Whether `apply` should adopt the existing network rather than plan (and then refuse to replace) one with a carved range. */
 export function isAdoptable(desired: DesiredNetwork, existing: DockerNetworkFact | undefined): boolean {
@@ -32,16 +32,24 @@ export function isAdoptable(desired: DesiredNetwork, existing: DockerNetworkFact
   return desired.ipv4.ipRange === undefined && (desired.ipv4.hostAddress === undefined || desired.ipv4.hostAddress === 'auto');
 }
 
-/** The /32 routes of the containers attached to the network (IPv4; sorted, so a plan is stable). */
-export function containerHostRoutes(containers: readonly { ipv4?: IpAddress | undefined }[] | undefined): string[] {
-  const out = new Set<string>();
-  for (const c of containers ?? []) if (c.ipv4 && c.ipv4.family === 4) out.add(`${formatAddress(c.ipv4)}/32`);
-  return [...out].sort(compareRoutes);
+/**
+ * The routes of the containers attached to the network: a /32 per IPv4 address, and with `ipv6` a /128
+ * per IPv6 address (sorted, IPv4 first, so a plan is stable).
+ */
+export function containerHostRoutes(containers: readonly { ipv4?: IpAddress | undefined; ipv6?: IpAddress | undefined }[] | undefined, opts: { ipv6?: boolean } = {}): string[] {
+  const v4 = new Map<bigint, string>();
+  const v6 = new Map<bigint, string>();
+  for (const c of containers ?? []) {
+    if (c.ipv4?.family === 4) v4.set(c.ipv4.value, `${formatAddress(c.ipv4)}/32`);
+    if (opts.ipv6 && c.ipv6?.family === 6) v6.set(c.ipv6.value, `${formatAddress(c.ipv6)}/128`);
+  }
+  const sorted = (m: Map<bigint, string>) => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, r]) => r);
+  return [...sorted(v4), ...sorted(v6)];
 }
 
-function compareRoutes(a: string, b: string): number {
-  const n = (s: string) => s.split('/')[0]!.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  return n(a) - n(b);
+/** Whether `route` is a per-container one: a /32, or a /128 other than the shim's own address. */
+function isHostRoute(route: string, ownAddress6: string | undefined): boolean {
+  return route.endsWith('/32') || (route.endsWith('/128') && route !== `${ownAddress6}/128` && !route.startsWith('fe80:'));
 }
 
 /**
@@ -51,13 +59,13 @@ function compareRoutes(a: string, b: string): number {
  */
 export function withContainerRoutes(n: PlannedNetwork, routes: readonly string[] | undefined, presentOnShim: readonly string[]): PlannedNetwork {
   if (!n.shim?.containerRoutes) return n;
-  const wanted = routes ?? presentOnShim.filter((r) => r.endsWith('/32'));
+  const wanted = routes ?? presentOnShim.filter((r) => isHostRoute(r, n.shim?.address6));
   return { ...n, shim: { ...n.shim, routes: [...wanted] } };
 }
 
-/** The parent's own IPv4 address in `subnet` (its first, the primary): the adopted shim's address. */
+/** The parent's own address in `subnet` (its first, the primary; for IPv6 not a link-local one): the adopted shim's address. */
 export function hostAddressOn(parent: InterfaceFact, subnet: Cidr): string | undefined {
-  const a = parent.addresses.find((x) => x.address.family === 4 && cidrContains(subnet, x.address));
+  const a = parent.addresses.find((x) => x.address.family === subnet.family && cidrContains(subnet, x.address) && !isLinkLocal6(x.address));
   return a ? formatAddress(a.address) : undefined;
 }
 
@@ -98,8 +106,16 @@ export function planAdoption(desired: DesiredNetwork, existing: DockerNetworkFac
       { network: desired.name, subnet: formatCidr(subnet) },
     );
   }
-  const routes = containerHostRoutes(existing.containers);
+  // IPv6 the same way, when Docker gives the containers IPv6 addresses and the parent has one in that subnet.
+  const s6 = existing.enableIPv6 ? existing.subnets.find((s) => s.subnet?.family === 6) : undefined;
+  const address6 = s6?.subnet ? hostAddressOn(parent, s6.subnet) : undefined;
+  const routes = containerHostRoutes(existing.containers, { ipv6: address6 !== undefined });
   const gateway = v4.gateway ? formatAddress(v4.gateway) : '';
+  const formatAux = (aux: Record<string, IpAddress>) => Object.fromEntries(Object.entries(aux).map(([k, v]) => [k, formatAddress(v)]));
+  // Docker's IPAM as it is, every subnet, so that comparing it with Docker (doctor) finds nothing to change.
+  const ipam = existing.subnets
+    .filter((s) => s.subnet)
+    .map((s) => ({ Subnet: formatCidr(s.subnet!), Gateway: s.gateway ? formatAddress(s.gateway) : '', IPRange: s.ipRange ? formatCidr(s.ipRange) : '', AuxiliaryAddresses: formatAux(s.auxAddresses) }));
   const network: PlannedNetwork = {
     name: desired.name,
     parent: parent.name,
@@ -116,10 +132,10 @@ export function planAdoption(desired: DesiredNetwork, existing: DockerNetworkFac
     docker: {
       driver: 'macvlan',
       options: { ...existing.options },
-      ipam: [{ Subnet: formatCidr(subnet), Gateway: gateway, IPRange: '', AuxiliaryAddresses: Object.fromEntries(Object.entries(v4.auxAddresses).map(([k, v]) => [k, formatAddress(v)])) }],
+      ipam,
       enableIPv6: existing.enableIPv6,
     },
-    shim: { interface: shim.interface, address, mac: shim.mac, mode: (existing.macvlanMode as PlannedNetwork['mode'] | undefined) ?? 'bridge', routes, containerRoutes: true },
+    shim: { interface: shim.interface, address, ...(address6 ? { address6 } : {}), mac: shim.mac, mode: (existing.macvlanMode as PlannedNetwork['mode'] | undefined) ?? 'bridge', routes, containerRoutes: true },
   };
   const docker: Change = {
     kind: 'docker-network',
@@ -131,13 +147,16 @@ export function planAdoption(desired: DesiredNetwork, existing: DockerNetworkFac
   const notes = [
     `${desired.name}: adopted without an ip-range; the shim ${shim.interface} shares the host's address ${address} (/32) and routes each attached container's address (${routes.length ? routes.join(', ') : 'none attached now'}); watch keeps those routes as containers come and go`,
   ];
-  if (existing.enableIPv6) notes.push(`${desired.name}: IPv6 of an adopted network is not routed through the shim (IPv4 only)`);
+  if (s6?.subnet && !address6) notes.push(`${desired.name}: ${parent.name} has no IPv6 address in ${formatCidr(s6.subnet)}, so IPv6 is not routed through the shim (IPv4 only)`);
   return { network, docker, notes };
 }
 
-/** The /32 routes through `shim` now (what up and watch leave alone when the engine cannot be asked). */
-export function routesOnShim(facts: Pick<HostFacts, 'routes'>, shim: string): string[] {
-  return facts.routes.filter((r) => r.device === shim && r.destination && r.destination.family === 4 && r.destination.prefix === 32 && r.protocol !== 'kernel').map((r) => formatCidr(r.destination!));
+/** The per-container routes through `shim` now (what up and watch leave alone when the engine cannot be asked). */
+export function routesOnShim(facts: Pick<HostFacts, 'routes'>, shim: string, ownAddress6?: string): string[] {
+  return facts.routes
+    .filter((r) => r.device === shim && r.destination && r.protocol !== 'kernel')
+    .map((r) => formatCidr(r.destination!))
+    .filter((r) => isHostRoute(r, ownAddress6));
 }
 
 /**
@@ -147,8 +166,8 @@ export function routesOnShim(facts: Pick<HostFacts, 'routes'>, shim: string): st
  */
 export function withAttachedContainers(n: PlannedNetwork, docker: DockerFacts | undefined, facts: Pick<HostFacts, 'routes'>): PlannedNetwork {
   if (!n.shim?.containerRoutes) return n;
-  const routes = docker?.available ? containerHostRoutes(docker.networks.find((x) => x.name === n.name)?.containers) : undefined;
-  return withContainerRoutes(n, routes, routesOnShim(facts, n.shim.interface));
+  const routes = docker?.available ? containerHostRoutes(docker.networks.find((x) => x.name === n.name)?.containers, { ipv6: n.shim.address6 !== undefined }) : undefined;
+  return withContainerRoutes(n, routes, routesOnShim(facts, n.shim.interface, n.shim.address6));
 }
 
 /** A record read for status and doctor, with an adopted network's routes as they should be now. */

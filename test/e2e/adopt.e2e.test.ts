@@ -163,3 +163,64 @@ describe.skipIf(!root)('adopting a macvlan network without an ip-range', () => {
     expect((await h.dockerCli(['inspect', '-f', '{{.State.Running}}', 'pihole'])).stdout.trim()).toBe('true');
   });
 });
+
+describe.skipIf(!root)('adopting a dual-stack macvlan network without ip-ranges', () => {
+  let lab: Lab;
+  let h: LabHost;
+  let dir: string;
+
+  beforeAll(async () => {
+    lab = await createLab({ prefix: `wa6${randomBytes(3).toString('hex')}`, docker: true, ipv6: true });
+    h = lab.host('h1');
+    dir = mkdtempSync(join(tmpdir(), 'macvlanctl-adopt6-'));
+    const net = await h.dockerCli([
+      'network', 'create', '-d', 'macvlan', '-o', 'parent=eno1', '--ipv6',
+      '--subnet', '198.51.100.0/24', '--gateway', '198.51.100.1', '--subnet', '2001:db8:1::/64', '--gateway', '2001:db8:1::1', 'pinet',
+    ]);
+    expect(net.code, net.stderr).toBe(0);
+    const run = await h.dockerCli(['run', '-d', '--network', 'pinet', '--ip', PIHOLE, '--ip6', '2001:db8:1::53', '--name', 'pihole', LAB_IMAGE, 'sleep', '36000']);
+    expect(run.code, run.stderr).toBe(0);
+  }, 180_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the shim shares the host’s IPv6 address too, with a /128 per container; host ↔ container both ways over IPv6; doctor passes', async () => {
+    const r = await macvlanctl(h, ['apply', 'pinet', '--parent', 'eno1', '--persist', 'none', '--yes', '--json'], { root: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json!.result.plan.networks[0].shim).toMatchObject({ address: HOST, address6: '2001:db8:1::24', routes: [`${PIHOLE}/32`, '2001:db8:1::53/128'] });
+    const six = (await h.exec(['ip', '-6', 'route', 'show', 'dev', SHIM], { check: true })).stdout;
+    expect(six).toContain('2001:db8:1::53');
+    expect(six).not.toContain('2001:db8:1::/64');
+    const ping6 = async (argv: string[]) => {
+      for (let i = 0; i < 3; i++) if ((await h.exec(argv)).code === 0) return true;
+      return false;
+    };
+    expect(await ping6(['busybox', 'ping', '-6', '-c', '1', '-W', '1', '2001:db8:1::53'])).toBe(true);
+    let back = false;
+    for (let i = 0; i < 3 && !back; i++) back = (await h.dockerCli(['exec', 'pihole', 'ping', '-6', '-c', '1', '-W', '1', '2001:db8:1::24'])).code === 0;
+    expect(back).toBe(true);
+    const d = await macvlanctl(h, ['doctor', 'pinet', '--json', '--no-scan'], { root: dir });
+    const failing = (d.json!.result.networks[0].checks as { id: string; verdict: string }[]).filter((c) => c.verdict === 'fail');
+    expect(failing, JSON.stringify(failing)).toEqual([]);
+    const s = await macvlanctl(h, ['status', 'pinet', '--json', '--no-reach'], { root: dir });
+    expect(s.code, s.stdout).toBe(0);
+  }, 60_000);
+
+  it('watch adds and removes a later container’s /128 as well as its /32', async () => {
+    const w = startWatch(h, ['pinet'], { root: dir });
+    try {
+      await w.waitFor((l) => l.event === 'docker' && l.state === 'connected', { timeoutMs: 10_000 });
+      const run = await h.dockerCli(['run', '-d', '--network', 'pinet', '--ip', '198.51.100.77', '--ip6', '2001:db8:1::77', '--name', 'late', LAB_IMAGE, 'sleep', '36000']);
+      expect(run.code, run.stderr).toBe(0);
+      const six = async () => (await h.exec(['ip', '-6', 'route', 'show', 'dev', SHIM])).stdout;
+      expect(await timeUntil(async () => (await six()).includes('2001:db8:1::77') && (await shimRoutes(h)).includes('198.51.100.77'), 1_000)).toBeLessThan(1_000);
+      expect((await h.dockerCli(['rm', '-f', 'late'])).code).toBe(0);
+      expect(await timeUntil(async () => !(await six()).includes('2001:db8:1::77'), 1_000)).toBeLessThan(1_000);
+    } finally {
+      expect((await w.stop('SIGTERM')).code).toBe(0);
+    }
+  }, 30_000);
+});

@@ -13,7 +13,7 @@ import { parseAddress, parseCidr } from '../../src/net/address.js';
 import { planOperations } from '../../src/apply/operations.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
 import { hostSideChanges } from '../../src/plan/plan-network.js';
-import { containerHostRoutes, isAdoptable, withAttachedContainers } from '../../src/plan/adopt-network.js';
+import { containerHostRoutes, isAdoptable, routesOnShim, withAttachedContainers } from '../../src/plan/adopt-network.js';
 import { presentPlan } from '../../src/present/plan.js';
 import { dockerDifferences } from '../../src/plan/docker-diff.js';
 import { docker, hostFacts, mynetWithOtherSettings, noDocker } from '../support/fixture-facts.js';
@@ -109,6 +109,14 @@ describe('the routes follow the containers attached now', () => {
   it('a network with an ip-range is left as it is', () => {
     const n = { ...adopted(), shim: { ...adopted().shim!, containerRoutes: undefined, routes: ['198.51.100.192/27'] } };
     expect(withAttachedContainers(n, docker([byHand([web])]), hostFacts())).toBe(n);
+  });
+
+  it('with IPv6, a /128 per container too; the shim’s own /128 is never taken for a container’s', () => {
+    const c = [{ ipv4: parseAddress('198.51.100.53'), ipv6: parseAddress('2001:db8:1::53') }];
+    expect(containerHostRoutes(c)).toEqual(['198.51.100.53/32']);
+    expect(containerHostRoutes(c, { ipv6: true })).toEqual(['198.51.100.53/32', '2001:db8:1::53/128']);
+    const facts = { routes: ['2001:db8:1::24/128', '2001:db8:1::53/128', 'fe80::/64', '198.51.100.53/32'].map((r) => ({ family: (r.includes(':') ? 6 : 4) as 4 | 6, destination: parseCidr(r), device: 'mynet-shim' })) };
+    expect(routesOnShim(facts, 'mynet-shim', '2001:db8:1::24')).toEqual(['2001:db8:1::53/128', '198.51.100.53/32']);
   });
 
   it('one sorted /32 per container address', () => {
