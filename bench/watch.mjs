@@ -296,8 +296,9 @@ ${idleLines.map((l) => `- ${l}`).join('\n')}
 The start event comes after the engine has attached the network, so the route is usually in place before it
 (negative times). The RSS grows with activity from about 50 MiB after start to a plateau: in a separate run of 200
 start/stop cycles, \`process.memoryUsage()\` showed the JS heap in use steady at 7–25 MiB (no leak) while V8 kept
-about 43 MiB of heap reserved; \`--max-semi-space-size=1\` or \`--max-old-space-size=16\` lowered the plateau only to
-about 70 MiB, so most of it is the runtime's, not the watcher's data.
+about 43 MiB of heap reserved; with \`--max-semi-space-size=1\` V8's heap shrank to 11–15 MiB but RSS stayed at
+66–71 MiB (\`MALLOC_ARENA_MAX=2\` changed nothing either), so most of it is outside the JS heap: the runtime's and
+malloc's (a process spawned per pass for \`ip -json\`), not the watcher's data.
 `;
   process.stdout.write(`${section}\n`);
   const file = join(repo, 'bench', 'RESULTS.md');
