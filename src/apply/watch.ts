@@ -25,6 +25,7 @@ import { hostSideChanges } from '../plan/plan-network.js';
 import { routesOnShim, withContainerRoutes } from '../plan/adopt-network.js';
 import { gatherIpFacts, type IpFacts } from '../gather/host-facts.js';
 import { lockHost } from '../system/lock.js';
+import { isDown } from '../system/down-marks.js';
 import { listStates, readStateLenient } from '../system/state-store.js';
 import { backoffDelay, sleepUnlessAborted } from '../system/watch/backoff.js';
 import { debounce } from '../system/watch/debounce.js';
@@ -38,6 +39,8 @@ export type WatchReport =
   | { event: 'repaired'; network: string; found: string[]; done: string[]; ms: number }
   | { event: 'repair-failed'; network: string; found: string[]; error: { code: string; message: string } }
   | { event: 'waiting'; network: string; for: 'parent'; parent: string }
+  /** Taken down on purpose (`macvlanctl down`): left alone until `up` or `apply`. */
+  | { event: 'down'; network: string }
   | { event: 'parent-back'; network: string; parent: string }
   | { event: 'problem'; network: string; error: { code: string; message: string } }
   | { event: 'docker'; state: 'connected' | 'lost'; detail: string }
@@ -83,6 +86,7 @@ export interface WatchOptions {
 
 interface NetworkMemory {
   parentIndex?: number;
+  down?: boolean;
   waiting?: boolean;
   problem?: string;
   /** Containers to check once the engine can be asked (parent re-created, or engine reconnected). */
@@ -189,6 +193,7 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
       // An adopted network routes the containers attached now (src/plan/adopt-network.ts).
       const now = (n: PlannedNetwork) => (n.shim?.containerRoutes ? withContainerRoutes(n, attached.get(n.name), routesOnShim(facts, n.shim.interface, n.shim.address6)) : n);
       for (const record of current) {
+        if (takenDown(record.name)) continue;
         const n = now(record);
         const verdict = observe(n, facts);
         if (verdict.kind !== 'repair') continue;
@@ -206,8 +211,17 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
     } finally {
       lock.release();
     }
-    if (docker) await checkContainers(records, docker);
+    if (docker) await checkContainers(records.filter((n) => !mem(n.name).down), docker);
     return ok;
+  }
+
+  /** Whether `down` took the network down on purpose (said once); then it is left alone. */
+  function takenDown(name: string): boolean {
+    const m = mem(name);
+    const down = isDown(name);
+    if (down && !m.down) opts.report({ event: 'down', network: name });
+    m.down = down;
+    return down;
   }
 
   /** Per adopted network, its containers' /32 routes; absent when the engine cannot be asked (then nothing is changed on a guess). */

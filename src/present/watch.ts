@@ -24,6 +24,8 @@ function text(r: WatchReport): string {
       return `${r.network}: found ${r.found.join('; ')} → repair failed, retrying later: ${r.error.message}`;
     case 'waiting':
       return `${r.network}: parent ${r.parent} is missing; waiting for it`;
+    case 'down':
+      return `${r.network}: taken down (macvlanctl down); left alone until macvlanctl up or apply`;
     case 'parent-back':
       return `${r.network}: parent ${r.parent} is back`;
     case 'problem':

@@ -145,6 +145,21 @@ describe.skipIf(!root)('macvlanctl watch in the lab', () => {
     await w.waitFor(repairedOf('mynet'), { from: again, timeoutMs: 1_000 });
   }, 60_000);
 
+  it('down is left down (said once) until up, then watched again', async () => {
+    const from = w.lines.length;
+    const down = await macvlanctl(h, ['down', 'mynet', '--root', dir]);
+    expect(down.code, down.stderr).toBe(0);
+    await w.waitFor((l) => l.event === 'down' && l.network === 'mynet', { from, timeoutMs: 2_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await shimLink(h)).toBeUndefined();
+    expect(w.lines.slice(from).filter((l) => l.event === 'repaired')).toEqual([]);
+    const up = await macvlanctl(h, ['up', 'mynet', '--root', dir]);
+    expect(up.code, up.stderr).toBe(0);
+    const again = w.lines.length;
+    await deleteLink(h, SHIM);
+    await w.waitFor(repairedOf('mynet'), { from: again, timeoutMs: 1_000 });
+  });
+
   it('SIGTERM → exit 0 within a second, and it says it stopped', async () => {
     const r = await w.stop('SIGTERM');
     expect(r.code, w.stderr()).toBe(0);

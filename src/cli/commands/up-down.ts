@@ -17,6 +17,7 @@ import { hostSideChanges } from '../../plan/plan-network.js';
 import { findOwnShim, shimOnRecord } from '../../plan/shim-identity.js';
 import { gatherIpFacts } from '../../gather/host-facts.js';
 import { lockHost } from '../../system/lock.js';
+import { clearDown, markDown } from '../../system/down-marks.js';
 import { readState, statePath } from '../../system/state-store.js';
 import { lockWaitMs } from '../lock-wait.js';
 import { jsonEnvelope, log } from '../output.js';
@@ -72,6 +73,9 @@ export async function runUpDown(verb: 'up' | 'down', name: string, opts: UpDownO
     const ops = upDownOperations(verb, name, facts, state?.network, docker);
     if (ops.length === 0) log(verb === 'up' ? `${name}: the host side is already up` : `${name}: no shim to take down`);
     const report = await runOperations(ops, realPorts(noDocker, opts.root), { command: verb });
+    // Taken down on purpose: watch leaves it down until up (or apply) (src/system/down-marks.ts).
+    if (verb === 'down') markDown(name);
+    else clearDown(name);
     if (opts.json) process.stdout.write(jsonEnvelope(verb, { name, applied: report.done }));
   } finally {
     lock.release();
