@@ -105,6 +105,21 @@ function buildProgram(): Command {
 
   addHostOptions(
     program
+      .command('watch')
+      .argument('[names...]', 'networks to watch (default: every network macvlanctl applied under --root)')
+      .description('keep the host side of managed networks right: repair shims, addresses and routes when they break, restart containers that lost their interface (runs until SIGTERM/SIGINT)')
+      .option('--no-restart-containers', 'only report containers that lost their interface, do not restart them')
+      .option('--no-docker', 'do not follow the Docker engine (the host side alone, as up)')
+      .option('--lock-wait <seconds>', 'how long a repair waits for another macvlanctl to finish', '30')
+      .option('--install', 'write and enable macvlanctl-watch.service under --root (Restart=on-failure, after the network and Docker), and start it when systemd runs there')
+      .option('--uninstall', 'stop and remove macvlanctl-watch.service'),
+  ).action(async (names: string[], opts) => {
+    const { runWatchCommand } = await import('./commands/watch.js');
+    await runWatchCommand(names, opts);
+  });
+
+  addHostOptions(
+    program
       .command('scan')
       .description('find live hosts and DHCP servers on the LAN and draw the address map (needs root; sends ARP, DHCPDISCOVER and one IPv6 all-nodes echo only)')
       .option('--parent <if>', 'the interface that faces the LAN (default: the IPv4 default route’s)')

@@ -29,7 +29,8 @@ export function parentName(f: DoctorNetworkFacts): string | undefined {
 
 /** The IPv4 ip-range Docker hands addresses out of: Docker's own setting first (that is what it does), else the expectation. */
 export function ipRange(f: DoctorNetworkFacts): string | undefined {
-  return f.status.ipRange ?? expectedNetwork(f)?.network.ipRange;
+  // An adopted network has none ('').
+  return f.status.ipRange ?? (expectedNetwork(f)?.network.ipRange || undefined);
 }
 
 export function subnet(f: DoctorNetworkFacts): string | undefined {

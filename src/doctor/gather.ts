@@ -4,6 +4,7 @@
  * with -f, the LAN probe per parent and subnet, and the host ↔ container
  * pings. The checks themselves (src/doctor/checks) are pure.
  */
+import { recordNow } from '../plan/adopt-network.js';
 import { readDeclaration } from '../config/declaration.js';
 import type { DesiredNetwork } from '../model/desired.js';
 import { MacvlanError } from '../model/errors.js';
@@ -121,7 +122,8 @@ export async function gatherDoctor(name: string | undefined, opts: DoctorOptions
   }
 
   const networks: DoctorNetworkFacts[] = names.map((n) => {
-    const record = readStateLenient(opts.root, n).state;
+    // An adopted network's record is compared with the containers attached now (src/plan/adopt-network.ts).
+    const record = recordNow(readStateLenient(opts.root, n).state, facts);
     const d = desired?.find((x) => x.name === n);
     const seen = swarmView(n, facts, record?.network.swarm !== undefined || d?.swarm !== undefined);
     const docker = seen.docker.available ? seen.docker.networks.find((x) => x.name === n && !x.configOnly) : undefined;

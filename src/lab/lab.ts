@@ -24,7 +24,7 @@ import { dockerRequest } from './docker-api.js';
 import { startDockerd } from './dockerd.js';
 import { type LabDhcp, type LabLiveHost, addLiveHosts, createLiveNamespace, liveNetnsName, removeLiveHost, startDnsmasq } from './lan-extras.js';
 import { addNamespaces, buildSwitch, nsExec, plugHost } from './netns.js';
-import { SYSTEM_PATH, run } from './process.js';
+import { SYSTEM_PATH, kill, run, waitGone } from './process.js';
 import { type LabState, labDirFor, writeState } from './state.js';
 import { destroyState } from './teardown.js';
 import type { Lab, LabHost, LabHostSpec, LabOptions, LabSubnet } from './types.js';
@@ -39,6 +39,7 @@ export { netnsExists, netnsOfPid } from './netns.js';
 export { type ExecOptions, type ExecResult, LabCommandError, isAlive as processAlive, run } from './process.js';
 export { cleanupStaleLabs } from './teardown.js';
 export { type LabSwarm, type LabSwarmNode, type LabSwarmOptions, formSwarm } from './swarm.js';
+export * from './breakage.js';
 export { type LabDhcp, type LabDhcpOptions, type LabLiveHost, liveHostMac } from './lan-extras.js';
 
 const PREFIX_RE = /^[a-z][a-z0-9]{1,11}$/;
@@ -220,6 +221,17 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
         await removeLiveHost(liveNetns, liveHosts[i]!);
         liveHosts.splice(i, 1);
         taken.delete(address);
+      },
+      async restartDocker(name: string): Promise<void> {
+        const host = lab.host(name);
+        const i = hosts.indexOf(host);
+        const sh = state.hosts[i];
+        if (!host.docker || !sh) throw new Error(`lab host ${name} has no dockerd`);
+        const pid = host.docker.pid;
+        kill(pid, 'SIGTERM');
+        if (!(await waitGone([pid], 20_000))) throw new Error(`dockerd ${pid} on ${name} did not stop within 20 s`);
+        children.delete(name);
+        host.docker = await startDockerd(dir, host, gateway, opts, state, sh, children);
       },
       destroy,
     };

@@ -99,6 +99,11 @@ export interface Lab {
   removeLiveHost(address: string): Promise<void>;
   /** milliseconds per creation step */
   timings: Record<string, number>;
+  /**
+   * Stop a host's dockerd as a service manager would (SIGTERM, its containers stop with it) and start it
+   * again on the same data root: the events stream of a client ends, and what was made survives.
+   */
+  restartDocker(name: string): Promise<void>;
   /** idempotent; also safe while another destroy() is running */
   destroy(): Promise<void>;
 }

@@ -139,6 +139,12 @@ export interface PlannedShim {
   mode: MacvlanMode;
   /** Destinations routed through the shim: the ip-range(s), never the whole subnet. */
   routes: string[];
+  /**
+   * A network adopted without an ip-range (src/plan/adopt-network.ts): `routes` are the attached
+   * containers' own addresses, one /32 each, which up and watch keep equal to the containers attached
+   * then; `address` is the host's own address on the parent, shared.
+   */
+  containerRoutes?: true;
 }
 
 export interface PersistFile {

@@ -28,7 +28,8 @@ export function dockerDifferences(existing: DockerNetworkFact, planned: PlannedN
     const gw = have.gateway ? formatAddress(have.gateway) : undefined;
     if (gw !== want.Gateway) diffs.push(`gateway ${norm(gw)} ≠ ${want.Gateway}`);
     const range = have.ipRange ? formatCidr(have.ipRange) : undefined;
-    if (range !== want.IPRange) diffs.push(`ip-range ${norm(range)} ≠ ${want.IPRange}`);
+    // '' is none: an adopted network has no ip-range (src/plan/adopt-network.ts).
+    if (range !== (want.IPRange || undefined)) diffs.push(`ip-range ${norm(range)} ≠ ${norm(want.IPRange || undefined)}`);
     const haveAux = Object.fromEntries(Object.entries(have.auxAddresses).map(([k, v]) => [k, formatAddress(v)]));
     const names = new Set([...Object.keys(haveAux), ...Object.keys(want.AuxiliaryAddresses)]);
     for (const n of [...names].sort()) {

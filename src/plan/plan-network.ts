@@ -29,6 +29,7 @@ import { lanView, scanOf, skippedScanOf } from './lan-view.js';
 import { type ShimDrift, shimDrift } from './shim-drift.js';
 import { HOST_ACCESS_MODE_FIX, hostAccessInMode } from './host-access-mode.js';
 import { hostAddressesToProxy, proxiesOn } from './proxy-ndp.js';
+import { isAdoptable, planAdoption } from './adopt-network.js';
 
 export interface NetworkPlan {
   network: PlannedNetwork;
@@ -137,6 +138,10 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
   const choice = parentStep(p);
   const parent = choice.parent;
   const shim = shimIdentityStep(p, parent, existingDocker);
+  if (isAdoptable(desired, existingDocker)) {
+    p.problems.throwIfAny(`network ${desired.name}`);
+    return adoptedStep(p, parent, shim, existingDocker!);
+  }
   const planFacts = factsWithoutShim(facts, shim.shimName, shim.existingShim, shim.shimIsOurs);
   const families = familiesStep(p, parent, planFacts, existingDocker, shim.shimName);
   checkStaticAddresses(desired, families, planFacts, p.problems);
@@ -311,6 +316,21 @@ function persistenceStep(p: NetworkPlanning, network: PlannedNetwork, parent: In
     warnings.push({ code: 'NOT_PERSISTENT', message: `the shim ${network.shim.interface} is not persisted: it is gone after a reboot`, fix: 'choose a backend with --persist auto (or networkd, networkmanager, ifupdown, systemd)' });
   }
   return planned.changes;
+}
+
+/**
+ * An adopted network (no ip-range; src/plan/adopt-network.ts): Docker's network as it is, the shim with the
+ * host's address and one route per attached container, persisted without those routes (they follow the
+ * containers: up and watch add them).
+ */
+function adoptedStep(p: NetworkPlanning, parent: InterfaceFact, shim: ShimIdentity, existing: DockerNetworkFact): NetworkPlan {
+  const a = planAdoption(p.desired, existing, parent, { interface: shim.shimName, mac: shim.mac });
+  const network = a.network;
+  const changes = [a.docker, ...shimChanges(network, p.facts, shim.existingShim, shim.shimIsOurs, true)];
+  const persisted: PlannedNetwork = { ...network, shim: { ...network.shim!, routes: [] } };
+  changes.push(...persistenceStep(p, persisted, parent, undefined));
+  if (persisted.persistence) network.persistence = persisted.persistence;
+  return { network, changes, errors: p.errors, warnings: p.warnings, notes: [...p.notes, ...a.notes] };
 }
 
 /** Warnings and notes about what the LAN scan of the parent saw (or why there was none). */
@@ -743,7 +763,9 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
       summary: `route ${dest} dev ${s.interface}`,
       reason: has
         ? 'present'
-        : dest === n.ipRange || dest === n.ipv6?.ipRange
+        : s.containerRoutes
+          ? 'reach the container attached at this address through the shim (the network has no ip-range)'
+          : dest === n.ipRange || dest === n.ipv6?.ipRange
           ? 'reach containers through the shim (only the ip-range, never the whole subnet)'
           : "reach a service's fixed address outside the ip-range through the shim",
     });
@@ -823,7 +845,7 @@ function staleOnShim(n: PlannedNetwork, s: PlannedShim, existing: InterfaceFact,
       interface: s.interface,
       destination: dest,
       summary: `route ${dest} dev ${s.interface}`,
-      reason: "not this network's ip-range (left from an earlier one)",
+      reason: s.containerRoutes ? 'no container is attached at this address any more' : "not this network's ip-range (left from an earlier one)",
     });
   }
   return out;

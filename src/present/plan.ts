@@ -45,7 +45,8 @@ export function presentPlan(plan: Plan & { commands?: string[] }): string {
   for (const n of plan.networks) {
     out.push(c.bold(`Network ${n.name}`) + ` — macvlan ${n.mode} on ${n.parent}`);
     out.push(`  subnet    ${n.subnet}   gateway ${n.gateway}`);
-    out.push(`  ip-range  ${n.ipRange}${n.ipRangeSource === 'auto' ? c.dim('   (carved automatically)') : ''}`);
+    if (n.shim?.containerRoutes) out.push(`  ip-range  none${c.dim('   (adopted as it is: the host reaches each container by a /32 route)')}`);
+    else out.push(`  ip-range  ${n.ipRange}${n.ipRangeSource === 'auto' ? c.dim('   (carved automatically)') : ''}`);
     const aux = Object.entries(n.auxAddresses).map(([k, v]) => `${k}=${v}`);
     if (aux.length) out.push(`  aux       ${aux.join(' ')}`);
     if (n.ipv6) out.push(`  ipv6      ${n.ipv6.subnet}   gateway ${n.ipv6.gateway}   ip-range ${n.ipv6.ipRange}`);

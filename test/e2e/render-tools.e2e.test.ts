@@ -29,6 +29,7 @@ import type { PlannedNetwork } from '../../src/model/plan.js';
 import { renderIfupdown } from '../../src/backends/ifupdown/render.js';
 import { nmConnectionId, nmConnectionUuid, nmKeyfilePath, nmVlanConnectionId, nmVlanKeyfilePath, renderNetworkManager } from '../../src/backends/networkmanager/render.js';
 import { renderSystemdUnit } from '../../src/backends/systemd-unit/render.js';
+import { renderWatchUnit } from '../../src/backends/systemd-unit/watch-unit.js';
 import { SCENARIOS, scenario, scenarioNetwork } from '../golden/scenarios.js';
 
 const REPO = resolve(import.meta.dirname, '..', '..');
@@ -232,6 +233,15 @@ describe.skipIf(!SYSTEMD_ANALYZE)('systemd unit through systemd-analyze verify',
       expect(r.complaints, r.stderr).toEqual([]);
       expect(r.status, r.stderr).toBe(0);
     });
+  });
+
+  it.each(commands)('the watch unit (watch --install) passes with %s', (_label, command) => {
+    for (const o of [{ names: [], restartContainers: true }, { names: ['mynet', 'lan'], restartContainers: false, dockerHost: 'unix:///run/docker.sock' }]) {
+      const file = renderWatchUnit({ command, ...o });
+      const r = verify(basename(file.path), file.content);
+      expect(r.complaints, r.stderr).toEqual([]);
+      expect(r.status, r.stderr).toBe(0);
+    }
   });
 
   it('complains about an unknown key and a missing binary (so the checks above can fail)', () => {

@@ -2,6 +2,7 @@
  * `macvlanctl apply`: plan from live facts, show it, confirm, execute with
  * rollback, then check that the host now matches (a second plan is empty).
  */
+import { clearDown } from '../../system/down-marks.js';
 import { planOperations, planRefusal } from '../../apply/operations.js';
 import { runOperations } from '../../apply/run-operations.js';
 import { MacvlanError } from '../../model/errors.js';
@@ -74,6 +75,8 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
         if (record.corrupt) log(`note: the record of ${n.name} at ${String(record.corrupt.details.path)} was corrupt (${String(record.corrupt.details.why)}); it is written anew`);
         if (!recordMatches(record.state, n)) writeStateText(opts.root, n.name, stateText(n));
       }
+      // Applied as declared: a `down` before no longer holds watch back.
+      for (const n of plan.networks) clearDown(n.name);
       if (opts.json) process.stdout.write(jsonEnvelope('apply', { plan, applied: [], changed: false, remaining: 0 } satisfies ApplyResult));
       return;
     }
@@ -83,6 +86,8 @@ export async function runApply(name: string | undefined, opts: ApplyOptions): Pr
     const ports = realPorts(docker, opts.root);
     log('Applying:');
     const report = await whileInterruptible((signal) => runOperations(ops, ports, { command: 'apply', signal, settleMs: dockerSettleMs() })).finally(() => docker.close());
+    // Applied: a `down` before no longer holds watch back.
+    for (const n of plan.networks) clearDown(n.name);
     // Converged? Re-plan against fresh facts: anything left is a bug or a race, and the user should know.
     const after = computePlan(desired, await gatherHostFacts(gather), force);
     const left = after.changes.filter((c) => c.action !== 'noop');

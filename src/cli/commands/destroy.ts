@@ -3,6 +3,7 @@
  * shim (its address and route go with it) and the Docker network. Refuses
  * while containers are attached unless --force, which disconnects them first.
  */
+import { clearDown } from '../../system/down-marks.js';
 import { planOperations, planRefusal } from '../../apply/operations.js';
 import { runOperations } from '../../apply/run-operations.js';
 import { checkNetworkName } from '../../config/names.js';
@@ -121,6 +122,7 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
     const report = await whileInterruptible((signal) => runOperations(ops, ports, { command: 'destroy', signal, settleMs: dockerSettleMs() }), { finish: 'destroy' }).finally(() =>
       docker.close(),
     );
+    clearDown(name);
     // A record write cut short by SIGKILL leaves its temporary file even where no record was made.
     removeStaleTemps(statePath(opts.root, name));
     const result: DestroyResult = { name, removed: report.done, disconnected: disconnect.map((c) => c.name), skipped };

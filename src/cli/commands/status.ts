@@ -5,6 +5,7 @@
  * from the facts, plus live hosts and the DHCP pool when a scan of the parent
  * is fresh in the cache (status itself never probes the LAN).
  */
+import { recordNow } from '../../plan/adopt-network.js';
 import { MacvlanError } from '../../model/errors.js';
 import type { HostFacts } from '../../model/facts.js';
 import type { LanScan } from '../../model/lan.js';
@@ -51,7 +52,8 @@ function withRecord(name: string, all: HostFacts, root: string): NetworkStatus {
   const swarm = record.state?.network.swarm;
   // A swarm node's part (#13) is its config-only network, seen in the place of the network.
   const facts = swarm && all.docker.available ? { ...all, docker: { ...all.docker, networks: nodeDockerView(all.docker.networks, name) } } : all;
-  const status = describeNetwork(name, facts.docker.available ? facts.docker.networks.find((x) => x.name === name) : undefined, facts, record.state);
+  // An adopted network's record is compared with the containers attached now (src/plan/adopt-network.ts).
+  const status = describeNetwork(name, facts.docker.available ? facts.docker.networks.find((x) => x.name === name) : undefined, facts, recordNow(record.state, facts));
   if (swarm) {
     const mine = swarm.slices.find((s) => s.node === swarm.node);
     status.swarmNode = { node: swarm.node, manager: facts.docker.available && facts.docker.swarm ? facts.docker.swarm.manager : swarm.manager, configOnly: swarm.configOnly, ...(mine ? { slice: mine.slice } : {}) };

@@ -10,12 +10,14 @@ import { deleteShimOperation, shimOperations, type Operation } from '../../apply
 import { runOperations } from '../../apply/run-operations.js';
 import { checkNetworkName } from '../../config/names.js';
 import { MacvlanError } from '../../model/errors.js';
-import type { HostFacts } from '../../model/facts.js';
+import type { DockerFacts, HostFacts } from '../../model/facts.js';
+import { withAttachedContainers } from '../../plan/adopt-network.js';
 import type { PlannedNetwork } from '../../model/plan.js';
 import { hostSideChanges } from '../../plan/plan-network.js';
 import { findOwnShim, shimOnRecord } from '../../plan/shim-identity.js';
 import { gatherIpFacts } from '../../gather/host-facts.js';
 import { lockHost } from '../../system/lock.js';
+import { clearDown, markDown } from '../../system/down-marks.js';
 import { readState, statePath } from '../../system/state-store.js';
 import { lockWaitMs } from '../lock-wait.js';
 import { jsonEnvelope, log } from '../output.js';
@@ -27,6 +29,7 @@ export interface UpDownOptions {
   json?: boolean;
   /** --lock-wait: seconds to wait for another macvlanctl (text, as given). */
   lockWait?: string;
+  dockerHost?: string;
 }
 
 const noDocker = {
@@ -36,14 +39,15 @@ const noDocker = {
 };
 
 /** Operations for `up` or `down` against the interfaces as they are. Pure. */
-export function upDownOperations(verb: 'up' | 'down', name: string, facts: Pick<HostFacts, 'interfaces' | 'routes'>, recorded?: PlannedNetwork): Operation[] {
+export function upDownOperations(verb: 'up' | 'down', name: string, facts: Pick<HostFacts, 'interfaces' | 'routes'>, recorded?: PlannedNetwork, docker?: DockerFacts): Operation[] {
   if (verb === 'down') {
     // The record alone: up and down never ask Docker (it may not be up at boot), so there are no labels to fall back on.
     const shim = findOwnShim(name, facts.interfaces, shimOnRecord(recorded?.shim, undefined));
     return shim ? [deleteShimOperation(shim.name)] : [];
   }
   if (!recorded) throw new MacvlanError('NOT_FOUND', `no record of network ${name}: run macvlanctl apply first`);
-  const n = recorded;
+  // An adopted network routes the containers attached now (src/plan/adopt-network.ts).
+  const n = withAttachedContainers(recorded, docker, facts);
   const changes = hostSideChanges(n, facts as HostFacts).filter((c) => c.action !== 'noop');
   return shimOperations(changes, n);
 }
@@ -63,11 +67,23 @@ export async function runUpDown(verb: 'up' | 'down', name: string, opts: UpDownO
     const state = readState(opts.root, name);
     if (verb === 'up' && !state) throw new MacvlanError('NOT_FOUND', `no record of network ${name} at ${statePath(opts.root, name)} (removed meanwhile)`);
     const facts = await gatherIpFacts();
-    const ops = upDownOperations(verb, name, facts, state?.network);
+    // Only an adopted network needs the engine (which containers to route); at boot it may not be up yet,
+    // and then the routes there are left as they are (watch adds them once it is).
+    const docker = verb === 'up' && state?.network.shim?.containerRoutes ? await attachedContainersFacts(opts.dockerHost) : undefined;
+    const ops = upDownOperations(verb, name, facts, state?.network, docker);
     if (ops.length === 0) log(verb === 'up' ? `${name}: the host side is already up` : `${name}: no shim to take down`);
     const report = await runOperations(ops, realPorts(noDocker, opts.root), { command: verb });
+    // Taken down on purpose: watch leaves it down until up (or apply) (src/system/down-marks.ts).
+    if (verb === 'down') markDown(name);
+    else clearDown(name);
     if (opts.json) process.stdout.write(jsonEnvelope(verb, { name, applied: report.done }));
   } finally {
     lock.release();
   }
+}
+
+async function attachedContainersFacts(dockerHost: string | undefined): Promise<DockerFacts> {
+  const { resolveEndpoint } = await import('../../system/docker/endpoint.js');
+  const { gatherDockerFacts } = await import('../../gather/docker-facts.js');
+  return gatherDockerFacts(resolveEndpoint(dockerHost), 2_000);
 }

@@ -644,3 +644,115 @@ function send(
     else req.end();
   });
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The events stream (macvlanctl watch). GET /events answers with one JSON object per line for as long
+// as the engine runs; it ends when dockerd stops, and what happened while no one listened is not
+// replayed, so the caller re-reads everything after a reconnect (src/system/watch/docker-events.ts).
+
+/** One engine event (only the fields read; the engine sends more). */
+export interface EngineEvent {
+  Type: string;
+  Action: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> | null };
+  scope?: string;
+  time?: number;
+  timeNano?: number;
+}
+
+/**
+ * Splits what arrived on the stream into whole events and the unfinished
+ * tail (a chunk may end mid-object). A line that is not an event is skipped:
+ * one bad line must not end the watch.
+ */
+export function parseEventChunk(buffered: string): { events: EngineEvent[]; rest: string } {
+  const lines = buffered.split('\n');
+  const rest = lines.pop() ?? '';
+  const events: EngineEvent[] = [];
+  for (const line of lines) {
+    const text = line.trim();
+    if (text === '') continue;
+    try {
+      const e = JSON.parse(text) as Partial<EngineEvent>;
+      if (e && typeof e.Type === 'string' && typeof e.Action === 'string') events.push(e as EngineEvent);
+    } catch {
+      // not an event: skipped
+    }
+  }
+  return { events, rest };
+}
+
+export interface EventStreamOptions {
+  /** Engine-side filters, as for `docker events --filter` ({ type: ['network'], event: ['connect'] }). */
+  filters?: Record<string, string[]>;
+  onEvent: (event: EngineEvent) => void;
+  /** The engine accepted the subscription: events from now on are seen. */
+  onOpen?: () => void;
+  /** Ends the stream (resolves). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Follows the engine's events until the engine closes the stream (resolves:
+ * a dockerd restart) or the connection fails (rejects with
+ * DOCKER_UNAVAILABLE). A stream of its own, without the request deadline.
+ */
+export async function streamEngineEvents(client: DockerClient, opts: EventStreamOptions): Promise<void> {
+  const endpoint = client.endpoint;
+  const transport = await makeTransport(endpoint);
+  const path = `/v${client.apiVersion}/events${buildQuery({ filters: opts.filters ? JSON.stringify(opts.filters) : undefined })}`;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      if (opts.signal?.aborted) return resolve();
+      const req = transport.request({ ...transport.base, agent: transport.agent, method: 'GET', path: transport.basePath + path, headers: { Accept: 'application/json' } }, (res) => {
+        if ((res.statusCode ?? 0) !== 200) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => reject(httpError(res.statusCode ?? 0, 'GET', path, Buffer.concat(chunks), endpoint.url)));
+          return;
+        }
+        opts.onOpen?.();
+        let buffered = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const parsed = parseEventChunk(buffered + chunk);
+          buffered = parsed.rest.length > 1_000_000 ? '' : parsed.rest;
+          for (const e of parsed.events) opts.onEvent(e);
+        });
+        res.on('end', () => resolve());
+        // dockerd killed hard: the socket closes mid-stream. It is the same news as a clean end.
+        res.on('aborted', () => resolve());
+        res.on('error', () => resolve());
+      });
+      const abort = () => {
+        req.destroy();
+        resolve();
+      };
+      opts.signal?.addEventListener('abort', abort, { once: true });
+      req.on('close', () => opts.signal?.removeEventListener('abort', abort));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (opts.signal?.aborted) return resolve();
+        reject(transportError(e, endpoint));
+      });
+      req.end();
+    });
+  } finally {
+    transport.agent.destroy();
+  }
+}
+
+/**
+ * POST /containers/{id}/restart. The watcher's only change to Docker: a container whose macvlan
+ * interface the kernel deleted with its parent gets it back only by being started again (Docker's
+ * macvlan driver makes the link in Join and never follows netlink).
+ */
+export async function restartEngineContainer(client: DockerClient, idOrName: string, opts: { timeoutSeconds?: number } = {}): Promise<void> {
+  const t = opts.timeoutSeconds ?? 10;
+  await client.request({ method: 'POST', path: `/containers/${seg(idOrName)}/restart`, query: { t }, timeoutMs: client.timeoutMs + t * 1000 });
+}
+
+/** GET /containers/{id}/json, the little the watcher reads of it: name, and its init's pid while running. */
+export async function containerInitPid(client: DockerClient, idOrName: string): Promise<{ id: string; name: string; pid: number }> {
+  const c = await client.requestJson<{ Id: string; Name?: string; State?: { Running?: boolean; Pid?: number } }>({ method: 'GET', path: `/containers/${seg(idOrName)}/json` });
+  return { id: c.Id, name: (c.Name ?? idOrName).replace(/^\//, ''), pid: c.State?.Running && typeof c.State.Pid === 'number' ? c.State.Pid : 0 };
+}

@@ -1,0 +1,313 @@
+#!/usr/bin/env node
+// `macvlanctl watch` benchmark (issue 12), in the lab: two Docker hosts in network namespaces, each with
+// its own dockerd and a watcher.
+//
+//   npm run build && sudo node bench/watch.mjs [--trials N]
+//
+// h1 has a network applied with an ip-range (mynet); there we time breakage → repair completed:
+//   - the shim deleted (`ip link del`), until the watcher's "repaired" report (shim, MAC, address, route);
+//   - the shim's route deleted, until the route is back.
+// The breakage is written to one long-lived `ip -batch -` in the namespace, so the clock starts when the
+// kernel is asked, not when a process has been spawned; the end is the time stamp of the watcher's
+// report, written when the last operation of the repair has returned.
+// h2 has a network made by hand without an ip-range (pinet), adopted; there we time a container's
+// /32 route: from the engine's `network connect` event (and from its `start` event) of `docker start`
+// until the watcher's report that the route was added, and from the `die` event of `docker stop -t 0`
+// until the route is gone. Event times are the engine's own (timeNano), read from its events stream.
+// Then both watchers are left idle for 20 s: CPU time used (utime+stime from /proc/PID/stat) and RSS.
+//
+// Writes a table to stdout and replaces the "Watch" section of bench/RESULTS.md. The lab is removed at
+// the end, also on failure or Ctrl-C.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:http';
+
+const repo = join(import.meta.dirname, '..');
+const trialsArg = process.argv.indexOf('--trials');
+const trials = (trialsArg > 0 && Number(process.argv[trialsArg + 1])) || 50;
+const bin = join(repo, 'bin', 'macvlanctl');
+const log = (line) => process.stderr.write(`${line}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+if (process.getuid?.() !== 0) {
+  console.error('bench/watch.mjs needs root (it builds a lab in network namespaces)');
+  process.exit(2);
+}
+const { createLab, LAB_IMAGE } = await import(join(repo, 'dist', 'lab', 'lab.js'));
+const loadBefore = loadavg().map((l) => l.toFixed(2)).join(' ');
+const work = mkdtempSync(join(tmpdir(), 'macvlanctl-bench-watch-'));
+const children = [];
+let lab;
+async function teardown() {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  try {
+    await lab?.destroy();
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    log(`bench: ${sig}, removing the lab`);
+    teardown().finally(() => process.exit(130));
+  });
+}
+
+/** Lines of a child's stdout, parsed as JSON, with a way to wait for one. */
+function jsonLines(child) {
+  const lines = [];
+  const waiters = new Set();
+  let buf = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk) => {
+    buf += chunk;
+    const parts = buf.split('\n');
+    buf = parts.pop();
+    for (const p of parts) if (p.trim()) lines.push(JSON.parse(p));
+    for (const w of waiters) w();
+  });
+  return {
+    lines,
+    waitFor(match, from, timeoutMs = 5000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = lines.slice(from).find(match);
+          if (hit) {
+            waiters.delete(check);
+            clearTimeout(t);
+            resolve(hit);
+          }
+        };
+        const t = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`bench: no matching line within ${timeoutMs} ms; last lines: ${JSON.stringify(lines.slice(-5))}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+function startWatch(h, names) {
+  const env = { ...process.env, NO_COLOR: '1', MACVLANCTL_LOCK_DIR: join(work, 'locks') };
+  const child = spawn('nsenter', [`--net=${h.netnsPath}`, '--', process.execPath, bin, 'watch', ...names, '--json', '--root', join(work, h.name), '--docker-host', h.docker.dockerHost], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return { child, ...jsonLines(child) };
+}
+
+/** A long-lived `ip -batch -` in a namespace: each line is one netlink request, at once. */
+function ipShell(h) {
+  const child = spawn('nsenter', [`--net=${h.netnsPath}`, '--', 'ip', '-batch', '-'], { stdio: ['pipe', 'ignore', 'inherit'] });
+  children.push(child);
+  return (line) => {
+    const t = Date.now();
+    child.stdin.write(`${line}\n`);
+    return t;
+  };
+}
+
+/** The engine's events, with their own time stamps (ms). */
+function engineEvents(socket, apiVersion) {
+  const filters = encodeURIComponent(JSON.stringify({ type: ['network', 'container'], event: ['connect', 'disconnect', 'start', 'die'] }));
+  const events = [];
+  const waiters = new Set();
+  const req = request({ socketPath: socket, path: `/v${apiVersion}/events?filters=${filters}`, method: 'GET' }, (res) => {
+    let buf = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk) => {
+      buf += chunk;
+      const parts = buf.split('\n');
+      buf = parts.pop();
+      for (const p of parts) if (p.trim()) events.push(JSON.parse(p));
+      for (const w of waiters) w();
+    });
+  });
+  req.on('error', () => {});
+  req.end();
+  return {
+    close: () => req.destroy(),
+    waitFor(match, from, timeoutMs = 5000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = events.slice(from).find(match);
+          if (hit) {
+            waiters.delete(check);
+            clearTimeout(t);
+            resolve(hit);
+          }
+        };
+        const t = setTimeout(() => reject(new Error('bench: engine event missing')), timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    get length() {
+      return events.length;
+    },
+  };
+}
+
+const ms = (iso) => Date.parse(iso);
+const nanoMs = (e) => Number(BigInt(e.timeNano) / 1_000_000n) + Number(BigInt(e.timeNano) % 1_000_000n) / 1e6;
+function pct(values, p) {
+  const s = [...values].sort((a, b) => a - b);
+  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
+  return s[i];
+}
+const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : String(x));
+
+function procStat(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(f[11]) + Number(f[12]); // utime + stime
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { ticks, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+}
+
+try {
+  lab = await createLab({
+    prefix: `wbn${process.pid.toString(36).slice(-4)}`,
+    docker: true,
+    ipv6: false,
+    hosts: [
+      { name: 'h1', address: '198.51.100.24' },
+      { name: 'h2', address: '198.51.100.25' },
+    ],
+    log,
+  });
+  const h1 = lab.host('h1');
+  const h2 = lab.host('h2');
+  for (const h of [h1, h2]) mkdirSync(join(work, h.name));
+  const cli = async (h, args) => {
+    const r = await h.exec([process.execPath, bin, ...args, '--root', join(work, h.name), '--docker-host', h.docker.dockerHost], { env: { ...process.env, MACVLANCTL_LOCK_DIR: join(work, 'locks') } });
+    if (r.code !== 0) throw new Error(`bench: macvlanctl ${args.join(' ')}: ${r.stderr}`);
+  };
+  await cli(h1, ['apply', 'mynet', '--parent', 'eno1', '--ip-range', '198.51.100.192/27', '--aux-address', 'host=198.51.100.223', '--persist', 'none', '--no-scan', '--yes']);
+  for (const args of [
+    ['network', 'create', '-d', 'macvlan', '-o', 'parent=eno1', '--subnet', '198.51.100.0/24', '--gateway', '198.51.100.1', 'pinet'],
+    ['run', '-d', '--network', 'pinet', '--ip', '198.51.100.53', '--name', 'pihole', LAB_IMAGE, 'sleep', '360000'],
+    ['create', '--network', 'pinet', '--ip', '198.51.100.77', '--name', 'late', LAB_IMAGE, 'sleep', '360000'],
+  ]) {
+    const r = await h2.dockerCli(args);
+    if (r.code !== 0) throw new Error(`bench: docker ${args.join(' ')}: ${r.stderr}`);
+  }
+  await cli(h2, ['apply', 'pinet', '--parent', 'eno1', '--persist', 'none', '--no-scan', '--yes']);
+
+  const w1 = startWatch(h1, []);
+  const w2 = startWatch(h2, ['pinet']);
+  for (const w of [w1, w2]) await w.waitFor((l) => l.event === 'docker' && l.state === 'connected', 0, 15_000);
+  const ip1 = ipShell(h1);
+  await sleep(500);
+
+  const repaired = (w, network) => (l) => l.event === 'repaired' && l.network === network;
+  const breakage = async (line, what) => {
+    const out = [];
+    for (let i = 0; i < trials; i++) {
+      const from = w1.lines.length;
+      const t0 = ip1(line);
+      const r = await w1.waitFor(repaired(w1, 'mynet'), from);
+      out.push(ms(r.time) - t0);
+      // The repair's own kernel events wake the watcher once more (a pass that finds nothing): let it pass.
+      await sleep(120);
+    }
+    log(`bench: ${what}: p50 ${pct(out, 50)} ms, p95 ${pct(out, 95)} ms`);
+    return out;
+  };
+  const shim = await breakage('link del dev mynet-shim', 'shim deleted → re-created');
+  const route = await breakage('route del 198.51.100.192/27 dev mynet-shim', 'route deleted → back');
+
+  const ev = engineEvents(h2.docker.socket, h2.docker.apiVersion);
+  await sleep(200);
+  const fromConnect = [];
+  const fromStart = [];
+  const fromDie = [];
+  for (let i = 0; i < trials; i++) {
+    let from = w2.lines.length;
+    let e0 = ev.length;
+    const started = await h2.dockerApi('POST', '/containers/late/start');
+    if (started.status >= 300) throw new Error(`bench: start late: HTTP ${started.status}`);
+    const added = await w2.waitFor((l) => repaired(w2, 'pinet')(l) && l.done.some((d) => d.startsWith('route 198.51.100.77/32')), from);
+    const connect = await ev.waitFor((e) => e.Type === 'network' && e.Action === 'connect', e0);
+    const start = await ev.waitFor((e) => e.Type === 'container' && e.Action === 'start', e0);
+    fromConnect.push(ms(added.time) - nanoMs(connect));
+    fromStart.push(ms(added.time) - nanoMs(start));
+    await sleep(100);
+    from = w2.lines.length;
+    e0 = ev.length;
+    const stopped = await h2.dockerApi('POST', '/containers/late/stop?t=0');
+    if (stopped.status >= 300) throw new Error(`bench: stop late: HTTP ${stopped.status}`);
+    const removed = await w2.waitFor((l) => repaired(w2, 'pinet')(l) && l.done.some((d) => d.includes('198.51.100.77/32')), from);
+    const die = await ev.waitFor((e) => e.Type === 'container' && e.Action === 'die', e0);
+    fromDie.push(ms(removed.time) - nanoMs(die));
+    await sleep(100);
+  }
+  ev.close();
+  log(`bench: container route: connect→added p95 ${pct(fromConnect, 95)} ms, start→added p95 ${pct(fromStart, 95)} ms, die→removed p95 ${pct(fromDie, 95)} ms`);
+
+  // Idle: nothing changes for 30 s (after 3 s for the last trial's passes to end).
+  await sleep(3000);
+  const idleS = 30;
+  const before = [w1, w2].map((w) => procStat(w.child.pid));
+  await sleep(idleS * 1000);
+  const after = [w1, w2].map((w) => procStat(w.child.pid));
+  const hz = 100; // USER_HZ on Linux
+  const idle = after.map((a, i) => ({ cpuMs: ((a.ticks - before[i].ticks) * 1000) / hz, rssMb: a.rssKb / 1024, hwmMb: a.hwmKb / 1024 }));
+  const idleLines = [w1, w2].map((w, i) => `watcher on ${i === 0 ? 'h1 (mynet)' : 'h2 (pinet, adopted)'}: ${f1(idle[i].cpuMs)} ms of CPU in ${idleS} s idle (${f1(idle[i].cpuMs / (idleS * 10))} %), RSS ${f1(idle[i].rssMb)} MiB, peak RSS ${f1(idle[i].hwmMb)} MiB`);
+  for (const l of idleLines) log(`bench: ${l}`);
+  // What node itself takes, for scale: a process that only waits.
+  const bare = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { stdio: 'ignore' });
+  children.push(bare);
+  await sleep(1500);
+  const bareMb = procStat(bare.pid).rssKb / 1024;
+  bare.kill('SIGKILL');
+  for (const w of [w1, w2]) w.child.kill('SIGTERM');
+
+  const row = (name, values, goal, ok) => `| ${name} | ${values.length} | ${f1(pct(values, 50))} ms | ${f1(pct(values, 95))} ms | ${f1(Math.max(...values))} ms | ${goal} | ${ok === undefined ? '' : ok ? 'pass' : 'FAIL'} |`;
+  const loadAfter = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const maxRss = Math.max(...idle.map((i) => i.hwmMb));
+  const section = `## Watch
+
+Run: \`sudo node bench/watch.mjs --trials ${trials}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.
+Machine: nproc ${cpus().length}, ${cpus()[0]?.model ?? '?'}, kernel ${release()}, node ${process.version}; load average (1/5/15 min) ${loadBefore} before, ${loadAfter} after.
+Two lab hosts, each with its own dockerd and a \`macvlanctl watch --json\`. A breakage is written to a long-lived \`ip -batch -\` in the host's namespace (the clock starts when the kernel is asked); the end is the time stamp of the watcher's "repaired" report, written when the repair's last operation has returned. Container times start at the engine's own event time stamps (\`timeNano\` of \`network connect\`, \`container start\`, \`container die\`) and end at the watcher's report that the route was added or removed.
+
+| case | trials | p50 | p95 | max | goal | verdict |
+|---|---|---|---|---|---|---|
+${row('shim deleted → re-created (link, MAC, address, up, route)', shim, 'p95 ≤ 100 ms', pct(shim, 95) <= 100)}
+${row('route deleted → back', route, '', undefined)}
+${row('container connected (docker start) → its /32 route added', fromConnect, 'p95 ≤ 200 ms', pct(fromConnect, 95) <= 200)}
+${row('container started (start event) → its /32 route added (negative: the route was there before)', fromStart, '', undefined)}
+${row('container died (docker stop -t 0) → its /32 route removed', fromDie, '', undefined)}
+
+Idle (no polling loop: the watcher blocks on \`ip monitor\`'s pipe and the engine's events stream):
+${idleLines.map((l) => `- ${l}`).join('\n')}
+- for scale, \`node -e 'setTimeout(…)'\` alone: RSS ${f1(bareMb)} MiB.
+- goals: idle CPU ≈ 0 ${idle.every((i) => i.cpuMs / (idleS * 10) < 0.1) ? 'pass' : 'FAIL'} (< 0.1 %, measured in 10 ms ticks); RSS ≤ 60 MB ${maxRss <= 60 ? 'pass' : 'FAIL'} (peak ${f1(maxRss)} MiB, taken as the verdict).
+
+The start event comes after the engine has attached the network, so the route is usually in place before it
+(negative times). The RSS grows with activity from about 50 MiB after start to a plateau: in a separate run of 200
+start/stop cycles, \`process.memoryUsage()\` showed the JS heap in use steady at 7–25 MiB (no leak) while V8 kept
+about 43 MiB of heap reserved; with \`--max-semi-space-size=1\` V8's heap shrank to 11–15 MiB but RSS stayed at
+66–71 MiB (\`MALLOC_ARENA_MAX=2\` changed nothing either), so most of it is outside the JS heap: the runtime's and
+malloc's (a process spawned per pass for \`ip -json\`), not the watcher's data.
+`;
+  process.stdout.write(`${section}\n`);
+  const file = join(repo, 'bench', 'RESULTS.md');
+  const text = readFileSync(file, 'utf8');
+  const start = text.indexOf('## Watch\n');
+  const next = start < 0 ? -1 : text.indexOf('\n## ', start + 1);
+  const updated = start < 0 ? `${text.trimEnd()}\n\n${section}` : `${text.slice(0, start)}${section}${next < 0 ? '' : text.slice(next + 1)}`;
+  writeFileSync(file, updated.endsWith('\n') ? updated : `${updated}\n`);
+  log('bench/RESULTS.md updated (section "Watch")');
+} finally {
+  await teardown();
+}

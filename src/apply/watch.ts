@@ -1,0 +1,330 @@
+/**
+ * `macvlanctl watch`: keeps the host side of the managed networks right, for
+ * as long as it runs.
+ *
+ * Woken, never polling: by the kernel (`ip monitor`, src/system/watch/
+ * kernel-monitor.ts) when links, addresses or routes change, and by the
+ * Docker engine's events (src/system/watch/docker-events.ts). Each wake-up is
+ * debounced into one pass that re-reads the facts and reconciles through the
+ * same path as `up` and `apply`: the record apply kept → hostSideChanges →
+ * the operations derived from those changes → runOperations. There is no
+ * second repair logic here; this module only decides *when* to reconcile and
+ * reports what each pass found and did.
+ *
+ * What the record cannot repair is the containers: when a parent is deleted
+ * the kernel deletes their macvlan interfaces too, and Docker never makes
+ * them again. After a parent comes back (a new ifindex), and after every
+ * (re)connection to the engine, the running containers of the network are
+ * checked, and those without their interface are restarted (or, with
+ * --no-restart-containers, only reported).
+ */
+import type { HostFacts } from '../model/facts.js';
+import { MacvlanError } from '../model/errors.js';
+import type { Change, PlannedNetwork } from '../model/plan.js';
+import { hostSideChanges } from '../plan/plan-network.js';
+import { routesOnShim, withContainerRoutes } from '../plan/adopt-network.js';
+import { gatherIpFacts, type IpFacts } from '../gather/host-facts.js';
+import { lockHost } from '../system/lock.js';
+import { isDown } from '../system/down-marks.js';
+import { listStates, readStateLenient } from '../system/state-store.js';
+import { backoffDelay, sleepUnlessAborted } from '../system/watch/backoff.js';
+import { debounce } from '../system/watch/debounce.js';
+import { monitorKernelChanges } from '../system/watch/kernel-monitor.js';
+import { shimOperations } from './operations.js';
+import { type Ports, runOperations } from './run-operations.js';
+
+/** What the watcher tells its presenter (one human line or one JSON line each). */
+export type WatchReport =
+  | { event: 'watching'; networks: string[]; docker: boolean }
+  | { event: 'repaired'; network: string; found: string[]; done: string[]; ms: number }
+  | { event: 'repair-failed'; network: string; found: string[]; error: { code: string; message: string } }
+  | { event: 'waiting'; network: string; for: 'parent'; parent: string }
+  /** Taken down on purpose (`macvlanctl down`): left alone until `up` or `apply`. */
+  | { event: 'down'; network: string }
+  | { event: 'parent-back'; network: string; parent: string }
+  | { event: 'problem'; network: string; error: { code: string; message: string } }
+  | { event: 'docker'; state: 'connected' | 'lost'; detail: string }
+  | { event: 'container-lost'; network: string; container: string; action: 'restarted' | 'reported' | 'restart-failed'; detail?: string }
+  | { event: 'stopped'; signal?: string };
+
+/** A container attached to a network, as the watcher needs it. */
+export interface AttachedContainer {
+  id: string;
+  name: string;
+  /** Its init's pid (0 when not running). */
+  pid: number;
+}
+
+/** The engine, while connected (src/apply/watch-docker.ts). */
+export interface WatchDocker {
+  attached(network: string): Promise<AttachedContainer[]>;
+  /** The /32 (and, with `ipv6`, /128) routes of the containers attached to `network` now (for an adopted network). */
+  routes(network: string, opts: { ipv6: boolean }): Promise<string[]>;
+  restart(id: string): Promise<void>;
+  /** Whether the container's network namespace has the connected route of `subnet` (its interface is there). */
+  hasInterface(c: AttachedContainer, subnet: string): boolean;
+}
+
+export interface WatchOptions {
+  root: string;
+  /** Networks to watch; empty = every network with a record under root. */
+  names: string[];
+  restartContainers: boolean;
+  report: (r: WatchReport) => void;
+  signal: AbortSignal;
+  /** Ports for runOperations (only `ip` is used: the host side alone, as for `up`). */
+  ports: Ports;
+  /** Follows the engine; resolves when `signal` aborts. Absent: no Docker. */
+  followDocker?: (hooks: { onConnected(d: WatchDocker): void; onLost(why: string): void; onEvent(): void }) => Promise<void>;
+  lockWaitMs?: number;
+  /** Coalescing of wake-ups (ms). */
+  quietMs?: number;
+  maxWaitMs?: number;
+  /** Facts reader (tests). */
+  gather?: () => Promise<IpFacts>;
+}
+
+interface NetworkMemory {
+  parentIndex?: number;
+  down?: boolean;
+  waiting?: boolean;
+  problem?: string;
+  /** Containers to check once the engine can be asked (parent re-created, or engine reconnected). */
+  checkContainers?: boolean;
+}
+
+/** The records to watch now (re-read each pass: apply adds networks, destroy removes them). */
+export function watchedNetworks(root: string, names: readonly string[]): PlannedNetwork[] {
+  const all = names.length > 0 ? names : listStates(root);
+  const out: PlannedNetwork[] = [];
+  for (const name of all) {
+    const network = readStateLenient(root, name).state?.network;
+    if (network) out.push(network);
+  }
+  return out;
+}
+
+/** The changes that make the host side of `n` right, or why there are none to make now. Pure. */
+export function repairsFor(
+  n: PlannedNetwork,
+  facts: Pick<HostFacts, 'interfaces' | 'routes' | 'proxies6'>,
+): { kind: 'ok' } | { kind: 'repair'; changes: Change[] } | { kind: 'no-parent' } | { kind: 'problem'; error: MacvlanError } {
+  if (!n.shim) return { kind: 'ok' };
+  if (!facts.interfaces.some((i) => i.name === n.parent)) return { kind: 'no-parent' };
+  try {
+    const changes = hostSideChanges(n, facts as HostFacts).filter((c) => c.action !== 'noop');
+    return changes.length ? { kind: 'repair', changes } : { kind: 'ok' };
+  } catch (e) {
+    if (e instanceof MacvlanError) return { kind: 'problem', error: e };
+    throw e;
+  }
+}
+
+/** What a pass found, in words (for the report; never parsed). */
+export function foundText(c: Change): string {
+  return `${c.summary}: ${c.reason}`;
+}
+
+export async function runWatch(opts: WatchOptions): Promise<void> {
+  const gather = opts.gather ?? (() => gatherIpFacts());
+  const memory = new Map<string, NetworkMemory>();
+  const mem = (name: string) => {
+    let m = memory.get(name);
+    if (!m) memory.set(name, (m = {}));
+    return m;
+  };
+  let docker: WatchDocker | undefined;
+  /** Said once per change: a missing engine is waited for, quietly. */
+  let dockerSaid: 'connected' | 'lost' | undefined;
+  let running = false;
+  let again = false;
+  let failures = 0;
+  let loop: Promise<void> | undefined;
+
+  const passLoop = async () => {
+    running = true;
+    try {
+      do {
+        again = false;
+        if (opts.signal.aborted) break;
+        let ok = true;
+        try {
+          ok = await pass();
+        } catch (e) {
+          ok = false;
+          opts.report({ event: 'problem', network: '*', error: errorOf(e) });
+        }
+        failures = ok ? 0 : failures + 1;
+        // A repair that fails (and is rolled back) makes kernel events of its own: without a pause it would
+        // be retried at once, for ever. The next attempt waits longer each time (and sooner on a real change).
+        if (!ok) {
+          again = true;
+          await sleepUnlessAborted(backoffDelay(failures - 1, { initialMs: 200, maxMs: 30_000, factor: 2 }), opts.signal);
+        }
+      } while (again && !opts.signal.aborted);
+    } finally {
+      running = false;
+    }
+  };
+  const wake = () => {
+    if (opts.signal.aborted) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    loop = passLoop();
+  };
+  const debouncer = debounce(wake, { quietMs: opts.quietMs ?? 5, maxWaitMs: opts.maxWaitMs ?? 50 });
+
+  /** One reconcile of every watched network. False when a repair failed. */
+  async function pass(): Promise<boolean> {
+    const records = watchedNetworks(opts.root, opts.names);
+    // The engine is asked first (an adopted network's containers), outside the lock: it may be slow.
+    const attached = await containerRoutes(records);
+    // The facts are read and acted on under the host lock, as `up` does: an apply in flight is either
+    // all before them or all after, and one read serves both the check and the repair.
+    const lock = await lockHost(`watch ${records.map((n) => n.name).join(' ') || '(no network yet)'}`, { waitMs: opts.lockWaitMs ?? 30_000 });
+    let ok = true;
+    try {
+      // The records again, under the lock: a destroy that held it has removed its record, and its shim
+      // must not come back.
+      const current = watchedNetworks(opts.root, opts.names);
+      const facts = await gather();
+      // An adopted network routes the containers attached now (src/plan/adopt-network.ts).
+      const now = (n: PlannedNetwork) => (n.shim?.containerRoutes ? withContainerRoutes(n, attached.get(n.name), routesOnShim(facts, n.shim.interface, n.shim.address6)) : n);
+      for (const record of current) {
+        if (takenDown(record.name)) continue;
+        const n = now(record);
+        const verdict = observe(n, facts);
+        if (verdict.kind !== 'repair') continue;
+        const t0 = performance.now();
+        const found = verdict.changes.map(foundText);
+        try {
+          const ops = shimOperations(verdict.changes, n);
+          const report = await runOperations(ops, opts.ports, { command: 'up' });
+          opts.report({ event: 'repaired', network: n.name, found, done: report.done, ms: Math.round(performance.now() - t0) });
+        } catch (e) {
+          ok = false;
+          opts.report({ event: 'repair-failed', network: n.name, found, error: errorOf(e) });
+        }
+      }
+    } finally {
+      lock.release();
+    }
+    if (docker) await checkContainers(records.filter((n) => !mem(n.name).down), docker);
+    return ok;
+  }
+
+  /** Whether `down` took the network down on purpose (said once); then it is left alone. */
+  function takenDown(name: string): boolean {
+    const m = mem(name);
+    const down = isDown(name);
+    if (down && !m.down) opts.report({ event: 'down', network: name });
+    m.down = down;
+    return down;
+  }
+
+  /** Per adopted network, its containers' /32 routes; absent when the engine cannot be asked (then nothing is changed on a guess). */
+  async function containerRoutes(networks: PlannedNetwork[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    const d = docker;
+    if (!d) return out;
+    for (const n of networks) {
+      if (!n.shim?.containerRoutes) continue;
+      try {
+        out.set(n.name, await d.routes(n.name, { ipv6: n.shim.address6 !== undefined }));
+      } catch {
+        // The engine went away mid-pass: its reconnection brings a full resync.
+      }
+    }
+    return out;
+  }
+
+  /** Notes the parent's presence and identity; says what the network needs. */
+  function observe(n: PlannedNetwork, facts: IpFacts): ReturnType<typeof repairsFor> {
+    const m = mem(n.name);
+    const parent = facts.interfaces.find((i) => i.name === n.parent);
+    if (parent) {
+      if (m.waiting) opts.report({ event: 'parent-back', network: n.name, parent: n.parent });
+      // A new ifindex: the parent was deleted and made again, and took the containers' interfaces along.
+      if (m.parentIndex !== undefined && m.parentIndex !== parent.index) m.checkContainers = true;
+      if (m.waiting) m.checkContainers = true;
+      m.parentIndex = parent.index;
+      m.waiting = false;
+    }
+    const verdict = repairsFor(n, facts);
+    if (verdict.kind === 'no-parent' && !m.waiting) {
+      m.waiting = true;
+      opts.report({ event: 'waiting', network: n.name, for: 'parent', parent: n.parent });
+    }
+    if (verdict.kind === 'problem') {
+      if (m.problem !== verdict.error.message) opts.report({ event: 'problem', network: n.name, error: errorOf(verdict.error) });
+      m.problem = verdict.error.message;
+    } else {
+      m.problem = undefined;
+    }
+    return verdict;
+  }
+
+  async function checkContainers(networks: PlannedNetwork[], d: WatchDocker): Promise<void> {
+    for (const n of networks) {
+      const m = mem(n.name);
+      if (!m.checkContainers || m.waiting) continue;
+      m.checkContainers = false;
+      let attached: AttachedContainer[];
+      try {
+        attached = await d.attached(n.name);
+      } catch (e) {
+        m.checkContainers = true; // asked again when the engine is back
+        opts.report({ event: 'problem', network: n.name, error: errorOf(e) });
+        continue;
+      }
+      for (const c of attached) {
+        if (c.pid <= 0 || d.hasInterface(c, n.subnet)) continue;
+        if (!opts.restartContainers) {
+          opts.report({ event: 'container-lost', network: n.name, container: c.name, action: 'reported', detail: 'its interface on the network is gone (the parent was re-created); restart it to get it back' });
+          continue;
+        }
+        try {
+          await d.restart(c.id);
+          opts.report({ event: 'container-lost', network: n.name, container: c.name, action: 'restarted' });
+        } catch (e) {
+          opts.report({ event: 'container-lost', network: n.name, container: c.name, action: 'restart-failed', detail: errorOf(e).message });
+        }
+      }
+    }
+  }
+
+  const monitor = monitorKernelChanges({ onChange: () => debouncer.trigger(), onRestart: () => debouncer.trigger() });
+  await monitor.ready;
+  const dockerDone = opts.followDocker?.({
+    onConnected(d) {
+      docker = d;
+      dockerSaid = 'connected';
+      // Events are not replayed: every network is checked again, containers included.
+      for (const n of watchedNetworks(opts.root, opts.names)) mem(n.name).checkContainers = true;
+      opts.report({ event: 'docker', state: 'connected', detail: 'following the engine’s events' });
+      debouncer.trigger();
+    },
+    onLost(why) {
+      if (dockerSaid !== 'lost') opts.report({ event: 'docker', state: 'lost', detail: `${why}; waiting for it` });
+      dockerSaid = 'lost';
+      docker = undefined;
+    },
+    onEvent: () => debouncer.trigger(),
+  });
+  opts.report({ event: 'watching', networks: watchedNetworks(opts.root, opts.names).map((n) => n.name), docker: opts.followDocker !== undefined });
+  // The first pass: whatever broke while nothing watched.
+  wake();
+  await new Promise<void>((resolve) => {
+    if (opts.signal.aborted) return resolve();
+    opts.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  debouncer.cancel();
+  await Promise.all([monitor.stop(), dockerDone, loop]);
+  opts.report({ event: 'stopped', ...(typeof opts.signal.reason === 'string' ? { signal: opts.signal.reason } : {}) });
+}
+
+function errorOf(e: unknown): { code: string; message: string } {
+  return e instanceof MacvlanError ? { code: e.code, message: e.message } : { code: 'SYSTEM_ERROR', message: (e as Error)?.message ?? String(e) };
+}
