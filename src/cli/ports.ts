@@ -9,6 +9,7 @@ import { log } from './output.js';
 interface DockerLike {
   createNetwork(body: Parameters<Ports['docker']['createNetwork']>[0]): Promise<string>;
   removeNetwork(id: string): Promise<void>;
+  disconnectContainer(network: string, container: string, opts: { force?: boolean }): Promise<void>;
   inspectNetwork(name: string): Promise<{ Id?: string; Labels?: Record<string, string> | null } | undefined>;
 }
 
@@ -17,6 +18,7 @@ export function realPorts(docker: DockerLike, root: string): Ports {
     docker: {
       createNetwork: (b) => docker.createNetwork(b),
       removeNetwork: (id) => docker.removeNetwork(id),
+      disconnectContainer: (network, container) => docker.disconnectContainer(network, container, { force: true }),
       findNetwork: async (name) => {
         const n = await docker.inspectNetwork(name);
         return n ? { id: n.Id ?? name, labels: n.Labels ?? {} } : undefined;
