@@ -32,7 +32,6 @@ export interface UpDownOptions {
 const noDocker = {
   createNetwork: () => Promise.reject(new MacvlanError('SYSTEM_ERROR', 'up/down never change Docker')),
   removeNetwork: () => Promise.reject(new MacvlanError('SYSTEM_ERROR', 'up/down never change Docker')),
-  disconnectContainer: () => Promise.reject(new MacvlanError('SYSTEM_ERROR', 'up/down never change Docker')),
   inspectNetwork: () => Promise.resolve(undefined),
 };
 
