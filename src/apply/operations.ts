@@ -29,6 +29,8 @@ export type Operation =
   | { kind: 'sysctl'; title: string; family: 'ipv4' | 'ipv6'; iface: string; key: string; value: string }
   | { kind: 'docker-create'; title: string; network: string; body: DockerCreateBody }
   | { kind: 'docker-remove'; title: string; network: string; id: string; recreate?: DockerCreateBody }
+  /** destroy --force: a container still attached is disconnected first (never put back: a rollback cannot claim it). */
+  | { kind: 'docker-disconnect'; title: string; network: string; id: string; container: { id: string; name: string } }
   /** Our record of what was applied (src/system/state-store.ts), written last. */
   | { kind: 'state-write'; title: string; network: PlannedNetwork }
   | { kind: 'state-remove'; title: string; network: string }
@@ -42,6 +44,13 @@ export type Operation =
 /** One way to delete a shim, for apply, destroy and down: the link takes its addresses, routes and proxy entries along. */
 export function deleteShimOperation(iface: string, title = `delete shim ${iface} (with its address and route)`): Operation {
   return { kind: 'ip', title, line: `link del dev ${iface}`, irreversible: true };
+}
+
+/** destroy --force: the containers the plan names are disconnected before anything of the network goes. */
+function disconnectOperations(change: Extract<Change, { kind: 'docker-network' }>): Operation[] {
+  if (change.action !== 'delete' || !change.before) return [];
+  const id = change.before.id;
+  return (change.disconnect ?? []).map((container) => ({ kind: 'docker-disconnect', title: `disconnect container ${container.name}`, network: change.network, id, container }));
 }
 
 /** The Docker side of a change: everything the executor needs is in the change itself. */
@@ -223,13 +232,15 @@ export function planOperations(plan: Plan): Operation[] {
   for (const name of names) {
     const n = plan.networks.find((x) => x.name === name);
     const changes = plan.changes.filter((c) => c.network === name && c.action !== 'noop');
+    const disconnect = changes.flatMap((c) => (c.kind === 'docker-network' ? disconnectOperations(c) : []));
     const docker = changes.flatMap((c) => (c.kind === 'docker-network' ? dockerOperations(c) : []));
     const shim = n ? shimOperations(changes, n) : changes.flatMap((c) => (c.kind === 'shim-link' && c.action === 'delete' ? [deleteShimOperation(c.interface)] : []));
     const files = persistOperations(changes);
     const record = changes.flatMap((c): Operation[] => (c.kind === 'record' && c.action === 'delete' ? [{ kind: 'state-remove', title: `forget the record of ${name}`, network: name }] : []));
     // Built host side after the Docker network it hangs on, taken down before it (a VLAN parent goes with the network).
     const removing = changes.some((c) => c.kind === 'docker-network' && c.action === 'delete');
-    const forNetwork = [...(removing ? [...shim, ...docker] : [...docker, ...shim]), ...files, ...record];
+    // Containers are disconnected (destroy --force) before anything else goes, so a failure there changes nothing else.
+    const forNetwork = [...disconnect, ...(removing ? [...shim, ...docker] : [...docker, ...shim]), ...files, ...record];
     ops.push(...forNetwork);
     if (n && forNetwork.length > 0) ops.push({ kind: 'state-write', title: `record ${name} as applied`, network: n });
     const link = changes.find((c): c is Extract<Change, { kind: 'shim-link' }> => c.kind === 'shim-link');

@@ -13,6 +13,8 @@ import type { DockerCreateBody, Operation } from './operations.js';
 export interface DockerPort {
   createNetwork(body: DockerCreateBody): Promise<string>;
   removeNetwork(idOrName: string): Promise<void>;
+  /** Disconnects a container from a network, forcibly (destroy --force). */
+  disconnectContainer(network: string, container: string): Promise<void>;
   /** GET /networks/NAME: its id and labels, or undefined when there is none. */
   findNetwork(name: string): Promise<{ id: string; labels: Record<string, string> } | undefined>;
 }
@@ -156,6 +158,15 @@ const HANDLERS: { [K in Exclude<Operation['kind'], 'ip'>]: Handler<K> } = {
     });
     const recreate = op.recreate;
     if (recreate) run.undos.push({ title: `re-create Docker network ${op.network}`, run: async () => void (await ports.docker.createNetwork(recreate)) });
+    succeeded(run, op.title);
+  },
+
+  async 'docker-disconnect'(op, run) {
+    await run.ports.docker.disconnectContainer(op.id, op.container.id).catch((e: unknown) => {
+      throw inStep(e, op.title);
+    });
+    // No undo: re-connecting would not give the container back its address and settings.
+    run.irreversible.push(op.title);
     succeeded(run, op.title);
   },
 

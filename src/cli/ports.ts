@@ -5,10 +5,13 @@ import { realFilePort } from '../backends/write-files.js';
 import { loadPersistence } from '../backends/load.js';
 import { readStateText, removeState, stateText, writeStateText } from '../system/state-store.js';
 import { log } from './output.js';
+import { MacvlanError } from '../model/errors.js';
 
 interface DockerLike {
   createNetwork(body: Parameters<Ports['docker']['createNetwork']>[0]): Promise<string>;
   removeNetwork(id: string): Promise<void>;
+  /** Optional: only destroy disconnects containers; the stand-ins of up, down and watch have none. */
+  disconnectContainer?(network: string, container: string, opts: { force?: boolean }): Promise<void>;
   inspectNetwork(name: string): Promise<{ Id?: string; Labels?: Record<string, string> | null } | undefined>;
 }
 
@@ -17,6 +20,10 @@ export function realPorts(docker: DockerLike, root: string): Ports {
     docker: {
       createNetwork: (b) => docker.createNetwork(b),
       removeNetwork: (id) => docker.removeNetwork(id),
+      disconnectContainer: (network, container) =>
+        docker.disconnectContainer
+          ? docker.disconnectContainer(network, container, { force: true })
+          : Promise.reject(new MacvlanError('SYSTEM_ERROR', `disconnect container ${container}: this command has no Docker client`)),
       findNetwork: async (name) => {
         const n = await docker.inspectNetwork(name);
         return n ? { id: n.Id ?? name, labels: n.Labels ?? {} } : undefined;

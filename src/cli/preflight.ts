@@ -17,8 +17,9 @@ export function requireNetAdmin(what: string): void {
 
 export function requireDocker(facts: HostFacts): void {
   if (!facts.docker.available) {
-    const reason = facts.docker.reason;
-    const denied = /EACCES|permission denied/i.test(reason);
+    const { reason, code } = facts.docker;
+    // Decided by the error's code, kept in the facts; the reason is for people and never parsed.
+    const denied = code === 'NOT_PERMITTED';
     // The client's reasons are complete sentences that say what to do.
     throw new MacvlanError(denied ? 'NOT_PERMITTED' : 'DOCKER_UNAVAILABLE', `${reason} Nothing was changed.`, { endpoint: facts.docker.endpoint });
   }

@@ -80,7 +80,7 @@ export interface ContainerReach {
 export interface DoctorNetworkFacts {
   name: string;
   host: HostFacts;
-  /** The network as status sees it (src/cli/commands/status.ts describeNetwork). */
+  /** The network as status sees it (src/plan/network-status.ts describeNetwork). */
   status: NetworkStatus;
   /** Docker's network of that name, when Docker answered and has it. */
   docker?: DockerNetworkFact;

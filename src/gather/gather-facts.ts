@@ -39,7 +39,7 @@ async function gatherDocker(opts: GatherOptions): Promise<DockerFacts> {
   } catch (e) {
     // A malformed endpoint (tcp://[::1) is bad input: refuse it rather than plan as if Docker were merely down.
     if (e instanceof MacvlanError && e.exitCode === 2) throw e;
-    return { available: false, endpoint: opts.dockerHost ?? 'default', reason: (e as Error).message };
+    return { available: false, endpoint: opts.dockerHost ?? 'default', reason: (e as Error).message, ...(e instanceof MacvlanError ? { code: e.code } : {}) };
   }
   return gatherDockerFacts(endpoint, opts.dockerTimeoutMs ?? 3000, { swarm: opts.swarm ?? (opts.planning?.some((d) => d.swarm !== undefined) === true) });
 }

@@ -53,6 +53,8 @@ export function operationCommands(op: Operation): string[] {
       return [shell(['sysctl', '-w', `${sysctlKey(op.family, op.iface, op.key)}=${op.value}`])];
     case 'docker-create':
       return [shell(dockerCreateArgs(op.body))];
+    case 'docker-disconnect':
+      return [shell(['docker', 'network', 'disconnect', '-f', op.network, op.container.name])];
     case 'docker-remove':
       return [shell(['docker', 'network', 'rm', op.recreate?.Name ?? op.network])];
     case 'state-write':

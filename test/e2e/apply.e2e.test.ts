@@ -165,7 +165,7 @@ describe.skipIf(!root)('apply, status, destroy in the lab', () => {
       expect(changes.every((c) => c.action === 'delete')).toBe(true);
       expect(changes.map((c) => c.kind)).toEqual(expect.arrayContaining(['shim-link', 'docker-network', 'persist-file', 'record']));
       expect(changes.find((c) => c.kind === 'docker-network')!.disconnect!.map((c) => c.name)).toEqual(['web']);
-      expect(forced.json!.result.commands).toEqual(expect.arrayContaining(['ip link del dev mynet-shim', 'docker network rm mynet']));
+      expect(forced.json!.result.commands).toEqual(expect.arrayContaining(['docker network disconnect -f mynet web', 'ip link del dev mynet-shim', 'docker network rm mynet']));
       expect(await hostFingerprint(h)).toBe(before);
       expect(existsSync(join(dir, 'var/lib/macvlanctl/mynet.json'))).toBe(true);
       const refused = await macvlanctl(h, ['destroy', 'mynet', '--yes', '--json'], { root: dir });

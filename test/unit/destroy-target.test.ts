@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { planOperations } from '../../src/apply/operations.js';
+import { type Ports, runOperations } from '../../src/apply/run-operations.js';
+import { commandLines } from '../../src/present/commands.js';
 import { LEFT_ALONE, planDestroy } from '../../src/plan/plan-destroy.js';
 import type { DockerNetworkFact, HostFacts } from '../../src/model/facts.js';
 import { parseAddress, parseCidr } from '../../src/net/address.js';
@@ -119,6 +121,25 @@ describe('planDestroy: destroy is a plan', () => {
     const forced = planDestroy('mynet', busy, {}, { force: true });
     expect(forced.errors).toBeUndefined();
     expect(forced.changes.find((c) => c.kind === 'docker-network')).toMatchObject({ disconnect: [{ id: 'c1', name: 'web' }] });
+  });
+
+  it('--force: the disconnection is an operation of the plan, first, so destroy runs it and --show-commands shows it', async () => {
+    const forced = planDestroy('mynet', withAll({ containers: [{ id: 'c1', name: 'web' }] }), { network: record(shimMac(f)).network }, { force: true });
+    const ops = planOperations(forced);
+    expect(ops.map((o) => o.kind)).toEqual(['docker-disconnect', 'ip', 'docker-remove', 'file-remove', 'state-remove', 'persist-load']);
+    expect(ops[0]).toMatchObject({ id: 'net1', container: { id: 'c1', name: 'web' } });
+    expect(commandLines(ops)[0]).toBe('docker network disconnect -f mynet web');
+    const calls: string[] = [];
+    const ports = {
+      docker: {
+        disconnectContainer: async (network: string, container: string) => void calls.push(`disconnect ${network} ${container}`),
+        removeNetwork: async (id: string) => void calls.push(`rm ${id}`),
+      },
+      ip: { batch: async (lines: string[]) => void calls.push(...lines) },
+      log: () => {},
+    } as unknown as Ports;
+    await runOperations(ops.slice(0, 3), ports);
+    expect(calls).toEqual(['disconnect net1 c1', 'link del dev mynet-shim', 'rm net1']);
   });
 
   it('a corrupt record goes with the rest; with nothing of ours there is nothing to do', () => {

@@ -145,6 +145,7 @@ describe('runOperations', () => {
           return 'net-id';
         },
         removeNetwork: async (id) => void calls.push(`docker rm ${id}`),
+        disconnectContainer: async (network, container) => void calls.push(`docker disconnect ${network} ${container}`),
         findNetwork: async () => undefined,
       },
       ip: {
@@ -225,6 +226,7 @@ describe('runOperations: interrupts, unknown outcomes, wording', () => {
       docker: {
         createNetwork: async (b) => (calls.push(`docker create ${b.Name}`), 'net-id'),
         removeNetwork: async (id) => void calls.push(`docker rm ${id}`),
+        disconnectContainer: async (network, container) => void calls.push(`docker disconnect ${network} ${container}`),
         findNetwork: async () => undefined,
         ...over,
       },

@@ -39,6 +39,8 @@ function essence(op: Operation): string {
       return `ip ${op.line}`;
     case 'sysctl':
       return `${op.key}=${op.value}`;
+    case 'docker-disconnect':
+      return `disconnect -f ${op.network} ${op.container.name}`;
     case 'docker-create':
     case 'docker-remove':
       return `${op.kind === 'docker-create' ? 'create' : 'rm'}`;

@@ -105,19 +105,10 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
     const ops = planOperations(plan);
     const removal = plan.changes.find((c): c is Extract<Change, { kind: 'docker-network' }> => c.kind === 'docker-network' && c.action === 'delete');
     const disconnect = removal?.disconnect ?? [];
-    const lines = [...disconnect.map((c) => `  - disconnect container ${c.name}`), ...ops.map((o) => `  - ${o.title}`)];
+    const lines = ops.map((o) => `  - ${o.title}`);
     (opts.json ? process.stderr : process.stdout).write(`Destroy ${name}:\n${lines.join('\n')}\n`);
     if (!opts.yes) await (await import('../confirm.js')).confirm(`Destroy ${name}?`, opts.yes, 'destroy');
     const docker = await connectDocker(opts.dockerHost);
-    try {
-      for (const c of disconnect) {
-        await docker.disconnectContainer(removal!.before!.id, c.id, { force: true });
-        log(`  ✓ disconnected ${c.name}`);
-      }
-    } catch (e) {
-      docker.close();
-      throw e;
-    }
     const ports = realPorts(docker, opts.root);
     const report = await whileInterruptible((signal) => runOperations(ops, ports, { command: 'destroy', signal, settleMs: dockerSettleMs() }), { finish: 'destroy' }).finally(() =>
       docker.close(),
@@ -125,7 +116,10 @@ export async function runDestroy(name: string, opts: DestroyOptions): Promise<vo
     clearDown(name);
     // A record write cut short by SIGKILL leaves its temporary file even where no record was made.
     removeStaleTemps(statePath(opts.root, name));
-    const result: DestroyResult = { name, removed: report.done, disconnected: disconnect.map((c) => c.name), skipped };
+    // The disconnections (steps of the run too) are reported apart, as before.
+    const disconnectSteps = new Set(ops.flatMap((o) => (o.kind === 'docker-disconnect' ? [o.title] : [])));
+    const removed = report.done.filter((d) => !disconnectSteps.has(d));
+    const result: DestroyResult = { name, removed, disconnected: disconnect.map((c) => c.name), skipped };
     if (opts.json) process.stdout.write(jsonEnvelope('destroy', result));
     else process.stdout.write(`Destroyed ${name}.\n`);
   } finally {
