@@ -10,7 +10,7 @@ import { MacvlanError } from '../model/errors.js';
 interface DockerLike {
   createNetwork(body: Parameters<Ports['docker']['createNetwork']>[0]): Promise<string>;
   removeNetwork(id: string): Promise<void>;
-  /** Optional: only destroy disconnects containers; the stand-ins of up, down and watch have none. */
+  /** Optional: only destroy disconnects containers; hostSidePorts' stand-in has none. */
   disconnectContainer?(network: string, container: string, opts: { force?: boolean }): Promise<void>;
   inspectNetwork(name: string): Promise<{ Id?: string; Labels?: Record<string, string> | null } | undefined>;
 }
@@ -39,4 +39,13 @@ export function realPorts(docker: DockerLike, root: string): Ports {
     load: (req) => loadPersistence({ ...req, root }),
     log: (l) => log(l),
   };
+}
+
+/**
+ * The adapters of a command that changes the host side only (up, down, watch): any Docker write
+ * reaching them is a bug, and says which command made it.
+ */
+export function hostSidePorts(command: string, root: string): Ports {
+  const never = () => Promise.reject(new MacvlanError('SYSTEM_ERROR', `${command} never changes Docker networks`));
+  return realPorts({ createNetwork: never, removeNetwork: never, inspectNetwork: () => Promise.resolve(undefined) }, root);
 }

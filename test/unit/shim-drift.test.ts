@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { shimOperations } from '../../src/apply/operations.js';
-import { upDownOperations } from '../../src/cli/commands/up-down.js';
+import { upDownOperations } from '../../src/apply/up-down.js';
 import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import { shimCheck } from '../../src/doctor/checks/shim.js';

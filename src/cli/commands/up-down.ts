@@ -6,15 +6,11 @@
  * idempotent: it changes only what differs from the record (what is missing,
  * a drifted mode or MTU, addresses and routes left from an earlier range).
  */
-import { deleteShimOperation, shimOperations, type Operation } from '../../apply/operations.js';
+import { upDownOperations } from '../../apply/up-down.js';
 import { runOperations } from '../../apply/run-operations.js';
 import { checkNetworkName } from '../../config/names.js';
 import { MacvlanError } from '../../model/errors.js';
-import type { DockerFacts, HostFacts } from '../../model/facts.js';
-import { withAttachedContainers } from '../../plan/adopt-network.js';
-import type { PlannedNetwork } from '../../model/plan.js';
-import { hostSideChanges } from '../../plan/plan-network.js';
-import { findOwnShim, shimOnRecord } from '../../plan/shim-identity.js';
+import type { DockerFacts } from '../../model/facts.js';
 import { gatherIpFacts } from '../../gather/host-facts.js';
 import { lockHost } from '../../system/lock.js';
 import { clearDown, markDown } from '../../system/down-marks.js';
@@ -22,7 +18,7 @@ import { readState, statePath } from '../../system/state-store.js';
 import { lockWaitMs } from '../lock-wait.js';
 import { jsonEnvelope, log } from '../output.js';
 import { requireNetAdmin } from '../preflight.js';
-import { realPorts } from '../ports.js';
+import { hostSidePorts } from '../ports.js';
 
 export interface UpDownOptions {
   root: string;
@@ -30,26 +26,6 @@ export interface UpDownOptions {
   /** --lock-wait: seconds to wait for another macvlanctl (text, as given). */
   lockWait?: string;
   dockerHost?: string;
-}
-
-const noDocker = {
-  createNetwork: () => Promise.reject(new MacvlanError('SYSTEM_ERROR', 'up/down never change Docker')),
-  removeNetwork: () => Promise.reject(new MacvlanError('SYSTEM_ERROR', 'up/down never change Docker')),
-  inspectNetwork: () => Promise.resolve(undefined),
-};
-
-/** Operations for `up` or `down` against the interfaces as they are. Pure. */
-export function upDownOperations(verb: 'up' | 'down', name: string, facts: Pick<HostFacts, 'interfaces' | 'routes'>, recorded?: PlannedNetwork, docker?: DockerFacts): Operation[] {
-  if (verb === 'down') {
-    // The record alone: up and down never ask Docker (it may not be up at boot), so there are no labels to fall back on.
-    const shim = findOwnShim(name, facts.interfaces, shimOnRecord(recorded?.shim, undefined));
-    return shim ? [deleteShimOperation(shim.name)] : [];
-  }
-  if (!recorded) throw new MacvlanError('NOT_FOUND', `no record of network ${name}: run macvlanctl apply first`);
-  // An adopted network routes the containers attached now (src/plan/adopt-network.ts).
-  const n = withAttachedContainers(recorded, docker, facts);
-  const changes = hostSideChanges(n, facts as HostFacts).filter((c) => c.action !== 'noop');
-  return shimOperations(changes, n);
 }
 
 export async function runUpDown(verb: 'up' | 'down', name: string, opts: UpDownOptions): Promise<void> {
@@ -72,7 +48,7 @@ export async function runUpDown(verb: 'up' | 'down', name: string, opts: UpDownO
     const docker = verb === 'up' && state?.network.shim?.containerRoutes ? await attachedContainersFacts(opts.dockerHost) : undefined;
     const ops = upDownOperations(verb, name, facts, state?.network, docker);
     if (ops.length === 0) log(verb === 'up' ? `${name}: the host side is already up` : `${name}: no shim to take down`);
-    const report = await runOperations(ops, realPorts(noDocker, opts.root), { command: verb });
+    const report = await runOperations(ops, hostSidePorts(verb, opts.root), { command: verb });
     // Taken down on purpose: watch leaves it down until up (or apply) (src/system/down-marks.ts).
     if (verb === 'down') markDown(name);
     else clearDown(name);

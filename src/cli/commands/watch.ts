@@ -12,7 +12,7 @@ import type { WatchReport } from '../../apply/watch.js';
 import { readState, statePath } from '../../system/state-store.js';
 import { watchJsonLine, watchLine } from '../../present/watch.js';
 import { requireNetAdmin } from '../preflight.js';
-import { realPorts } from '../ports.js';
+import { hostSidePorts } from '../ports.js';
 import { lockWaitMs } from '../lock-wait.js';
 import { jsonEnvelope } from '../output.js';
 import { checkWritableRoot } from '../../system/root-dir.js';
@@ -31,11 +31,6 @@ export interface WatchCliOptions {
   uninstall?: boolean;
 }
 
-const noDocker = {
-  createNetwork: () => Promise.reject(new MacvlanError('SYSTEM_ERROR', 'watch never creates Docker networks')),
-  removeNetwork: () => Promise.reject(new MacvlanError('SYSTEM_ERROR', 'watch never removes Docker networks')),
-  inspectNetwork: () => Promise.resolve(undefined),
-};
 
 /** How long a stopping watcher gives a repair under way. */
 const STOP_GRACE_MS = 700;
@@ -57,7 +52,7 @@ export async function runWatchCommand(names: string[], opts: WatchCliOptions): P
     const { dockerFollower } = await import('../../apply/watch-docker.js');
     followDocker = dockerFollower(resolveEndpoint(opts.dockerHost), controller.signal);
   }
-  const ports = { ...realPorts(noDocker, opts.root), log: () => {} };
+  const ports = { ...hostSidePorts('watch', opts.root), log: () => {} };
   let forced: NodeJS.Timeout | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) return;
