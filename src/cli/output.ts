@@ -4,8 +4,7 @@
  * JSON are two presenters of the same result object.
  */
 import { MacvlanError } from '../model/errors.js';
-
-export const SCHEMA_VERSION = 1;
+import { SCHEMA_VERSION } from '../present/schema-version.js';
 
 export function jsonEnvelope(command: string, result: unknown): string {
   return `${JSON.stringify({ schemaVersion: SCHEMA_VERSION, command, ok: true, result }, null, 2)}\n`;

@@ -5,9 +5,10 @@
  */
 import type { WatchReport } from '../apply/watch.js';
 import { terminalSafe } from '../config/shown-name.js';
+import { SCHEMA_VERSION } from './schema-version.js';
 
 export function watchJsonLine(r: WatchReport, now: Date = new Date()): string {
-  return `${JSON.stringify({ schemaVersion: 1, command: 'watch', time: now.toISOString(), ...r })}\n`;
+  return `${JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: 'watch', time: now.toISOString(), ...r })}\n`;
 }
 
 export function watchLine(r: WatchReport): string {

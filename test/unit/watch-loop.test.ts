@@ -45,7 +45,7 @@ describe('report lines', () => {
   it('one human line per repair, saying what was found and what was done', () => {
     const r = { event: 'repaired' as const, network: 'mynet', found: ['link mynet-shim: mynet-shim does not exist'], done: ['create shim mynet-shim', 'route 198.51.100.192/27 via mynet-shim'], ms: 9 };
     expect(watchLine(r)).toBe('mynet: found link mynet-shim: mynet-shim does not exist → create shim mynet-shim, route 198.51.100.192/27 via mynet-shim (9 ms)\n');
-    expect(JSON.parse(watchJsonLine(r, new Date('2026-12-06T04:00:00Z')))).toEqual({ schemaVersion: 1, command: 'watch', time: '2026-12-06T04:00:00.000Z', ...r });
+    expect(JSON.parse(watchJsonLine(r, new Date('2026-12-06T04:00:00Z')))).toEqual({ schemaVersion: 2, command: 'watch', time: '2026-12-06T04:00:00.000Z', ...r });
   });
 
   it('a container that lost its interface, restarted or only reported', () => {
