@@ -5,7 +5,7 @@
  * route .192/27); offers from a real dnsmasq (pool .100–.199).
  */
 import { describe, expect, it } from 'vitest';
-import { presentStatus, statusMaps } from '../../src/cli/commands/status.js';
+import { presentStatus, statusMaps } from '../../src/present/status.js';
 import { networkLan } from '../../src/plan/network-lan.js';
 import { addressMapInput } from '../../src/present/address-map-input.js';
 import { describeNetwork } from '../../src/plan/network-status.js';
