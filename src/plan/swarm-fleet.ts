@@ -5,7 +5,8 @@
  *                          config-only network holds another range than the file says);
  *   - duplicate-address    two running tasks with one address (identical ranges on two nodes);
  *   - node-without-slice   a swarm node the file does not list: tasks placed there fail; named with the
- *                          placement constraints that keep services off it;
+ *                          placement constraints that keep services off it (a warning only for
+ *                          a drained node: no task is placed there);
  *   - listed-not-in-swarm  a listed name no swarm node has (a typo, or a node not joined yet);
  *   - missing-config-network  tasks that failed with "configuration network … does not exist".
  * `status NAME` shows the rows; `doctor` turns the findings into checks.
@@ -148,9 +149,13 @@ export function assessFleet(facts: SwarmFleetFacts, slices: SwarmSlicePlan): Fle
     });
   }
 
-  const unlisted = rows.filter((r) => r.slice === undefined).map((r) => r.node);
+  // A drained node gets no tasks, so its missing slice breaks nothing now (dedicated managers are often
+  // drained and never listed): a warning, said apart from the nodes whose tasks fail today.
+  const listed = rows.filter((r) => r.slice !== undefined).map((r) => r.node);
+  const withoutSlice = rows.filter((r) => r.slice === undefined);
+  const unlisted = withoutSlice.filter((r) => r.availability !== 'drain').map((r) => r.node);
+  const drained = withoutSlice.filter((r) => r.availability === 'drain').map((r) => r.node);
   if (unlisted.length > 0) {
-    const listed = rows.filter((r) => r.slice !== undefined).map((r) => r.node);
     const constraints = avoidingConstraints(unlisted, listed);
     findings.push({
       kind: 'node-without-slice',
@@ -161,6 +166,18 @@ export function assessFleet(facts: SwarmFleetFacts, slices: SwarmSlicePlan): Fle
       tasks: [],
       addresses: [],
       constraints,
+    });
+  }
+  if (drained.length > 0) {
+    const one = drained.length === 1;
+    findings.push({
+      kind: 'node-without-slice',
+      severity: 'warn',
+      message: `swarm node${one ? '' : 's'} ${drained.join(', ')} ${one ? 'has' : 'have'} no slice of ${facts.network}, and ${one ? 'is' : 'are'} drained: no task is placed there now`,
+      fix: `before making ${one ? 'it' : 'them'} active again, add ${one ? 'it' : 'them'} to networks.${facts.network}.swarm.nodes and run apply -f there`,
+      nodes: drained,
+      tasks: [],
+      addresses: [],
     });
   }
 

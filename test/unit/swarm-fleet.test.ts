@@ -96,6 +96,21 @@ describe('assessFleet', () => {
     expect(avoidingConstraints(['a', 'b'], ['c', 'd'])).toEqual(['node.hostname!=a', 'node.hostname!=b']);
   });
 
+  it('a drained node with no slice is a warning, not a failure: no task is placed there', () => {
+    const drained = (hostnames: string[]) => ({
+      ...fleet(),
+      nodes: fleet().nodes.map((n) => (hostnames.includes(n.hostname) ? { ...n, availability: 'drain' } : n)),
+    });
+    const v = assessFleet(drained(['h3']), slices('h1', 'h2'));
+    const found = v.findings.filter((x) => x.kind === 'node-without-slice');
+    expect(found.map((f) => `${f.severity} ${f.nodes.join(',')}`)).toEqual(['warn h3']);
+    expect(found[0]!.message).toContain('drained');
+    // a drained node is said apart from an active one, which still fails
+    const both = assessFleet(drained(['h3']), slices('h1'));
+    expect(both.findings.filter((x) => x.kind === 'node-without-slice').map((f) => `${f.severity} ${f.nodes.join(',')}`)).toEqual(['fail h2', 'warn h3']);
+    expect(both.findings.find((x) => x.kind === 'node-without-slice' && x.severity === 'fail')!.constraints).toEqual(['node.hostname==h1']);
+  });
+
   it('flags duplicate addresses across nodes', () => {
     const f = fleet();
     const running = f.tasks.filter((t) => t.state === 'running');
