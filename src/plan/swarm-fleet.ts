@@ -8,7 +8,10 @@
  *                          placement constraints that keep services off it (a warning only for
  *                          a drained node: no task is placed there);
  *   - listed-not-in-swarm  a listed name no swarm node has (a typo, or a node not joined yet);
- *   - missing-config-network  tasks that failed with "configuration network … does not exist".
+ *   - missing-config-network  tasks that failed with "configuration network … does not exist";
+ *   - task-address-unseen  running tasks whose address this manager's endpoint list does not hold (yet):
+ *                          the two address checks above say nothing about them, so they are not passed
+ *                          over in silence.
  * `status NAME` shows the rows; `doctor` turns the findings into checks.
  */
 import type { Cidr } from '../model/address.js';
@@ -39,7 +42,7 @@ export interface FleetNodeRow {
   tasks: FleetTaskRow[];
 }
 
-export type FleetFindingKind = 'task-outside-slice' | 'duplicate-address' | 'node-without-slice' | 'listed-not-in-swarm' | 'missing-config-network';
+export type FleetFindingKind = 'task-outside-slice' | 'duplicate-address' | 'task-address-unseen' | 'node-without-slice' | 'listed-not-in-swarm' | 'missing-config-network';
 
 export interface FleetFinding {
   kind: FleetFindingKind;
@@ -146,6 +149,20 @@ export function assessFleet(facts: SwarmFleetFacts, slices: SwarmSlicePlan): Fle
       nodes,
       tasks: ts.map((t) => t.id),
       addresses: [address],
+    });
+  }
+
+  const unseen = rows.flatMap((r) => r.tasks.filter((t) => t.address === undefined).map((t) => ({ node: r.node, task: t })));
+  if (unseen.length > 0) {
+    const one = unseen.length === 1;
+    findings.push({
+      kind: 'task-address-unseen',
+      severity: 'warn',
+      message: `${unseen.length} running task${one ? '' : 's'} of ${facts.network} ${one ? 'has' : 'have'} no address in this manager's view of the network's endpoints, so ${one ? 'its' : 'their'} slice and uniqueness are unchecked: ${unseen.map((u) => `${u.task.service}.${u.task.slot ?? '?'} on ${u.node}`).join(', ')}`,
+      fix: `look again in a few seconds (the endpoint list follows the tasks), or run status ${facts.network} on a manager that runs tasks of ${facts.network}`,
+      nodes: [...new Set(unseen.map((u) => u.node))],
+      tasks: unseen.map((u) => u.task.id),
+      addresses: [],
     });
   }
 
