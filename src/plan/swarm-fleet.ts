@@ -222,8 +222,10 @@ export function assessFleet(facts: SwarmFleetFacts, slices: SwarmSlicePlan): Fle
   }
   for (const [node, ts] of [...failedOn].sort(([a], [b]) => a.localeCompare(b))) {
     const last = ts.map((t) => t.timestamp ?? '').sort().at(-1) ?? '';
+    // by name: a node that left and joined again is listed twice (the old entry down), under one hostname
     const row = rows.find((r) => r.node === node);
-    const recovered = facts.tasks.some((t) => running(t) && t.nodeId === row?.id && (t.timestamp ?? '') > last);
+    const ids = new Set(rows.filter((r) => r.node === node).map((r) => r.id));
+    const recovered = facts.tasks.some((t) => running(t) && t.nodeId !== undefined && ids.has(t.nodeId) && (t.timestamp ?? '') > last);
     findings.push({
       kind: 'missing-config-network',
       severity: recovered ? 'warn' : 'fail',

@@ -70,6 +70,13 @@ describe('assessFleet', () => {
     expect(v.findings[0]!.message).toMatch(/^6 tasks failed on h3 for a missing config-only network lan-cfg \(last 2026-12-06T04:09:21\.\d+Z\); tasks run there since$/);
   });
 
+  it('a node that left and joined again (its old entry down, same hostname): its past failures stay past', () => {
+    const f = fleet();
+    const h3 = f.nodes.find((n) => n.hostname === 'h3')!;
+    const withStale = { ...f, nodes: [{ ...h3, id: 'stale-h3', state: 'down' }, ...f.nodes] };
+    expect(kinds(assessFleet(withStale, slices('h1', 'h2', 'h3')))).toEqual(['warn missing-config-network h3']);
+  });
+
   it('before h3 had its config-only network: its failures are current', () => {
     const v = assessFleet(fleet('tasks-missing-config.json', null), slices('h1', 'h2', 'h3'));
     expect(v.networkExists).toBe(false);
