@@ -84,6 +84,7 @@ export function networkFactFromEngine(n: EngineNetwork): DockerNetworkFact {
   if (options.macvlan_mode) fact.macvlanMode = options.macvlan_mode;
   const from = n.ConfigFrom?.Network;
   if (typeof from === 'string' && from !== '') fact.configFrom = from;
+  if (n.Attachable === true) fact.attachable = true;
   return fact;
 }
 

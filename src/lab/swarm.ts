@@ -31,6 +31,20 @@ export interface LabSwarmOptions {
 }
 
 const SWARM_PORT = 2377;
+/** overlay networks (ingress) of the lab swarm: /26s of 203.0.113.0/25 */
+const SWARM_POOL = '203.0.113.0/25';
+const SWARM_SUBNET_SIZE = 26;
+/** docker_gwbridge of every lab swarm node, apart from the overlay pool */
+const GWBRIDGE = {
+  Name: 'docker_gwbridge',
+  Driver: 'bridge',
+  IPAM: { Config: [{ Subnet: '203.0.113.240/28' }] },
+  Options: {
+    'com.docker.network.bridge.name': 'docker_gwbridge',
+    'com.docker.network.bridge.enable_icc': 'false',
+    'com.docker.network.bridge.enable_ip_masquerade': 'false',
+  },
+};
 
 async function call(host: LabHost, method: string, path: string, body?: unknown): Promise<unknown> {
   if (!host.docker) throw new Error(`lab host ${host.name} has no dockerd`);
@@ -48,7 +62,11 @@ export async function formSwarm(hosts: LabHost[], opts: LabSwarmOptions = {}): P
   if (!first) throw new Error('lab swarm: no hosts');
   const managers = opts.managers ?? 1;
   const listen = (h: LabHost) => ({ ListenAddr: `${h.address}:${SWARM_PORT}`, AdvertiseAddr: `${h.address}:${SWARM_PORT}`, DataPathAddr: h.address });
-  await call(first, 'POST', '/swarm/init', { ...listen(first), ForceNewCluster: false });
+  // A swarm node makes docker_gwbridge and the ingress overlay network, by default from 172.17.0.0/16 and
+  // 10.0.0.0/8: addresses the lab may not use. Both come from 203.0.113.0/24 here, each host's
+  // docker_gwbridge made before it joins (in its own namespace, so the same subnet on every host).
+  for (const h of hosts) await call(h, 'POST', '/networks/create', GWBRIDGE);
+  await call(first, 'POST', '/swarm/init', { ...listen(first), ForceNewCluster: false, DefaultAddrPool: [SWARM_POOL], SubnetSize: SWARM_SUBNET_SIZE });
   const swarm = (await call(first, 'GET', '/swarm')) as { JoinTokens: { Worker: string; Manager: string } };
   // one at a time: raft adds managers one by one, and the lab is small
   for (const [i, h] of rest.entries()) {

@@ -97,6 +97,8 @@ export interface DockerNetworkFact {
   containers: { id: string; name: string; ipv4?: IpAddress; ipv6?: IpAddress; mac?: string; compose?: ComposeMembership }[];
   configOnly: boolean;
   configFrom?: string;
+  /** created --attachable (standalone containers may join it); absent when not */
+  attachable?: boolean;
 }
 
 export type DockerFacts =

@@ -48,7 +48,16 @@ export function decideSwarmNetwork(part: SwarmNodePart, networks: readonly Docke
     );
   }
   if (existing) {
-    return { action: 'noop', id: existing.id };
+    // Docker cannot make a network (not) attachable in place: said, rather than passed over as "exists"
+    const attachable = existing.attachable === true;
+    if (attachable === part.attachable) return { action: 'noop', id: existing.id };
+    return {
+      action: 'noop',
+      id: existing.id,
+      warning: part.attachable
+        ? `the swarm network ${part.network} exists but is not attachable, and the file asks attachable: true: standalone containers (docker run --network ${part.network}) cannot join it. Docker cannot change that in place: remove the services that use ${part.network}, run destroy ${part.network} on this manager, then apply -f here again`
+        : `the swarm network ${part.network} exists and is attachable, and the file does not ask for it: standalone containers can still join it. To drop that, remove the services that use ${part.network}, run destroy ${part.network} on this manager, then apply -f here again`,
+    };
   }
   if (part.manager) return { action: 'create', body: swarmNetworkBody(part) };
   return {

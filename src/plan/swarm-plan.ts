@@ -62,6 +62,7 @@ function swarmNetworkChanges(part: SwarmNodePart, facts: HostFacts, np: NetworkP
         },
       ];
     case 'noop':
+      if (decision.warning) np.warnings.push({ code: 'SWARM_NETWORK_ATTACHABLE', message: decision.warning });
       return [{ kind: 'docker-network', action: 'noop', network: part.network, summary: `swarm network ${part.network} from ${part.configOnly}`, reason: 'exists' }];
     case 'from-manager':
       np.notes.push(decision.note);

@@ -100,6 +100,16 @@ describe.skipIf(!isRoot)('lab swarm (root: 3 namespaces, 3 dockerd)', () => {
       seen.add(ep!.EndpointIP);
     }
 
+    // the swarm's own networks (docker_gwbridge, made once tasks run, and ingress) hold only addresses the lab may use
+    const allowed = [parseCidr('198.51.100.0/24'), parseCidr('203.0.113.0/24')];
+    for (const h of lab.hosts) {
+      const links = JSON.parse((await h.exec(['ip', '-json', '-4', 'addr', 'show'], { check: true })).stdout) as { ifname: string; addr_info: { local: string }[] }[];
+      const outside = links.flatMap((l) => l.addr_info.filter((a) => a.local !== '127.0.0.1' && !allowed.some((c) => cidrContains(c, parseAddress(a.local)))).map((a) => `${l.ifname} ${a.local}`));
+      expect(outside, `${h.name}: addresses outside the lab's ranges`).toEqual([]);
+    }
+    const ingress = (await lab.host('h1').dockerApi('GET', '/networks/ingress')).json as { IPAM: { Config: { Subnet: string }[] } };
+    expect(ingress.IPAM.Config.map((c) => `${c.Subnet} ${allowed.some((a) => cidrContains(a, parseCidr(c.Subnet).base))}`)).toEqual(['203.0.113.0/26 true']);
+
     const { dir } = lab;
     const pids = lab.hosts.map((h) => h.docker!.pid);
     await lab.destroy();

@@ -183,6 +183,7 @@ describe.skipIf(!isRoot)('swarm: one file, a whole Docker Swarm (root: 3 namespa
     expect(checks.filter((c) => c.id.startsWith('swarm-')).map((c) => `${c.id} ${c.verdict}`)).toEqual([
       'swarm-task-outside-slice pass',
       'swarm-duplicate-address pass',
+      'swarm-task-address-unseen pass',
       'swarm-node-without-slice pass',
       'swarm-listed-not-in-swarm pass',
       'swarm-missing-config-network pass',

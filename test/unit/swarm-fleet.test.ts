@@ -70,11 +70,20 @@ describe('assessFleet', () => {
     expect(v.findings[0]!.message).toMatch(/^6 tasks failed on h3 for a missing config-only network lan-cfg \(last 2026-12-06T04:09:21\.\d+Z\); tasks run there since$/);
   });
 
+  it('a node that left and joined again (its old entry down, same hostname): its past failures stay past', () => {
+    const f = fleet();
+    const h3 = f.nodes.find((n) => n.hostname === 'h3')!;
+    const withStale = { ...f, nodes: [{ ...h3, id: 'stale-h3', state: 'down' }, ...f.nodes] };
+    expect(kinds(assessFleet(withStale, slices('h1', 'h2', 'h3')))).toEqual(['warn missing-config-network h3']);
+  });
+
   it('before h3 had its config-only network: its failures are current', () => {
     const v = assessFleet(fleet('tasks-missing-config.json', null), slices('h1', 'h2', 'h3'));
     expect(v.networkExists).toBe(false);
-    expect(kinds(v)).toEqual(['fail missing-config-network h3']);
-    expect(v.findings[0]!.fix).toBe('run apply -f on h3');
+    // no endpoint list to read: the 6 running tasks' addresses are unchecked, and said so
+    expect(kinds(v)).toEqual(['warn task-address-unseen h1,h2', 'fail missing-config-network h3']);
+    expect(v.findings[0]!.tasks).toHaveLength(6);
+    expect(v.findings[1]!.fix).toBe('run apply -f on h3');
   });
 
   it('flags tasks outside their node slice when the file and the nodes disagree', () => {
@@ -94,6 +103,34 @@ describe('assessFleet', () => {
     const one = assessFleet(fleet(), slices('h1'));
     expect(one.findings.find((x) => x.kind === 'node-without-slice')!.constraints).toEqual(['node.hostname==h1']);
     expect(avoidingConstraints(['a', 'b'], ['c', 'd'])).toEqual(['node.hostname!=a', 'node.hostname!=b']);
+  });
+
+  it('a running task whose address the manager does not see is said, not passed as in its slice', async () => {
+    const f = fleet();
+    const h2 = nodes.find((n) => n.Description?.Hostname === 'h2')!.ID;
+    const t = f.tasks.find((x) => x.state === 'running' && x.nodeId === h2)!;
+    delete t.address;
+    const v = assessFleet(f, slices('h1', 'h2', 'h3'));
+    const found = v.findings.filter((x) => x.kind === 'task-address-unseen');
+    expect(found.map((x) => `${x.severity} ${x.nodes.join(',')} ${x.tasks.join(',')}`)).toEqual([`warn h2 ${t.id}`]);
+    expect(found[0]!.message).toMatch(/^1 running task of lan has no address .*: web\.\d+ on h2$/);
+    const { presentFleet } = await import('../../src/present/swarm-fleet.js');
+    expect(presentFleet(v)).not.toContain('every task in its node');
+  });
+
+  it('a drained node with no slice is a warning, not a failure: no task is placed there', () => {
+    const drained = (hostnames: string[]) => ({
+      ...fleet(),
+      nodes: fleet().nodes.map((n) => (hostnames.includes(n.hostname) ? { ...n, availability: 'drain' } : n)),
+    });
+    const v = assessFleet(drained(['h3']), slices('h1', 'h2'));
+    const found = v.findings.filter((x) => x.kind === 'node-without-slice');
+    expect(found.map((f) => `${f.severity} ${f.nodes.join(',')}`)).toEqual(['warn h3']);
+    expect(found[0]!.message).toContain('drained');
+    // a drained node is said apart from an active one, which still fails
+    const both = assessFleet(drained(['h3']), slices('h1'));
+    expect(both.findings.filter((x) => x.kind === 'node-without-slice').map((f) => `${f.severity} ${f.nodes.join(',')}`)).toEqual(['fail h2', 'warn h3']);
+    expect(both.findings.find((x) => x.kind === 'node-without-slice' && x.severity === 'fail')!.constraints).toEqual(['node.hostname==h1']);
   });
 
   it('flags duplicate addresses across nodes', () => {
@@ -139,6 +176,7 @@ describe('fleet view output', () => {
     expect(ok.map((c) => `${c.id} ${c.verdict}`)).toEqual([
       'swarm-task-outside-slice pass',
       'swarm-duplicate-address pass',
+      'swarm-task-address-unseen pass',
       'swarm-node-without-slice pass',
       'swarm-listed-not-in-swarm pass',
       'swarm-missing-config-network warn',

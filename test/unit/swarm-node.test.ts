@@ -1,7 +1,11 @@
 // This node's part of a swarm network (#13): which node (from the engine's /info), its slice, its shim at
 // the top of the slice routing the slice only, its parent; the config-only network seen in the place of
 // the network; the swarm network made by a manager only. Errors: exit 2, before anything changes.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { networkFactFromEngine } from '../../src/gather/docker-facts.js';
+import type { EngineNetwork } from '../../src/system/docker/client.js';
 import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import type { DesiredNetwork } from '../../src/model/desired.js';
@@ -23,6 +27,12 @@ function factsOn(me: SwarmSelf | undefined, networks: DockerNetworkFact[] = []):
   const d = docker(networks);
   return hostFacts('fresh-host', { docker: me && d.available ? { ...d, swarm: me } : d });
 }
+/** the swarm network as a manager's engine lists it (captured in the lab, attachable) */
+const engineSwarmNetwork: EngineNetwork = {
+  ...(JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/docker/swarm/network-lan-verbose-manager.json'), 'utf8')) as EngineNetwork),
+  ConfigFrom: { Network: 'lan-config' }, // the fixture's hand-made swarm used lan-cfg
+};
+
 function net(over: Partial<DockerNetworkFact> & { name: string }): DockerNetworkFact {
   return { id: `id-${over.name}`, driver: 'macvlan', scope: 'local', labels: {}, options: {}, subnets: [], enableIPv6: false, containers: [], configOnly: false, ...over };
 }
@@ -114,8 +124,21 @@ describe('the swarm network', () => {
     expect(w.action === 'from-manager' && w.note).toContain('the swarm network lan comes from a manager');
   });
 
+  it('is there already but not attachable as the file asks: a warning (Docker cannot change it in place), never a silent noop', () => {
+    const d = decideSwarmNetwork(part(true), [net({ name: 'lan', scope: 'swarm', configFrom: 'lan-config' })]);
+    expect(d.action).toBe('noop');
+    expect(d.action === 'noop' && d.warning).toMatch(/exists but is not attachable, and the file asks attachable: true/);
+    // the plan carries it, and the engine's Attachable reaches the facts
+    const swarmNetwork = networkFactFromEngine({ ...engineSwarmNetwork, Attachable: false });
+    expect(swarmNetwork.attachable).toBeUndefined();
+    const plan = computePlan([swarmNet({ attachable: true })], factsOn(self('h1', true), [swarmNetwork]));
+    expect(plan.warnings.map((w) => w.code)).toContain('SWARM_NETWORK_ATTACHABLE');
+    expect(networkFactFromEngine(engineSwarmNetwork).attachable).toBe(true);
+    expect(computePlan([swarmNet({ attachable: true })], factsOn(self('h1', true), [networkFactFromEngine(engineSwarmNetwork)])).warnings.map((w) => w.code)).not.toContain('SWARM_NETWORK_ATTACHABLE');
+  });
+
   it('is there already: nothing to do; a stranger by its name is refused', () => {
-    expect(decideSwarmNetwork(part(true), [net({ name: 'lan', scope: 'swarm', configFrom: 'lan-config' })])).toEqual({ action: 'noop', id: 'id-lan' });
+    expect(decideSwarmNetwork(part(true), [net({ name: 'lan', scope: 'swarm', configFrom: 'lan-config', attachable: true })])).toEqual({ action: 'noop', id: 'id-lan' });
     const e = refusal(() => decideSwarmNetwork(part(true), [net({ name: 'lan', scope: 'local' })]));
     expect(e.code).toBe('DOCKER_CONFLICT');
     expect(e.message).toContain('already exists (a local macvlan network), not the swarm network from lan-config');

@@ -8,6 +8,7 @@ import type { CheckResult } from '../types.js';
 const TITLES: Record<FleetFindingKind, string> = {
   'task-outside-slice': 'swarm tasks in their node slices',
   'duplicate-address': 'swarm task addresses unique',
+  'task-address-unseen': 'every running swarm task has a known address',
   'node-without-slice': 'every swarm node has a slice',
   'listed-not-in-swarm': 'every listed node is in the swarm',
   'missing-config-network': 'no task failed for a missing config-only network',
@@ -16,6 +17,7 @@ const TITLES: Record<FleetFindingKind, string> = {
 const PASSED: Record<FleetFindingKind, string> = {
   'task-outside-slice': 'every running task holds an address of its own node slice',
   'duplicate-address': 'no two running tasks share an address',
+  'task-address-unseen': 'the network lists an address for every running task',
   'node-without-slice': 'the file lists every node of the swarm',
   'listed-not-in-swarm': 'every listed node is a swarm node',
   'missing-config-network': 'no such failure in the tasks the swarm keeps',
