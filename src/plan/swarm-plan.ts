@@ -16,7 +16,7 @@
 import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
 import { isManagedNetwork } from '../model/labels.js';
 import type { DesiredNetwork } from '../model/desired.js';
-import type { Change, DockerCreateBody, DockerNetworkState, Plan, PlanError } from '../model/plan.js';
+import type { Change, DockerCreateBody, DockerNetworkState, Plan, PlanError, Warning } from '../model/plan.js';
 import { formatAddress, formatCidr } from '../net/address.js';
 import { existingState } from './docker-body.js';
 import { type DestroyOptions, type DestroyRecord, planDestroy } from './plan-destroy.js';
@@ -103,7 +103,25 @@ export function planSwarmNode(d: DesiredNetwork, facts: HostFacts, ctx: PlanCont
   np.changes = changes;
   np.errors = np.errors.map((e) => swarmRefusal(e, part));
   np.notes.push(`swarm node ${part.node} (${part.manager ? 'manager' : 'worker'}): slice ${formatCidr(part.slice.slice)} of ${formatCidr(part.slices.range)}, shim ${formatAddress(part.slice.shim)}`);
+  const growth = sliceGrowthWarning(part, d.swarm?.slicePrefix === undefined);
+  if (growth) np.warnings.push(growth);
   return np;
+}
+
+/**
+ * Sized automatically, the slices halve when the list outgrows them, and every node's slice moves
+ * (apply then refuses on each node: swarmRefusal). Said before it happens, while the list is full:
+ * the fix is to write the size down.
+ */
+export function sliceGrowthWarning(part: SwarmNodePart, automatic: boolean): Warning | undefined {
+  const { slices, capacity, slicePrefix, range } = part.slices;
+  const slots = slices.length + part.slices.emptySlots.length;
+  if (!automatic || slots < capacity) return undefined;
+  return {
+    code: 'SWARM_SLICES_FULL',
+    message: `the ${capacity} slices of /${slicePrefix} in ${formatCidr(range)} are all taken, and their size is automatic: a node appended to swarm.nodes would halve every slice and move the existing ones`,
+    fix: `write slice: /${slicePrefix + 1} now (room for ${capacity * 2} nodes; each slice's addresses then move once, before any service runs) or widen ip_range, and keep slice: fixed from then on`,
+  };
 }
 
 /** Is network `name` a swarm network's part on this node (by our record, or our config-only network)? */

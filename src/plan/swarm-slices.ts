@@ -8,7 +8,8 @@
  *   - the block size is the largest power of two that gives every slot one (3 nodes in a /26 → /28s),
  *     unless `slice: /N` fixes it;
  *   - a slot left empty (`~` in the list: a removed node) keeps its block, unused, so nodes after it
- *     do not move; appending a node within the range's capacity moves no one either;
+ *     do not move; appending a node moves no one while the list still fits the current slice size (past it,
+ *     automatic slices halve and every one moves: the plan warns while the list is full, SWARM_SLICES_FULL);
  *   - the node's shim takes the highest usable address of its slice (never the subnet's network or
  *     broadcast address, nor the gateway), and Docker is told to leave it alone (aux-address).
  */

@@ -46,6 +46,23 @@ function refusal(f: () => unknown): MacvlanError {
   throw new Error('expected a refusal');
 }
 
+describe('automatic slices that are all taken', () => {
+  const codes = (d: DesiredNetwork, me = 'h1') => computePlan([d], factsOn(self(me))).warnings.map((w) => w.code);
+  it('warn that one more node would move every slice, and name the size to write down', () => {
+    // 3 nodes in a /26: four /28s, one free: no warning
+    expect(codes(swarmNet())).not.toContain('SWARM_SLICES_FULL');
+    // 4 nodes (or 3 and an empty slot) fill the four /28s
+    const four = swarmNet({ nodes: [{ name: 'h1' }, { name: 'h2' }, { name: 'h3' }, { name: 'h4' }] });
+    expect(codes(four)).toContain('SWARM_SLICES_FULL');
+    expect(codes(swarmNet({ nodes: [{ name: 'h1' }, null, { name: 'h3' }, { name: 'h4' }] }))).toContain('SWARM_SLICES_FULL');
+    const w = computePlan([four], factsOn(self('h2'))).warnings.find((x) => x.code === 'SWARM_SLICES_FULL')!;
+    expect(w.message).toContain('the 4 slices of /28 in 198.51.100.192/26 are all taken');
+    expect(w.fix).toMatch(/^write slice: \/29 now \(room for 8 nodes/);
+    // a size written down is the user's: the list growing past it is an error then, not a surprise
+    expect(codes({ ...four, swarm: { ...four.swarm!, slicePrefix: 28 } })).not.toContain('SWARM_SLICES_FULL');
+  });
+});
+
 describe("a node's part", () => {
   it('h2 gets the second /28, its shim at .223 routing that /28 only, named after the swarm network', () => {
     const input = swarmNodePlanInput(swarmNet(), factsOn(self('h2')));
