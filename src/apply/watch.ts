@@ -152,6 +152,8 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
   let again = false;
   let failures = 0;
   let loop: Promise<void> | undefined;
+  /** The container checks queued so far (one at a time; see pass). */
+  let containerChecks: Promise<void> = Promise.resolve();
 
   const passLoop = async () => {
     running = true;
@@ -228,7 +230,13 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
     } finally {
       lock.release();
     }
-    if (docker) await checkContainers(records.filter((n) => !mem(n.name).down), docker);
+    // A restart takes seconds (`docker restart` stops the container first, up to its stop timeout): the
+    // checks run one at a time beside the passes, never holding back the next repair of a shim or route.
+    const d = docker;
+    if (d) {
+      const networks = records.filter((n) => !mem(n.name).down);
+      containerChecks = containerChecks.then(() => checkContainers(networks, d)).catch((e: unknown) => opts.report({ event: 'problem', network: '*', error: errorOf(e) }));
+    }
   }
 
   /** A failed repair: the network is left alone for a pause that doubles with each failure, then a pass is woken for it. */

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flagsToRaw } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
-import { type WatchReport, repairsFor, runWatch } from '../../src/apply/watch.js';
+import { type WatchDocker, type WatchReport, repairsFor, runWatch } from '../../src/apply/watch.js';
 import type { Ports } from '../../src/apply/run-operations.js';
 import type { PlannedNetwork } from '../../src/model/plan.js';
 import { stateDir, stateText, writeStateText } from '../../src/system/state-store.js';
@@ -62,7 +62,7 @@ describe('report lines', () => {
   });
 });
 
-describe('a repair that keeps failing', () => {
+describe('the pass loop', () => {
   let dir: string;
   let lockDir: string | undefined;
   beforeEach(() => {
@@ -76,7 +76,7 @@ describe('a repair that keeps failing', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is retried after its own growing pause, and never holds back the repair of another network', async () => {
+  it('a repair that keeps failing is retried after its own growing pause, and never holds back the repair of another network', async () => {
     const root = join(dir, 'root');
     const broken = planned();
     const other: PlannedNetwork = { ...broken, name: 'othernet', shim: { ...broken.shim!, interface: 'othernet-shim', mac: '02:42:c6:33:64:99' } };
@@ -129,5 +129,58 @@ describe('a repair that keeps failing', () => {
       await done;
     }
     expect(reports.at(-1)).toEqual({ event: 'stopped', signal: 'SIGTERM' });
+  }, 10_000);
+
+  it('a container restart (seconds long) runs beside the repairs, never holding them back', async () => {
+    const root = join(dir, 'root');
+    mkdirSync(stateDir(root), { recursive: true });
+    writeStateText(root, 'mynet', stateText(planned()));
+    const ports = { ip: { batch: async () => {}, batchForce: async () => [], sysctl: () => {} }, log: () => {} } as unknown as Ports;
+    const reports: WatchReport[] = [];
+    const controller = new AbortController();
+    let wakeByEngine = () => {};
+    let restarting = false;
+    // The engine: one running container that lost its interface, whose restart takes 2 s (its stop timeout).
+    const docker: WatchDocker = {
+      attached: async () => [{ id: 'c1', name: 'web', pid: process.pid }],
+      routes: async () => [],
+      hasInterface: () => false,
+      restart: async () => {
+        restarting = true;
+        await sleep(2_000);
+        restarting = false;
+      },
+    };
+    const done = runWatch({
+      root,
+      names: [],
+      restartContainers: true,
+      report: (r) => reports.push(r),
+      signal: controller.signal,
+      ports,
+      // The shim is never there: every pass repairs it.
+      gather: async () => ({ ...hostFacts(), proxies6: [] }),
+      monitor: () => ({ ready: Promise.resolve(), stop: async () => {} }),
+      followDocker: (hooks) => {
+        hooks.onConnected(docker);
+        wakeByEngine = hooks.onEvent;
+        return new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+      },
+    });
+    const repaired = () => reports.filter((r) => r.event === 'repaired').length;
+    try {
+      await sleep(300);
+      expect(restarting).toBe(true);
+      const before = repaired();
+      expect(before).toBeGreaterThanOrEqual(1);
+      // The shim is deleted again while the container restarts: repaired now, not after the restart.
+      wakeByEngine();
+      await sleep(300);
+      expect(restarting).toBe(true);
+      expect(repaired()).toBe(before + 1);
+    } finally {
+      controller.abort('SIGTERM');
+      await done;
+    }
   }, 10_000);
 });
