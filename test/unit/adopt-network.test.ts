@@ -141,4 +141,15 @@ describe('the routes follow the containers attached now', () => {
     expect(networkd).not.toContain('LinkLocalAddressing=no');
     expect(renderNetworkManager(persisted).map((f) => f.content).join('\n')).toContain('2001:db8:1::24/128');
   });
+
+  it('no gratuitous ARP from the shim: it would announce the host’s own address at the shim’s MAC', () => {
+    const n = adopted();
+    const sysctls = planOperations(plan({ parent: 'eno1', persist: 'none' }, hostFacts('fresh-host', { docker: docker([byHand()]) }))).flatMap((o) => (o.kind === 'sysctl' && o.key === 'arp_notify' ? [o.value] : []));
+    expect(sysctls).toEqual(['0']);
+    expect(renderIfupdown({ ...n, shim: { ...n.shim!, routes: [] } })[0]!.content).toContain('pre-up echo 0 > /proc/sys/net/ipv4/conf/mynet-shim/arp_notify');
+    // arp_notify off on an adopted shim that is up is as it should be, not a drift to repair.
+    const off = shimUp(['198.51.100.53/32']);
+    off.interfaces = off.interfaces.map((i) => (i.name === 'mynet-shim' ? { ...i, arpNotify: false } : i));
+    expect(hostSideChanges(n, off).filter((c) => c.action !== 'noop')).toEqual([]);
+  });
 });
