@@ -6,8 +6,8 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runMainCaptured } from '../support/run-main.js';
 import { renderWatchUnit, WATCH_UNIT_LINK, WATCH_UNIT_PATH } from '../../src/backends/systemd-unit/watch-unit.js';
 import { installWatchUnit, uninstallWatchUnit } from '../../src/backends/systemd-unit/watch-install.js';
 
@@ -66,19 +66,9 @@ describe('install and uninstall under --root', () => {
   });
 
   it('refuses to install a unit for a network that has no record (the unit would fail at every start), writing nothing', async () => {
-    const out: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out.push(String(chunk));
-      return true;
-    });
-    let code: number;
-    try {
-      code = await main(['watch', 'nosuch', '--install', '--json', '--root', root]);
-    } finally {
-      spy.mockRestore();
-    }
+    const { code, stdout } = await runMainCaptured(['watch', 'nosuch', '--install', '--json', '--root', root]);
     expect(code).toBe(1);
-    expect((JSON.parse(out.join('')) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/^no record of network nosuch/) });
+    expect((JSON.parse(stdout) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/^no record of network nosuch/) });
     expect(existsSync(join(root, WATCH_UNIT_PATH))).toBe(false);
     expect(existsSync(join(root, WATCH_UNIT_LINK.path))).toBe(false);
   });

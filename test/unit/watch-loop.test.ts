@@ -62,6 +62,41 @@ describe('report lines', () => {
   });
 });
 
+/**
+ * runWatch on records under `root`, with the kernel monitor and the engine stood in for; the shim is never
+ * there in the facts, so every pass repairs it. `wakeByEngine` is an engine event; `docker`, when given, is
+ * connected at once.
+ */
+function watchWithStandIns(root: string, ip: Partial<Ports['ip']>, docker?: WatchDocker) {
+  const ports = { ip: { batch: async () => {}, batchForce: async () => [], sysctl: () => {}, ...ip }, log: () => {} } as unknown as Ports;
+  const reports: WatchReport[] = [];
+  const controller = new AbortController();
+  let wake = () => {};
+  const done = runWatch({
+    root,
+    names: [],
+    restartContainers: true,
+    report: (r) => reports.push(r),
+    signal: controller.signal,
+    ports,
+    gather: async () => ({ ...hostFacts(), proxies6: [] }),
+    monitor: () => ({ ready: Promise.resolve(), stop: async () => {} }),
+    followDocker: (hooks) => {
+      if (docker) hooks.onConnected(docker);
+      wake = hooks.onEvent;
+      return new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+    },
+  });
+  return {
+    reports,
+    wakeByEngine: () => wake(),
+    stop: async () => {
+      controller.abort('SIGTERM');
+      await done;
+    },
+  };
+}
+
 describe('the pass loop', () => {
   let dir: string;
   let lockDir: string | undefined;
@@ -84,32 +119,13 @@ describe('the pass loop', () => {
       mkdirSync(stateDir(root), { recursive: true });
       writeStateText(root, n.name, stateText(n));
     }
-    // Neither shim is ever there (the facts never change); mynet's repair always fails, othernet's succeeds.
-    const ip = {
+    // mynet's repair always fails, othernet's succeeds.
+    const w = watchWithStandIns(root, {
       batch: async (lines: string[]) => {
         if (lines.some((l) => l.includes('mynet-shim'))) throw new Error('RTNETLINK answers: Operation not permitted');
       },
-      batchForce: async () => [],
-      sysctl: () => {},
-    };
-    const ports = { ip, log: () => {} } as unknown as Ports;
-    const reports: WatchReport[] = [];
-    const controller = new AbortController();
-    let wakeByEngine = () => {};
-    const done = runWatch({
-      root,
-      names: [],
-      restartContainers: false,
-      report: (r) => reports.push(r),
-      signal: controller.signal,
-      ports,
-      gather: async () => ({ ...hostFacts(), proxies6: [] }),
-      monitor: () => ({ ready: Promise.resolve(), stop: async () => {} }),
-      followDocker: (hooks) => {
-        wakeByEngine = hooks.onEvent;
-        return new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
-      },
     });
+    const { reports } = w;
     const count = (event: string, network: string) => reports.filter((r) => r.event === event && 'network' in r && r.network === network).length;
     try {
       // mynet fails at once, then after 0.2, 0.6 and 1.4 s; its next try is due at 3.0 s.
@@ -119,14 +135,13 @@ describe('the pass loop', () => {
       expect(failed).toBeLessThanOrEqual(4);
       const repaired = count('repaired', 'othernet');
       // othernet breaks again (an engine event wakes the watcher): repaired at once, not after mynet's pause.
-      wakeByEngine();
+      w.wakeByEngine();
       await sleep(300);
       expect(count('repaired', 'othernet')).toBe(repaired + 1);
       // …and mynet was not tried again before its time.
       expect(count('repair-failed', 'mynet')).toBe(failed);
     } finally {
-      controller.abort('SIGTERM');
-      await done;
+      await w.stop();
     }
     expect(reports.at(-1)).toEqual({ event: 'stopped', signal: 'SIGTERM' });
   }, 10_000);
@@ -135,10 +150,6 @@ describe('the pass loop', () => {
     const root = join(dir, 'root');
     mkdirSync(stateDir(root), { recursive: true });
     writeStateText(root, 'mynet', stateText(planned()));
-    const ports = { ip: { batch: async () => {}, batchForce: async () => [], sysctl: () => {} }, log: () => {} } as unknown as Ports;
-    const reports: WatchReport[] = [];
-    const controller = new AbortController();
-    let wakeByEngine = () => {};
     let restarting = false;
     // The engine: one running container that lost its interface, whose restart takes 2 s (its stop timeout).
     const docker: WatchDocker = {
@@ -151,36 +162,20 @@ describe('the pass loop', () => {
         restarting = false;
       },
     };
-    const done = runWatch({
-      root,
-      names: [],
-      restartContainers: true,
-      report: (r) => reports.push(r),
-      signal: controller.signal,
-      ports,
-      // The shim is never there: every pass repairs it.
-      gather: async () => ({ ...hostFacts(), proxies6: [] }),
-      monitor: () => ({ ready: Promise.resolve(), stop: async () => {} }),
-      followDocker: (hooks) => {
-        hooks.onConnected(docker);
-        wakeByEngine = hooks.onEvent;
-        return new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
-      },
-    });
-    const repaired = () => reports.filter((r) => r.event === 'repaired').length;
+    const w = watchWithStandIns(root, {}, docker);
+    const repaired = () => w.reports.filter((r) => r.event === 'repaired').length;
     try {
       await sleep(300);
       expect(restarting).toBe(true);
       const before = repaired();
       expect(before).toBeGreaterThanOrEqual(1);
       // The shim is deleted again while the container restarts: repaired now, not after the restart.
-      wakeByEngine();
+      w.wakeByEngine();
       await sleep(300);
       expect(restarting).toBe(true);
       expect(repaired()).toBe(before + 1);
     } finally {
-      controller.abort('SIGTERM');
-      await done;
+      await w.stop();
     }
   }, 10_000);
 });
