@@ -124,7 +124,14 @@ export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[
     ops.push({ kind: 'sysctl', title: `announce ${dev} by gratuitous ARP when it comes up`, family: 'ipv4', iface: dev, key: 'arp_notify', value: '1' });
   }
   if (up?.action === 'update') {
-    ops.push({ kind: 'sysctl', title: `announce ${dev} by gratuitous ARP when it comes up`, family: 'ipv4', iface: dev, key: 'arp_notify', value: '1' });
+    if (shim.containerRoutes) {
+      // An adopted shim carries the host's own LAN address (src/plan/adopt-network.ts): a gratuitous ARP
+      // would announce it at the shim's MAC and move the LAN's traffic for the host onto the shim, where
+      // strict rp_filter drops it and from where it is lost once the shim goes. Containers ask by ARP.
+      ops.push({ kind: 'sysctl', title: `no gratuitous ARP from ${dev} (it shares the host's address)`, family: 'ipv4', iface: dev, key: 'arp_notify', value: '0' });
+    } else {
+      ops.push({ kind: 'sysctl', title: `announce ${dev} by gratuitous ARP when it comes up`, family: 'ipv4', iface: dev, key: 'arp_notify', value: '1' });
+    }
     // The shim carries only the addresses we give it: no SLAAC address or
     // router-advertised routes from the LAN (the persisted files say the same).
     if (shim.address6) {

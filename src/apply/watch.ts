@@ -29,7 +29,7 @@ import { isDown } from '../system/down-marks.js';
 import { listStates, readStateLenient } from '../system/state-store.js';
 import { backoffDelay, sleepUnlessAborted } from '../system/watch/backoff.js';
 import { debounce } from '../system/watch/debounce.js';
-import { monitorKernelChanges } from '../system/watch/kernel-monitor.js';
+import { type KernelMonitor, type KernelMonitorOptions, monitorKernelChanges } from '../system/watch/kernel-monitor.js';
 import { shimOperations } from './operations.js';
 import { type Ports, runOperations } from './run-operations.js';
 
@@ -82,7 +82,15 @@ export interface WatchOptions {
   maxWaitMs?: number;
   /** Facts reader (tests). */
   gather?: () => Promise<IpFacts>;
+  /** The kernel's change notifications (tests; default `ip monitor`). */
+  monitor?: (opts: KernelMonitorOptions) => KernelMonitor;
 }
+
+/**
+ * The pause before a failed repair is tried again: doubling from 0.2 s to 30 s. A repair that fails (and is
+ * rolled back) makes kernel events of its own; without a pause it would be retried at once, for ever.
+ */
+const REPAIR_BACKOFF = { initialMs: 200, maxMs: 30_000, factor: 2 };
 
 interface NetworkMemory {
   parentIndex?: number;
@@ -91,6 +99,10 @@ interface NetworkMemory {
   problem?: string;
   /** Containers to check once the engine can be asked (parent re-created, or engine reconnected). */
   checkContainers?: boolean;
+  /** Repairs of this network that failed in a row. */
+  failures?: number;
+  /** Set while this network's failed repair waits for its retry: it wakes a pass when due. */
+  retryTimer?: NodeJS.Timeout;
 }
 
 /** The records to watch now (re-read each pass: apply adds networks, destroy removes them). */
@@ -140,6 +152,8 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
   let again = false;
   let failures = 0;
   let loop: Promise<void> | undefined;
+  /** The container checks queued so far (one at a time; see pass). */
+  let containerChecks: Promise<void> = Promise.resolve();
 
   const passLoop = async () => {
     running = true;
@@ -149,17 +163,18 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
         if (opts.signal.aborted) break;
         let ok = true;
         try {
-          ok = await pass();
+          await pass();
         } catch (e) {
           ok = false;
           opts.report({ event: 'problem', network: '*', error: errorOf(e) });
         }
         failures = ok ? 0 : failures + 1;
-        // A repair that fails (and is rolled back) makes kernel events of its own: without a pause it would
-        // be retried at once, for ever. The next attempt waits longer each time (and sooner on a real change).
+        // A pass that could not run at all (the lock not had, the facts not read) is tried again after a
+        // growing pause. A failed repair of one network waits on its own (retryLater), never holding back
+        // the repairs of the others.
         if (!ok) {
           again = true;
-          await sleepUnlessAborted(backoffDelay(failures - 1, { initialMs: 200, maxMs: 30_000, factor: 2 }), opts.signal);
+          await sleepUnlessAborted(backoffDelay(failures - 1, REPAIR_BACKOFF), opts.signal);
         }
       } while (again && !opts.signal.aborted);
     } finally {
@@ -176,15 +191,14 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
   };
   const debouncer = debounce(wake, { quietMs: opts.quietMs ?? 5, maxWaitMs: opts.maxWaitMs ?? 50 });
 
-  /** One reconcile of every watched network. False when a repair failed. */
-  async function pass(): Promise<boolean> {
+  /** One reconcile of every watched network. */
+  async function pass(): Promise<void> {
     const records = watchedNetworks(opts.root, opts.names);
     // The engine is asked first (an adopted network's containers), outside the lock: it may be slow.
     const attached = await containerRoutes(records);
     // The facts are read and acted on under the host lock, as `up` does: an apply in flight is either
     // all before them or all after, and one read serves both the check and the repair.
     const lock = await lockHost(`watch ${records.map((n) => n.name).join(' ') || '(no network yet)'}`, { waitMs: opts.lockWaitMs ?? 30_000 });
-    let ok = true;
     try {
       // The records again, under the lock: a destroy that held it has removed its record, and its shim
       // must not come back.
@@ -196,23 +210,50 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
         if (takenDown(record.name)) continue;
         const n = now(record);
         const verdict = observe(n, facts);
+        const m = mem(n.name);
+        if (verdict.kind === 'ok') settle(m);
         if (verdict.kind !== 'repair') continue;
+        // Its last repair failed: tried again when its pause is over, not on every wake-up meanwhile.
+        if (m.retryTimer) continue;
         const t0 = performance.now();
         const found = verdict.changes.map(foundText);
         try {
           const ops = shimOperations(verdict.changes, n);
           const report = await runOperations(ops, opts.ports, { command: 'up' });
+          settle(m);
           opts.report({ event: 'repaired', network: n.name, found, done: report.done, ms: Math.round(performance.now() - t0) });
         } catch (e) {
-          ok = false;
+          retryLater(m);
           opts.report({ event: 'repair-failed', network: n.name, found, error: errorOf(e) });
         }
       }
     } finally {
       lock.release();
     }
-    if (docker) await checkContainers(records.filter((n) => !mem(n.name).down), docker);
-    return ok;
+    // A restart takes seconds (`docker restart` stops the container first, up to its stop timeout): the
+    // checks run one at a time beside the passes, never holding back the next repair of a shim or route.
+    const d = docker;
+    if (d) {
+      const networks = records.filter((n) => !mem(n.name).down);
+      containerChecks = containerChecks.then(() => checkContainers(networks, d)).catch((e: unknown) => opts.report({ event: 'problem', network: '*', error: errorOf(e) }));
+    }
+  }
+
+  /** A failed repair: the network is left alone for a pause that doubles with each failure, then a pass is woken for it. */
+  function retryLater(m: NetworkMemory): void {
+    m.failures = (m.failures ?? 0) + 1;
+    if (m.retryTimer) clearTimeout(m.retryTimer);
+    m.retryTimer = setTimeout(() => {
+      m.retryTimer = undefined;
+      debouncer.trigger();
+    }, backoffDelay(m.failures - 1, REPAIR_BACKOFF));
+  }
+
+  /** The network is right (repaired, or by someone else): a later failure starts its pause afresh. */
+  function settle(m: NetworkMemory): void {
+    m.failures = 0;
+    if (m.retryTimer) clearTimeout(m.retryTimer);
+    m.retryTimer = undefined;
   }
 
   /** Whether `down` took the network down on purpose (said once); then it is left alone. */
@@ -295,7 +336,7 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
     }
   }
 
-  const monitor = monitorKernelChanges({ onChange: () => debouncer.trigger(), onRestart: () => debouncer.trigger() });
+  const monitor = (opts.monitor ?? monitorKernelChanges)({ onChange: () => debouncer.trigger(), onRestart: () => debouncer.trigger() });
   await monitor.ready;
   const dockerDone = opts.followDocker?.({
     onConnected(d) {
@@ -322,6 +363,7 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
   });
   debouncer.cancel();
   await Promise.all([monitor.stop(), dockerDone, loop]);
+  for (const m of memory.values()) if (m.retryTimer) clearTimeout(m.retryTimer);
   opts.report({ event: 'stopped', ...(typeof opts.signal.reason === 'string' ? { signal: opts.signal.reason } : {}) });
 }
 

@@ -37,7 +37,9 @@ export function shimFamilies(n: PlannedNetwork): ShimFamilies | undefined {
   const routes4 = shim.routes.filter((r) => !r.includes(':'));
   const routes6 = shim.routes.filter((r) => r.includes(':'));
   const out: ShimFamilies = { shim, routes4 };
-  if (n.ipv6 && shim.address6) out.v6 = { address: shim.address6, routes: routes6, proxies: shim.proxy6 ?? [] };
+  // An adopted network (src/plan/adopt-network.ts) plans no IPv6 subnet of its own (Docker's is taken as it is),
+  // yet its shim shares the host's IPv6 address: without it here the files would disable IPv6 on the shim.
+  if (shim.address6 && (n.ipv6 || shim.containerRoutes)) out.v6 = { address: shim.address6, routes: routes6, proxies: shim.proxy6 ?? [] };
   return out;
 }
 

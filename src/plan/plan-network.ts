@@ -731,7 +731,8 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
       reason: `its MTU is ${drift.mtu.have}, its parent ${n.parent}'s is ${drift.mtu.want}`,
     });
   }
-  if (!recreated && drift.arpNotifyOff) {
+  // An adopted shim keeps arp_notify off: it shares the host's address (src/apply/operations.ts).
+  if (!recreated && drift.arpNotifyOff && !s.containerRoutes) {
     out.push({
       kind: 'shim-arp-notify',
       action: 'update',

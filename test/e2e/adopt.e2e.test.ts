@@ -88,6 +88,8 @@ describe.skipIf(!root)('adopting a macvlan network without an ip-range', () => {
   });
 
   it('apply gives host ↔ container access both ways, with no route for the whole subnet through the shim', async () => {
+    // The LAN knows the host (its neighbour entry is the parent's MAC) before the shim takes the same address.
+    expect((await lab.lanExec(['busybox', 'ping', '-c', '1', '-W', '1', HOST])).code).toBe(0);
     const r = await macvlanctl(h, ['apply', 'pinet', '--parent', 'eno1', '--persist', 'none', '--yes', '--json'], { root: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json!.result.remaining).toBe(0);
@@ -97,8 +99,11 @@ describe.skipIf(!root)('adopting a macvlan network without an ip-range', () => {
     expect((JSON.parse(all) as { dst: string; dev: string }[]).filter((x) => x.dev === SHIM && x.dst === '198.51.100.0/24')).toEqual([]);
     expect(await eventually(() => hostPing(h, PIHOLE))).toBe(true);
     expect(await eventually(() => containerPing(h, 'pihole', HOST))).toBe(true);
-    // The LAN still reaches the host at its address (the shim may answer ARP for it too: its traffic is the host's all the same).
+    // The LAN still reaches the host at its address, at the parent's MAC: the shim, sharing the address, sends
+    // no gratuitous ARP for it (that would move the LAN's traffic for the host onto the shim).
     expect((await lab.lanExec(['busybox', 'ping', '-c', '1', '-W', '1', HOST])).code).toBe(0);
+    const neigh = JSON.parse((await lab.lanExec(['ip', '-json', 'neigh', 'show', HOST], { check: true })).stdout) as { lladdr?: string }[];
+    expect(neigh[0]?.lladdr).toBe(h.mac);
     // Docker's network is untouched: no label, no ip-range.
     const inspect = JSON.parse((await h.dockerCli(['network', 'inspect', 'pinet'])).stdout)[0];
     expect(inspect.IPAM.Config[0].IPRange ?? '').toBe('');

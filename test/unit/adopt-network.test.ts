@@ -18,6 +18,9 @@ import { presentPlan } from '../../src/present/plan.js';
 import { dockerDifferences } from '../../src/plan/docker-diff.js';
 import { docker, hostFacts, mynetWithOtherSettings, noDocker } from '../support/fixture-facts.js';
 import { refusalOf } from '../support/refusal.js';
+import { renderIfupdown } from '../../src/backends/ifupdown/render.js';
+import { renderNetworkd } from '../../src/backends/networkd/render.js';
+import { renderNetworkManager } from '../../src/backends/networkmanager/render.js';
 
 const pihole = { id: 'c1', name: 'pihole', ipv4: parseAddress('198.51.100.53') };
 const web = { id: 'c2', name: 'web', ipv4: parseAddress('198.51.100.7') };
@@ -121,5 +124,32 @@ describe('the routes follow the containers attached now', () => {
 
   it('one sorted /32 per container address', () => {
     expect(containerHostRoutes([{ ipv4: parseAddress('198.51.100.200') }, { ipv4: parseAddress('198.51.100.3') }, { ipv4: parseAddress('198.51.100.3') }, {}])).toEqual(['198.51.100.3/32', '198.51.100.200/32']);
+  });
+
+  it('a dual-stack network: the persisted shim keeps the host’s IPv6 address (IPv6 is not disabled on it)', () => {
+    const v6 = { subnet: parseCidr('2001:db8:1::/64'), gateway: parseAddress('2001:db8:1::1'), auxAddresses: {}, raw: { Subnet: '2001:db8:1::/64', Gateway: '2001:db8:1::1' } };
+    const net = mynetWithOtherSettings({ enableIPv6: true, subnets: [...mynetWithOtherSettings().subnets, v6], containers: [{ ...pihole, ipv6: parseAddress('2001:db8:1::53') }] });
+    const n = plan({ parent: 'eno1', persist: 'none' }, hostFacts('fresh-host', { docker: docker([net]) })).networks[0]!;
+    expect(n.shim).toMatchObject({ address6: '2001:db8:1::24', containerRoutes: true });
+    // What is persisted: the shim without the per-container routes (src/plan/plan-network.ts adoptedStep).
+    const persisted = { ...n, shim: { ...n.shim!, routes: [] } };
+    const ifupdown = renderIfupdown(persisted)[0]!.content;
+    expect(ifupdown).toContain('ip -6 addr replace 2001:db8:1::24/128 dev mynet-shim nodad');
+    expect(ifupdown).not.toContain('disable_ipv6');
+    const networkd = renderNetworkd(persisted, { parentNetworkFile: '/etc/systemd/network/10-eno1.network' }).map((f) => f.content).join('\n');
+    expect(networkd).toContain('Address=2001:db8:1::24/128');
+    expect(networkd).not.toContain('LinkLocalAddressing=no');
+    expect(renderNetworkManager(persisted).map((f) => f.content).join('\n')).toContain('2001:db8:1::24/128');
+  });
+
+  it('no gratuitous ARP from the shim: it would announce the host’s own address at the shim’s MAC', () => {
+    const n = adopted();
+    const sysctls = planOperations(plan({ parent: 'eno1', persist: 'none' }, hostFacts('fresh-host', { docker: docker([byHand()]) }))).flatMap((o) => (o.kind === 'sysctl' && o.key === 'arp_notify' ? [o.value] : []));
+    expect(sysctls).toEqual(['0']);
+    expect(renderIfupdown({ ...n, shim: { ...n.shim!, routes: [] } })[0]!.content).toContain('pre-up echo 0 > /proc/sys/net/ipv4/conf/mynet-shim/arp_notify');
+    // arp_notify off on an adopted shim that is up is as it should be, not a drift to repair.
+    const off = shimUp(['198.51.100.53/32']);
+    off.interfaces = off.interfaces.map((i) => (i.name === 'mynet-shim' ? { ...i, arpNotify: false } : i));
+    expect(hostSideChanges(n, off).filter((c) => c.action !== 'noop')).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lockWaitMs } from '../../src/cli/lock-wait.js';
-import { main } from '../../src/cli/main.js';
+import { runMainCaptured } from '../support/run-main.js';
 import { refusalOf } from '../support/refusal.js';
 
 describe('--lock-wait', () => {
@@ -28,19 +28,9 @@ describe('--lock-wait on every command that takes the lock', () => {
   // destroy, up and down waited a fixed 5 s, while an apply may hold the lock through a LAN scan.
   for (const cmd of [['apply', 'lan', '--parent', 'eno1'], ['destroy', 'lan'], ['up', 'lan'], ['down', 'lan']]) {
     it(`${cmd[0]} takes it, and refuses a bad one with exit 2 before anything else`, async () => {
-      const out: string[] = [];
-      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        out.push(String(chunk));
-        return true;
-      });
-      let code: number;
-      try {
-        code = await main([...cmd, '--lock-wait', '-1', '--json', '--root', '/nonexistent-macvlanctl-root']);
-      } finally {
-        spy.mockRestore();
-      }
+      const { code, stdout } = await runMainCaptured([...cmd, '--lock-wait', '-1', '--json', '--root', '/nonexistent-macvlanctl-root']);
       expect(code).toBe(2);
-      const doc = JSON.parse(out.join('')) as { error: { code: string; message: string } };
+      const doc = JSON.parse(stdout) as { error: { code: string; message: string } };
       expect(doc.error.code).toBe('USAGE');
       expect(doc.error.message).toMatch(/^--lock-wait -1: give the seconds to wait/);
     });

@@ -7,6 +7,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runMainCaptured } from '../support/run-main.js';
 import { renderWatchUnit, WATCH_UNIT_LINK, WATCH_UNIT_PATH } from '../../src/backends/systemd-unit/watch-unit.js';
 import { installWatchUnit, uninstallWatchUnit } from '../../src/backends/systemd-unit/watch-install.js';
 
@@ -62,5 +63,13 @@ describe('install and uninstall under --root', () => {
     await expect(installWatchUnit(root, { command: ['/usr/local/bin/macvlanctl'], names: [], restartContainers: true })).rejects.toThrow(/not written by macvlanctl watch --install/);
     await expect(uninstallWatchUnit(root)).rejects.toThrow(/not written by macvlanctl watch --install/);
     expect(readFileSync(unit, 'utf8')).toBe('[Unit]\nDescription=mine\n');
+  });
+
+  it('refuses to install a unit for a network that has no record (the unit would fail at every start), writing nothing', async () => {
+    const { code, stdout } = await runMainCaptured(['watch', 'nosuch', '--install', '--json', '--root', root]);
+    expect(code).toBe(1);
+    expect((JSON.parse(stdout) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/^no record of network nosuch/) });
+    expect(existsSync(join(root, WATCH_UNIT_PATH))).toBe(false);
+    expect(existsSync(join(root, WATCH_UNIT_LINK.path))).toBe(false);
   });
 });

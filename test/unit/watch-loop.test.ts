@@ -1,13 +1,21 @@
 /**
  * The watcher's pure decisions: what a network needs against the facts (the
  * same hostSideChanges as `up`), waiting for a missing parent rather than
- * failing, and the report lines.
+ * failing, and the report lines; and the loop's pacing of a repair that
+ * keeps failing (with the kernel monitor and the engine stood in for).
  */
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flagsToRaw } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import { computePlan } from '../../src/plan/compute-plan.js';
-import { repairsFor } from '../../src/apply/watch.js';
+import { type WatchDocker, type WatchReport, repairsFor, runWatch } from '../../src/apply/watch.js';
+import type { Ports } from '../../src/apply/run-operations.js';
+import type { PlannedNetwork } from '../../src/model/plan.js';
+import { stateDir, stateText, writeStateText } from '../../src/system/state-store.js';
 import { watchJsonLine, watchLine } from '../../src/present/watch.js';
 import { hostFacts } from '../support/fixture-facts.js';
 
@@ -52,4 +60,122 @@ describe('report lines', () => {
     expect(watchLine({ event: 'container-lost', network: 'mynet', container: 'web', action: 'restarted' })).toMatch(/container web had lost its interface .* restarted it/);
     expect(watchLine({ event: 'container-lost', network: 'mynet', container: 'web', action: 'reported', detail: 'its interface is gone' })).toMatch(/--no-restart-containers/);
   });
+});
+
+/**
+ * runWatch on records under `root`, with the kernel monitor and the engine stood in for; the shim is never
+ * there in the facts, so every pass repairs it. `wakeByEngine` is an engine event; `docker`, when given, is
+ * connected at once.
+ */
+function watchWithStandIns(root: string, ip: Partial<Ports['ip']>, docker?: WatchDocker) {
+  const ports = { ip: { batch: async () => {}, batchForce: async () => [], sysctl: () => {}, ...ip }, log: () => {} } as unknown as Ports;
+  const reports: WatchReport[] = [];
+  const controller = new AbortController();
+  let wake = () => {};
+  const done = runWatch({
+    root,
+    names: [],
+    restartContainers: true,
+    report: (r) => reports.push(r),
+    signal: controller.signal,
+    ports,
+    gather: async () => ({ ...hostFacts(), proxies6: [] }),
+    monitor: () => ({ ready: Promise.resolve(), stop: async () => {} }),
+    followDocker: (hooks) => {
+      if (docker) hooks.onConnected(docker);
+      wake = hooks.onEvent;
+      return new Promise((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+    },
+  });
+  return {
+    reports,
+    wakeByEngine: () => wake(),
+    stop: async () => {
+      controller.abort('SIGTERM');
+      await done;
+    },
+  };
+}
+
+describe('the pass loop', () => {
+  let dir: string;
+  let lockDir: string | undefined;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'macvlanctl-watch-loop-'));
+    lockDir = process.env.MACVLANCTL_LOCK_DIR;
+    process.env.MACVLANCTL_LOCK_DIR = join(dir, 'locks');
+  });
+  afterEach(() => {
+    if (lockDir === undefined) delete process.env.MACVLANCTL_LOCK_DIR;
+    else process.env.MACVLANCTL_LOCK_DIR = lockDir;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a repair that keeps failing is retried after its own growing pause, and never holds back the repair of another network', async () => {
+    const root = join(dir, 'root');
+    const broken = planned();
+    const other: PlannedNetwork = { ...broken, name: 'othernet', shim: { ...broken.shim!, interface: 'othernet-shim', mac: '02:42:c6:33:64:99' } };
+    for (const n of [broken, other]) {
+      mkdirSync(stateDir(root), { recursive: true });
+      writeStateText(root, n.name, stateText(n));
+    }
+    // mynet's repair always fails, othernet's succeeds.
+    const w = watchWithStandIns(root, {
+      batch: async (lines: string[]) => {
+        if (lines.some((l) => l.includes('mynet-shim'))) throw new Error('RTNETLINK answers: Operation not permitted');
+      },
+    });
+    const { reports } = w;
+    const count = (event: string, network: string) => reports.filter((r) => r.event === event && 'network' in r && r.network === network).length;
+    try {
+      // mynet fails at once, then after 0.2, 0.6 and 1.4 s; its next try is due at 3.0 s.
+      await sleep(1_700);
+      const failed = count('repair-failed', 'mynet');
+      expect(failed).toBeGreaterThanOrEqual(3);
+      expect(failed).toBeLessThanOrEqual(4);
+      const repaired = count('repaired', 'othernet');
+      // othernet breaks again (an engine event wakes the watcher): repaired at once, not after mynet's pause.
+      w.wakeByEngine();
+      await sleep(300);
+      expect(count('repaired', 'othernet')).toBe(repaired + 1);
+      // …and mynet was not tried again before its time.
+      expect(count('repair-failed', 'mynet')).toBe(failed);
+    } finally {
+      await w.stop();
+    }
+    expect(reports.at(-1)).toEqual({ event: 'stopped', signal: 'SIGTERM' });
+  }, 10_000);
+
+  it('a container restart (seconds long) runs beside the repairs, never holding them back', async () => {
+    const root = join(dir, 'root');
+    mkdirSync(stateDir(root), { recursive: true });
+    writeStateText(root, 'mynet', stateText(planned()));
+    let restarting = false;
+    // The engine: one running container that lost its interface, whose restart takes 2 s (its stop timeout).
+    const docker: WatchDocker = {
+      attached: async () => [{ id: 'c1', name: 'web', pid: process.pid }],
+      routes: async () => [],
+      hasInterface: () => false,
+      restart: async () => {
+        restarting = true;
+        await sleep(2_000);
+        restarting = false;
+      },
+    };
+    const w = watchWithStandIns(root, {}, docker);
+    const repaired = () => w.reports.filter((r) => r.event === 'repaired').length;
+    try {
+      await sleep(300);
+      expect(restarting).toBe(true);
+      const before = repaired();
+      expect(before).toBeGreaterThanOrEqual(1);
+      // The shim is deleted again while the container restarts: repaired now, not after the restart.
+      w.wakeByEngine();
+      await sleep(300);
+      expect(restarting).toBe(true);
+      expect(repaired()).toBe(before + 1);
+    } finally {
+      await w.stop();
+    }
+  }, 10_000);
 });

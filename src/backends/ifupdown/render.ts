@@ -53,7 +53,8 @@ export function renderIfupdown(n: PlannedNetwork): RenderedFile[] {
     ...vlan,
     `pre-up ip link show dev ${dev} 2>/dev/null | grep -q 'link/ether ${shim.mac} ' || ip link add ${dev} link ${n.parent} address ${shim.mac} type macvlan mode ${shim.mode}`,
     `pre-up ip link set dev ${dev} alias ${shimAlias(n.name)}`,
-    `pre-up echo 1 > /proc/sys/net/ipv4/conf/${dev}/arp_notify`,
+    // No gratuitous ARP from an adopted shim: it shares the host's own address (src/apply/operations.ts).
+    `pre-up echo ${shim.containerRoutes ? 0 : 1} > /proc/sys/net/ipv4/conf/${dev}/arp_notify`,
   ];
   if (f.v6) {
     // Keep the link-local address, but never take addresses or routes from router advertisements.

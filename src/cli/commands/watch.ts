@@ -37,11 +37,14 @@ const STOP_GRACE_MS = 700;
 
 export async function runWatchCommand(names: string[], opts: WatchCliOptions): Promise<void> {
   for (const n of names) checkNetworkName(n, 'network name');
+  // Also before --install: a unit naming a network without a record would fail at every start.
+  if (!opts.uninstall) {
+    for (const n of names) {
+      if (!readState(opts.root, n)) throw new MacvlanError('NOT_FOUND', `no record of network ${n} at ${statePath(opts.root, n)}; run macvlanctl apply first (it writes the record)`);
+    }
+  }
   if (opts.install || opts.uninstall) return installOrUninstall(names, opts);
   const waitMs = lockWaitMs(opts.lockWait ?? '30');
-  for (const n of names) {
-    if (!readState(opts.root, n)) throw new MacvlanError('NOT_FOUND', `no record of network ${n} at ${statePath(opts.root, n)}; run macvlanctl apply first (it writes the record)`);
-  }
   requireNetAdmin('watch');
   const { runWatch } = await import('../../apply/watch.js');
   const controller = new AbortController();
