@@ -147,6 +147,9 @@ export function planAdoption(desired: DesiredNetwork, existing: DockerNetworkFac
   const notes = [
     `${desired.name}: adopted without an ip-range; the shim ${shim.interface} shares the host's address ${address} (/32) and routes each attached container's address (${routes.length ? routes.join(', ') : 'none attached now'}); watch keeps those routes as containers come and go`,
   ];
+  // The persisted files hold the shim, never the routes (containers come and go): at boot the network
+  // manager brings the shim back before Docker starts the containers, so only watch puts their routes back.
+  notes.push(`${desired.name}: the containers' routes are not persisted; after a reboot they come back only while macvlanctl watch runs (install it once: macvlanctl watch --install)`);
   if (s6?.subnet && !address6) notes.push(`${desired.name}: ${parent.name} has no IPv6 address in ${formatCidr(s6.subnet)}, so IPv6 is not routed through the shim (IPv4 only)`);
   return { network, docker, notes };
 }
