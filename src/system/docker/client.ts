@@ -747,8 +747,10 @@ export async function streamEngineEvents(client: DockerClient, opts: EventStream
  * macvlan driver makes the link in Join and never follows netlink).
  */
 export async function restartEngineContainer(client: DockerClient, idOrName: string, opts: { timeoutSeconds?: number } = {}): Promise<void> {
-  const t = opts.timeoutSeconds ?? 10;
-  await client.request({ method: 'POST', path: `/containers/${seg(idOrName)}/restart`, query: { t }, timeoutMs: client.timeoutMs + t * 1000 });
+  // Without `t` the engine stops the container as it was told to (its own --stop-timeout, 10 s by default):
+  // a database given 60 s to shut down is not killed after 10. The request waits up to 5 minutes for that.
+  const t = opts.timeoutSeconds;
+  await client.request({ method: 'POST', path: `/containers/${seg(idOrName)}/restart`, query: t === undefined ? {} : { t }, timeoutMs: client.timeoutMs + (t ?? 300) * 1000 });
 }
 
 /** GET /containers/{id}/json, the little the watcher reads of it: name, and its init's pid while running. */
