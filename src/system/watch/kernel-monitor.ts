@@ -60,8 +60,9 @@ export function monitorKernelChanges(opts: KernelMonitorOptions): KernelMonitor 
       if (stderr.length < 2000) stderr += d.toString('utf8');
     });
     c.once('spawn', () => {
-      // `ip monitor` has opened and bound its netlink socket before it reads: a change made from
-      // now on is seen. There is no output to wait for, so spawn is the earliest sure moment.
+      // The process runs, but `ip` may not have bound its netlink socket yet: a change made in the next
+      // few milliseconds can go unseen. There is no output to wait for; the watcher's first full pass,
+      // made after this, covers that window by reading the facts themselves.
       if (!everStarted) {
         everStarted = true;
         resolveReady();
