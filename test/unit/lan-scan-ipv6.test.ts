@@ -18,21 +18,14 @@ import { parentSubnet6, resolveScanTarget, splitScanSubnets } from '../../src/pr
 import { answeredNeighbours } from '../../src/probe/sweep.js';
 import { isFresh } from '../../src/gather/scan-cache.js';
 import { fixture, ipFacts } from '../support/fixture-facts.js';
+import { refusalOf } from '../support/refusal.js';
 
 const AFTER_ECHO = fixture('scan/neigh6-after-echo.json');
 const AFTER_6S = fixture('scan/neigh6-after-6s.json');
 const PROBE = '2001:db8:1:0:9d4b:2e17:c0a5:38f1';
 const SUBNET6 = parseCidr('2001:db8:1::/64');
 
-function usageOf(f: () => unknown): MacvlanError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MacvlanError);
-    return e as MacvlanError;
-  }
-  throw new Error('expected a refusal');
-}
+const usageOf = refusalOf;
 
 describe('the neighbour table after the all-nodes echo (real capture)', () => {
   it('every responder, with the MAC it resolved our address from', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigFile } from '../../src/config/load-file.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import { MacvlanError } from '../../src/model/errors.js';
+import { refusalOf } from '../support/refusal.js';
 
 const FILE = (swarm: string) => `networks:
   lan:
@@ -16,14 +17,9 @@ ${swarm}`;
 
 const desired = (text: string) => parseConfigFile('macvlanctl.yaml', text).map(toDesired);
 function failure(f: () => unknown): MacvlanError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MacvlanError);
-    expect((e as MacvlanError).exitCode).toBe(2);
-    return e as MacvlanError;
-  }
-  throw new Error('expected an error');
+  const e = refusalOf(f);
+  expect(e.exitCode).toBe(2);
+  return e;
 }
 
 describe('swarm: in macvlanctl.yaml', () => {

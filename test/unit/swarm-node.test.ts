@@ -16,6 +16,7 @@ import { computePlan } from '../../src/plan/compute-plan.js';
 import { configOnlyName, nodeDockerView, swarmNodePlanInput } from '../../src/plan/swarm-node.js';
 import { decideSwarmNetwork } from '../../src/plan/swarm-network.js';
 import { docker, hostFacts, noDocker } from '../support/fixture-facts.js';
+import { refusalOf } from '../support/refusal.js';
 
 const FLAGS: NetworkFlags = { parent: 'eno1', subnet: ['198.51.100.0/24'], gateway: ['198.51.100.1'], ipRange: ['198.51.100.192/26'] };
 const self = (name: string, manager = false): SwarmSelf => ({ name, nodeId: `id-${name}`, manager, state: 'active' });
@@ -36,15 +37,7 @@ const engineSwarmNetwork: EngineNetwork = {
 function net(over: Partial<DockerNetworkFact> & { name: string }): DockerNetworkFact {
   return { id: `id-${over.name}`, driver: 'macvlan', scope: 'local', labels: {}, options: {}, subnets: [], enableIPv6: false, containers: [], configOnly: false, ...over };
 }
-function refusal(f: () => unknown): MacvlanError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MacvlanError);
-    return e as MacvlanError;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = refusalOf;
 
 describe('automatic slices that are all taken', () => {
   const codes = (d: DesiredNetwork, me = 'h1') => computePlan([d], factsOn(self(me))).warnings.map((w) => w.code);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { MacvlanError } from '../../src/model/errors.js';
 import { cidrContains, cidrLast, formatAddress, formatCidr, parseAddress, parseCidr } from '../../src/net/address.js';
 import { type SwarmNodeDeclaration, type SwarmSliceRequest, planSwarmSlices, sliceHolding, sliceOfNode } from '../../src/plan/swarm-slices.js';
+import { refusalOf } from '../support/refusal.js';
 
 const subnet = parseCidr('198.51.100.0/24');
 const gateway = parseAddress('198.51.100.1');
@@ -21,15 +22,10 @@ const req = (range: string, nodes: (SwarmNodeDeclaration | null)[], extra: Parti
 const shown = (r: SwarmSliceRequest) => planSwarmSlices(r).slices.map((s) => `${s.node} ${formatCidr(s.slice)} shim ${formatAddress(s.shim)}`);
 
 function configError(f: () => unknown): MacvlanError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MacvlanError);
-    expect((e as MacvlanError).code).toBe('CONFIG_INVALID');
-    expect((e as MacvlanError).exitCode).toBe(2);
-    return e as MacvlanError;
-  }
-  throw new Error('expected a CONFIG_INVALID error');
+  const e = refusalOf(f);
+  expect(e.code).toBe('CONFIG_INVALID');
+  expect(e.exitCode).toBe(2);
+  return e;
 }
 
 describe('planSwarmSlices: examples', () => {
