@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, type LabHost, LAB_IMAGE, createLab } from './lab.js';
 import { macvlanctl } from './support/cli.js';
 import { type Watcher, startWatch } from './support/watcher.js';
+import { containerPing as containerPingTries, eventually, hostPing } from './support/host-probes.js';
 
 const root = process.getuid?.() === 0;
 if (!root) console.warn('adopt e2e: SKIPPED — needs root to build network namespaces and run dockerd');
@@ -34,18 +35,8 @@ async function shimAddresses(h: LabHost): Promise<string[]> {
   return (JSON.parse(r.stdout) as { addr_info: { local: string; prefixlen: number; family: string }[] }[])[0]!.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
 }
 
-async function hostPing(h: LabHost, address: string): Promise<boolean> {
-  return (await h.exec(['busybox', 'ping', '-c', '1', '-W', '1', address])).code === 0;
-}
-
-async function containerPing(h: LabHost, container: string, address: string): Promise<boolean> {
-  return (await h.dockerCli(['exec', container, 'ping', '-c', '1', '-W', '1', address])).code === 0;
-}
-
-async function eventually(check: () => Promise<boolean>, attempts = 3): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) if (await check()) return true;
-  return false;
-}
+/** One ping from inside a container: the tests that retry say so with eventually(). */
+const containerPing = (h: LabHost, container: string, address: string) => containerPingTries(h, container, address, 1);
 
 /** Polls every 10 ms until `check` holds; the time it took, or Infinity after `timeoutMs`. */
 async function timeUntil(check: () => Promise<boolean>, timeoutMs: number, t0 = Date.now()): Promise<number> {

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lab, type LabHost, LAB_IMAGE, bounceParent, createLab, deleteLink, deleteRoute, recreateParent } from './lab.js';
 import { macvlanctl } from './support/cli.js';
 import { type Watcher, type WatchLine, startWatch } from './support/watcher.js';
+import { containerPing as containerPingTries, eventually, hostPing } from './support/host-probes.js';
 
 const root = process.getuid?.() === 0;
 if (!root) console.warn('watch e2e: SKIPPED — needs root to build network namespaces and run dockerd');
@@ -39,19 +40,8 @@ async function shimRoutes(h: LabHost): Promise<string[]> {
   return r.code === 0 ? (JSON.parse(r.stdout) as { dst: string }[]).map((x) => x.dst) : [];
 }
 
-async function hostPing(h: LabHost, address: string): Promise<boolean> {
-  return (await h.exec(['busybox', 'ping', '-c', '1', '-W', '1', address])).code === 0;
-}
-
-async function containerPing(h: LabHost, container: string, address: string): Promise<boolean> {
-  return (await h.dockerCli(['exec', container, 'ping', '-c', '1', '-W', '1', address])).code === 0;
-}
-
-/** Retries a check for up to `attempts` tries (ARP may need its 1 s retransmit after a re-creation). */
-async function eventually(check: () => Promise<boolean>, attempts = 3): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) if (await check()) return true;
-  return false;
-}
+/** One ping from inside a container: the tests that retry say so with eventually(). */
+const containerPing = (h: LabHost, container: string, address: string) => containerPingTries(h, container, address, 1);
 
 const repairedOf = (network: string) => (l: WatchLine) => l.event === 'repaired' && l.network === network;
 

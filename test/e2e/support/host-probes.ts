@@ -37,3 +37,14 @@ export async function containerPing(h: LabHost, container: string, address: stri
   }
   return false;
 }
+
+/** A ping from the host's namespace (busybox: the machine may have no ping binary of its own). */
+export async function hostPing(h: LabHost, address: string): Promise<boolean> {
+  return (await h.exec(['busybox', 'ping', '-c', '1', '-W', '1', address])).code === 0;
+}
+
+/** Retries a check for up to `attempts` tries (ARP may need its 1 s retransmit after a re-creation). */
+export async function eventually(check: () => Promise<boolean>, attempts = 3): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) if (await check()) return true;
+  return false;
+}
