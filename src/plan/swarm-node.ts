@@ -75,6 +75,8 @@ export function slicesOf(d: DesiredNetwork): SwarmSlicePlan {
     ...(d.ipv4.gateway ? { gateway: d.ipv4.gateway } : {}),
     nodes: swarm.nodes,
     ...(swarm.slicePrefix !== undefined ? { slicePrefix: swarm.slicePrefix } : {}),
+    // Where the file wrote them, when it did (a declaration built in code has no positions: the key path is said).
+    origins: { ...(d.origins['swarm.nodes'] ? { nodes: d.origins['swarm.nodes'] } : {}), ...(d.origins['swarm.slice'] ? { slice: d.origins['swarm.slice'] } : {}) },
   });
 }
 

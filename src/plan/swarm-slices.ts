@@ -32,6 +32,8 @@ export interface SwarmSliceRequest {
   nodes: readonly (SwarmNodeDeclaration | null)[];
   /** `slice: /N`; default: the largest block that gives every slot one */
   slicePrefix?: number;
+  /** where `nodes` and `slice` are written (FILE:LINE:COL networks.NAME.swarm.nodes), for messages; default: the key path */
+  origins?: { nodes?: string; slice?: string };
 }
 
 export interface SwarmSlice {
@@ -84,13 +86,15 @@ export function planSwarmSlices(req: SwarmSliceRequest): SwarmSlicePlan {
   const { network, range, nodes } = req;
   const bits = BITS[range.family];
   const where = `networks.${network}.swarm`;
+  const atNodes = req.origins?.nodes ?? `${where}.nodes`;
+  const atSlice = req.origins?.slice ?? `${where}.slice`;
   const count = nodes.length;
-  if (count === 0) throw invalid(`${where}.nodes: list at least one node`, { network });
+  if (count === 0) throw invalid(`${atNodes}: list at least one node`, { network });
   const seen = new Map<string, number>();
   nodes.forEach((n, i) => {
     if (!n) return;
     const first = seen.get(n.name);
-    if (first !== undefined) throw invalid(`${where}.nodes: node ${n.name} is listed twice (slots ${first} and ${i})`, { network, node: n.name, slots: [first, i] });
+    if (first !== undefined) throw invalid(`${atNodes}: node ${n.name} is listed twice (slots ${first} and ${i})`, { network, node: n.name, slots: [first, i] });
     seen.set(n.name, i);
   });
 
@@ -102,14 +106,14 @@ export function planSwarmSlices(req: SwarmSliceRequest): SwarmSlicePlan {
     if (slicePrefix > bits - 1) {
       const fits = 2 ** Math.max(0, hostBits - 1);
       throw invalid(
-        `${where}.nodes: ${count} slots need ${count} slices of at least 2 addresses, and ip_range ${formatCidr(range)} holds only ${fits}: widen ip_range`,
+        `${atNodes}: ${count} slots need ${count} slices of at least 2 addresses, and ip_range ${formatCidr(range)} holds only ${fits}: widen ip_range`,
         { network, nodes: count, capacity: fits, range: formatCidr(range) },
       );
     }
   } else {
     slicePrefix = req.slicePrefix;
     if (!Number.isInteger(slicePrefix) || slicePrefix < range.prefix || slicePrefix > bits) {
-      throw invalid(`${where}.slice: /${slicePrefix} must lie between /${range.prefix} (the whole ip_range ${formatCidr(range)}) and /${bits}`, {
+      throw invalid(`${atSlice}: /${slicePrefix} must lie between /${range.prefix} (the whole ip_range ${formatCidr(range)}) and /${bits}`, {
         network,
         slicePrefix,
         range: formatCidr(range),
@@ -118,7 +122,7 @@ export function planSwarmSlices(req: SwarmSliceRequest): SwarmSlicePlan {
     const capacity = 2 ** (slicePrefix - range.prefix);
     if (count > capacity) {
       throw invalid(
-        `${where}.nodes: ${count} slots do not fit: ip_range ${formatCidr(range)} holds ${capacity} slices of /${slicePrefix}; widen ip_range or take smaller slices`,
+        `${atNodes}: ${count} slots do not fit: ip_range ${formatCidr(range)} holds ${capacity} slices of /${slicePrefix}; widen ip_range or take smaller slices`,
         { network, nodes: count, capacity, slicePrefix, range: formatCidr(range) },
       );
     }
@@ -137,7 +141,7 @@ export function planSwarmSlices(req: SwarmSliceRequest): SwarmSlicePlan {
     const usable = usableFromTop(slice, req.subnet, req.gateway, 2);
     if (usable.length < 2) {
       throw invalid(
-        `${where}.slice: node ${n.name}'s slice ${formatCidr(slice)} has ${usable.length} usable address${usable.length === 1 ? '' : 'es'} ` +
+        `${atSlice}: node ${n.name}'s slice ${formatCidr(slice)} has ${usable.length} usable address${usable.length === 1 ? '' : 'es'} ` +
           `(the subnet's own addresses and the gateway${req.gateway ? ` ${formatAddress(req.gateway)}` : ''} left out); it needs 2, for its shim and a container: take larger slices or a wider ip_range`,
         { network, node: n.name, slice: formatCidr(slice), usable: usable.length, needed: 2 },
       );

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigFile } from '../../src/config/load-file.js';
 import { toDesired } from '../../src/config/to-desired.js';
+import { slicesOf } from '../../src/plan/swarm-node.js';
 import { MacvlanError } from '../../src/model/errors.js';
 import { refusalOf } from '../support/refusal.js';
 
@@ -39,6 +40,13 @@ describe('swarm: in macvlanctl.yaml', () => {
     expect(failure(() => desired(FILE('      nodes: h1\n'))).message).toMatch(/macvlanctl\.yaml:8:14 networks\.lan\.swarm\.nodes.*list/s);
     expect(failure(() => desired(FILE('      nodes: []\n'))).message).toContain('networks.lan.swarm.nodes: list the swarm nodes');
     expect(failure(() => desired(FILE('      nodes: [h1]\n      attachable: yes\n'))).message).toContain('write true or false');
+  });
+
+  it('a slice or a list that does not fit the range points at its place too (checked when the slices are cut)', () => {
+    const [tooWide] = desired(FILE('      nodes: [h1, h2]\n      slice: /20\n'));
+    expect(failure(() => slicesOf(tooWide!)).message).toBe('macvlanctl.yaml:9:14 networks.lan.swarm.slice: /20 must lie between /26 (the whole ip_range 198.51.100.192/26) and /32');
+    const [crowded] = desired(FILE('      nodes: [h1, h2, h3]\n      slice: /27\n'));
+    expect(failure(() => slicesOf(crowded!)).message).toMatch(/^macvlanctl\.yaml:8:14 networks\.lan\.swarm\.nodes: 3 slots do not fit/);
   });
 });
 
