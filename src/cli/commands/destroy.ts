@@ -87,7 +87,7 @@ export function nothingToDestroy(name: string, plan: Plan): MacvlanError | undef
 }
 
 export async function runDestroy(name: string, opts: DestroyOptions): Promise<void> {
-  checkNetworkName(name, 'network name');
+  checkNetworkName(name, 'argument NAME');
   const waitMs = lockWaitMs(opts.lockWait);
   // Without root, the reason is that (sudo), not the unwritable /run that follows from it.
   requireNetAdmin('destroy');

@@ -45,7 +45,7 @@ export async function buildPlan(name: string | undefined, opts: PlanOptions): Pr
 /** `plan --destroy NAME`: destroy's own plan, from the same facts and record; changes nothing. */
 async function buildDestroyPlan(name: string | undefined, opts: PlanOptions): Promise<Plan> {
   if (!name) throw new MacvlanError('USAGE', 'plan --destroy needs the name of the network to destroy');
-  checkNetworkName(name, 'network name');
+  checkNetworkName(name, 'argument NAME');
   const facts = await gatherHostFacts({ root: opts.root, dockerHost: opts.dockerHost, planning: [], swarm: true });
   const plan = await destroyPlanOf(name, facts, opts.root, opts.force === true, log, opts.dockerHost);
   const missing = nothingToDestroy(name, plan);

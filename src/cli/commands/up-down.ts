@@ -29,7 +29,7 @@ export interface UpDownOptions {
 }
 
 export async function runUpDown(verb: 'up' | 'down', name: string, opts: UpDownOptions): Promise<void> {
-  checkNetworkName(name, 'network name');
+  checkNetworkName(name, 'argument NAME');
   const waitMs = lockWaitMs(opts.lockWait);
   if (verb === 'up' && !readState(opts.root, name)) {
     throw new MacvlanError('NOT_FOUND', `no record of network ${name} at ${statePath(opts.root, name)}; run macvlanctl apply first (it writes the record)`);

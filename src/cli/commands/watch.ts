@@ -36,7 +36,7 @@ export interface WatchCliOptions {
 const STOP_GRACE_MS = 700;
 
 export async function runWatchCommand(names: string[], opts: WatchCliOptions): Promise<void> {
-  for (const n of names) checkNetworkName(n, 'network name');
+  for (const n of names) checkNetworkName(n, 'argument NAME');
   // Also before --install: a unit naming a network without a record would fail at every start.
   if (!opts.uninstall) {
     for (const n of names) {
