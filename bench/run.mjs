@@ -15,9 +15,10 @@
 // Writes the table to stdout and replaces the "Start-up and apply" section of
 // bench/RESULTS.md. The lab is removed at the end, also on failure or Ctrl-C.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { replaceResultsSection } from './results-file.mjs';
 
 const repo = join(import.meta.dirname, '..');
 const runsArg = process.argv.indexOf('--runs');
@@ -188,21 +189,7 @@ try {
   ].join('\n');
   console.log(section);
 
-  const file = join(repo, 'bench', 'RESULTS.md');
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    text = '# Benchmark results\n\nRecorded by the scripts in bench/; each section says how it was measured.\n\n';
-  }
-  const start = text.indexOf('## Start-up and apply');
-  if (start >= 0) {
-    const next = text.indexOf('\n## ', start + 1);
-    text = text.slice(0, start) + section + (next >= 0 ? `\n${text.slice(next + 1)}` : '');
-  } else {
-    text += `\n${section}`;
-  }
-  writeFileSync(file, text);
+  replaceResultsSection('Start-up and apply', section);
 } finally {
   if (!stopping) await teardown();
 }

@@ -12,9 +12,10 @@
 // Writes the tables to stdout and replaces the "LAN scan" section of bench/RESULTS.md. The lab is
 // removed at the end, also on failure or Ctrl-C.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { replaceResultsSection } from './results-file.mjs';
 
 const repo = join(import.meta.dirname, '..');
 const runsArg = process.argv.indexOf('--runs');
@@ -178,12 +179,7 @@ The first scan, against the fresh dnsmasq, took ${freshMs} ms (with nsenter, unm
 Not measured: a /20 with a few hundred live hosts. The lab may use only 198.51.100.0/24 and 203.0.113.0/24 (shared/DESIGN.md, the helpers' safety rules), so no subnet larger than a /24 can be built; the sweep's cost grows with the addresses probed (${'/'}20: 4094 probes at 2000/s ≈ 2.0 s plus one neighbour-table read per block of 64) and its memory with the live hosts found (the addresses are generated block by block, at most 256 of our entries are in the kernel's table at once).
 `;
   process.stdout.write(`${section}\n`);
-  const file = join(repo, 'bench', 'RESULTS.md');
-  const text = readFileSync(file, 'utf8');
-  const start = text.indexOf('## LAN scan\n');
-  let next = start < 0 ? -1 : text.indexOf('\n## ', start + 1);
-  const updated = start < 0 ? `${text.trimEnd()}\n\n${section}` : `${text.slice(0, start)}${section}${next < 0 ? '' : text.slice(next + 1)}`;
-  writeFileSync(file, updated.endsWith('\n') ? updated : `${updated}\n`);
+  replaceResultsSection('LAN scan', section);
   log('bench/RESULTS.md updated (section "LAN scan")');
 } finally {
   await teardown();

@@ -7,9 +7,9 @@
 //
 // Prints the figures and replaces the "Swarm slice planning" section of bench/RESULTS.md.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
+import { replaceResultsSection } from './results-file.mjs';
 
 const repo = join(import.meta.dirname, '..');
 const NODES = 1000;
@@ -70,9 +70,4 @@ The time is the planning alone (JIT warm-up included); the import is listed apar
 | (import of the two modules) | ${ms(median(imp))} | ${ms(max(imp))} |  |  |
 `;
 process.stdout.write(section);
-const file = join(repo, 'bench', 'RESULTS.md');
-const text = readFileSync(file, 'utf8');
-const start = text.indexOf('## Swarm slice planning');
-const next = start < 0 ? -1 : text.indexOf('\n## ', start + 3);
-const updated = start < 0 ? `${text.trimEnd()}\n\n${section}` : `${text.slice(0, start)}${section}${next < 0 ? '' : text.slice(next + 1)}`;
-writeFileSync(file, updated);
+replaceResultsSection('Swarm slice planning', section);

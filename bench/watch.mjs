@@ -19,10 +19,11 @@
 // Writes a table to stdout and replaces the "Watch" section of bench/RESULTS.md. The lab is removed at
 // the end, also on failure or Ctrl-C.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
+import { replaceResultsSection } from './results-file.mjs';
 
 const repo = join(import.meta.dirname, '..');
 const trialsArg = process.argv.indexOf('--trials');
@@ -301,12 +302,7 @@ about 43 MiB of heap reserved; with \`--max-semi-space-size=1\` V8's heap shrank
 malloc's (a process spawned per pass for \`ip -json\`), not the watcher's data.
 `;
   process.stdout.write(`${section}\n`);
-  const file = join(repo, 'bench', 'RESULTS.md');
-  const text = readFileSync(file, 'utf8');
-  const start = text.indexOf('## Watch\n');
-  const next = start < 0 ? -1 : text.indexOf('\n## ', start + 1);
-  const updated = start < 0 ? `${text.trimEnd()}\n\n${section}` : `${text.slice(0, start)}${section}${next < 0 ? '' : text.slice(next + 1)}`;
-  writeFileSync(file, updated.endsWith('\n') ? updated : `${updated}\n`);
+  replaceResultsSection('Watch', section);
   log('bench/RESULTS.md updated (section "Watch")');
 } finally {
   await teardown();
