@@ -70,13 +70,18 @@ describe('report lines', () => {
 function watchWithStandIns(root: string, ip: Partial<Ports['ip']>, docker?: WatchDocker) {
   const ports = { ip: { batch: async () => {}, batchForce: async () => [], sysctl: () => {}, ...ip }, log: () => {} } as unknown as Ports;
   const reports: WatchReport[] = [];
+  /** When each report came (performance.now()), by index. */
+  const at: number[] = [];
   const controller = new AbortController();
   let wake = () => {};
   const done = runWatch({
     root,
     names: [],
     restartContainers: true,
-    report: (r) => reports.push(r),
+    report: (r) => {
+      reports.push(r);
+      at.push(performance.now());
+    },
     signal: controller.signal,
     ports,
     gather: async () => ({ ...hostFacts(), proxies6: [] }),
@@ -89,12 +94,20 @@ function watchWithStandIns(root: string, ip: Partial<Ports['ip']>, docker?: Watc
   });
   return {
     reports,
+    at,
     wakeByEngine: () => wake(),
     stop: async () => {
       controller.abort('SIGTERM');
       await done;
     },
   };
+}
+
+/** Polls `check` until it holds or `ms` have passed; says whether it held. */
+async function waitFor(check: () => boolean, ms = 10_000): Promise<boolean> {
+  const t0 = performance.now();
+  while (!check() && performance.now() - t0 < ms) await sleep(5);
+  return check();
 }
 
 describe('the pass loop', () => {
@@ -125,26 +138,32 @@ describe('the pass loop', () => {
         if (lines.some((l) => l.includes('mynet-shim'))) throw new Error('RTNETLINK answers: Operation not permitted');
       },
     });
-    const { reports } = w;
-    const count = (event: string, network: string) => reports.filter((r) => r.event === event && 'network' in r && r.network === network).length;
+    const times = (event: string, network: string) => w.reports.flatMap((r, i) => (r.event === event && 'network' in r && r.network === network ? [w.at[i]!] : []));
     try {
-      // mynet fails at once, then after 0.2, 0.6 and 1.4 s; its next try is due at 3.0 s.
-      await sleep(1_700);
-      const failed = count('repair-failed', 'mynet');
-      expect(failed).toBeGreaterThanOrEqual(3);
-      expect(failed).toBeLessThanOrEqual(4);
-      const repaired = count('repaired', 'othernet');
-      // othernet breaks again (an engine event wakes the watcher): repaired at once, not after mynet's pause.
+      // The order and the least gaps are checked, never an upper bound on time: a loaded machine only
+      // makes every pause longer. Timers never fire early (a millisecond of rounding aside).
+      expect(await waitFor(() => times('repair-failed', 'mynet').length >= 3)).toBe(true);
+      const failed = times('repair-failed', 'mynet');
+      expect(failed[1]! - failed[0]!).toBeGreaterThanOrEqual(200 - 2);
+      expect(failed[2]! - failed[1]!).toBeGreaterThanOrEqual(400 - 2);
+      // mynet now waits 0.8 s. othernet breaks again (an engine event wakes the watcher): it is repaired
+      // at once, not after mynet's pause…
+      const repaired = times('repaired', 'othernet').length;
+      const woken = performance.now();
       w.wakeByEngine();
-      await sleep(300);
-      expect(count('repaired', 'othernet')).toBe(repaired + 1);
-      // …and mynet was not tried again before its time.
-      expect(count('repair-failed', 'mynet')).toBe(failed);
+      expect(await waitFor(() => times('repaired', 'othernet').length > repaired)).toBe(true);
+      // …and mynet is not tried again before its time.
+      const next = await waitFor(() => times('repair-failed', 'mynet').length >= 4);
+      expect(next).toBe(true);
+      const fourth = times('repair-failed', 'mynet')[3]!;
+      expect(fourth - failed[2]!).toBeGreaterThanOrEqual(800 - 2);
+      expect(times('repaired', 'othernet')[repaired]!).toBeLessThan(fourth);
+      expect(times('repaired', 'othernet')[repaired]!).toBeGreaterThanOrEqual(woken);
     } finally {
       await w.stop();
     }
-    expect(reports.at(-1)).toEqual({ event: 'stopped', signal: 'SIGTERM' });
-  }, 10_000);
+    expect(w.reports.at(-1)).toEqual({ event: 'stopped', signal: 'SIGTERM' });
+  }, 20_000);
 
   it('a container restart (seconds long) runs beside the repairs, never holding them back', async () => {
     const root = join(dir, 'root');
@@ -165,17 +184,15 @@ describe('the pass loop', () => {
     const w = watchWithStandIns(root, {}, docker);
     const repaired = () => w.reports.filter((r) => r.event === 'repaired').length;
     try {
-      await sleep(300);
-      expect(restarting).toBe(true);
+      expect(await waitFor(() => restarting && repaired() >= 1)).toBe(true);
       const before = repaired();
-      expect(before).toBeGreaterThanOrEqual(1);
       // The shim is deleted again while the container restarts: repaired now, not after the restart.
       w.wakeByEngine();
-      await sleep(300);
+      expect(await waitFor(() => repaired() > before)).toBe(true);
       expect(restarting).toBe(true);
       expect(repaired()).toBe(before + 1);
     } finally {
       await w.stop();
     }
-  }, 10_000);
+  }, 20_000);
 });
