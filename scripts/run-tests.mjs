@@ -22,15 +22,40 @@ function runVitest(label, args) {
   const r = spawnSync(process.execPath, [vitest, 'run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra], {
     stdio: 'inherit',
   });
-  let counts = { passed: 0, failed: 0, skipped: 0 };
+  let counts = { passed: 0, failed: 0, skipped: 0, failures: [] };
   try {
     const j = JSON.parse(readFileSync(report, 'utf8'));
-    counts = { passed: j.numPassedTests, failed: j.numFailedTests + (j.numRuntimeErrorTestSuites ?? 0), skipped: j.numPendingTests + j.numTodoTests };
+    counts = {
+      passed: j.numPassedTests,
+      failed: j.numFailedTests + (j.numRuntimeErrorTestSuites ?? 0),
+      skipped: j.numPendingTests + j.numTodoTests,
+      failures: failuresOf(j),
+    };
   } catch {
     counts.failed += 1; // no report: the run itself broke
   }
   if (r.status !== 0 && counts.failed === 0) counts.failed = 1;
   return counts;
+}
+
+// Which tests failed, and the first lines of why. The default reporter prints them
+// too, but far up in a long log; CI keeps only the tail, so they are repeated last.
+function failuresOf(report) {
+  const out = [];
+  for (const file of report.testResults ?? []) {
+    const name = file.name.replace(`${process.cwd()}/`, '');
+    if (file.status === 'failed' && (file.assertionResults ?? []).every((a) => a.status !== 'failed')) {
+      out.push(`${name}: ${firstLines(file.message ?? 'the file failed to run')}`);
+    }
+    for (const a of file.assertionResults ?? []) {
+      if (a.status === 'failed') out.push(`${name} > ${a.fullName}: ${firstLines((a.failureMessages ?? []).join('\n'))}`);
+    }
+  }
+  return out;
+}
+
+function firstLines(text) {
+  return text.split('\n').filter((l) => l.trim() !== '').slice(0, 4).join('\n    ');
 }
 
 // The end-to-end tests need dockerd, dnsmasq, systemd-networkd and the like from
@@ -50,8 +75,12 @@ if (isRoot && (!existsSync(join(tools, 'ifup')) || !existsSync(join(tools, 'Netw
 }
 if (existsSync(tools)) process.env.PATH = `${tools}:${process.env.PATH ?? ''}`;
 
+// CI forces colour (FORCE_COLOR=1). Forced here too, so that a test which compares output that
+// picocolors would colour fails on the developer's machine as it does in CI, not only there.
+process.env.FORCE_COLOR = '1';
+
 const unit = runVitest('unit', ['test/unit']);
-let e2e = { passed: 0, failed: 0, skipped: 0 };
+let e2e = { passed: 0, failed: 0, skipped: 0, failures: [] };
 let e2eNote = '';
 if (isRoot) {
   e2e = runVitest('e2e', ['test/e2e', '--no-file-parallelism']);
@@ -64,6 +93,7 @@ rmSync(out, { recursive: true, force: true });
 const passed = unit.passed + e2e.passed;
 const failed = unit.failed + e2e.failed;
 const skipped = unit.skipped + e2e.skipped;
+for (const f of [...unit.failures, ...e2e.failures]) process.stdout.write(`\nFAILED ${f}\n`);
 process.stdout.write(`\nunit: ${unit.passed} passed, ${unit.failed} failed; e2e: ${isRoot ? `${e2e.passed} passed, ${e2e.failed} failed` : 'not run (needs root)'}\n`);
 process.stdout.write(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
 if (failed > 0) process.exit(1);

@@ -2,6 +2,7 @@
 // see the fixtures README): Engine JSON → facts (gather/swarm-facts), then the pure checks (plan/swarm-fleet).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { swarmFleetFromEngine, swarmSelfFromInfo } from '../../src/gather/swarm-facts.js';
 import type { SwarmFleetFacts } from '../../src/model/swarm.js';
@@ -159,13 +160,14 @@ describe('assessFleet', () => {
 describe('fleet view output', () => {
   it('status lists every node with its slice and tasks, and says when all is well', async () => {
     const { presentFleet } = await import('../../src/present/swarm-fleet.js');
-    const text = presentFleet(assessFleet(fleet(), slices('h1', 'h2', 'h3')));
+    // Compared without colour: CI forces colour on (FORCE_COLOR), and picocolors then bolds the name.
+    const text = stripVTControlCharacters(presentFleet(assessFleet(fleet(), slices('h1', 'h2', 'h3'))));
     expect(text).toContain('swarm fleet of lan: ip_range 198.51.100.192/26 in /28 slices');
     expect(text).toMatch(/h1 +manager +slice 198\.51\.100\.192\/28 shim 198\.51\.100\.207 +4 tasks/);
     expect(text).toMatch(/h3 +worker +slice 198\.51\.100\.224\/28 shim 198\.51\.100\.239 +4 tasks/);
     expect(text).toContain('web.3  198.51.100.192');
     expect(text).toContain('6 tasks failed on h3 for a missing config-only network lan-cfg');
-    const bad = presentFleet(assessFleet(fleet(), slices('h1', 'h2')));
+    const bad = stripVTControlCharacters(presentFleet(assessFleet(fleet(), slices('h1', 'h2'))));
     expect(bad).toMatch(/h3 +worker +no slice/);
     expect(bad).toContain(`--constraint 'node.hostname!=h3'`);
   });
