@@ -83,49 +83,19 @@ function sameAddress(a: IpAddress, text: string): boolean {
 
 /** The status of one network from facts alone (reachability is added after). Pure. */
 export function describeNetwork(name: string, net: DockerNetworkFact | undefined, facts: HostFacts, state?: NetworkState): NetworkStatus {
-  const problems: string[] = [];
   const s4 = net?.subnets.find((s) => s.subnet?.family === 4);
   const s6 = net?.subnets.find((s) => s.subnet?.family === 6);
   // What the shim should be: from apply's record, else the Docker labels, else whatever carries our alias.
-  const recorded = state?.network.shim;
-  const onRecord = shimOnRecord(recorded, net);
+  const onRecord = shimOnRecord(state?.network.shim, net);
   const shimName = onRecord.interface ?? facts.interfaces.find((i) => i.alias === shimAlias(name))?.name;
   const shim = shimName ? findOwnShim(name, facts.interfaces, { interface: shimName, mac: onRecord.mac }) : undefined;
   const { address: expectedAddress, address6: expectedAddress6, mac: expectedMac } = onRecord;
-  // The kernel's own routes (fe80::/64 on every link, a /128 or /32 for the
-  // shim's own address) are not ours to show.
-  const own = new Set((shim?.addresses ?? []).map((a) => `${formatAddress(a.address)}/${a.address.family === 4 ? 32 : 128}`));
-  const routes = shim
-    ? facts.routes
-        .filter((r) => r.device === shim.name && r.destination && r.protocol !== 'kernel')
-        .map((r) => formatCidr(r.destination!))
-        .filter((d) => !d.startsWith('fe80:') && !own.has(d))
-    : [];
-  // The expected host address if the shim has it (another /32 or /128 may sit there too), else the first one.
-  const hostAddress = (family: 4 | 6, expected: string | undefined) => {
-    const own = shim?.addresses.filter((a) => a.address.family === family && a.prefix === (family === 4 ? 32 : 128)) ?? [];
-    return own.find((a) => expected !== undefined && sameAddress(a.address, expected)) ?? own[0];
-  };
-  const shimAddress = hostAddress(4, expectedAddress);
-  const shimAddress6 = hostAddress(6, expectedAddress6);
-  const compose = state?.network.compose;
-  if (!net && facts.docker.available && compose && !compose.external) {
-    // `docker compose down` removes the network; the shim left behind routes only the ip-range, so it does no harm.
-    problems.push(`the Docker network ${name} is gone (Compose project ${compose.project} removes it on down); \`docker compose up\` re-creates it from the file`);
-  } else if (!net) problems.push(facts.docker.available ? `Docker network ${name} is missing` : 'Docker is not reachable');
-  // dockerd keeps the IPv6 ipam entry of a network made with IPv6 off, but gives no container an IPv6 address
-  // (what Compose makes from a file without enable_ipv6: true).
-  if (net && !net.enableIPv6 && (state?.network.docker?.enableIPv6 ?? net.labels[LABEL_HOST_ADDRESS6] !== undefined)) {
-    problems.push(`Docker network ${name} has IPv6 off, so its containers get no IPv6 address${compose ? '; add enable_ipv6: true to the Compose file, then docker compose down and up' : ''}`);
-  }
+  const shimAddress = shimHostAddress(shim, 4, expectedAddress);
+  const shimAddress6 = shimHostAddress(shim, 6, expectedAddress6);
   // Without its parent up, neither the containers nor the shim reach the LAN, whatever the shim's own flags say.
   const parentName = state?.network.parent ?? net?.parent;
   const parent = parentName ? facts.interfaces.find((i) => i.name === parentName) : undefined;
-  if (parentName && !parent) problems.push(`parent ${parentName} is missing`);
-  const parentDown = parent ? parentWarnings(parent).find((w) => w.code === 'PARENT_DOWN') : undefined;
-  if (parentDown) problems.push(`parent ${parentDown.message}`);
-  const range = s4?.ipRange ? formatCidr(s4.ipRange) : undefined;
-  const range6 = s6?.ipRange ? formatCidr(s6.ipRange) : undefined;
+  const problems = [...dockerProblems(name, net, facts, state), ...parentProblems(parentName, parent)];
   // The shim's problems are the host-side diff apply and `up` would act on (hostSideChanges), which doctor reads too.
   const expected = state?.network ?? (net ? networkFromLabels(net) : undefined);
   if (expected?.shim && !(parentName && !parent)) problems.push(...shimProblems(expected, facts, shim !== undefined));
@@ -140,7 +110,7 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
     shim: {
       present: shim !== undefined,
       up: shim?.up ?? false,
-      routes,
+      routes: shim ? shimRoutes(shim, facts) : [],
       ...(shimName ? { interface: shimName } : {}),
       ...(shimAddress ? { address: formatAddress(shimAddress.address) } : {}),
       ...(shimAddress6 ? { address6: formatAddress(shimAddress6.address) } : {}),
@@ -148,18 +118,71 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
       ...(expectedMac ? { expectedMac } : {}),
       ...(proxied.length ? { proxy6: proxied } : {}),
     },
-    containers: (net?.containers ?? []).map((ct) => ({
-      name: ct.name,
-      ...(ct.compose ? { compose: { ...ct.compose } } : {}),
-      ...(ct.ipv4 ? { address: formatAddress(ct.ipv4) } : {}),
-      ...(ct.ipv6 ? { address6: formatAddress(ct.ipv6) } : {}),
-      ...(ct.mac ? { mac: ct.mac } : {}),
-    })),
+    containers: (net?.containers ?? []).map(containerStatus),
     persistence: (facts.persistence?.managed ?? []).filter((f) => f.network === name).map((f) => f.path),
     healthy: problems.length === 0,
     problems,
   };
   if (hostAddress6) status.hostAddress6 = hostAddress6;
+  addDockerShape(status, net, s4, s6);
+  return status;
+}
+
+type Shim = NonNullable<ReturnType<typeof findOwnShim>>;
+type Subnet = DockerNetworkFact['subnets'][number];
+
+/** The shim's routes worth showing: not the kernel's own (fe80::/64 on every link, a /32 or /128 for the shim's own address). */
+function shimRoutes(shim: Shim, facts: HostFacts): string[] {
+  const own = new Set(shim.addresses.map((a) => `${formatAddress(a.address)}/${a.address.family === 4 ? 32 : 128}`));
+  return facts.routes
+    .filter((r) => r.device === shim.name && r.destination && r.protocol !== 'kernel')
+    .map((r) => formatCidr(r.destination!))
+    .filter((d) => !d.startsWith('fe80:') && !own.has(d));
+}
+
+/** The expected host address if the shim has it (another /32 or /128 may sit there too), else the first one. */
+function shimHostAddress(shim: Shim | undefined, family: 4 | 6, expected: string | undefined) {
+  const own = shim?.addresses.filter((a) => a.address.family === family && a.prefix === (family === 4 ? 32 : 128)) ?? [];
+  return own.find((a) => expected !== undefined && sameAddress(a.address, expected)) ?? own[0];
+}
+
+/** What is wrong on Docker's side: the network gone or unreachable, or its IPv6 off when it should be on. */
+function dockerProblems(name: string, net: DockerNetworkFact | undefined, facts: HostFacts, state?: NetworkState): string[] {
+  const problems: string[] = [];
+  const compose = state?.network.compose;
+  if (!net && facts.docker.available && compose && !compose.external) {
+    // `docker compose down` removes the network; the shim left behind routes only the ip-range, so it does no harm.
+    problems.push(`the Docker network ${name} is gone (Compose project ${compose.project} removes it on down); \`docker compose up\` re-creates it from the file`);
+  } else if (!net) problems.push(facts.docker.available ? `Docker network ${name} is missing` : 'Docker is not reachable');
+  // dockerd keeps the IPv6 ipam entry of a network made with IPv6 off, but gives no container an IPv6 address
+  // (what Compose makes from a file without enable_ipv6: true).
+  if (net && !net.enableIPv6 && (state?.network.docker?.enableIPv6 ?? net.labels[LABEL_HOST_ADDRESS6] !== undefined)) {
+    problems.push(`Docker network ${name} has IPv6 off, so its containers get no IPv6 address${compose ? '; add enable_ipv6: true to the Compose file, then docker compose down and up' : ''}`);
+  }
+  return problems;
+}
+
+/** The parent missing or down. */
+function parentProblems(parentName: string | undefined, parent: HostFacts['interfaces'][number] | undefined): string[] {
+  if (parentName && !parent) return [`parent ${parentName} is missing`];
+  const parentDown = parent ? parentWarnings(parent).find((w) => w.code === 'PARENT_DOWN') : undefined;
+  return parentDown ? [`parent ${parentDown.message}`] : [];
+}
+
+function containerStatus(ct: DockerNetworkFact['containers'][number]): ContainerStatus {
+  return {
+    name: ct.name,
+    ...(ct.compose ? { compose: { ...ct.compose } } : {}),
+    ...(ct.ipv4 ? { address: formatAddress(ct.ipv4) } : {}),
+    ...(ct.ipv6 ? { address6: formatAddress(ct.ipv6) } : {}),
+    ...(ct.mac ? { mac: ct.mac } : {}),
+  };
+}
+
+/** The Docker network's parent, mode and subnets, in the order the status has always listed them. */
+function addDockerShape(status: NetworkStatus, net: DockerNetworkFact | undefined, s4: Subnet | undefined, s6: Subnet | undefined): void {
+  const range = s4?.ipRange ? formatCidr(s4.ipRange) : undefined;
+  const range6 = s6?.ipRange ? formatCidr(s6.ipRange) : undefined;
   if (net?.parent) status.parent = net.parent;
   if (net?.macvlanMode || net) status.mode = net?.macvlanMode ?? 'bridge';
   if (s4?.subnet) status.subnet = formatCidr(s4.subnet);
@@ -168,7 +191,6 @@ export function describeNetwork(name: string, net: DockerNetworkFact | undefined
   if (s6?.subnet) {
     status.ipv6 = { subnet: formatCidr(s6.subnet), ...(s6.gateway ? { gateway: formatAddress(s6.gateway) } : {}), ...(range6 ? { ipRange: range6 } : {}) };
   }
-  return status;
 }
 
 export function managedNames(facts: HostFacts, recorded: string[] = []): string[] {
