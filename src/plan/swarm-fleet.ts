@@ -88,24 +88,37 @@ export function avoidingConstraints(without: readonly string[], withSlice: reado
 }
 
 export function assessFleet(facts: SwarmFleetFacts, slices: SwarmSlicePlan): FleetView {
-  const sliceOf = new Map(slices.slices.map((s) => [s.node, s]));
   const nodeById = new Map(facts.nodes.map((n) => [n.id, n]));
-  const findings: FleetFinding[] = [];
+  const rows = nodeRows(facts, slices);
+  const inSwarm = new Set(facts.nodes.map((n) => n.hostname));
+  const unplacedSlices = slices.slices.filter((s) => !inSwarm.has(s.node)).map((s) => ({ node: s.node, slice: formatCidr(s.slice) }));
+  const findings: FleetFinding[] = [
+    ...rows.flatMap(outsideSliceFinding),
+    ...duplicateAddressFindings(facts, nodeById),
+    ...unseenAddressFindings(rows, facts.network),
+    ...nodesWithoutSliceFindings(rows, facts.network),
+    ...listedNotInSwarmFindings(unplacedSlices, inSwarm),
+    ...missingConfigFindings(facts, rows, nodeById),
+  ];
+  return {
+    network: facts.network,
+    networkExists: facts.networkExists,
+    range: formatCidr(slices.range),
+    slicePrefix: slices.slicePrefix,
+    nodes: rows,
+    unplacedSlices,
+    findings,
+  };
+}
 
+/** One row per swarm node with its slice and running tasks: the file's order first, then the unlisted nodes by name. */
+function nodeRows(facts: SwarmFleetFacts, slices: SwarmSlicePlan): FleetNodeRow[] {
+  const sliceOf = new Map(slices.slices.map((s) => [s.node, s]));
   const rows: FleetNodeRow[] = facts.nodes.map((n) => {
     const s = sliceOf.get(n.hostname);
-    const slice: Cidr | undefined = s?.slice;
     const tasks = facts.tasks
       .filter((t) => t.nodeId === n.id && running(t))
-      .map((t) => {
-        const row: FleetTaskRow = { id: t.id, service: t.serviceName ?? t.serviceId, state: t.state };
-        if (t.slot !== undefined) row.slot = t.slot;
-        if (t.address) {
-          row.address = formatAddress(t.address);
-          if (slice) row.inSlice = cidrContains(slice, t.address);
-        }
-        return row;
-      })
+      .map((t) => taskRow(t, s?.slice))
       .sort(bySlot);
     const row: FleetNodeRow = { node: nameOf(n), id: n.id, role: n.role, state: n.state, availability: n.availability, tasks };
     if (s) {
@@ -114,30 +127,42 @@ export function assessFleet(facts: SwarmFleetFacts, slices: SwarmSlicePlan): Fle
     }
     return row;
   });
-  // listed order first (the file's), then the unlisted nodes by name
   const order = new Map(slices.slices.map((s, i) => [s.node, i]));
-  rows.sort((a, b) => (order.get(a.node) ?? Infinity) - (order.get(b.node) ?? Infinity) || a.node.localeCompare(b.node));
+  return rows.sort((a, b) => (order.get(a.node) ?? Infinity) - (order.get(b.node) ?? Infinity) || a.node.localeCompare(b.node));
+}
 
-  for (const r of rows) {
-    const outside = r.tasks.filter((t) => t.inSlice === false);
-    if (outside.length === 0) continue;
-    findings.push({
-      kind: 'task-outside-slice',
-      severity: 'fail',
-      message: `${outside.length} task${outside.length === 1 ? '' : 's'} on ${r.node} hold${outside.length === 1 ? 's' : ''} addresses outside its slice ${r.slice}: ${outside.map((t) => `${t.service}.${t.slot ?? '?'} ${t.address}`).join(', ')}`,
-      fix: `run apply -f on ${r.node}: its config-only network must hold ${r.slice}, then let its tasks be re-created (docker service update --force)`,
-      nodes: [r.node],
-      tasks: outside.map((t) => t.id),
-      addresses: outside.map((t) => t.address!),
-    });
+function taskRow(t: SwarmTaskFact, slice: Cidr | undefined): FleetTaskRow {
+  const row: FleetTaskRow = { id: t.id, service: t.serviceName ?? t.serviceId, state: t.state };
+  if (t.slot !== undefined) row.slot = t.slot;
+  if (t.address) {
+    row.address = formatAddress(t.address);
+    if (slice) row.inSlice = cidrContains(slice, t.address);
   }
+  return row;
+}
 
+function outsideSliceFinding(r: FleetNodeRow): FleetFinding[] {
+  const outside = r.tasks.filter((t) => t.inSlice === false);
+  if (outside.length === 0) return [];
+  return [{
+    kind: 'task-outside-slice',
+    severity: 'fail',
+    message: `${outside.length} task${outside.length === 1 ? '' : 's'} on ${r.node} hold${outside.length === 1 ? 's' : ''} addresses outside its slice ${r.slice}: ${outside.map((t) => `${t.service}.${t.slot ?? '?'} ${t.address}`).join(', ')}`,
+    fix: `run apply -f on ${r.node}: its config-only network must hold ${r.slice}, then let its tasks be re-created (docker service update --force)`,
+    nodes: [r.node],
+    tasks: outside.map((t) => t.id),
+    addresses: outside.map((t) => t.address!),
+  }];
+}
+
+function duplicateAddressFindings(facts: SwarmFleetFacts, nodeById: Map<string, SwarmNodeFact>): FleetFinding[] {
   const holders = new Map<string, SwarmTaskFact[]>();
   for (const t of facts.tasks) {
     if (!running(t) || !t.address) continue;
     const key = formatAddress(t.address);
     holders.set(key, [...(holders.get(key) ?? []), t]);
   }
+  const findings: FleetFinding[] = [];
   for (const [address, ts] of [...holders].sort(([a], [b]) => a.localeCompare(b))) {
     if (ts.length < 2) continue;
     const nodes = [...new Set(ts.map((t) => (t.nodeId && nodeById.get(t.nodeId) ? nameOf(nodeById.get(t.nodeId)!) : '?')))];
@@ -151,23 +176,28 @@ export function assessFleet(facts: SwarmFleetFacts, slices: SwarmSlicePlan): Fle
       addresses: [address],
     });
   }
+  return findings;
+}
 
+function unseenAddressFindings(rows: FleetNodeRow[], network: string): FleetFinding[] {
   const unseen = rows.flatMap((r) => r.tasks.filter((t) => t.address === undefined).map((t) => ({ node: r.node, task: t })));
-  if (unseen.length > 0) {
-    const one = unseen.length === 1;
-    findings.push({
-      kind: 'task-address-unseen',
-      severity: 'warn',
-      message: `${unseen.length} running task${one ? '' : 's'} of ${facts.network} ${one ? 'has' : 'have'} no address in this manager's view of the network's endpoints, so ${one ? 'its' : 'their'} slice and uniqueness are unchecked: ${unseen.map((u) => `${u.task.service}.${u.task.slot ?? '?'} on ${u.node}`).join(', ')}`,
-      fix: `look again in a few seconds (the endpoint list follows the tasks), or run status ${facts.network} on a manager that runs tasks of ${facts.network}`,
-      nodes: [...new Set(unseen.map((u) => u.node))],
-      tasks: unseen.map((u) => u.task.id),
-      addresses: [],
-    });
-  }
+  if (unseen.length === 0) return [];
+  const one = unseen.length === 1;
+  return [{
+    kind: 'task-address-unseen',
+    severity: 'warn',
+    message: `${unseen.length} running task${one ? '' : 's'} of ${network} ${one ? 'has' : 'have'} no address in this manager's view of the network's endpoints, so ${one ? 'its' : 'their'} slice and uniqueness are unchecked: ${unseen.map((u) => `${u.task.service}.${u.task.slot ?? '?'} on ${u.node}`).join(', ')}`,
+    fix: `look again in a few seconds (the endpoint list follows the tasks), or run status ${network} on a manager that runs tasks of ${network}`,
+    nodes: [...new Set(unseen.map((u) => u.node))],
+    tasks: unseen.map((u) => u.task.id),
+    addresses: [],
+  }];
+}
 
-  // A drained node gets no tasks, so its missing slice breaks nothing now (dedicated managers are often
-  // drained and never listed): a warning, said apart from the nodes whose tasks fail today.
+// A drained node gets no tasks, so its missing slice breaks nothing now (dedicated managers are often
+// drained and never listed): a warning, said apart from the nodes whose tasks fail today.
+function nodesWithoutSliceFindings(rows: FleetNodeRow[], network: string): FleetFinding[] {
+  const findings: FleetFinding[] = [];
   const listed = rows.filter((r) => r.slice !== undefined).map((r) => r.node);
   const withoutSlice = rows.filter((r) => r.slice === undefined);
   const unlisted = withoutSlice.filter((r) => r.availability !== 'drain').map((r) => r.node);
@@ -177,8 +207,8 @@ export function assessFleet(facts: SwarmFleetFacts, slices: SwarmSlicePlan): Fle
     findings.push({
       kind: 'node-without-slice',
       severity: 'fail',
-      message: `swarm node${unlisted.length === 1 ? '' : 's'} ${unlisted.join(', ')} ${unlisted.length === 1 ? 'has' : 'have'} no slice of ${facts.network}: tasks placed there fail ("configuration network … does not exist")`,
-      fix: `add ${unlisted.length === 1 ? 'it' : 'them'} to networks.${facts.network}.swarm.nodes and run apply -f there, or keep services off: ${constraints.map((c) => `--constraint '${c}'`).join(' ')}`,
+      message: `swarm node${unlisted.length === 1 ? '' : 's'} ${unlisted.join(', ')} ${unlisted.length === 1 ? 'has' : 'have'} no slice of ${network}: tasks placed there fail ("configuration network … does not exist")`,
+      fix: `add ${unlisted.length === 1 ? 'it' : 'them'} to networks.${network}.swarm.nodes and run apply -f there, or keep services off: ${constraints.map((c) => `--constraint '${c}'`).join(' ')}`,
       nodes: unlisted,
       tasks: [],
       addresses: [],
@@ -190,43 +220,45 @@ export function assessFleet(facts: SwarmFleetFacts, slices: SwarmSlicePlan): Fle
     findings.push({
       kind: 'node-without-slice',
       severity: 'warn',
-      message: `swarm node${one ? '' : 's'} ${drained.join(', ')} ${one ? 'has' : 'have'} no slice of ${facts.network}, and ${one ? 'is' : 'are'} drained: no task is placed there now`,
-      fix: `before making ${one ? 'it' : 'them'} active again, add ${one ? 'it' : 'them'} to networks.${facts.network}.swarm.nodes and run apply -f there`,
+      message: `swarm node${one ? '' : 's'} ${drained.join(', ')} ${one ? 'has' : 'have'} no slice of ${network}, and ${one ? 'is' : 'are'} drained: no task is placed there now`,
+      fix: `before making ${one ? 'it' : 'them'} active again, add ${one ? 'it' : 'them'} to networks.${network}.swarm.nodes and run apply -f there`,
       nodes: drained,
       tasks: [],
       addresses: [],
     });
   }
+  return findings;
+}
 
-  const inSwarm = new Set(facts.nodes.map((n) => n.hostname));
-  const unplacedSlices = slices.slices.filter((s) => !inSwarm.has(s.node)).map((s) => ({ node: s.node, slice: formatCidr(s.slice) }));
-  if (unplacedSlices.length > 0) {
-    findings.push({
-      kind: 'listed-not-in-swarm',
-      severity: 'warn',
-      message: `listed node${unplacedSlices.length === 1 ? '' : 's'} ${unplacedSlices.map((u) => u.node).join(', ')} ${unplacedSlices.length === 1 ? 'is' : 'are'} not in the swarm (swarm nodes: ${[...inSwarm].sort().join(', ')})`,
-      fix: `check the names (a node's name is what its engine reports: docker info --format '{{.Name}}'), or join the node`,
-      nodes: unplacedSlices.map((u) => u.node),
-      tasks: [],
-      addresses: [],
-    });
-  }
+function listedNotInSwarmFindings(unplacedSlices: FleetView['unplacedSlices'], inSwarm: Set<string>): FleetFinding[] {
+  if (unplacedSlices.length === 0) return [];
+  return [{
+    kind: 'listed-not-in-swarm',
+    severity: 'warn',
+    message: `listed node${unplacedSlices.length === 1 ? '' : 's'} ${unplacedSlices.map((u) => u.node).join(', ')} ${unplacedSlices.length === 1 ? 'is' : 'are'} not in the swarm (swarm nodes: ${[...inSwarm].sort().join(', ')})`,
+    fix: `check the names (a node's name is what its engine reports: docker info --format '{{.Name}}'), or join the node`,
+    nodes: unplacedSlices.map((u) => u.node),
+    tasks: [],
+    addresses: [],
+  }];
+}
 
-  // failures for a missing config-only network, per node; "still" when no task of the network has run
-  // there since the last one (swarm keeps a few failed tasks per slot for a while)
+// failures for a missing config-only network, per node; "still" when no task of the network has run
+// there since the last one (swarm keeps a few failed tasks per slot for a while)
+function missingConfigFindings(facts: SwarmFleetFacts, rows: FleetNodeRow[], nodeById: Map<string, SwarmNodeFact>): FleetFinding[] {
   const failedOn = new Map<string, SwarmTaskFact[]>();
   for (const t of facts.tasks) {
     if (!t.error || !MISSING_CONFIG.test(t.error)) continue;
     const node = t.nodeId && nodeById.get(t.nodeId) ? nameOf(nodeById.get(t.nodeId)!) : t.nodeId ?? '?';
     failedOn.set(node, [...(failedOn.get(node) ?? []), t]);
   }
-  for (const [node, ts] of [...failedOn].sort(([a], [b]) => a.localeCompare(b))) {
+  return [...failedOn].sort(([a], [b]) => a.localeCompare(b)).map(([node, ts]): FleetFinding => {
     const last = ts.map((t) => t.timestamp ?? '').sort().at(-1) ?? '';
     // by name: a node that left and joined again is listed twice (the old entry down), under one hostname
     const row = rows.find((r) => r.node === node);
     const ids = new Set(rows.filter((r) => r.node === node).map((r) => r.id));
     const recovered = facts.tasks.some((t) => running(t) && t.nodeId !== undefined && ids.has(t.nodeId) && (t.timestamp ?? '') > last);
-    findings.push({
+    return {
       kind: 'missing-config-network',
       severity: recovered ? 'warn' : 'fail',
       message: `${ts.length} task${ts.length === 1 ? '' : 's'} failed on ${node} for a missing config-only network${facts.configFrom ? ` ${facts.configFrom}` : ''} (last ${last || 'at an unknown time'})${recovered ? '; tasks run there since' : ''}`,
@@ -234,16 +266,6 @@ export function assessFleet(facts: SwarmFleetFacts, slices: SwarmSlicePlan): Fle
       nodes: [node],
       tasks: ts.map((t) => t.id),
       addresses: [],
-    });
-  }
-
-  return {
-    network: facts.network,
-    networkExists: facts.networkExists,
-    range: formatCidr(slices.range),
-    slicePrefix: slices.slicePrefix,
-    nodes: rows,
-    unplacedSlices,
-    findings,
-  };
+    };
+  });
 }
