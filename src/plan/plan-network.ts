@@ -664,51 +664,65 @@ export function hostSideChanges(n: PlannedNetwork, facts: HostFacts): Change[] {
 }
 
 function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFact | undefined, ours: boolean, hostAccess: boolean): Change[] {
-  if (!hostAccess || !n.shim) {
-    if (existing && ours) {
-      return [
-        {
-          kind: 'shim-link',
-          action: 'delete',
-          network: n.name,
-          interface: existing.name,
-          summary: `link ${existing.name}`,
-          reason: 'host access is off for this network',
-        },
-      ];
-    }
-    return [];
-  }
+  if (!hostAccess || !n.shim) return existing && ours ? [shimOffChange(n, existing)] : [];
   const s = n.shim;
-  const out: Change[] = [];
+  const { change, recreated, drift } = shimLinkChange(n, s, facts, existing);
+  return [
+    change,
+    ...shimAddressChanges(n, s, existing, recreated),
+    // A re-created link starts with its parent's MTU, and bringing it up turns arp_notify on.
+    ...(recreated ? [] : shimTuningChanges(n, s, drift)),
+    shimUpChange(n, s, existing, recreated),
+    ...shimRouteChanges(n, s, facts, recreated),
+    ...(existing && !recreated ? staleOnShim(n, s, existing, facts) : []),
+    ...proxyChanges(n, facts, existing, recreated),
+  ];
+}
+
+/** Host access turned off: the shim goes. */
+function shimOffChange(n: PlannedNetwork, existing: InterfaceFact): Change {
+  return {
+    kind: 'shim-link',
+    action: 'delete',
+    network: n.name,
+    interface: existing.name,
+    summary: `link ${existing.name}`,
+    reason: 'host access is off for this network',
+  };
+}
+
+/** The link itself: made, re-made when its parent, mode or MAC differ (all chosen when it is made), or left. */
+function shimLinkChange(n: PlannedNetwork, s: PlannedShim, facts: HostFacts, existing: InterfaceFact | undefined): { change: Change; recreated: boolean; drift: ShimDrift } {
   const linkSummary = `link ${s.interface} (macvlan ${s.mode} on ${n.parent}, MAC ${s.mac})`;
   const after = { parent: n.parent, mode: s.mode, mac: s.mac };
-  let recreated = false;
-  let drift: ShimDrift = {};
   if (!existing) {
-    out.push({ kind: 'shim-link', action: 'create', network: n.name, interface: s.interface, after, summary: linkSummary, reason: `${s.interface} does not exist` });
-    recreated = true;
-  } else {
-    const diffs: string[] = [];
-    drift = shimDrift(existing, facts.interfaces.find((i) => i.name === n.parent), s.mode);
-    if (existing.link !== n.parent) diffs.push(`parent ${existing.link ?? '?'} ≠ ${n.parent}`);
-    // A mode is chosen when the link is made: the link is made again.
-    if (drift.mode) diffs.push(`mode ${drift.mode.have} ≠ ${drift.mode.want}`);
-    if (existing.mac?.toLowerCase() !== s.mac) diffs.push(`MAC ${existing.mac ?? '?'} ≠ ${s.mac}`);
-    if (diffs.length) {
-      const before = { ...(existing.link ? { parent: existing.link } : {}), ...(drift.mode ? { mode: drift.mode.have } : { mode: s.mode }), ...(existing.mac ? { mac: existing.mac.toLowerCase() } : {}) };
-      out.push({ kind: 'shim-link', action: 'replace', network: n.name, interface: s.interface, before, after, differences: diffs, summary: linkSummary, reason: `re-create: ${diffs.join('; ')}` });
-      recreated = true;
-    } else {
-      out.push({ kind: 'shim-link', action: 'noop', network: n.name, interface: s.interface, summary: linkSummary, reason: 'exists as planned' });
-    }
+    return { change: { kind: 'shim-link', action: 'create', network: n.name, interface: s.interface, after, summary: linkSummary, reason: `${s.interface} does not exist` }, recreated: true, drift: {} };
   }
+  const diffs: string[] = [];
+  const drift = shimDrift(existing, facts.interfaces.find((i) => i.name === n.parent), s.mode);
+  if (existing.link !== n.parent) diffs.push(`parent ${existing.link ?? '?'} ≠ ${n.parent}`);
+  // A mode is chosen when the link is made: the link is made again.
+  if (drift.mode) diffs.push(`mode ${drift.mode.have} ≠ ${drift.mode.want}`);
+  if (existing.mac?.toLowerCase() !== s.mac) diffs.push(`MAC ${existing.mac ?? '?'} ≠ ${s.mac}`);
+  if (diffs.length === 0) {
+    return { change: { kind: 'shim-link', action: 'noop', network: n.name, interface: s.interface, summary: linkSummary, reason: 'exists as planned' }, recreated: false, drift };
+  }
+  const before = { ...(existing.link ? { parent: existing.link } : {}), ...(drift.mode ? { mode: drift.mode.have } : { mode: s.mode }), ...(existing.mac ? { mac: existing.mac.toLowerCase() } : {}) };
+  return {
+    change: { kind: 'shim-link', action: 'replace', network: n.name, interface: s.interface, before, after, differences: diffs, summary: linkSummary, reason: `re-create: ${diffs.join('; ')}` },
+    recreated: true,
+    drift,
+  };
+}
+
+/** The host's /32 (and /128) on the shim. */
+function shimAddressChanges(n: PlannedNetwork, s: PlannedShim, existing: InterfaceFact | undefined, recreated: boolean): Change[] {
   const addrs: { address: string; prefix: number; family: Family }[] = [{ address: s.address, prefix: 32, family: 4 }];
   if (s.address6) addrs.push({ address: s.address6, prefix: 128, family: 6 });
-  for (const a of addrs) {
+  return addrs.map((a): Change => {
     const has = !recreated && existing?.addresses.some((x) => formatAddress(x.address) === a.address && x.prefix === a.prefix);
     const cidr = `${a.address}/${a.prefix}`;
-    out.push({
+    return {
       kind: 'shim-address',
       action: has ? 'noop' : 'create',
       network: n.name,
@@ -716,10 +730,14 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
       address: cidr,
       summary: `address ${cidr} on ${s.interface}`,
       reason: has ? 'present' : `the host's address on the macvlan side (reserved in Docker as aux-address host)`,
-    });
-  }
-  // A re-created link starts with its parent's MTU, and bringing it up turns arp_notify on.
-  if (!recreated && drift.mtu) {
+    };
+  });
+}
+
+/** MTU and arp_notify fixed in place on a shim that is kept. */
+function shimTuningChanges(n: PlannedNetwork, s: PlannedShim, drift: ShimDrift): Change[] {
+  const out: Change[] = [];
+  if (drift.mtu) {
     out.push({
       kind: 'shim-mtu',
       action: 'update',
@@ -732,7 +750,7 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
     });
   }
   // An adopted shim keeps arp_notify off: it shares the host's address (src/apply/operations.ts).
-  if (!recreated && drift.arpNotifyOff && !s.containerRoutes) {
+  if (drift.arpNotifyOff && !s.containerRoutes) {
     out.push({
       kind: 'shim-arp-notify',
       action: 'update',
@@ -742,20 +760,27 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
       reason: 'arp_notify is off, so the shim is not announced by gratuitous ARP when it comes up',
     });
   }
+  return out;
+}
+
+function shimUpChange(n: PlannedNetwork, s: PlannedShim, existing: InterfaceFact | undefined, recreated: boolean): Change {
   const isUp = !recreated && existing?.up === true;
-  out.push({
+  return {
     kind: 'shim-up',
     action: isUp ? 'noop' : 'update',
     network: n.name,
     interface: s.interface,
     summary: `link ${s.interface} up`,
     reason: isUp ? 'already up' : 'bring the shim up (and announce its address by gratuitous ARP)',
-  });
-  for (const dest of s.routes) {
+  };
+}
+
+function shimRouteChanges(n: PlannedNetwork, s: PlannedShim, facts: HostFacts, recreated: boolean): Change[] {
+  return s.routes.map((dest): Change => {
     const has =
       !recreated &&
       facts.routes.some((r) => r.device === s.interface && r.destination && formatCidr(r.destination) === dest);
-    out.push({
+    return {
       kind: 'shim-route',
       action: has ? 'noop' : 'create',
       network: n.name,
@@ -769,11 +794,8 @@ function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFac
           : dest === n.ipRange || dest === n.ipv6?.ipRange
           ? 'reach containers through the shim (only the ip-range, never the whole subnet)'
           : "reach a service's fixed address outside the ip-range through the shim",
-    });
-  }
-  if (existing && !recreated) out.push(...staleOnShim(n, s, existing, facts));
-  out.push(...proxyChanges(n, facts, existing, recreated));
-  return out;
+    };
+  });
 }
 
 /**
