@@ -138,64 +138,120 @@ export function foundText(c: Change): string {
 }
 
 export async function runWatch(opts: WatchOptions): Promise<void> {
-  const gather = opts.gather ?? (() => gatherIpFacts());
-  const memory = new Map<string, NetworkMemory>();
-  const mem = (name: string) => {
-    let m = memory.get(name);
-    if (!m) memory.set(name, (m = {}));
-    return m;
-  };
-  let docker: WatchDocker | undefined;
-  /** Said once per change: a missing engine is waited for, quietly. */
-  let dockerSaid: 'connected' | 'lost' | undefined;
-  let running = false;
-  let again = false;
-  let failures = 0;
-  let loop: Promise<void> | undefined;
-  /** The container checks queued so far (one at a time; see pass). */
-  let containerChecks: Promise<void> = Promise.resolve();
+  await new WatchSession(opts).run();
+}
 
-  const passLoop = async () => {
-    running = true;
+/**
+ * One `watch` run: the per-network memory, the engine connection, and the pass loop. Wake-ups (kernel,
+ * engine, retry timers) are coalesced by a debouncer into passes that run one at a time.
+ */
+class WatchSession {
+  private readonly gather: () => Promise<IpFacts>;
+  private readonly memory = new Map<string, NetworkMemory>();
+  private docker: WatchDocker | undefined;
+  /** Said once per change: a missing engine is waited for, quietly. */
+  private dockerSaid: 'connected' | 'lost' | undefined;
+  private running = false;
+  private again = false;
+  private failures = 0;
+  private loop: Promise<void> | undefined;
+  /** The container checks queued so far (one at a time; see pass). */
+  private containerChecks: Promise<void> = Promise.resolve();
+  private readonly debouncer: ReturnType<typeof debounce>;
+
+  constructor(private readonly opts: WatchOptions) {
+    this.gather = opts.gather ?? (() => gatherIpFacts());
+    this.debouncer = debounce(() => this.wake(), { quietMs: opts.quietMs ?? 5, maxWaitMs: opts.maxWaitMs ?? 50 });
+  }
+
+  async run(): Promise<void> {
+    const opts = this.opts;
+    const monitor = (opts.monitor ?? monitorKernelChanges)({ onChange: () => this.debouncer.trigger(), onRestart: () => this.debouncer.trigger() });
+    await monitor.ready;
+    const dockerDone = this.followDocker();
+    opts.report({ event: 'watching', networks: watchedNetworks(opts.root, opts.names).map((n) => n.name), docker: opts.followDocker !== undefined });
+    // The first pass: whatever broke while nothing watched.
+    this.wake();
+    await new Promise<void>((resolve) => {
+      if (opts.signal.aborted) return resolve();
+      opts.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    this.debouncer.cancel();
+    await Promise.all([monitor.stop(), dockerDone, this.loop]);
+    for (const m of this.memory.values()) if (m.retryTimer) clearTimeout(m.retryTimer);
+    opts.report({ event: 'stopped', ...(typeof opts.signal.reason === 'string' ? { signal: opts.signal.reason } : {}) });
+  }
+
+  /** The engine connection: on (re)connect every network's containers are checked again, since events are not replayed. */
+  private followDocker(): Promise<void> | undefined {
+    const opts = this.opts;
+    return opts.followDocker?.({
+      onConnected: (d) => {
+        this.docker = d;
+        this.dockerSaid = 'connected';
+        // Events are not replayed: every network is checked again, containers included.
+        for (const n of watchedNetworks(opts.root, opts.names)) this.mem(n.name).checkContainers = true;
+        opts.report({ event: 'docker', state: 'connected', detail: 'following the engine’s events' });
+        this.debouncer.trigger();
+      },
+      onLost: (why) => {
+        if (this.dockerSaid !== 'lost') opts.report({ event: 'docker', state: 'lost', detail: `${why}; waiting for it` });
+        this.dockerSaid = 'lost';
+        this.docker = undefined;
+      },
+      onEvent: () => this.debouncer.trigger(),
+    });
+  }
+
+  private mem(name: string): NetworkMemory {
+    let m = this.memory.get(name);
+    if (!m) this.memory.set(name, (m = {}));
+    return m;
+  }
+
+  private wake(): void {
+    if (this.opts.signal.aborted) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.loop = this.passLoop();
+  }
+
+  private async passLoop(): Promise<void> {
+    const opts = this.opts;
+    this.running = true;
     try {
       do {
-        again = false;
+        this.again = false;
         if (opts.signal.aborted) break;
         let ok = true;
         try {
-          await pass();
+          await this.pass();
         } catch (e) {
           ok = false;
           opts.report({ event: 'problem', network: '*', error: errorOf(e) });
         }
-        failures = ok ? 0 : failures + 1;
+        this.failures = ok ? 0 : this.failures + 1;
         // A pass that could not run at all (the lock not had, the facts not read) is tried again after a
         // growing pause. A failed repair of one network waits on its own (retryLater), never holding back
         // the repairs of the others.
         if (!ok) {
-          again = true;
-          await sleepUnlessAborted(backoffDelay(failures - 1, REPAIR_BACKOFF), opts.signal);
+          this.again = true;
+          await sleepUnlessAborted(backoffDelay(this.failures - 1, REPAIR_BACKOFF), opts.signal);
         }
-      } while (again && !opts.signal.aborted);
+      } while (this.again && !opts.signal.aborted);
     } finally {
-      running = false;
+      this.running = false;
     }
-  };
-  const wake = () => {
-    if (opts.signal.aborted) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    loop = passLoop();
-  };
-  const debouncer = debounce(wake, { quietMs: opts.quietMs ?? 5, maxWaitMs: opts.maxWaitMs ?? 50 });
+  }
 
   /** One reconcile of every watched network. */
-  async function pass(): Promise<void> {
+  private async pass(): Promise<void> {
+    const opts = this.opts;
     const records = watchedNetworks(opts.root, opts.names);
     // The engine is asked first (an adopted network's containers), outside the lock: it may be slow.
-    const attached = await containerRoutes(records);
+    const attached = await this.containerRoutes(records);
     // The facts are read and acted on under the host lock, as `up` does: an apply in flight is either
     // all before them or all after, and one read serves both the check and the repair.
     const lock = await lockHost(`watch ${records.map((n) => n.name).join(' ') || '(no network yet)'}`, { waitMs: opts.lockWaitMs ?? 30_000 });
@@ -203,72 +259,67 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
       // The records again, under the lock: a destroy that held it has removed its record, and its shim
       // must not come back.
       const current = watchedNetworks(opts.root, opts.names);
-      const facts = await gather();
-      // An adopted network routes the containers attached now (src/plan/adopt-network.ts).
-      const now = (n: PlannedNetwork) => (n.shim?.containerRoutes ? withContainerRoutes(n, attached.get(n.name), routesOnShim(facts, n.shim.interface, n.shim.address6)) : n);
-      for (const record of current) {
-        if (takenDown(record.name)) continue;
-        const n = now(record);
-        const verdict = observe(n, facts);
-        const m = mem(n.name);
-        if (verdict.kind === 'ok') settle(m);
-        if (verdict.kind !== 'repair') continue;
-        // Its last repair failed: tried again when its pause is over, not on every wake-up meanwhile.
-        if (m.retryTimer) continue;
-        const t0 = performance.now();
-        const found = verdict.changes.map(foundText);
-        try {
-          const ops = shimOperations(verdict.changes, n);
-          const report = await runOperations(ops, opts.ports, { command: 'up' });
-          settle(m);
-          opts.report({ event: 'repaired', network: n.name, found, done: report.done, ms: Math.round(performance.now() - t0) });
-        } catch (e) {
-          retryLater(m);
-          opts.report({ event: 'repair-failed', network: n.name, found, error: errorOf(e) });
-        }
-      }
+      const facts = await this.gather();
+      for (const record of current) await this.reconcile(record, facts, attached);
     } finally {
       lock.release();
     }
     // A restart takes seconds (`docker restart` stops the container first, up to its stop timeout): the
     // checks run one at a time beside the passes, never holding back the next repair of a shim or route.
-    const d = docker;
+    const d = this.docker;
     if (d) {
-      const networks = records.filter((n) => !mem(n.name).down);
-      containerChecks = containerChecks.then(() => checkContainers(networks, d)).catch((e: unknown) => opts.report({ event: 'problem', network: '*', error: errorOf(e) }));
+      const networks = records.filter((n) => !this.mem(n.name).down);
+      this.containerChecks = this.containerChecks.then(() => this.checkContainers(networks, d)).catch((e: unknown) => opts.report({ event: 'problem', network: '*', error: errorOf(e) }));
+    }
+  }
+
+  /** One network within a pass: observed, and repaired when it needs it and is not pausing after a failure. */
+  private async reconcile(record: PlannedNetwork, facts: IpFacts, attached: Map<string, string[]>): Promise<void> {
+    if (this.takenDown(record.name)) return;
+    // An adopted network routes the containers attached now (src/plan/adopt-network.ts).
+    const n = record.shim?.containerRoutes ? withContainerRoutes(record, attached.get(record.name), routesOnShim(facts, record.shim.interface, record.shim.address6)) : record;
+    const verdict = this.observe(n, facts);
+    const m = this.mem(n.name);
+    if (verdict.kind === 'ok') settle(m);
+    if (verdict.kind !== 'repair') return;
+    // Its last repair failed: tried again when its pause is over, not on every wake-up meanwhile.
+    if (m.retryTimer) return;
+    const t0 = performance.now();
+    const found = verdict.changes.map(foundText);
+    try {
+      const ops = shimOperations(verdict.changes, n);
+      const report = await runOperations(ops, this.opts.ports, { command: 'up' });
+      settle(m);
+      this.opts.report({ event: 'repaired', network: n.name, found, done: report.done, ms: Math.round(performance.now() - t0) });
+    } catch (e) {
+      this.retryLater(m);
+      this.opts.report({ event: 'repair-failed', network: n.name, found, error: errorOf(e) });
     }
   }
 
   /** A failed repair: the network is left alone for a pause that doubles with each failure, then a pass is woken for it. */
-  function retryLater(m: NetworkMemory): void {
+  private retryLater(m: NetworkMemory): void {
     m.failures = (m.failures ?? 0) + 1;
     if (m.retryTimer) clearTimeout(m.retryTimer);
     m.retryTimer = setTimeout(() => {
       m.retryTimer = undefined;
-      debouncer.trigger();
+      this.debouncer.trigger();
     }, backoffDelay(m.failures - 1, REPAIR_BACKOFF));
   }
 
-  /** The network is right (repaired, or by someone else): a later failure starts its pause afresh. */
-  function settle(m: NetworkMemory): void {
-    m.failures = 0;
-    if (m.retryTimer) clearTimeout(m.retryTimer);
-    m.retryTimer = undefined;
-  }
-
   /** Whether `down` took the network down on purpose (said once); then it is left alone. */
-  function takenDown(name: string): boolean {
-    const m = mem(name);
+  private takenDown(name: string): boolean {
+    const m = this.mem(name);
     const down = isDown(name);
-    if (down && !m.down) opts.report({ event: 'down', network: name });
+    if (down && !m.down) this.opts.report({ event: 'down', network: name });
     m.down = down;
     return down;
   }
 
   /** Per adopted network, its containers' /32 routes; absent when the engine cannot be asked (then nothing is changed on a guess). */
-  async function containerRoutes(networks: PlannedNetwork[]): Promise<Map<string, string[]>> {
+  private async containerRoutes(networks: PlannedNetwork[]): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
-    const d = docker;
+    const d = this.docker;
     if (!d) return out;
     for (const n of networks) {
       if (!n.shim?.containerRoutes) continue;
@@ -282,11 +333,11 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
   }
 
   /** Notes the parent's presence and identity; says what the network needs. */
-  function observe(n: PlannedNetwork, facts: IpFacts): ReturnType<typeof repairsFor> {
-    const m = mem(n.name);
+  private observe(n: PlannedNetwork, facts: IpFacts): ReturnType<typeof repairsFor> {
+    const m = this.mem(n.name);
     const parent = facts.interfaces.find((i) => i.name === n.parent);
     if (parent) {
-      if (m.waiting) opts.report({ event: 'parent-back', network: n.name, parent: n.parent });
+      if (m.waiting) this.opts.report({ event: 'parent-back', network: n.name, parent: n.parent });
       // A new ifindex: the parent was deleted and made again, and took the containers' interfaces along.
       if (m.parentIndex !== undefined && m.parentIndex !== parent.index) m.checkContainers = true;
       if (m.waiting) m.checkContainers = true;
@@ -296,10 +347,10 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
     const verdict = repairsFor(n, facts);
     if (verdict.kind === 'no-parent' && !m.waiting) {
       m.waiting = true;
-      opts.report({ event: 'waiting', network: n.name, for: 'parent', parent: n.parent });
+      this.opts.report({ event: 'waiting', network: n.name, for: 'parent', parent: n.parent });
     }
     if (verdict.kind === 'problem') {
-      if (m.problem !== verdict.error.message) opts.report({ event: 'problem', network: n.name, error: errorOf(verdict.error) });
+      if (m.problem !== verdict.error.message) this.opts.report({ event: 'problem', network: n.name, error: errorOf(verdict.error) });
       m.problem = verdict.error.message;
     } else {
       m.problem = undefined;
@@ -307,9 +358,9 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
     return verdict;
   }
 
-  async function checkContainers(networks: PlannedNetwork[], d: WatchDocker): Promise<void> {
+  private async checkContainers(networks: PlannedNetwork[], d: WatchDocker): Promise<void> {
     for (const n of networks) {
-      const m = mem(n.name);
+      const m = this.mem(n.name);
       if (!m.checkContainers || m.waiting) continue;
       m.checkContainers = false;
       let attached: AttachedContainer[];
@@ -317,54 +368,34 @@ export async function runWatch(opts: WatchOptions): Promise<void> {
         attached = await d.attached(n.name);
       } catch (e) {
         m.checkContainers = true; // asked again when the engine is back
-        opts.report({ event: 'problem', network: n.name, error: errorOf(e) });
+        this.opts.report({ event: 'problem', network: n.name, error: errorOf(e) });
         continue;
       }
-      for (const c of attached) {
-        if (c.pid <= 0 || d.hasInterface(c, n.subnet)) continue;
-        if (!opts.restartContainers) {
-          opts.report({ event: 'container-lost', network: n.name, container: c.name, action: 'reported', detail: 'its interface on the network is gone (the parent was re-created); restart it to get it back' });
-          continue;
-        }
-        try {
-          await d.restart(c.id);
-          opts.report({ event: 'container-lost', network: n.name, container: c.name, action: 'restarted' });
-        } catch (e) {
-          opts.report({ event: 'container-lost', network: n.name, container: c.name, action: 'restart-failed', detail: errorOf(e).message });
-        }
-      }
+      for (const c of attached) await this.recoverContainer(n, c, d);
     }
   }
 
-  const monitor = (opts.monitor ?? monitorKernelChanges)({ onChange: () => debouncer.trigger(), onRestart: () => debouncer.trigger() });
-  await monitor.ready;
-  const dockerDone = opts.followDocker?.({
-    onConnected(d) {
-      docker = d;
-      dockerSaid = 'connected';
-      // Events are not replayed: every network is checked again, containers included.
-      for (const n of watchedNetworks(opts.root, opts.names)) mem(n.name).checkContainers = true;
-      opts.report({ event: 'docker', state: 'connected', detail: 'following the engine’s events' });
-      debouncer.trigger();
-    },
-    onLost(why) {
-      if (dockerSaid !== 'lost') opts.report({ event: 'docker', state: 'lost', detail: `${why}; waiting for it` });
-      dockerSaid = 'lost';
-      docker = undefined;
-    },
-    onEvent: () => debouncer.trigger(),
-  });
-  opts.report({ event: 'watching', networks: watchedNetworks(opts.root, opts.names).map((n) => n.name), docker: opts.followDocker !== undefined });
-  // The first pass: whatever broke while nothing watched.
-  wake();
-  await new Promise<void>((resolve) => {
-    if (opts.signal.aborted) return resolve();
-    opts.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  debouncer.cancel();
-  await Promise.all([monitor.stop(), dockerDone, loop]);
-  for (const m of memory.values()) if (m.retryTimer) clearTimeout(m.retryTimer);
-  opts.report({ event: 'stopped', ...(typeof opts.signal.reason === 'string' ? { signal: opts.signal.reason } : {}) });
+  /** A container whose interface went with its parent: reported, or restarted when asked to. */
+  private async recoverContainer(n: PlannedNetwork, c: AttachedContainer, d: WatchDocker): Promise<void> {
+    if (c.pid <= 0 || d.hasInterface(c, n.subnet)) return;
+    if (!this.opts.restartContainers) {
+      this.opts.report({ event: 'container-lost', network: n.name, container: c.name, action: 'reported', detail: 'its interface on the network is gone (the parent was re-created); restart it to get it back' });
+      return;
+    }
+    try {
+      await d.restart(c.id);
+      this.opts.report({ event: 'container-lost', network: n.name, container: c.name, action: 'restarted' });
+    } catch (e) {
+      this.opts.report({ event: 'container-lost', network: n.name, container: c.name, action: 'restart-failed', detail: errorOf(e).message });
+    }
+  }
+}
+
+/** The network is right (repaired, or by someone else): a later failure starts its pause afresh. */
+function settle(m: NetworkMemory): void {
+  m.failures = 0;
+  if (m.retryTimer) clearTimeout(m.retryTimer);
+  m.retryTimer = undefined;
 }
 
 function errorOf(e: unknown): { code: string; message: string } {
