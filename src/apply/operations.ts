@@ -13,7 +13,7 @@
  * gratuitous ARP on link-up), link up, routes. Deleting the link undoes all of
  * it at once, since addresses and routes go with the link.
  */
-import type { Change, DockerCreateBody, Plan, PlanError, PlannedNetwork, PlannedPersistence } from '../model/plan.js';
+import type { Change, DockerCreateBody, Plan, PlanError, PlannedNetwork, PlannedPersistence, PlannedShim } from '../model/plan.js';
 import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
 import { shimAlias } from '../model/labels.js';
 import { backendOwning } from '../backends/registry.js';
@@ -74,28 +74,59 @@ function dockerOperations(change: Extract<Change, { kind: 'docker-network' }>): 
 }
 
 export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[] {
-  const ops: Operation[] = [];
   const link = changes.find((c): c is Extract<Change, { kind: 'shim-link' }> => c.kind === 'shim-link');
   const shim = n.shim;
   if (link?.action === 'delete') return [deleteShimOperation(link.interface)];
   if (!shim) return [];
   const dev = shim.interface;
   const fresh = link?.action === 'create' || link?.action === 'replace';
-  if (link?.action === 'replace') ops.push(deleteShimOperation(dev, `delete drifted shim ${dev}`));
-  if (fresh) {
-    const made = link.after ?? { parent: n.parent, mode: shim.mode, mac: shim.mac };
-    ops.push({
+  // Addresses and routes of a new link go with the link on undo; on an
+  // existing link each repair is undone on its own.
+  const undo = (line: string) => (fresh ? undefined : line);
+  return [
+    ...(link?.action === 'replace' ? [deleteShimOperation(dev, `delete drifted shim ${dev}`)] : []),
+    ...(fresh ? createShimOperations(n, shim, link.after) : []),
+    ...staleShimOperations(changes, dev),
+    ...changes.flatMap((c): Operation[] => {
+      if (c.kind === 'shim-address' && c.action === 'create') {
+        const nodad = c.address.includes(':') ? ' nodad' : '';
+        return [{ kind: 'ip', title: `add ${c.address} to ${dev}`, line: `addr add ${c.address} dev ${dev}${nodad}`, ...opt(undo(`addr del ${c.address} dev ${dev}`)) }];
+      }
+      return [];
+    }),
+    ...changes.flatMap((c): Operation[] =>
+      c.kind === 'shim-mtu' && c.action === 'update'
+        ? [{ kind: 'ip', title: `set the MTU of ${dev} to ${c.after.mtu}, its parent's`, line: `link set dev ${dev} mtu ${c.after.mtu}`, undo: `link set dev ${dev} mtu ${c.before.mtu}` }]
+        : [],
+    ),
+    ...upOperations(changes, shim),
+    ...changes.flatMap((c): Operation[] =>
+      c.kind === 'shim-route' && c.action === 'create'
+        ? [{ kind: 'ip', title: `route ${c.destination} via ${dev}`, line: `route add ${c.destination} dev ${dev}`, ...opt(undo(`route del ${c.destination} dev ${dev}`)) }]
+        : [],
+    ),
+    ...proxyNdpOperations(changes, dev, undo),
+  ];
+}
+
+/** A new link, marked as ours by its alias. */
+function createShimOperations(n: PlannedNetwork, shim: PlannedShim, after: { parent: string; mode: string; mac: string } | undefined): Operation[] {
+  const dev = shim.interface;
+  const made = after ?? { parent: n.parent, mode: shim.mode, mac: shim.mac };
+  return [
+    {
       kind: 'ip',
       title: `create shim ${dev}`,
       line: `link add ${dev} link ${made.parent} address ${made.mac} type macvlan mode ${made.mode}`,
       undo: `link del dev ${dev}`,
-    });
-    ops.push({ kind: 'ip', title: `mark ${dev} as ours`, line: `link set dev ${dev} alias ${shimAlias(n.name)}` });
-  }
-  // Addresses and routes of a new link go with the link on undo; on an
-  // existing link each repair is undone on its own.
-  const undo = (line: string) => (fresh ? undefined : line);
-  // What the shim kept from an earlier range goes first (routes, then addresses), each put back on undo.
+    },
+    { kind: 'ip', title: `mark ${dev} as ours`, line: `link set dev ${dev} alias ${shimAlias(n.name)}` },
+  ];
+}
+
+/** What the shim kept from an earlier range goes first (routes, then addresses), each put back on undo. */
+function staleShimOperations(changes: Change[], dev: string): Operation[] {
+  const ops: Operation[] = [];
   for (const c of changes) {
     if (c.kind === 'shim-route' && c.action === 'delete') {
       ops.push({ kind: 'ip', title: `remove the stale route ${c.destination} via ${dev}`, line: `route del ${c.destination} dev ${dev}`, undo: `route add ${c.destination} dev ${dev}` });
@@ -107,51 +138,41 @@ export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[
       ops.push({ kind: 'ip', title: `remove the stale address ${c.address} from ${dev}`, line: `addr del ${c.address} dev ${dev}`, undo: `addr add ${c.address} dev ${dev}${nodad}` });
     }
   }
-  for (const c of changes) {
-    if (c.kind === 'shim-address' && c.action === 'create') {
-      const nodad = c.address.includes(':') ? ' nodad' : '';
-      ops.push({ kind: 'ip', title: `add ${c.address} to ${dev}`, line: `addr add ${c.address} dev ${dev}${nodad}`, ...opt(undo(`addr del ${c.address} dev ${dev}`)) });
-    }
-  }
-  for (const c of changes) {
-    if (c.kind === 'shim-mtu' && c.action === 'update') {
-      ops.push({ kind: 'ip', title: `set the MTU of ${dev} to ${c.after.mtu}, its parent's`, line: `link set dev ${dev} mtu ${c.after.mtu}`, undo: `link set dev ${dev} mtu ${c.before.mtu}` });
-    }
-  }
+  return ops;
+}
+
+/** arp_notify, the IPv6 sysctls and `link set up`, when the shim is to be brought up (or arp_notify alone on one that is up). */
+function upOperations(changes: Change[], shim: PlannedShim): Operation[] {
+  const dev = shim.interface;
   const up = changes.find((c) => c.kind === 'shim-up');
   // Bringing the shim up turns arp_notify on first (below); a shim that is up gets it on its own.
-  if (up?.action !== 'update' && changes.some((c) => c.kind === 'shim-arp-notify' && c.action === 'update')) {
+  if (up?.action !== 'update') {
+    return changes.some((c) => c.kind === 'shim-arp-notify' && c.action === 'update')
+      ? [{ kind: 'sysctl', title: `announce ${dev} by gratuitous ARP when it comes up`, family: 'ipv4', iface: dev, key: 'arp_notify', value: '1' }]
+      : [];
+  }
+  const ops: Operation[] = [];
+  if (shim.containerRoutes) {
+    // An adopted shim carries the host's own LAN address (src/plan/adopt-network.ts): a gratuitous ARP
+    // would announce it at the shim's MAC and move the LAN's traffic for the host onto the shim, where
+    // strict rp_filter drops it and from where it is lost once the shim goes. Containers ask by ARP.
+    ops.push({ kind: 'sysctl', title: `no gratuitous ARP from ${dev} (it shares the host's address)`, family: 'ipv4', iface: dev, key: 'arp_notify', value: '0' });
+  } else {
     ops.push({ kind: 'sysctl', title: `announce ${dev} by gratuitous ARP when it comes up`, family: 'ipv4', iface: dev, key: 'arp_notify', value: '1' });
   }
-  if (up?.action === 'update') {
-    if (shim.containerRoutes) {
-      // An adopted shim carries the host's own LAN address (src/plan/adopt-network.ts): a gratuitous ARP
-      // would announce it at the shim's MAC and move the LAN's traffic for the host onto the shim, where
-      // strict rp_filter drops it and from where it is lost once the shim goes. Containers ask by ARP.
-      ops.push({ kind: 'sysctl', title: `no gratuitous ARP from ${dev} (it shares the host's address)`, family: 'ipv4', iface: dev, key: 'arp_notify', value: '0' });
-    } else {
-      ops.push({ kind: 'sysctl', title: `announce ${dev} by gratuitous ARP when it comes up`, family: 'ipv4', iface: dev, key: 'arp_notify', value: '1' });
-    }
-    // The shim carries only the addresses we give it: no SLAAC address or
-    // router-advertised routes from the LAN (the persisted files say the same).
-    if (shim.address6) {
-      ops.push({ kind: 'sysctl', title: `no router advertisements on ${dev}`, family: 'ipv6', iface: dev, key: 'accept_ra', value: '0' });
-    } else {
-      ops.push({ kind: 'sysctl', title: `no IPv6 on ${dev} (the network is IPv4-only)`, family: 'ipv6', iface: dev, key: 'disable_ipv6', value: '1' });
-    }
-    // Never undone. An undo is registered only for a step whose success proves that this run made the
-    // change (`addr add` and `route add` fail when the thing is there already); `link set up` succeeds
-    // on a link that is up, and the facts that said "down" may be stale (a network manager, or a
-    // concurrent run, brought it up meanwhile). Taking the shim down would also drop every route
-    // through it, ours or not. An own shim that is up is its desired state in any case.
-    ops.push({ kind: 'ip', title: `bring ${dev} up`, line: `link set dev ${dev} up` });
+  // The shim carries only the addresses we give it: no SLAAC address or
+  // router-advertised routes from the LAN (the persisted files say the same).
+  if (shim.address6) {
+    ops.push({ kind: 'sysctl', title: `no router advertisements on ${dev}`, family: 'ipv6', iface: dev, key: 'accept_ra', value: '0' });
+  } else {
+    ops.push({ kind: 'sysctl', title: `no IPv6 on ${dev} (the network is IPv4-only)`, family: 'ipv6', iface: dev, key: 'disable_ipv6', value: '1' });
   }
-  for (const c of changes) {
-    if (c.kind === 'shim-route' && c.action === 'create') {
-      ops.push({ kind: 'ip', title: `route ${c.destination} via ${dev}`, line: `route add ${c.destination} dev ${dev}`, ...opt(undo(`route del ${c.destination} dev ${dev}`)) });
-    }
-  }
-  ops.push(...proxyNdpOperations(changes, dev, undo));
+  // Never undone. An undo is registered only for a step whose success proves that this run made the
+  // change (`addr add` and `route add` fail when the thing is there already); `link set up` succeeds
+  // on a link that is up, and the facts that said "down" may be stale (a network manager, or a
+  // concurrent run, brought it up meanwhile). Taking the shim down would also drop every route
+  // through it, ours or not. An own shim that is up is its desired state in any case.
+  ops.push({ kind: 'ip', title: `bring ${dev} up`, line: `link set dev ${dev} up` });
   return ops;
 }
 
