@@ -177,7 +177,9 @@ class WatchSession {
       opts.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     this.debouncer.cancel();
-    await Promise.all([monitor.stop(), dockerDone, this.loop]);
+    // A restart under way is let finish, so that its report comes before 'stopped' (the command's grace
+    // period bounds the wait); no other starts (checkContainers).
+    await Promise.all([monitor.stop(), dockerDone, this.loop, this.containerChecks]);
     for (const m of this.memory.values()) if (m.retryTimer) clearTimeout(m.retryTimer);
     opts.report({ event: 'stopped', ...(typeof opts.signal.reason === 'string' ? { signal: opts.signal.reason } : {}) });
   }
@@ -360,6 +362,7 @@ class WatchSession {
 
   private async checkContainers(networks: PlannedNetwork[], d: WatchDocker): Promise<void> {
     for (const n of networks) {
+      if (this.opts.signal.aborted) return;
       const m = this.mem(n.name);
       if (!m.checkContainers || m.waiting) continue;
       m.checkContainers = false;
@@ -371,7 +374,10 @@ class WatchSession {
         this.opts.report({ event: 'problem', network: n.name, error: errorOf(e) });
         continue;
       }
-      for (const c of attached) await this.recoverContainer(n, c, d);
+      for (const c of attached) {
+        if (this.opts.signal.aborted) return;
+        await this.recoverContainer(n, c, d);
+      }
     }
   }
 

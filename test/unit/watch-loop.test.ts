@@ -165,6 +165,36 @@ describe('the pass loop', () => {
     expect(w.reports.at(-1)).toEqual({ event: 'stopped', signal: 'SIGTERM' });
   }, 20_000);
 
+  it('stopped while a container restarts: that restart is let finish and reported, no other starts, and "stopped" comes last', async () => {
+    const root = join(dir, 'root');
+    mkdirSync(stateDir(root), { recursive: true });
+    writeStateText(root, 'mynet', stateText(planned()));
+    const restarted: string[] = [];
+    let restarting = false;
+    // Two containers that lost their interface; each restart takes 300 ms.
+    const docker: WatchDocker = {
+      attached: async () => [
+        { id: 'c1', name: 'web', pid: process.pid },
+        { id: 'c2', name: 'db', pid: process.pid },
+      ],
+      routes: async () => [],
+      hasInterface: () => false,
+      restart: async (id) => {
+        restarting = true;
+        await sleep(300);
+        restarted.push(id);
+        restarting = false;
+      },
+    };
+    const w = watchWithStandIns(root, {}, docker);
+    expect(await waitFor(() => restarting)).toBe(true);
+    await w.stop();
+    expect(restarted).toEqual(['c1']);
+    const events = w.reports.map((r) => (r.event === 'container-lost' ? `${r.event} ${r.container} ${r.action}` : r.event));
+    expect(events.filter((e) => e.startsWith('container-lost'))).toEqual(['container-lost web restarted']);
+    expect(events.at(-1)).toBe('stopped');
+  }, 20_000);
+
   it('a container restart (seconds long) runs beside the repairs, never holding them back', async () => {
     const root = join(dir, 'root');
     mkdirSync(stateDir(root), { recursive: true });
