@@ -13,7 +13,7 @@
  * gratuitous ARP on link-up), link up, routes. Deleting the link undoes all of
  * it at once, since addresses and routes go with the link.
  */
-import type { Change, DockerCreateBody, Plan, PlanError, PlannedNetwork, PlannedPersistence, PlannedShim } from '../model/plan.js';
+import type { Change, DockerCreateBody, Plan, PlanError, PlannedNetwork, PlannedPersistence, PlannedShim, ShimLinkState } from '../model/plan.js';
 import { AggregateMacvlanError, MacvlanError } from '../model/errors.js';
 import { shimAlias } from '../model/labels.js';
 import { backendOwning } from '../backends/registry.js';
@@ -87,30 +87,16 @@ export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[
     ...(link?.action === 'replace' ? [deleteShimOperation(dev, `delete drifted shim ${dev}`)] : []),
     ...(fresh ? createShimOperations(n, shim, link.after) : []),
     ...staleShimOperations(changes, dev),
-    ...changes.flatMap((c): Operation[] => {
-      if (c.kind === 'shim-address' && c.action === 'create') {
-        const nodad = c.address.includes(':') ? ' nodad' : '';
-        return [{ kind: 'ip', title: `add ${c.address} to ${dev}`, line: `addr add ${c.address} dev ${dev}${nodad}`, ...opt(undo(`addr del ${c.address} dev ${dev}`)) }];
-      }
-      return [];
-    }),
-    ...changes.flatMap((c): Operation[] =>
-      c.kind === 'shim-mtu' && c.action === 'update'
-        ? [{ kind: 'ip', title: `set the MTU of ${dev} to ${c.after.mtu}, its parent's`, line: `link set dev ${dev} mtu ${c.after.mtu}`, undo: `link set dev ${dev} mtu ${c.before.mtu}` }]
-        : [],
-    ),
+    ...addAddressOperations(changes, dev, undo),
+    ...mtuOperations(changes, dev),
     ...upOperations(changes, shim),
-    ...changes.flatMap((c): Operation[] =>
-      c.kind === 'shim-route' && c.action === 'create'
-        ? [{ kind: 'ip', title: `route ${c.destination} via ${dev}`, line: `route add ${c.destination} dev ${dev}`, ...opt(undo(`route del ${c.destination} dev ${dev}`)) }]
-        : [],
-    ),
+    ...addRouteOperations(changes, dev, undo),
     ...proxyNdpOperations(changes, dev, undo),
   ];
 }
 
 /** A new link, marked as ours by its alias. */
-function createShimOperations(n: PlannedNetwork, shim: PlannedShim, after: { parent: string; mode: string; mac: string } | undefined): Operation[] {
+function createShimOperations(n: PlannedNetwork, shim: PlannedShim, after: ShimLinkState | undefined): Operation[] {
   const dev = shim.interface;
   const made = after ?? { parent: n.parent, mode: shim.mode, mac: shim.mac };
   return [
@@ -139,6 +125,37 @@ function staleShimOperations(changes: Change[], dev: string): Operation[] {
     }
   }
   return ops;
+}
+
+/**
+ * The shim's new addresses. IPv6 ones skip duplicate address detection (`nodad`): each is reserved for
+ * the shim in Docker, or is the host's own, shared on purpose by an adopted network, which DAD would
+ * fail; and the address works at once rather than after a second of tentative state.
+ */
+function addAddressOperations(changes: Change[], dev: string, undo: (line: string) => string | undefined): Operation[] {
+  return changes.flatMap((c): Operation[] => {
+    if (c.kind !== 'shim-address' || c.action !== 'create') return [];
+    const nodad = c.address.includes(':') ? ' nodad' : '';
+    return [{ kind: 'ip', title: `add ${c.address} to ${dev}`, line: `addr add ${c.address} dev ${dev}${nodad}`, ...opt(undo(`addr del ${c.address} dev ${dev}`)) }];
+  });
+}
+
+/** The parent's MTU on an existing shim, put back on undo. */
+function mtuOperations(changes: Change[], dev: string): Operation[] {
+  return changes.flatMap((c): Operation[] =>
+    c.kind === 'shim-mtu' && c.action === 'update'
+      ? [{ kind: 'ip', title: `set the MTU of ${dev} to ${c.after.mtu}, its parent's`, line: `link set dev ${dev} mtu ${c.after.mtu}`, undo: `link set dev ${dev} mtu ${c.before.mtu}` }]
+      : [],
+  );
+}
+
+/** The shim's routes: the ip-range's, or an adopted network's one per container. */
+function addRouteOperations(changes: Change[], dev: string, undo: (line: string) => string | undefined): Operation[] {
+  return changes.flatMap((c): Operation[] =>
+    c.kind === 'shim-route' && c.action === 'create'
+      ? [{ kind: 'ip', title: `route ${c.destination} via ${dev}`, line: `route add ${c.destination} dev ${dev}`, ...opt(undo(`route del ${c.destination} dev ${dev}`)) }]
+      : [],
+  );
 }
 
 /** arp_notify, the IPv6 sysctls and `link set up`, when the shim is to be brought up (or arp_notify alone on one that is up). */

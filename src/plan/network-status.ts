@@ -4,7 +4,7 @@
  * network, the shim with its address, MAC and routes, the containers. Pure:
  * `status` and `doctor` both start from it, after gathering the facts.
  */
-import type { DockerNetworkFact, HostFacts } from '../model/facts.js';
+import type { DockerNetworkFact, HostFacts, InterfaceFact } from '../model/facts.js';
 import type { DhcpPoolEstimate } from '../model/lan.js';
 import { type IpAddress, formatAddress, formatCidr, parseAddress } from '../net/address.js';
 import type { NetworkState } from '../model/record.js';
@@ -163,12 +163,13 @@ function dockerProblems(name: string, net: DockerNetworkFact | undefined, facts:
 }
 
 /** The parent missing or down. */
-function parentProblems(parentName: string | undefined, parent: HostFacts['interfaces'][number] | undefined): string[] {
+function parentProblems(parentName: string | undefined, parent: InterfaceFact | undefined): string[] {
   if (parentName && !parent) return [`parent ${parentName} is missing`];
   const parentDown = parent ? parentWarnings(parent).find((w) => w.code === 'PARENT_DOWN') : undefined;
   return parentDown ? [`parent ${parentDown.message}`] : [];
 }
 
+/** A container on the network as status lists it: its name and addresses. */
 function containerStatus(ct: DockerNetworkFact['containers'][number]): ContainerStatus {
   return {
     name: ct.name,

@@ -763,6 +763,7 @@ function shimTuningChanges(n: PlannedNetwork, s: PlannedShim, drift: ShimDrift):
   return out;
 }
 
+/** The shim up: a new or re-created link always needs it. */
 function shimUpChange(n: PlannedNetwork, s: PlannedShim, existing: InterfaceFact | undefined, recreated: boolean): Change {
   const isUp = !recreated && existing?.up === true;
   return {
@@ -771,10 +772,12 @@ function shimUpChange(n: PlannedNetwork, s: PlannedShim, existing: InterfaceFact
     network: n.name,
     interface: s.interface,
     summary: `link ${s.interface} up`,
-    reason: isUp ? 'already up' : 'bring the shim up (and announce its address by gratuitous ARP)',
+    // An adopted shim shares the host's address and is never announced (src/apply/operations.ts upOperations).
+    reason: isUp ? 'already up' : s.containerRoutes ? 'bring the shim up' : 'bring the shim up (and announce its address by gratuitous ARP)',
   };
 }
 
+/** One route per planned destination: the ip-range's, a fixed address outside it, or an adopted network's containers. */
 function shimRouteChanges(n: PlannedNetwork, s: PlannedShim, facts: HostFacts, recreated: boolean): Change[] {
   return s.routes.map((dest): Change => {
     const has =

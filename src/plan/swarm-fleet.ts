@@ -93,7 +93,7 @@ export function assessFleet(facts: SwarmFleetFacts, slices: SwarmSlicePlan): Fle
   const inSwarm = new Set(facts.nodes.map((n) => n.hostname));
   const unplacedSlices = slices.slices.filter((s) => !inSwarm.has(s.node)).map((s) => ({ node: s.node, slice: formatCidr(s.slice) }));
   const findings: FleetFinding[] = [
-    ...rows.flatMap(outsideSliceFinding),
+    ...rows.flatMap(outsideSliceFindings),
     ...duplicateAddressFindings(facts, nodeById),
     ...unseenAddressFindings(rows, facts.network),
     ...nodesWithoutSliceFindings(rows, facts.network),
@@ -131,6 +131,7 @@ function nodeRows(facts: SwarmFleetFacts, slices: SwarmSlicePlan): FleetNodeRow[
   return rows.sort((a, b) => (order.get(a.node) ?? Infinity) - (order.get(b.node) ?? Infinity) || a.node.localeCompare(b.node));
 }
 
+/** A task as the view shows it, with whether its address lies in its node's slice (unknown without a slice or an address). */
 function taskRow(t: SwarmTaskFact, slice: Cidr | undefined): FleetTaskRow {
   const row: FleetTaskRow = { id: t.id, service: t.serviceName ?? t.serviceId, state: t.state };
   if (t.slot !== undefined) row.slot = t.slot;
@@ -141,7 +142,8 @@ function taskRow(t: SwarmTaskFact, slice: Cidr | undefined): FleetTaskRow {
   return row;
 }
 
-function outsideSliceFinding(r: FleetNodeRow): FleetFinding[] {
+/** Running tasks whose addresses lie outside their node's slice (the file and the node's config-only network disagree). */
+function outsideSliceFindings(r: FleetNodeRow): FleetFinding[] {
   const outside = r.tasks.filter((t) => t.inSlice === false);
   if (outside.length === 0) return [];
   return [{
@@ -155,6 +157,7 @@ function outsideSliceFinding(r: FleetNodeRow): FleetFinding[] {
   }];
 }
 
+/** An address held by more than one running task, as identical ranges on two nodes give (moby#33793). */
 function duplicateAddressFindings(facts: SwarmFleetFacts, nodeById: Map<string, SwarmNodeFact>): FleetFinding[] {
   const holders = new Map<string, SwarmTaskFact[]>();
   for (const t of facts.tasks) {
@@ -179,6 +182,7 @@ function duplicateAddressFindings(facts: SwarmFleetFacts, nodeById: Map<string, 
   return findings;
 }
 
+/** Running tasks with no address in the manager's endpoint list: their slice and uniqueness cannot be checked. */
 function unseenAddressFindings(rows: FleetNodeRow[], network: string): FleetFinding[] {
   const unseen = rows.flatMap((r) => r.tasks.filter((t) => t.address === undefined).map((t) => ({ node: r.node, task: t })));
   if (unseen.length === 0) return [];
@@ -194,8 +198,11 @@ function unseenAddressFindings(rows: FleetNodeRow[], network: string): FleetFind
   }];
 }
 
-// A drained node gets no tasks, so its missing slice breaks nothing now (dedicated managers are often
-// drained and never listed): a warning, said apart from the nodes whose tasks fail today.
+/**
+ * Swarm nodes without a slice: tasks placed there fail. A drained node gets no tasks, so its missing
+ * slice breaks nothing now (dedicated managers are often drained and never listed): a warning, said
+ * apart from the nodes whose tasks fail today.
+ */
 function nodesWithoutSliceFindings(rows: FleetNodeRow[], network: string): FleetFinding[] {
   const findings: FleetFinding[] = [];
   const listed = rows.filter((r) => r.slice !== undefined).map((r) => r.node);
@@ -230,6 +237,7 @@ function nodesWithoutSliceFindings(rows: FleetNodeRow[], network: string): Fleet
   return findings;
 }
 
+/** Names in the file that no swarm node has: a typo, or a node not joined yet. */
 function listedNotInSwarmFindings(unplacedSlices: FleetView['unplacedSlices'], inSwarm: Set<string>): FleetFinding[] {
   if (unplacedSlices.length === 0) return [];
   return [{
@@ -243,8 +251,11 @@ function listedNotInSwarmFindings(unplacedSlices: FleetView['unplacedSlices'], i
   }];
 }
 
-// failures for a missing config-only network, per node; "still" when no task of the network has run
-// there since the last one (swarm keeps a few failed tasks per slot for a while)
+/**
+ * Failures for a missing config-only network, per node: a failure while no task of the network has run
+ * there since the last one, a warning once tasks run there again (swarm keeps a few failed tasks per
+ * slot for a while).
+ */
 function missingConfigFindings(facts: SwarmFleetFacts, rows: FleetNodeRow[], nodeById: Map<string, SwarmNodeFact>): FleetFinding[] {
   const failedOn = new Map<string, SwarmTaskFact[]>();
   for (const t of facts.tasks) {

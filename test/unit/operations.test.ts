@@ -124,6 +124,27 @@ describe('the shim follows the network to a new range', () => {
     );
   });
 
+  it('one repair of every part of an existing shim, in one order: stale routes, stale addresses, new addresses, MTU, sysctls, up, routes', () => {
+    const lab = hostFacts('lab-host', { hostId: 'x', docker: docker([]) });
+    const mac = deriveShimMac('x', '02:00:c6:33:64:18', 'mynet');
+    // our shim, moved to a new range while it was down, with an MTU other than its parent's
+    const base = { ...lab, interfaces: lab.interfaces.map((i) => (i.name === 'mynet-shim' ? { ...i, mac, up: false, mtu: 1400 } : i)) };
+    const moved = { parent: 'eno1', ipRange: ['198.51.100.160/27'], auxAddress: ['host=198.51.100.191'] };
+    const steps = planOperations(computePlan([toDesired(flagsToRaw('mynet', moved))], base)).flatMap((o) =>
+      o.kind === 'ip' ? [o.line] : o.kind === 'sysctl' ? [`sysctl ${o.key}=${o.value}`] : [],
+    );
+    expect(steps).toEqual([
+      'route del 198.51.100.192/27 dev mynet-shim',
+      'addr del 198.51.100.223/32 dev mynet-shim',
+      'addr add 198.51.100.191/32 dev mynet-shim',
+      'link set dev mynet-shim mtu 1500',
+      'sysctl arp_notify=1',
+      'sysctl disable_ipv6=1',
+      'link set dev mynet-shim up',
+      'route add 198.51.100.160/27 dev mynet-shim',
+    ]);
+  });
+
   it('an applied network has nothing stale', () => {
     const lab = hostFacts('lab-host', { hostId: 'x', docker: docker([]) });
     const mac = deriveShimMac('x', '02:00:c6:33:64:18', 'mynet');

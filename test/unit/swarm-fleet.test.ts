@@ -150,6 +150,27 @@ describe('assessFleet', () => {
     expect(dup.message).toMatch(/^198\.51\.100\.\d+ is held by 2 tasks \(web\.\d+, web\.\d+\) on h\d, h\d$/);
   });
 
+  it('every kind at once, in one order: outside a slice, duplicates, unseen, nodes without a slice, listed names not in the swarm, missing config-only networks', () => {
+    const f = fleet();
+    const running = f.tasks.filter((t) => t.state === 'running');
+    const h1 = nodes.find((n) => n.Description?.Hostname === 'h1')!.ID;
+    const h2 = nodes.find((n) => n.Description?.Hostname === 'h2')!.ID;
+    running.find((t) => t.nodeId === h2)!.address = running.find((t) => t.nodeId === h1)!.address;
+    delete running.filter((t) => t.nodeId === h1)[1]!.address;
+    // h1 and h2 swapped, h3 left out, h4 not in the swarm
+    const v = assessFleet(f, slices('h2', 'h1', 'h4'));
+    expect(kinds(v)).toEqual([
+      // nodes in the file's order
+      'fail task-outside-slice h2',
+      'fail task-outside-slice h1',
+      'fail duplicate-address h2,h1',
+      'warn task-address-unseen h1',
+      'fail node-without-slice h3',
+      'warn listed-not-in-swarm h4',
+      'warn missing-config-network h3',
+    ]);
+  });
+
   it('flags a listed name that no swarm node has', () => {
     const v = assessFleet(fleet(), slices('h1', 'h2', 'h3', 'h4'));
     expect(kinds(v)).toContain('warn listed-not-in-swarm h4');
