@@ -14,10 +14,23 @@ export const WATCH_UNIT_NAME = 'macvlanctl-watch.service';
 export const WATCH_UNIT_PATH = `${SYSTEMD_UNIT_DIR}/${WATCH_UNIT_NAME}`;
 /** The enable symlink (`systemctl enable` makes the same). */
 export const WATCH_UNIT_LINK = { path: `${UNIT_WANTS_DIR}/${WATCH_UNIT_NAME}`, target: WATCH_UNIT_PATH };
+/**
+ * Node flags the unit runs the watcher with, to keep it within its memory goal
+ * (RSS ≤ 60 MB, issue 12; bench/watch.mjs). With node's defaults its peak RSS
+ * was 61–68 MiB: V8 lets the young generation grow to 16 MiB semi-spaces and
+ * keeps JIT code, though the watcher's JS work per pass is a few milliseconds.
+ * With these: 52–55 MiB, repairs as fast (most of a repair is the kernel's and
+ * `ip`'s). --no-expose-wasm silences the warning --jitless prints otherwise
+ * (macvlanctl uses no WebAssembly).
+ */
+export const WATCH_NODE_FLAGS = ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1'];
 export const WATCH_UNIT_HEADER = '# Managed by macvlanctl watch --install. Changes are overwritten; remove with: macvlanctl watch --uninstall';
 
 export interface WatchUnitOptions {
-  /** argv prefix that runs the installed macvlanctl, the first element an absolute path. */
+  /**
+   * argv prefix that runs the installed macvlanctl, the first element an absolute path:
+   * a node binary and the launcher (src/gather/gather-facts.ts selfCommand), or one executable.
+   */
   command: string[];
   /** Networks to watch; empty = every network with a record. */
   names: string[];
@@ -34,7 +47,7 @@ export function renderWatchUnit(o: WatchUnitOptions): RenderedFile {
   if (!program || !program.startsWith('/')) {
     throw new MacvlanError('CONFIG_INVALID', `systemd unit: the command that runs macvlanctl must start with an absolute path, not '${program ?? ''}'`, { command: o.command });
   }
-  const argv = [...o.command, 'watch', ...o.names, ...(o.restartContainers ? [] : ['--no-restart-containers']), ...(o.dockerHost ? ['--docker-host', o.dockerHost] : [])];
+  const argv = [...withNodeFlags(o.command), 'watch', ...o.names, ...(o.restartContainers ? [] : ['--no-restart-containers']), ...(o.dockerHost ? ['--docker-host', o.dockerHost] : [])];
   const content = lines(
     WATCH_UNIT_HEADER,
     '[Unit]',
@@ -54,4 +67,11 @@ export function renderWatchUnit(o: WatchUnitOptions): RenderedFile {
     'WantedBy=multi-user.target',
   );
   return { path: WATCH_UNIT_PATH, content, mode: 0o644 };
+}
+
+/** The node flags go between node and the launcher; a command that is not `node SCRIPT` is left as it is. */
+function withNodeFlags(command: string[]): string[] {
+  const [program, ...rest] = command;
+  const isNode = /^node(js)?(\d+)?$/.test(program!.slice(program!.lastIndexOf('/') + 1));
+  return isNode && rest.length > 0 ? [program!, ...WATCH_NODE_FLAGS, ...rest] : command;
 }

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { LabHost } from '../lab.js';
 import { BIN, TEST_LOCK_DIR } from './cli.js';
+import { WATCH_NODE_FLAGS } from '../../../src/backends/systemd-unit/watch-unit.js';
 
 export interface WatchLine {
   event: string;
@@ -23,12 +24,13 @@ export interface Watcher {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
+/** The watcher as `watch --install`'s unit runs it: with the same node flags. */
 export function startWatch(h: LabHost, args: string[], opts: { root: string; dockerHost?: string }): Watcher {
   const full = [...args, '--json', '--root', opts.root];
   const dockerHost = opts.dockerHost ?? h.docker?.dockerHost;
   if (dockerHost && !args.includes('--no-docker')) full.push('--docker-host', dockerHost);
   const env = { ...process.env, NO_COLOR: '1', MACVLANCTL_LOCK_DIR: process.env.MACVLANCTL_LOCK_DIR || TEST_LOCK_DIR };
-  const child = spawn('nsenter', [`--net=${h.netnsPath}`, '--', process.execPath, BIN, 'watch', ...full], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('nsenter', [`--net=${h.netnsPath}`, '--', process.execPath, ...WATCH_NODE_FLAGS, BIN, 'watch', ...full], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: WatchLine[] = [];
   const waiters = new Set<() => void>();
   let buffered = '';
