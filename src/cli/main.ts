@@ -17,6 +17,7 @@ function toMacvlanError(e: unknown): MacvlanError {
   return new MacvlanError('SYSTEM_ERROR', `unexpected failure: ${err?.stack ?? String(e)}`);
 }
 
+/** The program and its commands, in the order `--help` lists them. */
 function buildProgram(): Command {
   const program = new Command('macvlanctl')
     .description('Put Docker containers directly on the LAN with macvlan, safely.')
@@ -25,6 +26,20 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: () => {} }); // errors are printed by main(), once
 
+  addPlanCommand(program);
+  addApplyCommand(program);
+  addStatusCommand(program);
+  addDestroyCommand(program);
+  addRenderCommand(program);
+  addUpDownCommands(program);
+  addWatchCommand(program);
+  addScanCommand(program);
+  addDoctorCommand(program);
+  addDemoCommand(program);
+  return program;
+}
+
+function addPlanCommand(program: Command): void {
   addNetworkOptions(
     program
       .command('plan')
@@ -37,7 +52,9 @@ function buildProgram(): Command {
     const { runPlan } = await import('./commands/plan.js');
     await runPlan(name, opts);
   });
+}
 
+function addApplyCommand(program: Command): void {
   addNetworkOptions(
     program
       .command('apply')
@@ -51,7 +68,9 @@ function buildProgram(): Command {
     const { runApply } = await import('./commands/apply.js');
     await runApply(name, opts);
   });
+}
 
+function addStatusCommand(program: Command): void {
   addHostOptions(
     program
       .command('status')
@@ -59,10 +78,12 @@ function buildProgram(): Command {
       .description('show managed networks, their shims, containers and whether the host reaches them')
       .option('--no-reach', 'skip the reachability checks'),
   ).action(async (name: string | undefined, opts) => {
-      const { runStatus } = await import('./commands/status.js');
-      await runStatus(name, opts);
-    });
+    const { runStatus } = await import('./commands/status.js');
+    await runStatus(name, opts);
+  });
+}
 
+function addDestroyCommand(program: Command): void {
   addHostOptions(
     program
       .command('destroy')
@@ -72,10 +93,12 @@ function buildProgram(): Command {
       .option('--force', 'disconnect attached containers first')
       .option('--lock-wait <seconds>', 'how long to wait for another macvlanctl to finish', '5'),
   ).action(async (name: string, opts) => {
-      const { runDestroy } = await import('./commands/destroy.js');
-      await runDestroy(name, opts);
-    });
+    const { runDestroy } = await import('./commands/destroy.js');
+    await runDestroy(name, opts);
+  });
+}
 
+function addRenderCommand(program: Command): void {
   addNetworkOptions(
     program
       .command('render')
@@ -86,7 +109,10 @@ function buildProgram(): Command {
     const { runRender } = await import('./commands/render.js');
     await runRender(name, opts);
   });
+}
 
+/** `up` and `down`: the same options, one handler. */
+function addUpDownCommands(program: Command): void {
   for (const [verb, what] of [
     ['up', 'bring the host side of NAME up from the record apply keeps (what the systemd unit runs at boot; needs no Docker)'],
     ['down', 'take the host side of NAME down (the shim and its routes); the Docker network stays'],
@@ -102,7 +128,9 @@ function buildProgram(): Command {
       await runUpDown(verb, name, opts);
     });
   }
+}
 
+function addWatchCommand(program: Command): void {
   addHostOptions(
     program
       .command('watch')
@@ -117,7 +145,9 @@ function buildProgram(): Command {
     const { runWatchCommand } = await import('./commands/watch.js');
     await runWatchCommand(names, opts);
   });
+}
 
+function addScanCommand(program: Command): void {
   addHostOptions(
     program
       .command('scan')
@@ -132,7 +162,9 @@ function buildProgram(): Command {
     const { runScan } = await import('./commands/scan.js');
     await runScan(opts);
   });
+}
 
+function addDoctorCommand(program: Command): void {
   addHostOptions(
     program
       .command('doctor')
@@ -147,7 +179,9 @@ function buildProgram(): Command {
     const { runDoctor } = await import('./commands/doctor.js');
     await runDoctor(name, opts);
   });
+}
 
+function addDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('show the main job on a sandbox LAN in network namespaces (needs root; touches nothing else)')
@@ -159,8 +193,6 @@ function buildProgram(): Command {
       const { runDemo } = await import('./commands/demo.js');
       await runDemo(opts);
     });
-
-  return program;
 }
 
 export async function main(argv: string[]): Promise<number> {

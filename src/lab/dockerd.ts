@@ -27,6 +27,28 @@ import type { LabDocker, LabHost, LabOptions } from './types.js';
 // `-n`: util-linux mount would otherwise create /run/mount/utab on the real /run before mounting
 const DOCKERD_WRAPPER = 'mount -n -t tmpfs -o mode=0755 macvlanctl-run /run && hostname "$1" && shift && exec "$@"';
 
+/** Where one host's dockerd keeps everything, under the lab dir. */
+interface DockerdPaths {
+  base: string;
+  dataRoot: string;
+  execRoot: string;
+  socket: string;
+  logFile: string;
+  configFile: string;
+}
+
+function dockerdPaths(dir: string, host: LabHost): DockerdPaths {
+  const base = join(dir, host.name);
+  return {
+    base,
+    dataRoot: join(base, 'd'),
+    execRoot: join(base, 'x'),
+    socket: join(base, 'docker.sock'),
+    logFile: join(base, 'dockerd.log'),
+    configFile: join(base, 'daemon.json'),
+  };
+}
+
 /**
  * Starts dockerd in `host`'s namespace and waits for /_ping. Its pid and socket are recorded in the
  * state file before it can do anything, so a crash leaves enough to find and stop it.
@@ -40,12 +62,39 @@ export async function startDockerd(
   sh: LabStateHost,
   children: Map<string, ChildProcess>,
 ): Promise<LabDocker> {
-  const base = join(dir, host.name);
-  const dataRoot = join(base, 'd');
-  const execRoot = join(base, 'x');
-  const socket = join(base, 'docker.sock');
-  const logFile = join(base, 'dockerd.log');
-  const configFile = join(base, 'daemon.json');
+  const paths = dockerdPaths(dir, host);
+  const { socket, logFile } = paths;
+  prepareDockerdDirs(dir, paths);
+  const cgroupParent = cgroupParentFor(host.netns);
+  sh.docker = { socket, logFile, cgroupParent };
+  writeState(state);
+
+  const child = spawnDockerd(dockerdArgv(host, paths, gateway, cgroupParent, opts.dockerdArgs ?? []), logFile);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`cannot start dockerd for ${host.name}`);
+  child.unref();
+  children.set(host.name, child);
+  // nsenter, unshare and sh all exec: the pid is dockerd's
+  sh.docker.pid = pid;
+  writeState(state);
+  const exited = exitReason(child);
+
+  const apiVersion = await waitForPing(host.name, socket, logFile, opts.dockerdTimeoutMs ?? 30_000, exited);
+  return {
+    socket,
+    dockerHost: `unix://${socket}`,
+    pid,
+    dataRoot: paths.dataRoot,
+    execRoot: paths.execRoot,
+    logFile,
+    cgroupParent,
+    apiVersion: apiVersion ?? 'unknown',
+    image: LAB_IMAGE,
+  };
+}
+
+/** The data and exec roots, and dockerd's own config file (written before dockerd starts). */
+function prepareDockerdDirs(dir: string, { base, dataRoot, execRoot, configFile }: DockerdPaths): void {
   // containerd puts "<exec-root>/containerd/containerd.sock.ttrpc" (and docker "<exec-root>/netns/<12 hex>")
   // here; unix socket paths are limited to 107 bytes
   if (Buffer.byteLength(join(execRoot, 'containerd/containerd.sock.ttrpc')) > 100) {
@@ -56,11 +105,12 @@ export async function startDockerd(
   // "deprecated-key-path" has no command-line flag in 20.10, only this config key; without it dockerd
   // writes its libtrust identity to /etc/docker/key.json
   writeFileSync(configFile, JSON.stringify({ 'deprecated-key-path': join(base, 'key.json') }) + '\n');
-  const cgroupParent = cgroupParentFor(host.netns);
-  sh.docker = { socket, logFile, cgroupParent };
-  writeState(state);
+}
 
-  const args = [
+/** nsenter's argv: into the host's network namespace, then unshare and DOCKERD_WRAPPER, then dockerd. */
+function dockerdArgv(host: LabHost, paths: DockerdPaths, gateway: string, cgroupParent: string, extraArgs: string[]): string[] {
+  const { dataRoot, execRoot, socket, configFile } = paths;
+  return [
     `--net=${host.netnsPath}`,
     '--',
     'unshare',
@@ -90,12 +140,15 @@ export async function startDockerd(
     '--cgroup-parent', cgroupParent,
     '--dns', gateway,
     '--shutdown-timeout', '3',
-    ...(opts.dockerdArgs ?? []),
+    ...extraArgs,
   ];
+}
+
+/** Spawns nsenter with `args`, its output appended to `logFile`. */
+function spawnDockerd(args: string[], logFile: string): ChildProcess {
   const out = openSync(logFile, 'a');
-  let child: ChildProcess;
   try {
-    child = spawn('nsenter', args, {
+    return spawn('nsenter', args, {
       stdio: ['ignore', out, out],
       // DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: a swarm task whose image is already local starts at once
       // instead of first trying the registry (unreachable here: ~30 s per task before the fallback)
@@ -104,13 +157,10 @@ export async function startDockerd(
   } finally {
     closeSync(out);
   }
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`cannot start dockerd for ${host.name}`);
-  child.unref();
-  children.set(host.name, child);
-  // nsenter, unshare and sh all exec: the pid is dockerd's
-  sh.docker.pid = pid;
-  writeState(state);
+}
+
+/** Why `child` is gone ('exit 1', a signal, a spawn error), or undefined while it runs. */
+function exitReason(child: ChildProcess): () => string | undefined {
   let exited: string | undefined;
   child.once('exit', (code, signal) => {
     exited = `exit ${code ?? signal}`;
@@ -118,36 +168,36 @@ export async function startDockerd(
   child.once('error', (e) => {
     exited = e.message;
   });
+  return () => exited;
+}
 
-  const timeout = opts.dockerdTimeoutMs ?? 30_000;
+/**
+ * Polls dockerd's /_ping until it answers 200, and returns the API version it names. Fails, with the
+ * end of dockerd's log, when dockerd exits first or `timeout` ms pass.
+ */
+async function waitForPing(
+  name: string,
+  socket: string,
+  logFile: string,
+  timeout: number,
+  exited: () => string | undefined,
+): Promise<string | undefined> {
   const deadline = Date.now() + timeout;
-  let apiVersion: string | undefined;
   for (;;) {
-    if (exited) throw new Error(`dockerd on ${host.name} stopped (${exited}):\n${tail(logFile, 25)}`);
+    const reason = exited();
+    if (reason) throw new Error(`dockerd on ${name} stopped (${reason}):\n${tail(logFile, 25)}`);
     try {
       const res = await dockerRequest(socket, 'GET', '/_ping', undefined, { timeoutMs: 2_000 });
       if (res.status === 200) {
         const v = res.headers['api-version'];
-        apiVersion = Array.isArray(v) ? v[0] : v;
-        break;
+        return Array.isArray(v) ? v[0] : v;
       }
     } catch {
       /* not listening yet */
     }
-    if (Date.now() > deadline) throw new Error(`dockerd on ${host.name}: no /_ping answer within ${timeout} ms:\n${tail(logFile, 25)}`);
+    if (Date.now() > deadline) throw new Error(`dockerd on ${name}: no /_ping answer within ${timeout} ms:\n${tail(logFile, 25)}`);
     await sleep(50);
   }
-  return {
-    socket,
-    dockerHost: `unix://${socket}`,
-    pid,
-    dataRoot,
-    execRoot,
-    logFile,
-    cgroupParent,
-    apiVersion: apiVersion ?? 'unknown',
-    image: LAB_IMAGE,
-  };
 }
 
 function sizeOf(file: string): number {

@@ -25,7 +25,7 @@ import { startDockerd } from './dockerd.js';
 import { type LabDhcp, type LabLiveHost, addLiveHosts, createLiveNamespace, liveNetnsName, removeLiveHost, startDnsmasq } from './lan-extras.js';
 import { addNamespaces, buildSwitch, nsExec, plugHost } from './netns.js';
 import { SYSTEM_PATH, kill, run, waitGone } from './process.js';
-import { type LabState, labDirFor, writeState } from './state.js';
+import { type LabState, type LabStateHost, labDirFor, writeState } from './state.js';
 import { destroyState } from './teardown.js';
 import type { Lab, LabHost, LabHostSpec, LabOptions, LabSubnet } from './types.js';
 
@@ -78,8 +78,55 @@ function validate(subnet: LabSubnet, specs: LabHostSpec[]): void {
   }
 }
 
+/** What the steps of building a lab share: its names and addresses, its record, and what it started. */
+interface LabContext {
+  opts: LabOptions;
+  log: (line: string) => void;
+  prefix: string;
+  subnet: LabSubnet;
+  ipv6: boolean;
+  dir: string;
+  lanNetns: string;
+  /** the router's address on br0 */
+  gateway: string;
+  /** the LAN's IPv6 /64 without its length, e.g. '2001:db8:1::' */
+  v6: string;
+  gateway6: string | undefined;
+  state: LabState;
+  timings: Record<string, number>;
+  children: Map<string, ChildProcess>;
+}
+
+/** Builds a lab; when a step fails, removes all it made so far (lab.json names it) and rethrows. */
 export async function createLab(opts: LabOptions = {}): Promise<Lab> {
   const log = opts.log ?? (() => {});
+  const { prefix, subnet, ipv6, specs } = checkedSettings(opts);
+  const { dir, lanNetns, state } = recordLab(prefix, specs);
+  const timings: Record<string, number> = {};
+  const children = new Map<string, ChildProcess>();
+  const destroy = destroyOnce(state, children, log, timings);
+  const v6 = v6PrefixFor(subnet);
+  const gateway = `${subnet}.1`;
+  const ctx: LabContext = { opts, log, prefix, subnet, ipv6, dir, lanNetns, gateway, v6, gateway6: ipv6 ? `${v6}1` : undefined, state, timings, children };
+  const tAll = Date.now();
+  try {
+    const hosts = await buildNetwork(ctx, specs);
+    // Live hosts and the DHCP server (src/lab/lan-extras.ts).
+    const live = new LiveHosts(ctx, new Set<string>([gateway, ...specs.map((h) => h.address)]));
+    await addFirstLiveHosts(ctx, live);
+    const dhcp = await startDhcp(ctx);
+    if (opts.docker) await startDockerds(ctx, hosts);
+    timings.total = Date.now() - tAll;
+    return assembleLab(ctx, hosts, live, dhcp, destroy);
+  } catch (err) {
+    log(`lab ${prefix}: creation failed, cleaning up: ${(err as Error).message}`);
+    await destroy().catch((e: unknown) => log(`lab ${prefix}: cleanup after failure: ${(e as Error).message}`));
+    throw err;
+  }
+}
+
+/** The options with their defaults, all checked (and root required) before anything is made. */
+function checkedSettings(opts: LabOptions): { prefix: string; subnet: LabSubnet; ipv6: boolean; specs: LabHostSpec[] } {
   const prefix = opts.prefix ?? `mvl${randomBytes(3).toString('hex')}`;
   if (!PREFIX_RE.test(prefix)) throw new Error(`lab prefix ${JSON.stringify(prefix)} must match ${PREFIX_RE}`);
   const subnet: LabSubnet = opts.subnet ?? '198.51.100';
@@ -89,7 +136,11 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
   for (const a of opts.liveHosts ?? []) checkLabAddress(subnet, a, 'lab live host');
   if (opts.dhcp) for (const a of [opts.dhcp.first, opts.dhcp.last]) checkLabAddress(subnet, a, 'lab DHCP pool');
   if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, dockerd)');
+  return { prefix, subnet, ipv6, specs };
+}
 
+/** The lab's directory and lab.json, naming every namespace before it exists, so teardown finds them all. */
+function recordLab(prefix: string, specs: LabHostSpec[]): { dir: string; lanNetns: string; state: LabState } {
   const dir = labDirFor(prefix);
   mkdirSync(dir, { mode: 0o700 }); // throws if the prefix is in use
   const lanNetns = `${prefix}-lan`;
@@ -103,11 +154,13 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
     hosts: specs.map((h) => ({ name: h.name, netns: `${prefix}-${h.name}` })),
   };
   writeState(state);
+  return { dir, lanNetns, state };
+}
 
-  const timings: Record<string, number> = {};
-  const children = new Map<string, ChildProcess>();
+/** Lab.destroy: one teardown however often it is called (also concurrently), timed into timings.destroy. */
+function destroyOnce(state: LabState, children: Map<string, ChildProcess>, log: (line: string) => void, timings: Record<string, number>): () => Promise<void> {
   let destroying: Promise<void> | undefined;
-  const destroy = (): Promise<void> => {
+  return (): Promise<void> => {
     if (!destroying) {
       const t0 = Date.now();
       destroying = destroyState(state, children, log).finally(() => {
@@ -116,137 +169,173 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
     }
     return destroying;
   };
+}
 
-  const gateway = `${subnet}.1`;
-  const v6 = v6PrefixFor(subnet);
-  const gateway6 = ipv6 ? `${v6}1` : undefined;
-  const tAll = Date.now();
-  try {
-    let t = Date.now();
-    await addNamespaces(state.netns);
-    await buildSwitch(lanNetns, gateway, gateway6);
-    const hosts: LabHost[] = [];
-    for (const spec of specs) {
-      const netns = `${prefix}-${spec.name}`;
-      const address6 = ipv6 ? `${v6}${spec.address.split('.')[3] ?? ''}` : undefined;
-      const mac = macFor(spec.address);
-      await plugHost(lanNetns, { netns, peer: `p-${spec.name}`, mac, address: spec.address, address6, gateway, gateway6 });
-      hosts.push(makeHost(dir, spec, netns, mac, address6));
-    }
-    timings.network = Date.now() - t;
-    log(`lab ${prefix}: namespaces ready in ${timings.network} ms`);
-
-    // Live hosts and the DHCP server (src/lab/lan-extras.ts).
-    const taken = new Set<string>([gateway, ...specs.map((h) => h.address)]);
-    const liveHosts: LabLiveHost[] = [];
-    const liveNetns = liveNetnsName(prefix);
-    const counter = { n: 0 };
-    let liveReady: Promise<void> | undefined;
-    const ensureLiveNetns = (): Promise<void> => {
-      liveReady ??= (async () => {
-        state.netns.push(liveNetns); // recorded before it exists, so teardown finds it
-        writeState(state);
-        await createLiveNamespace(lanNetns, liveNetns);
-      })();
-      return liveReady;
-    };
-    if (opts.liveHosts?.length) {
-      t = Date.now();
-      await ensureLiveNetns();
-      liveHosts.push(...(await addLiveHosts(liveNetns, opts.liveHosts, taken, counter)));
-      timings.liveHosts = Date.now() - t;
-    }
-    let dhcp: LabDhcp | undefined;
-    if (opts.dhcp) {
-      t = Date.now();
-      dhcp = await startDnsmasq(dir, lanNetns, gateway, opts.dhcp, children);
-      timings.dhcp = Date.now() - t;
-    }
-
-    if (opts.docker) {
-      t = Date.now();
-      const tarPromise = busyboxRootfsTar();
-      const tTar = Date.now();
-      void tarPromise.then(() => (timings.busyboxTar ??= Date.now() - tTar), () => undefined);
-      // allSettled: when one dockerd fails, wait for the others to be started (and recorded) before
-      // the cleanup below runs, so none is left behind
-      const settled = await Promise.allSettled(
-        hosts.map(async (host, i) => {
-          const sh = state.hosts[i];
-          if (!sh) throw new Error('internal: host state missing');
-          const t0 = Date.now();
-          const d = await startDockerd(dir, host, gateway, opts, state, sh, children);
-          timings[`dockerd:${host.name}`] = Date.now() - t0;
-          const tar = await tarPromise;
-          const t1 = Date.now();
-          await importImage(d.socket, tar, LAB_IMAGE);
-          timings[`import:${host.name}`] = Date.now() - t1;
-          host.docker = d;
-          log(`lab ${prefix}: dockerd on ${host.name} up in ${timings[`dockerd:${host.name}`]} ms, image in ${timings[`import:${host.name}`]} ms`);
-        }),
-      );
-      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      timings.docker = Date.now() - t;
-    }
-    timings.total = Date.now() - tAll;
-
-    const lab: Lab = {
-      prefix,
-      dir,
-      subnet,
-      lanNetns,
-      gateway,
-      cidr: `${subnet}.0/24`,
-      hosts,
-      timings,
-      host(name: string): LabHost {
-        const h = hosts.find((x) => x.name === name);
-        if (!h) throw new Error(`lab ${prefix} has no host ${name}`);
-        return h;
-      },
-      lanExec: (cmd, o) => nsExec(lanNetns, cmd, o),
-      liveHosts,
-      async addLiveHost(address: string): Promise<LabLiveHost> {
-        checkLabAddress(subnet, address, 'lab live host');
-        await ensureLiveNetns();
-        const [h] = await addLiveHosts(liveNetns, [address], taken, counter);
-        liveHosts.push(h!);
-        lab.liveNetns = liveNetns;
-        return h!;
-      },
-      async removeLiveHost(address: string): Promise<void> {
-        const i = liveHosts.findIndex((h) => h.address === address);
-        if (i < 0) throw new Error(`lab ${prefix} has no live host ${address}`);
-        await removeLiveHost(liveNetns, liveHosts[i]!);
-        liveHosts.splice(i, 1);
-        taken.delete(address);
-      },
-      async restartDocker(name: string): Promise<void> {
-        const host = lab.host(name);
-        const i = hosts.indexOf(host);
-        const sh = state.hosts[i];
-        if (!host.docker || !sh) throw new Error(`lab host ${name} has no dockerd`);
-        const pid = host.docker.pid;
-        kill(pid, 'SIGTERM');
-        if (!(await waitGone([pid], 20_000))) throw new Error(`dockerd ${pid} on ${name} did not stop within 20 s`);
-        children.delete(name);
-        host.docker = await startDockerd(dir, host, gateway, opts, state, sh, children);
-      },
-      destroy,
-    };
-    if (liveReady) lab.liveNetns = liveNetns;
-    if (dhcp) lab.dhcp = dhcp;
-    if (ipv6) {
-      lab.gateway6 = gateway6;
-      lab.cidr6 = `${v6}/64`;
-    }
-    return lab;
-  } catch (err) {
-    log(`lab ${prefix}: creation failed, cleaning up: ${(err as Error).message}`);
-    await destroy().catch((e: unknown) => log(`lab ${prefix}: cleanup after failure: ${(e as Error).message}`));
-    throw err;
+/** The namespaces, the switch (br0 with the router's addresses) and a veth from it into each host. */
+async function buildNetwork(ctx: LabContext, specs: LabHostSpec[]): Promise<LabHost[]> {
+  const { prefix, lanNetns, gateway, gateway6, v6, ipv6 } = ctx;
+  const t = Date.now();
+  await addNamespaces(ctx.state.netns);
+  await buildSwitch(lanNetns, gateway, gateway6);
+  const hosts: LabHost[] = [];
+  for (const spec of specs) {
+    const netns = `${prefix}-${spec.name}`;
+    const address6 = ipv6 ? `${v6}${spec.address.split('.')[3] ?? ''}` : undefined;
+    const mac = macFor(spec.address);
+    await plugHost(lanNetns, { netns, peer: `p-${spec.name}`, mac, address: spec.address, address6, gateway, gateway6 });
+    hosts.push(makeHost(ctx.dir, spec, netns, mac, address6));
   }
+  ctx.timings.network = Date.now() - t;
+  ctx.log(`lab ${prefix}: namespaces ready in ${ctx.timings.network} ms`);
+  return hosts;
+}
+
+/**
+ * The lab's live hosts (addresses that answer ARP), in a namespace of their own that is made when the
+ * first one is added: at creation (LabOptions.liveHosts) or later (Lab.addLiveHost).
+ */
+class LiveHosts {
+  /** the live hosts now on the LAN: Lab.liveHosts is this array */
+  readonly list: LabLiveHost[] = [];
+  readonly netns: string;
+  private ready: Promise<void> | undefined;
+  /** numbers their interfaces (h0, h1, …) */
+  private readonly counter = { n: 0 };
+
+  /** `taken`: the addresses in use on the LAN; a live host may take none of them. */
+  constructor(
+    private readonly ctx: LabContext,
+    private readonly taken: Set<string>,
+  ) {
+    this.netns = liveNetnsName(ctx.prefix);
+  }
+
+  /** whether their namespace was made (or is being made) */
+  get started(): boolean {
+    return this.ready !== undefined;
+  }
+
+  async add(addresses: readonly string[]): Promise<LabLiveHost[]> {
+    await this.ensureNetns();
+    const added = await addLiveHosts(this.netns, addresses, this.taken, this.counter);
+    this.list.push(...added);
+    return added;
+  }
+
+  async remove(address: string): Promise<void> {
+    const i = this.list.findIndex((h) => h.address === address);
+    if (i < 0) throw new Error(`lab ${this.ctx.prefix} has no live host ${address}`);
+    await removeLiveHost(this.netns, this.list[i]!);
+    this.list.splice(i, 1);
+    this.taken.delete(address);
+  }
+
+  private ensureNetns(): Promise<void> {
+    this.ready ??= (async () => {
+      this.ctx.state.netns.push(this.netns); // recorded before it exists, so teardown finds it
+      writeState(this.ctx.state);
+      await createLiveNamespace(this.ctx.lanNetns, this.netns);
+    })();
+    return this.ready;
+  }
+}
+
+async function addFirstLiveHosts(ctx: LabContext, live: LiveHosts): Promise<void> {
+  if (!ctx.opts.liveHosts?.length) return;
+  const t = Date.now();
+  await live.add(ctx.opts.liveHosts);
+  ctx.timings.liveHosts = Date.now() - t;
+}
+
+async function startDhcp(ctx: LabContext): Promise<LabDhcp | undefined> {
+  if (!ctx.opts.dhcp) return undefined;
+  const t = Date.now();
+  const dhcp = await startDnsmasq(ctx.dir, ctx.lanNetns, ctx.gateway, ctx.opts.dhcp, ctx.children);
+  ctx.timings.dhcp = Date.now() - t;
+  return dhcp;
+}
+
+/** A dockerd in every host, side by side, each with the busybox image imported (its tarball is made once, meanwhile). */
+async function startDockerds(ctx: LabContext, hosts: LabHost[]): Promise<void> {
+  const { timings } = ctx;
+  const t = Date.now();
+  const tarPromise = busyboxRootfsTar();
+  const tTar = Date.now();
+  void tarPromise.then(() => (timings.busyboxTar ??= Date.now() - tTar), () => undefined);
+  // allSettled: when one dockerd fails, wait for the others to be started (and recorded) before
+  // the cleanup in createLab runs, so none is left behind
+  const settled = await Promise.allSettled(hosts.map((host, i) => startHostDocker(ctx, host, ctx.state.hosts[i], tarPromise)));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  timings.docker = Date.now() - t;
+}
+
+async function startHostDocker(ctx: LabContext, host: LabHost, sh: LabStateHost | undefined, tarPromise: Promise<Buffer>): Promise<void> {
+  const { timings } = ctx;
+  if (!sh) throw new Error('internal: host state missing');
+  const t0 = Date.now();
+  const d = await startDockerd(ctx.dir, host, ctx.gateway, ctx.opts, ctx.state, sh, ctx.children);
+  timings[`dockerd:${host.name}`] = Date.now() - t0;
+  const tar = await tarPromise;
+  const t1 = Date.now();
+  await importImage(d.socket, tar, LAB_IMAGE);
+  timings[`import:${host.name}`] = Date.now() - t1;
+  host.docker = d;
+  ctx.log(`lab ${ctx.prefix}: dockerd on ${host.name} up in ${timings[`dockerd:${host.name}`]} ms, image in ${timings[`import:${host.name}`]} ms`);
+}
+
+/** The Lab handed to callers, over what createLab built. */
+function assembleLab(ctx: LabContext, hosts: LabHost[], live: LiveHosts, dhcp: LabDhcp | undefined, destroy: () => Promise<void>): Lab {
+  const { prefix, subnet, lanNetns } = ctx;
+  const lab: Lab = {
+    prefix,
+    dir: ctx.dir,
+    subnet,
+    lanNetns,
+    gateway: ctx.gateway,
+    cidr: `${subnet}.0/24`,
+    hosts,
+    timings: ctx.timings,
+    host(name: string): LabHost {
+      const h = hosts.find((x) => x.name === name);
+      if (!h) throw new Error(`lab ${prefix} has no host ${name}`);
+      return h;
+    },
+    lanExec: (cmd, o) => nsExec(lanNetns, cmd, o),
+    liveHosts: live.list,
+    async addLiveHost(address: string): Promise<LabLiveHost> {
+      checkLabAddress(subnet, address, 'lab live host');
+      const [h] = await live.add([address]);
+      lab.liveNetns = live.netns;
+      return h!;
+    },
+    async removeLiveHost(address: string): Promise<void> {
+      await live.remove(address);
+    },
+    async restartDocker(name: string): Promise<void> {
+      await restartDockerd(ctx, hosts, lab.host(name));
+    },
+    destroy,
+  };
+  if (live.started) lab.liveNetns = live.netns;
+  if (dhcp) lab.dhcp = dhcp;
+  if (ctx.ipv6) {
+    lab.gateway6 = ctx.gateway6;
+    lab.cidr6 = `${ctx.v6}/64`;
+  }
+  return lab;
+}
+
+/** Lab.restartDocker: SIGTERM as a service manager sends, then a new dockerd on the same data root. */
+async function restartDockerd(ctx: LabContext, hosts: LabHost[], host: LabHost): Promise<void> {
+  const i = hosts.indexOf(host);
+  const sh = ctx.state.hosts[i];
+  if (!host.docker || !sh) throw new Error(`lab host ${host.name} has no dockerd`);
+  const pid = host.docker.pid;
+  kill(pid, 'SIGTERM');
+  if (!(await waitGone([pid], 20_000))) throw new Error(`dockerd ${pid} on ${host.name} did not stop within 20 s`);
+  ctx.children.delete(host.name);
+  host.docker = await startDockerd(ctx.dir, host, ctx.gateway, ctx.opts, ctx.state, sh, ctx.children);
 }
 
 function makeHost(dir: string, spec: LabHostSpec, netns: string, mac: string, address6: string | undefined): LabHost {

@@ -85,8 +85,52 @@ interface Waiting {
 
 async function sweep(s: WorkerStart): Promise<LiveHost[]> {
   const { first, last, count } = sweepRange(s.base, s.prefix);
-  // One long-lived `ip -batch` takes the probe and flush lines as they are
-  // paced out; -force: one refused line must not stop the rest.
+  const batch = startProbeBatch();
+  const pacer = new SweepPacer(s, sweepBlocks(first, last, s.blockSize));
+  const found = new Map<string, string>();
+  let lastProgress = 0;
+  const t0 = performance.now();
+
+  for (;;) {
+    const errors = batch.errors();
+    if (errors) throw new Error(`the neighbour probes failed: ${errors.trim().split('\n').slice(0, 3).join('; ')}`);
+    pacer.admit();
+    let now = performance.now();
+    batch.write(pacer.probesDue(now, probesAllowed(s.rate, now - t0)));
+
+    now = performance.now();
+    const head = pacer.waiting[0];
+    if (head && now - head.doneAt >= s.answerWindowMs) {
+      const readAt = performance.now();
+      for (const h of answeredNeighbours(await ip(['-json', 'neigh', 'show', 'dev', s.ifname]))) found.set(h.address, h.mac);
+      batch.write(pacer.flushesDue(readAt));
+      if (pacer.finished || performance.now() - lastProgress > 100) {
+        lastProgress = performance.now();
+        say({ t: 'progress', sent: pacer.sent, total: count, found: found.size });
+      }
+      continue;
+    }
+    if (pacer.finished) break;
+    await sleep(pacer.pauseMs(now));
+  }
+  const code = await batch.end();
+  const errors = batch.errors();
+  if (errors || (code !== 0 && code !== null)) throw new Error(`the neighbour probes failed: ${errors.trim() || `ip exited with ${code}`}`);
+  return sortByAddress([...found].map(([address, mac]) => ({ address, mac })));
+}
+
+/** The long-lived `ip -batch` the probe and flush lines are written to. */
+interface ProbeBatch {
+  write(lines: string[]): void;
+  /** What ip wrote on stderr so far (its first 4000 characters or so). */
+  errors(): string;
+  /** Closes its input; resolves with its exit code. */
+  end(): Promise<number | null>;
+}
+
+// One long-lived `ip -batch` takes the probe and flush lines as they are
+// paced out; -force: one refused line must not stop the rest.
+function startProbeBatch(): ProbeBatch {
   const batch: ChildProcess = spawn('ip', ['-force', '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
   let batchErrors = '';
   batch.stderr!.setEncoding('utf8');
@@ -95,80 +139,90 @@ async function sweep(s: WorkerStart): Promise<LiveHost[]> {
   });
   const batchExit = new Promise<number | null>((resolve) => batch.on('close', (code) => resolve(code)));
   batch.stdin!.on('error', () => undefined); // reported through batchErrors / the exit code
-  const write = (lines: string[]) => {
-    if (lines.length > 0) batch.stdin!.write(`${lines.join('\n')}\n`);
+  return {
+    write(lines: string[]): void {
+      if (lines.length > 0) batch.stdin!.write(`${lines.join('\n')}\n`);
+    },
+    errors: () => batchErrors,
+    end(): Promise<number | null> {
+      batch.stdin!.end();
+      return batchExit;
+    },
   };
+}
 
-  const found = new Map<string, string>();
-  const blocks = sweepBlocks(first, last, s.blockSize);
-  const waiting: Waiting[] = [];
-  let current: { block: SweepBlock; next: number } | undefined;
-  let reserved = 0; // addresses of blocks started and not yet flushed
-  let sent = 0;
-  let lastProgress = 0;
-  const t0 = performance.now();
+/**
+ * What the sweep sends when: blocks of addresses are started while their entries fit under the
+ * in-flight limit, probed at the rate allowed, and flushed once their answer window has passed.
+ */
+class SweepPacer {
+  /** Blocks whose last probe was written, oldest first: their answers are read, then they are flushed. */
+  readonly waiting: Waiting[] = [];
+  /** Probes written so far. */
+  sent = 0;
+  private current: { block: SweepBlock; next: number } | undefined;
+  private reserved = 0; // addresses of blocks started and not yet flushed
+  private more = true;
 
-  const startBlock = (): boolean => {
-    const n = blocks.next();
-    if (n.done) return false;
-    current = { block: n.value, next: n.value.first };
-    reserved += n.value.last - n.value.first + 1;
-    return true;
-  };
-  let more = true;
-  // A new block only when its entries fit under the in-flight limit (or nothing is in flight).
-  const admit = () => {
-    while (!current && more && (reserved === 0 || reserved + s.blockSize <= s.maxInFlight)) more = startBlock();
-  };
+  constructor(
+    private readonly s: WorkerStart,
+    private readonly blocks: Generator<SweepBlock>,
+  ) {}
 
-  for (;;) {
-    if (batchErrors) throw new Error(`the neighbour probes failed: ${batchErrors.trim().split('\n').slice(0, 3).join('; ')}`);
-    admit();
-    let now = performance.now();
-    let allowance = probesAllowed(s.rate, now - t0) - sent;
-    const lines: string[] = [];
-    while (allowance > 0 && current) {
-      lines.push(resolveLine(current.next, s.ifname));
-      current.next += 1;
-      sent += 1;
-      allowance -= 1;
-      if (current.next > current.block.last) {
-        waiting.push({ block: current.block, size: current.block.last - current.block.first + 1, doneAt: now });
-        current = undefined;
-        admit();
-      }
-    }
-    write(lines);
-
-    now = performance.now();
-    const head = waiting[0];
-    if (head && now - head.doneAt >= s.answerWindowMs) {
-      const readAt = performance.now();
-      for (const h of answeredNeighbours(await ip(['-json', 'neigh', 'show', 'dev', s.ifname]))) found.set(h.address, h.mac);
-      const flushes: string[] = [];
-      while (waiting[0] && readAt - waiting[0].doneAt >= s.answerWindowMs) {
-        const w = waiting.shift()!;
-        flushes.push(flushLine(w.block, s.ifname));
-        reserved -= w.size;
-      }
-      write(flushes);
-      const finished = !current && !more && waiting.length === 0;
-      if (finished || performance.now() - lastProgress > 100) {
-        lastProgress = performance.now();
-        say({ t: 'progress', sent, total: count, found: found.size });
-      }
-      continue;
-    }
-    if (!current && !more && waiting.length === 0) break;
-    // Sleep until the next probe may go or the oldest block is due, in 1–20 ms steps.
-    const untilDue = head ? head.doneAt + s.answerWindowMs - now : Infinity;
-    const untilSend = current ? 1000 / s.rate : Infinity;
-    await sleep(Math.min(20, Math.max(1, Math.min(untilDue, untilSend))));
+  /** Every block probed and flushed. */
+  get finished(): boolean {
+    return !this.current && !this.more && this.waiting.length === 0;
   }
-  batch.stdin!.end();
-  const code = await batchExit;
-  if (batchErrors || (code !== 0 && code !== null)) throw new Error(`the neighbour probes failed: ${batchErrors.trim() || `ip exited with ${code}`}`);
-  return sortByAddress([...found].map(([address, mac]) => ({ address, mac })));
+
+  /** A new block only when its entries fit under the in-flight limit (or nothing is in flight). */
+  admit(): void {
+    while (!this.current && this.more && (this.reserved === 0 || this.reserved + this.s.blockSize <= this.s.maxInFlight)) this.more = this.startBlock();
+  }
+
+  /** The probe lines that may go at `now`, when `allowed` probes in all may have gone since the start. */
+  probesDue(now: number, allowed: number): string[] {
+    let allowance = allowed - this.sent;
+    const lines: string[] = [];
+    while (allowance > 0 && this.current) {
+      lines.push(resolveLine(this.current.next, this.s.ifname));
+      this.current.next += 1;
+      this.sent += 1;
+      allowance -= 1;
+      if (this.current.next > this.current.block.last) {
+        this.waiting.push({ block: this.current.block, size: this.current.block.last - this.current.block.first + 1, doneAt: now });
+        this.current = undefined;
+        this.admit();
+      }
+    }
+    return lines;
+  }
+
+  /** The flush lines of the blocks whose answer window had passed when the answers were read (`readAt`). */
+  flushesDue(readAt: number): string[] {
+    const flushes: string[] = [];
+    while (this.waiting[0] && readAt - this.waiting[0].doneAt >= this.s.answerWindowMs) {
+      const w = this.waiting.shift()!;
+      flushes.push(flushLine(w.block, this.s.ifname));
+      this.reserved -= w.size;
+    }
+    return flushes;
+  }
+
+  /** How long to sleep: until the next probe may go or the oldest block is due, in 1–20 ms steps. */
+  pauseMs(now: number): number {
+    const head = this.waiting[0];
+    const untilDue = head ? head.doneAt + this.s.answerWindowMs - now : Infinity;
+    const untilSend = this.current ? 1000 / this.s.rate : Infinity;
+    return Math.min(20, Math.max(1, Math.min(untilDue, untilSend)));
+  }
+
+  private startBlock(): boolean {
+    const n = this.blocks.next();
+    if (n.done) return false;
+    this.current = { block: n.value, next: n.value.first };
+    this.reserved += n.value.last - n.value.first + 1;
+    return true;
+  }
 }
 
 // ------------------------------------------------------------------- IPv6

@@ -207,67 +207,247 @@ function printKept(bin: string, lab: Lab): void {
   say(`  remove it:                   ${bin} demo --cleanup`);
 }
 
+/** What the steps measured, for the closing summary and the JSON document. */
+interface DemoMeasurements {
+  checks: Check[];
+  /** How long each macvlanctl command took, by step. */
+  timings: Record<string, number>;
+  /** All reachability checks together. */
+  checksMs: number;
+}
+
 export async function runDemo(opts: DemoOptions): Promise<void> {
   const json = opts.json ?? false;
   if (json) narration = process.stderr;
-  if (opts.cleanup) {
-    // Only sandboxes whose demo process is gone (a running demo is left alone).
-    const removed = await cleanupStaleLabs(DEMO_PREFIX);
-    say(removed.length ? `Removed sandbox(es): ${removed.join(', ')}` : 'No demo sandbox was left.');
-    if (json) process.stdout.write(jsonEnvelope('demo', { cleanup: true, removed }));
-    return;
-  }
+  if (opts.cleanup) return removeLeftSandboxes(json);
   const started = Date.now();
   await preflight(opts);
   const bin = findLauncher();
+  const sandbox = new DemoSandbox();
+  sandbox.listen();
+  const measured: DemoMeasurements = { checks: [], timings: {}, checksMs: 0 };
+  try {
+    await runSteps(bin, sandbox, measured, opts);
+  } catch (e) {
+    // Interrupted: the step in flight fails because the sandbox is going away.
+    // That is not news; the signal handler exits once the sandbox is gone.
+    if (sandbox.interrupted) await new Promise<never>(() => {});
+    if (opts.keep && sandbox.lab) printKept(bin, sandbox.lab);
+    throw e;
+  } finally {
+    if (opts.keep) {
+      /* left running; printed below (or above, on failure) */
+    } else if (!sandbox.interrupted) {
+      await sandbox.remove();
+      if (sandbox.lab) say(c.dim(`Sandbox ${sandbox.lab.prefix} removed in ${seconds(sandbox.lab.timings.destroy)}.`));
+    }
+    // Read again: a signal may have come while the sandbox was being removed.
+    if (!sandbox.interrupted) sandbox.stopListening();
+  }
+  if (sandbox.interrupted) return new Promise<void>(() => {}); // the signal handler exits once the sandbox is gone
+  reportDemo(bin, sandbox.lab, measured, Date.now() - started, opts);
+}
 
-  let lab: Lab | undefined;
-  let creating: Promise<Lab> | undefined;
-  let cleaned: Promise<void> | undefined;
-  // A Ctrl-C while the sandbox is being built waits for the build to finish
-  // (or fail, which cleans up after itself), then removes it: removing it
-  // half-built would race with the dockerd still starting.
-  const cleanup = (): Promise<void> =>
-    (cleaned ??= (async () => {
-      const built = lab ?? (await creating?.catch(() => undefined));
+/** `demo --cleanup`: only sandboxes whose demo process is gone (a running demo is left alone). */
+async function removeLeftSandboxes(json: boolean): Promise<void> {
+  const removed = await cleanupStaleLabs(DEMO_PREFIX);
+  say(removed.length ? `Removed sandbox(es): ${removed.join(', ')}` : 'No demo sandbox was left.');
+  if (json) process.stdout.write(jsonEnvelope('demo', { cleanup: true, removed }));
+}
+
+/**
+ * The sandbox's life: built once and removed once, whether the demo ends, fails, is interrupted
+ * (Ctrl-C, SIGTERM) or loses its reader (`demo | head`).
+ */
+class DemoSandbox {
+  lab: Lab | undefined;
+  /** Set on the first signal (or a closed output): the steps stop, the handler removes the sandbox and exits. */
+  interrupted = false;
+  private creating: Promise<Lab> | undefined;
+  private cleaned: Promise<void> | undefined;
+
+  async build(): Promise<Lab> {
+    this.creating = createLab({
+      prefix: `${DEMO_PREFIX}${randomBytes(3).toString('hex')}`,
+      docker: true,
+      hosts: [{ name: 'h1', address: HOST }],
+      dhcp: DHCP_POOL,
+      liveHosts: [PRINTER],
+    });
+    this.lab = await this.creating;
+    return this.lab;
+  }
+
+  /**
+   * Removes the sandbox, once however often called. A Ctrl-C while the sandbox is being built waits
+   * for the build to finish (or fail, which cleans up after itself), then removes it: removing it
+   * half-built would race with the dockerd still starting.
+   */
+  remove(): Promise<void> {
+    return (this.cleaned ??= (async () => {
+      const built = this.lab ?? (await this.creating?.catch(() => undefined));
       if (built) await built.destroy();
     })());
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals) => {
+  }
+
+  /** After Ctrl-C nothing new may start in the sandbox while it is being removed. */
+  stopIfInterrupted(): void {
+    if (this.interrupted) throw new MacvlanError('ABORTED', 'interrupted');
+  }
+
+  listen(): void {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+    process.stdout.on('error', this.onOutputError);
+    process.stderr.on('error', this.onOutputError);
+  }
+
+  /**
+   * The sandbox is gone (or kept on purpose): a reader that goes away now ends the demo quietly,
+   * never removing a sandbox kept with --keep.
+   */
+  stopListening(): void {
+    process.removeListener('SIGINT', this.onSignal);
+    process.removeListener('SIGTERM', this.onSignal);
+    process.stdout.removeListener('error', this.onOutputError);
+    process.stderr.removeListener('error', this.onOutputError);
+    const quietExit = (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(141);
+    };
+    process.stdout.on('error', quietExit);
+    process.stderr.on('error', quietExit);
+  }
+
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
     // A second Ctrl-C must not abort the cleanup half-way: say so and carry on.
-    if (interrupted) return void process.stderr.write('still removing the sandbox…\n');
-    interrupted = true;
+    if (this.interrupted) return void process.stderr.write('still removing the sandbox…\n');
+    this.interrupted = true;
     muted = true;
     process.stderr.write(`\n${signal}: removing the sandbox…\n`);
     void stopInFlight()
-      .then(cleanup)
+      .then(() => this.remove())
       .catch((e: unknown) => process.stderr.write(`${(e as Error).message}\n`))
       .finally(() => process.exit(signal === 'SIGPIPE' ? 141 : 130));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+
   // `macvlanctl demo | head`: once the reader is gone every write fails with
   // EPIPE (Node ignores SIGPIPE itself); that ends the demo like Ctrl-C does,
   // sandbox removed, instead of crashing with it still running.
   // The same for stderr (`demo 2>&1 | head`); once the cleanup has begun, a failed write (its own
   // "removing the sandbox" line to the closed pipe) must neither crash it nor start it again.
-  const onOutputError = (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE' && !interrupted) onSignal('SIGPIPE');
+  private readonly onOutputError = (e: NodeJS.ErrnoException): void => {
+    if (e.code === 'EPIPE' && !this.interrupted) this.onSignal('SIGPIPE');
   };
-  process.stdout.on('error', onOutputError);
-  process.stderr.on('error', onOutputError);
+}
 
-  const checks: Check[] = [];
-  const timings: Record<string, number> = {};
-  let checksMs = 0;
-  // After Ctrl-C nothing new may start in the sandbox while it is being removed.
-  const stopIfInterrupted = () => {
-    if (interrupted) throw new MacvlanError('ABORTED', 'interrupted');
-  };
-  type Probe = [what: string, expected: boolean, probe: () => Promise<boolean>, attempts?: number];
+/** Builds the sandbox and walks through the demo's steps on it. */
+async function runSteps(bin: string, sandbox: DemoSandbox, measured: DemoMeasurements, opts: DemoOptions): Promise<void> {
+  say(c.bold(`Building the sandbox LAN: a router (198.51.100.1) whose DHCP server hands out ${DHCP_POOL.first}–${DHCP_POOL.last}, a printer (${PRINTER}) and a Docker host "h1" (eno1 = 198.51.100.24) with its own dockerd…`));
+  const lab = await sandbox.build();
+  sandbox.stopIfInterrupted();
+  const host = lab.host('h1');
+  say(`  ready in ${seconds(lab.timings.total)} (namespaces ${lab.lanNetns} and ${host.netns}; dockerd ${host.docker?.apiVersion ? `API ${host.docker.apiVersion}` : ''} on ${host.docker?.socket ?? '?'})`);
+  const steps = new DemoSteps(bin, sandbox, lab, host, measured);
+  await steps.scanTheLan();
+  const web = await steps.manualSetup();
+  await steps.addTheShim(web);
+  await steps.showStatus();
+  if (!opts.keep) await steps.cleanUp();
+}
+
+type Probe = [what: string, expected: boolean, probe: () => Promise<boolean>, attempts?: number];
+
+/** The numbered steps on a built sandbox, each narrated, the commands timed and the checks recorded in `measured`. */
+class DemoSteps {
+  constructor(
+    private readonly bin: string,
+    private readonly sandbox: DemoSandbox,
+    private readonly lab: Lab,
+    private readonly host: LabHost,
+    private readonly measured: DemoMeasurements,
+  ) {}
+
+  async scanTheLan(): Promise<void> {
+    say();
+    say(c.bold('0. What is on the LAN (the addresses Docker knows nothing about)'));
+    const scanned = await this.show('scan', ['scan', '--parent', 'eno1']);
+    if (scanned.code !== 0) throw new MacvlanError('SYSTEM_ERROR', `the LAN scan failed with exit ${scanned.code}; see above`);
+    say(c.dim(`  plan and apply check the ip-range used below, ${DECLARATION[4]}, against this scan (kept for 5 minutes).`));
+  }
+
+  /** A macvlan network without a shim and a container on it; returns the container's address. */
+  async manualSetup(): Promise<string> {
+    const { host } = this;
+    say();
+    say(c.bold('1. The usual manual setup: a macvlan network, no shim'));
+    const first = await this.show('apply (no host access)', ['apply', ...DECLARATION, '--no-host-access', '--yes']);
+    if (first.code !== 0) throw new MacvlanError('APPLY_FAILED', `the first apply (without a shim) failed with exit ${first.code}; see above`);
+    say(c.cyan(`  $ docker run -d --network ${NETWORK} --name web ${LAB_IMAGE} sleep 3600`));
+    this.sandbox.stopIfInterrupted();
+    const run1 = await host.dockerCli(['run', '-d', '--network', NETWORK, '--name', 'web', LAB_IMAGE, 'sleep', '3600']);
+    if (run1.code !== 0) throw new MacvlanError('SYSTEM_ERROR', `could not start the demo container: ${run1.stderr.trim()}`);
+    const web = (await host.dockerCli(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'web'])).stdout.trim();
+    if (!web) throw new MacvlanError('SYSTEM_ERROR', 'the demo container has no address on the macvlan network');
+    say(`  container web is on the LAN at ${web}`);
+    say(c.cyan(`  $ docker exec web ping -c 1 -W 1 …   and, on the host: busybox ping -c 1 -W 1 ${web}`));
+    await this.checkAll('before', [
+      [`container → router ${GATEWAY}`, true, this.containerPing(GATEWAY)],
+      [`container → its host ${HOST}`, false, this.containerPing(HOST)],
+      [`host → container ${web}`, false, this.hostPing(web)],
+    ]);
+    say(c.dim('  The macvlan parent never passes frames between the host and its own containers.'));
+    return web;
+  }
+
+  async addTheShim(web: string): Promise<void> {
+    say();
+    say(c.bold('2. macvlanctl adds the host shim'));
+    await this.show('plan', ['plan', ...DECLARATION]);
+    const second = await this.show('apply', ['apply', ...DECLARATION, '--yes']);
+    if (second.code !== 0) throw new MacvlanError('APPLY_FAILED', `apply failed with exit ${second.code}; see above`);
+    // The failed attempts above left the container's neighbour entry for the
+    // host INCOMPLETE: its first ping now still goes unanswered, the next one
+    // resolves through the shim. So allow a few tries.
+    await this.checkAll('after', [
+      [`container → its host ${HOST}`, true, this.containerPing(HOST), 3],
+      [`container → shim ${SHIM}`, true, this.containerPing(SHIM), 3],
+      [`host → container ${web}`, true, this.hostPing(web), 3],
+      [`container → router ${GATEWAY}`, true, this.containerPing(GATEWAY)],
+    ]);
+  }
+
+  async showStatus(): Promise<void> {
+    say();
+    say(c.bold('3. Status'));
+    await this.show('status', ['status', NETWORK]);
+  }
+
+  async cleanUp(): Promise<void> {
+    say();
+    say(c.bold('4. Clean up'));
+    await this.show('destroy', ['destroy', NETWORK, '--force', '--yes']);
+  }
+
+  /** Runs macvlanctl on the sandbox host, timed under `label`. */
+  private async show(label: string, args: string[]): Promise<{ code: number; ms: number }> {
+    this.sandbox.stopIfInterrupted();
+    const r = await macvlanctl(this.bin, this.lab, this.host, args);
+    this.measured.timings[label] = r.ms;
+    return r;
+  }
+
+  private containerPing(address: string): () => Promise<boolean> {
+    return async () => (await this.host.dockerCli(['exec', 'web', 'ping', '-c', '1', '-W', '1', address])).code === 0;
+  }
+
+  /** No ping binary on the machine: busybox's, run in the host's namespace. */
+  private hostPing(address: string): () => Promise<boolean> {
+    return async () => (await this.host.exec(['busybox', 'ping', '-c', '1', '-W', '1', address])).code === 0;
+  }
+
   /** Runs the probes side by side (a ping without answer waits its full second), then reports them in order. */
-  const checkAll = async (step: Check['step'], probes: Probe[]) => {
-    stopIfInterrupted();
+  private async checkAll(step: Check['step'], probes: Probe[]): Promise<void> {
+    this.sandbox.stopIfInterrupted();
     const t0 = Date.now();
     const results = await Promise.all(
       probes.map(async ([, , probe, attempts = 1]) => {
@@ -276,117 +456,19 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         return actual;
       }),
     );
-    checksMs += Date.now() - t0;
+    this.measured.checksMs += Date.now() - t0;
     probes.forEach(([what, expected], i) => {
       const actual = results[i] ?? false;
-      checks.push({ step, what, expected, actual });
+      this.measured.checks.push({ step, what, expected, actual });
       const mark = actual === expected ? c.green('✓') : c.red('✗');
       say(`  ${mark} ${what}: ${actual ? 'reaches' : 'does not reach'}${actual === expected ? '' : c.red(` (expected: ${expected ? 'reaches' : 'does not reach'})`)}`);
     });
-  };
-
-  try {
-    say(c.bold(`Building the sandbox LAN: a router (198.51.100.1) whose DHCP server hands out ${DHCP_POOL.first}–${DHCP_POOL.last}, a printer (${PRINTER}) and a Docker host "h1" (eno1 = 198.51.100.24) with its own dockerd…`));
-    creating = createLab({
-      prefix: `${DEMO_PREFIX}${randomBytes(3).toString('hex')}`,
-      docker: true,
-      hosts: [{ name: 'h1', address: HOST }],
-      dhcp: DHCP_POOL,
-      liveHosts: [PRINTER],
-    });
-    lab = await creating;
-    stopIfInterrupted();
-    const host = lab.host('h1');
-    say(`  ready in ${seconds(lab.timings.total)} (namespaces ${lab.lanNetns} and ${host.netns}; dockerd ${host.docker?.apiVersion ? `API ${host.docker.apiVersion}` : ''} on ${host.docker?.socket ?? '?'})`);
-    const show = async (label: string, args: string[]) => {
-      stopIfInterrupted();
-      const r = await macvlanctl(bin, lab!, host, args);
-      timings[label] = r.ms;
-      return r;
-    };
-    const containerPing = (address: string) => async () => (await host.dockerCli(['exec', 'web', 'ping', '-c', '1', '-W', '1', address])).code === 0;
-    // No ping binary on the machine: busybox's, run in the host's namespace.
-    const hostPing = (address: string) => async () => (await host.exec(['busybox', 'ping', '-c', '1', '-W', '1', address])).code === 0;
-
-    say();
-    say(c.bold('0. What is on the LAN (the addresses Docker knows nothing about)'));
-    const scanned = await show('scan', ['scan', '--parent', 'eno1']);
-    if (scanned.code !== 0) throw new MacvlanError('SYSTEM_ERROR', `the LAN scan failed with exit ${scanned.code}; see above`);
-    say(c.dim(`  plan and apply check the ip-range used below, ${DECLARATION[4]}, against this scan (kept for 5 minutes).`));
-
-    say();
-    say(c.bold('1. The usual manual setup: a macvlan network, no shim'));
-    const first = await show('apply (no host access)', ['apply', ...DECLARATION, '--no-host-access', '--yes']);
-    if (first.code !== 0) throw new MacvlanError('APPLY_FAILED', `the first apply (without a shim) failed with exit ${first.code}; see above`);
-    say(c.cyan(`  $ docker run -d --network ${NETWORK} --name web ${LAB_IMAGE} sleep 3600`));
-    stopIfInterrupted();
-    const run1 = await host.dockerCli(['run', '-d', '--network', NETWORK, '--name', 'web', LAB_IMAGE, 'sleep', '3600']);
-    if (run1.code !== 0) throw new MacvlanError('SYSTEM_ERROR', `could not start the demo container: ${run1.stderr.trim()}`);
-    const web = (await host.dockerCli(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', 'web'])).stdout.trim();
-    if (!web) throw new MacvlanError('SYSTEM_ERROR', 'the demo container has no address on the macvlan network');
-    say(`  container web is on the LAN at ${web}`);
-    say(c.cyan(`  $ docker exec web ping -c 1 -W 1 …   and, on the host: busybox ping -c 1 -W 1 ${web}`));
-    await checkAll('before', [
-      [`container → router ${GATEWAY}`, true, containerPing(GATEWAY)],
-      [`container → its host ${HOST}`, false, containerPing(HOST)],
-      [`host → container ${web}`, false, hostPing(web)],
-    ]);
-    say(c.dim('  The macvlan parent never passes frames between the host and its own containers.'));
-
-    say();
-    say(c.bold('2. macvlanctl adds the host shim'));
-    await show('plan', ['plan', ...DECLARATION]);
-    const second = await show('apply', ['apply', ...DECLARATION, '--yes']);
-    if (second.code !== 0) throw new MacvlanError('APPLY_FAILED', `apply failed with exit ${second.code}; see above`);
-    // The failed attempts above left the container's neighbour entry for the
-    // host INCOMPLETE: its first ping now still goes unanswered, the next one
-    // resolves through the shim. So allow a few tries.
-    await checkAll('after', [
-      [`container → its host ${HOST}`, true, containerPing(HOST), 3],
-      [`container → shim ${SHIM}`, true, containerPing(SHIM), 3],
-      [`host → container ${web}`, true, hostPing(web), 3],
-      [`container → router ${GATEWAY}`, true, containerPing(GATEWAY)],
-    ]);
-
-    say();
-    say(c.bold('3. Status'));
-    await show('status', ['status', NETWORK]);
-
-    if (!opts.keep) {
-      say();
-      say(c.bold('4. Clean up'));
-      await show('destroy', ['destroy', NETWORK, '--force', '--yes']);
-    }
-  } catch (e) {
-    // Interrupted: the step in flight fails because the sandbox is going away.
-    // That is not news; the signal handler exits once the sandbox is gone.
-    if (interrupted) await new Promise<never>(() => {});
-    if (opts.keep && lab) printKept(bin, lab);
-    throw e;
-  } finally {
-    if (opts.keep) {
-      /* left running; printed below (or above, on failure) */
-    } else if (!interrupted) {
-      await cleanup();
-      if (lab) say(c.dim(`Sandbox ${lab.prefix} removed in ${seconds(lab.timings.destroy)}.`));
-    }
-    if (!interrupted) {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      process.stdout.removeListener('error', onOutputError);
-      process.stderr.removeListener('error', onOutputError);
-      // The sandbox is gone (or kept on purpose): a reader that goes away now ends the demo quietly,
-      // never removing a sandbox kept with --keep.
-      const quietExit = (e: NodeJS.ErrnoException) => {
-        if (e.code === 'EPIPE') process.exit(141);
-      };
-      process.stdout.on('error', quietExit);
-      process.stderr.on('error', quietExit);
-    }
   }
-  if (interrupted) return new Promise<void>(() => {}); // the signal handler exits once the sandbox is gone
+}
 
-  const total = Date.now() - started;
+/** The timings and the verdict; fails when a check went otherwise than expected, else (with --json) prints the document. */
+function reportDemo(bin: string, lab: Lab | undefined, measured: DemoMeasurements, total: number, opts: DemoOptions): void {
+  const { checks, timings, checksMs } = measured;
   const wrong = checks.filter((x) => x.expected !== x.actual);
   const t = lab?.timings ?? {};
   say();
@@ -399,7 +481,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   if (wrong.length > 0) {
     throw new MacvlanError('APPLY_FAILED', `the demo did not go as expected: ${wrong.map((w) => `${w.step} apply, ${w.what}`).join('; ')}`, { failed: wrong });
   }
-  if (json) {
+  if (opts.json) {
     process.stdout.write(
       jsonEnvelope('demo', { checks, kept: opts.keep ? { prefix: lab?.prefix, dir: lab?.dir } : null, timings: { totalMs: total, lab: t, macvlanctl: timings, checksMs } }),
     );
