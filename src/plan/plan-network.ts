@@ -141,7 +141,7 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
   const shim = shimIdentityStep(p, parent, existingDocker);
   if (isAdoptable(desired, existingDocker)) {
     p.problems.throwIfAny(`network ${desired.name}`);
-    return adoptedStep(p, parent, shim, existingDocker!);
+    return adoptedStep(p, choice, shim, existingDocker!);
   }
   const planFacts = factsWithoutShim(facts, shim.shimName, shim.existingShim, shim.shimIsOurs);
   const families = familiesStep(p, parent, planFacts, existingDocker, shim.shimName);
@@ -339,14 +339,14 @@ function persistenceStep(p: NetworkPlanning, network: PlannedNetwork, parent: In
  * host's address and one route per attached container, persisted without those routes (they follow the
  * containers: up and watch add them).
  */
-function adoptedStep(p: NetworkPlanning, parent: InterfaceFact, shim: ShimIdentity, existing: DockerNetworkFact): NetworkPlan {
-  // No VLAN to make again here: an adopted network's parent holds the host's address, so the host's own
-  // network manager keeps it (never one that Docker made).
+function adoptedStep(p: NetworkPlanning, choice: ReturnType<typeof resolveParent>, shim: ShimIdentity, existing: DockerNetworkFact): NetworkPlan {
+  const { parent, vlan } = choice;
   const a = planAdoption(p.desired, existing, parent, { interface: shim.shimName, mac: shim.mac });
   const network = a.network;
-  const changes = [a.docker, ...shimChanges(network, p.facts, shim.existingShim, shim.shimIsOurs, true)];
+  if (vlan) network.vlan = { link: vlan.link.name, id: vlan.id };
+  const changes = [a.docker, ...remakeVlanParentStep(p, network, [a.docker]), ...shimChanges(network, p.facts, shim.existingShim, shim.shimIsOurs, true)];
   const persisted: PlannedNetwork = { ...network, shim: { ...network.shim!, routes: [] } };
-  changes.push(...persistenceStep(p, persisted, parent, undefined));
+  changes.push(...persistenceStep(p, persisted, parent, vlan?.link));
   if (persisted.persistence) network.persistence = persisted.persistence;
   return { network, changes, errors: p.errors, warnings: p.warnings, notes: [...p.notes, ...a.notes] };
 }
