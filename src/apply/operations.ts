@@ -73,20 +73,17 @@ function dockerOperations(change: Extract<Change, { kind: 'docker-network' }>): 
   }
 }
 
-/** The host side: a VLAN parent made again, then the shim (apply, up and watch alike). */
 export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[] {
   const link = changes.find((c): c is Extract<Change, { kind: 'shim-link' }> => c.kind === 'shim-link');
   const shim = n.shim;
   if (link?.action === 'delete') return [deleteShimOperation(link.interface)];
-  const parent = remakeParentOperations(changes);
-  if (!shim) return parent;
+  if (!shim) return [];
   const dev = shim.interface;
   const fresh = link?.action === 'create' || link?.action === 'replace';
   // Addresses and routes of a new link go with the link on undo; on an
   // existing link each repair is undone on its own.
   const undo = (line: string) => (fresh ? undefined : line);
   return [
-    ...parent,
     ...(link?.action === 'replace' ? [deleteShimOperation(dev, `delete drifted shim ${dev}`)] : []),
     ...(fresh ? createShimOperations(n, shim, link.after) : []),
     ...staleShimOperations(changes, dev),
@@ -96,21 +93,6 @@ export function shimOperations(changes: Change[], n: PlannedNetwork): Operation[
     ...addRouteOperations(changes, dev, undo),
     ...proxyNdpOperations(changes, dev, undo),
   ];
-}
-
-/**
- * A VLAN parent made as Docker's macvlan driver makes it (up, no address). Undone by deleting it: the
- * facts said it was missing, and `link add` fails when it is there. The shim's steps come after it.
- */
-function remakeParentOperations(changes: Change[]): Operation[] {
-  return changes.flatMap((c): Operation[] =>
-    c.kind === 'parent-vlan' && c.action === 'create'
-      ? [
-          { kind: 'ip', title: `make VLAN ${c.interface} again (id ${c.after.id} on ${c.after.link})`, line: `link add link ${c.after.link} name ${c.interface} type vlan id ${c.after.id}`, undo: `link del dev ${c.interface}` },
-          { kind: 'ip', title: `bring ${c.interface} up`, line: `link set dev ${c.interface} up` },
-        ]
-      : [],
-  );
 }
 
 /** A new link, marked as ours by its alias. */

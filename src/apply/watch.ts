@@ -23,7 +23,6 @@ import { MacvlanError } from '../model/errors.js';
 import type { Change, PlannedNetwork } from '../model/plan.js';
 import { hostSideChanges } from '../plan/plan-network.js';
 import { routesOnShim, withContainerRoutes } from '../plan/adopt-network.js';
-import { remakeVlanParentChange } from '../plan/vlan-parent.js';
 import { gatherIpFacts, type IpFacts } from '../gather/host-facts.js';
 import { lockHost } from '../system/lock.js';
 import { isDown } from '../system/down-marks.js';
@@ -123,8 +122,7 @@ export function repairsFor(
   facts: Pick<HostFacts, 'interfaces' | 'routes' | 'proxies6'>,
 ): { kind: 'ok' } | { kind: 'repair'; changes: Change[] } | { kind: 'no-parent' } | { kind: 'problem'; error: MacvlanError } {
   if (!n.shim) return { kind: 'ok' };
-  // A VLAN parent whose base link is there is made again (src/plan/vlan-parent.ts); any other is waited for.
-  if (!facts.interfaces.some((i) => i.name === n.parent) && !remakeVlanParentChange(n.name, n.parent, n.vlan, facts.interfaces)) return { kind: 'no-parent' };
+  if (!facts.interfaces.some((i) => i.name === n.parent)) return { kind: 'no-parent' };
   try {
     const changes = hostSideChanges(n, facts as HostFacts).filter((c) => c.action !== 'noop');
     return changes.length ? { kind: 'repair', changes } : { kind: 'ok' };

@@ -75,11 +75,6 @@ export type Change =
       summary: string;
       reason: string;
     }
-  /**
-   * The VLAN parent LINK.ID made again (src/plan/vlan-parent.ts): Docker made it with the network, the kernel
-   * deleted it with its base link, and Docker never makes it again.
-   */
-  | { kind: 'parent-vlan'; action: ChangeAction; network: string; interface: string; after: { link: string; id: number }; summary: string; reason: string }
   | { kind: 'shim-address'; action: ChangeAction; network: string; interface: string; address: string; summary: string; reason: string }
   | { kind: 'shim-up'; action: ChangeAction; network: string; interface: string; summary: string; reason: string }
   /** The shim's MTU set to its parent's (a macvlan starts with its parent's MTU, but does not follow it up). `before` is kept for undo. */

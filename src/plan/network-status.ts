@@ -218,16 +218,13 @@ function shimProblems(expected: PlannedNetwork, facts: HostFacts, found: boolean
     // An interface of that name that is not ours: our shim is missing.
     return [found ? e.message : `shim ${expected.shim!.interface} is missing`];
   }
-  // A missing VLAN parent takes the shim with it, and a link to make its addresses, state and routes.
-  const cause = changes.find((c) => c.kind === 'parent-vlan') ?? changes.find((c) => c.kind === 'shim-link');
-  return (cause ? [cause] : changes).flatMap((c) => shimProblem(c, expected));
+  const link = changes.find((c) => c.kind === 'shim-link');
+  return (link ? [link] : changes).flatMap((c) => shimProblem(c, expected));
 }
 
 function shimProblem(c: Change, n: PlannedNetwork): string[] {
   const bare = (cidr: string) => cidr.slice(0, cidr.indexOf('/'));
   switch (c.kind) {
-    case 'parent-vlan':
-      return [`shim ${n.shim!.interface} is missing with its VLAN parent ${c.interface}, which Docker does not make again (up or watch makes both)`];
     case 'shim-link':
       if (c.action === 'create') return [`shim ${c.interface} is missing`];
       return (c.differences ?? []).length ? linkDifferences(c) : [`shim ${c.interface} must be re-created`];

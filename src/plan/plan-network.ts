@@ -30,7 +30,6 @@ import { type ShimDrift, shimDrift } from './shim-drift.js';
 import { HOST_ACCESS_MODE_FIX, hostAccessInMode } from './host-access-mode.js';
 import { hostAddressesToProxy, proxiesOn } from './proxy-ndp.js';
 import { isAdoptable, planAdoption } from './adopt-network.js';
-import { remakeVlanParentChange } from './vlan-parent.js';
 
 export interface NetworkPlan {
   network: PlannedNetwork;
@@ -141,7 +140,7 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
   const shim = shimIdentityStep(p, parent, existingDocker);
   if (isAdoptable(desired, existingDocker)) {
     p.problems.throwIfAny(`network ${desired.name}`);
-    return adoptedStep(p, choice, shim, existingDocker!);
+    return adoptedStep(p, parent, shim, existingDocker!);
   }
   const planFacts = factsWithoutShim(facts, shim.shimName, shim.existingShim, shim.shimIsOurs);
   const families = familiesStep(p, parent, planFacts, existingDocker, shim.shimName);
@@ -155,10 +154,8 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
   const v6 = families.find(([f]) => f === 6)?.[1];
   for (const r of [v4, v6]) if (r) p.notes.push(...r.inferred);
   const network = networkStep(p, parent, shim, v4, v6, choice.vlan, existingDocker);
-  const docker = desired.compose?.external ? externalDockerChanges(network) : dockerChanges(network, existingDocker, p.warnings, ctx.replace === true, p.errors);
   const changes = [
-    ...docker,
-    ...remakeVlanParentStep(p, network, docker),
+    ...(desired.compose?.external ? externalDockerChanges(network) : dockerChanges(network, existingDocker, p.warnings, ctx.replace === true, p.errors)),
     ...shimChanges(network, facts, shim.existingShim, shim.shimIsOurs, desired.hostAccess),
   ];
   lanStep(p, parent.name, v4, v6, changes);
@@ -172,24 +169,11 @@ function parentStep(p: NetworkPlanning): ReturnType<typeof resolveParent> {
   const choice = resolveParent(p.desired, p.facts);
   const parent = choice.parent;
   if (choice.inferredFrom) p.notes.push(`parent ${parent.name}: ${choice.inferredFrom}`);
+  if (choice.vlan && !choice.vlan.exists) {
+    p.notes.push(`parent ${parent.name}: VLAN ${choice.vlan.id} on ${choice.vlan.link.name}, which Docker creates with the network (apply makes the shim on it afterwards; destroy leaves it to Docker)`);
+  }
   p.warnings.push(...parentWarnings(parent));
   return choice;
-}
-
-/**
- * A missing VLAN parent: Docker makes it when it creates (or re-creates) the network; a network it keeps
- * lost its VLAN with the base link, and apply makes it again (src/plan/vlan-parent.ts).
- */
-function remakeVlanParentStep(p: NetworkPlanning, network: PlannedNetwork, docker: Change[]): Change[] {
-  if (!network.vlan) return [];
-  const { link, id } = network.vlan;
-  const dockerMakesIt = docker.some((c) => c.kind === 'docker-network' && (c.action === 'create' || c.action === 'replace'));
-  const remake = dockerMakesIt ? undefined : remakeVlanParentChange(network.name, network.parent, network.vlan, p.facts.interfaces);
-  if (dockerMakesIt && !p.facts.interfaces.some((i) => i.name === network.parent)) {
-    p.notes.push(`parent ${network.parent}: VLAN ${id} on ${link}, which Docker creates with the network (apply makes the shim on it afterwards; destroy leaves it to Docker)`);
-  }
-  if (remake) p.notes.push(`parent ${network.parent}: VLAN ${id} on ${link}, gone while Docker kept the network; apply makes it again (destroy leaves it to Docker)`);
-  return remake ? [remake] : [];
 }
 
 /** The shim's name and lifelong MAC, and whether an interface of that name is ours; refuses a stranger's, or a mode that cannot reach the host. */
@@ -339,14 +323,12 @@ function persistenceStep(p: NetworkPlanning, network: PlannedNetwork, parent: In
  * host's address and one route per attached container, persisted without those routes (they follow the
  * containers: up and watch add them).
  */
-function adoptedStep(p: NetworkPlanning, choice: ReturnType<typeof resolveParent>, shim: ShimIdentity, existing: DockerNetworkFact): NetworkPlan {
-  const { parent, vlan } = choice;
+function adoptedStep(p: NetworkPlanning, parent: InterfaceFact, shim: ShimIdentity, existing: DockerNetworkFact): NetworkPlan {
   const a = planAdoption(p.desired, existing, parent, { interface: shim.shimName, mac: shim.mac });
   const network = a.network;
-  if (vlan) network.vlan = { link: vlan.link.name, id: vlan.id };
-  const changes = [a.docker, ...remakeVlanParentStep(p, network, [a.docker]), ...shimChanges(network, p.facts, shim.existingShim, shim.shimIsOurs, true)];
+  const changes = [a.docker, ...shimChanges(network, p.facts, shim.existingShim, shim.shimIsOurs, true)];
   const persisted: PlannedNetwork = { ...network, shim: { ...network.shim!, routes: [] } };
-  changes.push(...persistenceStep(p, persisted, parent, vlan?.link));
+  changes.push(...persistenceStep(p, persisted, parent, undefined));
   if (persisted.persistence) network.persistence = persisted.persistence;
   return { network, changes, errors: p.errors, warnings: p.warnings, notes: [...p.notes, ...a.notes] };
 }
@@ -667,10 +649,8 @@ export function hostSideChanges(n: PlannedNetwork, facts: HostFacts): Change[] {
       mode: n.shim.mode,
     });
   }
-  const remakeParent = remakeVlanParentChange(n.name, n.parent, n.vlan, facts.interfaces);
-  if (!remakeParent && !facts.interfaces.some((i) => i.name === n.parent)) {
-    const base = n.vlan ? ` (nor does ${n.vlan.link}, on which it is VLAN ${n.vlan.id})` : '';
-    throw new MacvlanError('PARENT_NOT_FOUND', `network ${n.name}: its parent interface ${n.parent} does not exist (yet)${base}; the shim needs it`, { parent: n.parent });
+  if (!facts.interfaces.some((i) => i.name === n.parent)) {
+    throw new MacvlanError('PARENT_NOT_FOUND', `network ${n.name}: its parent interface ${n.parent} does not exist (yet); the shim needs it`, { parent: n.parent });
   }
   const existing = facts.interfaces.find((i) => i.name === n.shim!.interface);
   // `n` is what apply recorded: the network was applied.
@@ -680,7 +660,7 @@ export function hostSideChanges(n: PlannedNetwork, facts: HostFacts): Change[] {
       interface: existing.name,
     });
   }
-  return [...(remakeParent ? [remakeParent] : []), ...shimChanges(n, facts, existing, ours, true)];
+  return shimChanges(n, facts, existing, ours, true);
 }
 
 function shimChanges(n: PlannedNetwork, facts: HostFacts, existing: InterfaceFact | undefined, ours: boolean, hostAccess: boolean): Change[] {

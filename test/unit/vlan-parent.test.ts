@@ -12,10 +12,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import { planOperations } from '../../src/apply/operations.js';
-import { upDownOperations } from '../../src/apply/up-down.js';
-import { repairsFor } from '../../src/apply/watch.js';
-import type { PlannedNetwork } from '../../src/model/plan.js';
-import { hostSideChanges } from '../../src/plan/plan-network.js';
 import { planDestroy } from '../../src/plan/plan-destroy.js';
 import { lanForPlan, type ScanRequest } from '../../src/gather/lan-for-plan.js';
 import type { HostFacts, InterfaceFact } from '../../src/model/facts.js';
@@ -134,72 +130,26 @@ describe('persistence goes through the manager of the base link', () => {
   });
 });
 
-/** Docker's network iot as apply made it for the planned `n`. */
-function dockersNetwork(n: PlannedNetwork) {
-  return {
-    id: 'id-iot',
-    name: 'iot',
-    driver: 'macvlan',
-    scope: 'local',
-    parent: 'eno1.10',
-    labels: n.labels,
-    options: { parent: 'eno1.10' },
-    subnets: [{ subnet: parseCidr('203.0.113.0/24'), gateway: parseAddress('203.0.113.1'), ipRange: parseCidr('203.0.113.64/27'), auxAddresses: { host: parseAddress(n.shim!.address) }, raw: {} }],
-    enableIPv6: false,
-    containers: [],
-    configOnly: false,
-  };
-}
-
 describe('destroy leaves the VLAN to Docker', () => {
   it('removes the shim and the Docker network (Docker deletes the sub-interface it made), never the sub-interface itself', () => {
     const n = plan(VLAN).networks[0]!;
     const base = withDockersVlan();
     const shim: InterfaceFact = { ...base.interfaces.find((i) => i.name === 'eno1.10')!, name: 'iot-shim', index: 100, kind: 'macvlan', infoKind: 'macvlan', link: 'eno1.10', mac: n.shim!.mac, alias: 'macvlanctl:iot' };
-    const net = dockersNetwork(n);
+    const net = {
+      id: 'id-iot',
+      name: 'iot',
+      driver: 'macvlan',
+      scope: 'local',
+      parent: 'eno1.10',
+      labels: n.labels,
+      options: { parent: 'eno1.10' },
+      subnets: [{ subnet: parseCidr('203.0.113.0/24'), gateway: parseAddress('203.0.113.1'), ipRange: parseCidr('203.0.113.64/27'), auxAddresses: { host: parseAddress(n.shim!.address) }, raw: {} }],
+      enableIPv6: false,
+      containers: [],
+      configOnly: false,
+    };
     const t = { ops: planOperations(planDestroy('iot', { ...base, interfaces: [...base.interfaces, shim], docker: docker([net]) }, {})) };
     expect(t.ops.map((o) => o.title)).toEqual(['delete shim iot-shim (with its address and route)', 'remove Docker network iot']);
     expect(JSON.stringify(t.ops)).not.toMatch(/link del dev eno1\.10/);
-  });
-});
-
-/**
- * The kernel deletes a VLAN with its base link (a bridge re-made by a network manager, a USB NIC
- * re-plugged), and Docker makes it only when it creates the network: apply on the network Docker kept,
- * up and watch make it again, as the persistence backends do at boot, then the shim on it.
- */
-describe('a VLAN parent gone while Docker kept the network', () => {
-  const VLAN_STEPS = ['link add link eno1 name eno1.10 type vlan id 10', 'link set dev eno1.10 up'];
-  const ipLines = (ops: ReturnType<typeof planOperations>) => ops.flatMap((o) => (o.kind === 'ip' ? [o.line] : []));
-
-  it('apply makes it again before the shim, undone by deleting it, and says so', () => {
-    const n = plan(VLAN).networks[0]!;
-    const p = plan(VLAN, { ...hostFacts(), docker: docker([dockersNetwork(n)]) });
-    expect(p.changes.filter((c) => c.action !== 'noop').map((c) => `${c.action} ${c.kind}`)).toEqual(['create parent-vlan', 'create shim-link', 'create shim-address', 'update shim-up', 'create shim-route']);
-    const ops = planOperations(p);
-    expect(ipLines(ops).slice(0, 3)).toEqual([...VLAN_STEPS, `link add iot-shim link eno1.10 address ${n.shim!.mac} type macvlan mode bridge`]);
-    expect(ops.find((o) => o.kind === 'ip' && o.line === VLAN_STEPS[0])).toMatchObject({ undo: 'link del dev eno1.10' });
-    expect(p.unchecked.join('\n')).toMatch(/parent eno1\.10: VLAN 10 on eno1, gone while Docker kept the network; apply makes it again/);
-    expect(p.unchecked.join('\n')).not.toMatch(/which Docker creates with the network/);
-  });
-
-  it('a network Docker creates (or re-creates) gets its VLAN from Docker, not from apply', () => {
-    expect(plan(VLAN).changes.some((c) => c.kind === 'parent-vlan')).toBe(false);
-  });
-
-  it('up and watch make it again from the record; with its base gone too they wait for it', () => {
-    const record = plan(VLAN).networks[0]!;
-    const gone = hostFacts(); // no eno1.10, no shim
-    expect(ipLines(upDownOperations('up', 'iot', gone, record)).slice(0, 3)).toEqual([...VLAN_STEPS, `link add iot-shim link eno1.10 address ${record.shim!.mac} type macvlan mode bridge`]);
-    const v = repairsFor(record, { ...gone, proxies6: [] });
-    expect(v.kind === 'repair' && v.changes.map((c) => c.kind)[0]).toBe('parent-vlan');
-    const noBase = { ...gone, interfaces: gone.interfaces.filter((i) => i.name !== 'eno1') };
-    expect(repairsFor(record, { ...noBase, proxies6: [] })).toEqual({ kind: 'no-parent' });
-    expect(() => hostSideChanges(record, noBase)).toThrow(/its parent interface eno1\.10 does not exist \(yet\) \(nor does eno1, on which it is VLAN 10\)/);
-  });
-
-  it('once it is there, nothing more is made', () => {
-    const record = plan(VLAN).networks[0]!;
-    expect(hostSideChanges(record, withDockersVlan()).some((c) => c.kind === 'parent-vlan')).toBe(false);
   });
 });

@@ -12,8 +12,6 @@ import type { Check } from '../types.js';
 
 function finding(c: Change): string {
   switch (c.kind) {
-    case 'parent-vlan':
-      return `its VLAN parent ${c.interface} does not exist (Docker made it with the network and does not make it again), and the shim went with it`;
     case 'shim-link':
       return c.action === 'create' ? `${c.interface} does not exist` : `${c.interface} must be re-created (${(c.differences ?? []).join('; ')})`;
     case 'shim-address':
@@ -52,8 +50,8 @@ export const shimCheck: Check = (f) => {
     return { id, title, verdict: 'fail', detail: e.message, fix: e.code === 'PLAN_UNSAFE' ? `rename or remove that interface, then ${repair}` : `fix the parent first (see the parent check), then ${repair}` };
   }
   if (pending.length > 0) {
-    // A missing link (or VLAN parent) takes the address, state and route with it: name the cause only.
-    const link = pending.find((c) => c.kind === 'parent-vlan') ?? pending.find((c) => c.kind === 'shim-link');
+    // A missing link takes its address, state and route with it: name the cause only.
+    const link = pending.find((c) => c.kind === 'shim-link');
     const findings = link ? [finding(link)] : pending.map(finding);
     return {
       id,
