@@ -277,7 +277,14 @@ try {
   }
 
   const idleS = 30;
-  const shipped = await measure(WATCH_NODE_FLAGS, 'unit flags');
+  // To try other flags: BENCH_WATCH_FLAGS='…' in place of the unit's, BENCH_NO_BASELINE=1 to skip the
+  // baseline (and leave RESULTS.md alone).
+  const tried = process.env.BENCH_WATCH_FLAGS?.split(' ').filter(Boolean);
+  const shipped = await measure(tried ?? WATCH_NODE_FLAGS, tried ? 'tried flags' : 'unit flags');
+  if (process.env.BENCH_NO_BASELINE === '1') {
+    await teardown();
+    process.exit(0);
+  }
   // The baseline, in the same invocation: the same watcher under node's defaults.
   const defaults = await measure([], 'node defaults');
   ev.close();
@@ -325,9 +332,14 @@ ${compare('node defaults (baseline)', defaults)}
 The start event comes after the engine has attached the network, so the route is usually in place before it
 (negative times). Of the watcher's RSS, 34–39 MiB is the \`node\` binary's own pages (\`/proc/PID/smaps\`),
 about what a bare \`node\` has; the rest is anonymous memory that grows with activity. Under node's defaults V8
-lets the young generation grow to 16 MiB semi-spaces and keeps JIT code; \`--max-semi-space-size=1\` alone
-or \`--jitless\` alone each kept the peak above 60 MB in a separate run (2026-12-06: 65.2 and 61.5 MiB on h2),
-the first table is with both. The watcher's JS work per pass is small: repair times stay within the noise of the defaults'.
+lets the young generation grow to 16 MiB semi-spaces and keeps JIT code, and the peak grows with the number
+of trials. Other flags tried on 2026-12-06 (peak RSS h1 / h2): 50 trials, \`--max-semi-space-size=1\` alone
+61.6 / 65.2 MiB, \`--jitless\` alone 57.1 / 61.5 MiB; 200 trials, \`--jitless --max-semi-space-size=1\` 57.2 /
+55.4 MiB (60.0 MB: over), the same with \`--single-threaded\` 57.7 / 55.7, with \`--single-threaded
+--optimize-for-size\` 54.9 / 56.5, and \`--lite-mode --max-semi-space-size=1\` 50.6 / 55.5, which the unit
+now uses (\`--lite-mode\` is V8's low-memory mode: no JIT, feedback allocated lazily). The watcher's JS work per
+pass is small: repair times stay within the noise of the defaults'. A watcher started with flags goes without
+the launcher's code cache (V8 takes a cache only under the flags it was made with): start-up only.
 `;
   process.stdout.write(`${section}\n`);
   replaceResultsSection('Watch', section);

@@ -3,7 +3,7 @@
  * other flags, so a run with flags of its own (the installed watcher's, src/backends/systemd-unit/
  * watch-unit.ts) neither reads the cache nor writes one that every plain run would then reject.
  * Runs a copy of the built launcher and bundle (npm run build) in a temporary directory. And the
- * watcher's --jitless leaves no WebAssembly, which nothing in the bundles may need.
+ * watcher's --lite-mode leaves no WebAssembly, which nothing in the bundles may need.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -41,8 +41,8 @@ describe('the launcher’s code cache', () => {
   });
 });
 
-describe('what --jitless takes away', () => {
-  it('the bundles use no WebAssembly and no fetch (undici needs WebAssembly; under --jitless it crashes the process)', () => {
+describe('what --lite-mode takes away', () => {
+  it('the bundles use no WebAssembly and no fetch (undici needs WebAssembly, which --lite-mode turns off as --jitless does: fetch would crash the process)', () => {
     for (const f of ['cli.cjs', 'load-file.cjs', 'scan-worker.cjs']) {
       const text = readFileSync(join(repo, 'dist', f), 'utf8');
       expect(text, f).not.toMatch(/\bWebAssembly\b|\bundici\b|(?<![.\w])fetch\(/);

@@ -17,7 +17,7 @@ describe('the watch unit', () => {
     expect(u.path).toBe('/etc/systemd/system/macvlanctl-watch.service');
     expect(u.content).toContain('After=network-online.target docker.service\n');
     // node's memory flags (bench/watch.mjs: peak RSS within 60 MB only with them) go between node and the launcher
-    expect(u.content).toContain('ExecStart=/usr/bin/node --jitless --no-expose-wasm --max-semi-space-size=1 /opt/macvlanctl/bin/macvlanctl watch\n');
+    expect(u.content).toContain('ExecStart=/usr/bin/node --lite-mode --no-expose-wasm --max-semi-space-size=1 /opt/macvlanctl/bin/macvlanctl watch\n');
     expect(u.content).toContain('Restart=on-failure\n');
     expect(u.content).toContain('WantedBy=multi-user.target\n');
     // Not a network's file: status and destroy never take it for one.
@@ -31,7 +31,7 @@ describe('the watch unit', () => {
 
   it('gives node its flags only when the command is node and a script', () => {
     const versioned = renderWatchUnit({ command: ['/usr/local/bin/node20', '/srv/m/bin/macvlanctl'], names: [], restartContainers: true });
-    expect(versioned.content).toContain('ExecStart=/usr/local/bin/node20 --jitless --no-expose-wasm --max-semi-space-size=1 /srv/m/bin/macvlanctl watch\n');
+    expect(versioned.content).toContain('ExecStart=/usr/local/bin/node20 --lite-mode --no-expose-wasm --max-semi-space-size=1 /srv/m/bin/macvlanctl watch\n');
     const nodeAlone = renderWatchUnit({ command: ['/usr/bin/node'], names: [], restartContainers: true });
     expect(nodeAlone.content).toContain('ExecStart=/usr/bin/node watch\n');
     const notNode = renderWatchUnit({ command: ['/usr/bin/nodectl', '/x'], names: [], restartContainers: true });

@@ -17,13 +17,15 @@ export const WATCH_UNIT_LINK = { path: `${UNIT_WANTS_DIR}/${WATCH_UNIT_NAME}`, t
 /**
  * Node flags the unit runs the watcher with, to keep it within its memory goal
  * (RSS ≤ 60 MB, issue 12; bench/watch.mjs). With node's defaults its peak RSS
- * was 61–68 MiB: V8 lets the young generation grow to 16 MiB semi-spaces and
- * keeps JIT code, though the watcher's JS work per pass is a few milliseconds.
- * With these: 52–55 MiB, repairs as fast (most of a repair is the kernel's and
- * `ip`'s). --no-expose-wasm silences the warning --jitless prints otherwise
- * (macvlanctl uses no WebAssembly).
+ * was 74–95 MiB over 200 repairs and container starts: V8 lets the young
+ * generation grow to 16 MiB semi-spaces and compiles hot code, though the
+ * watcher's JS work per pass is a few milliseconds. --lite-mode is V8's
+ * low-memory mode (no JIT, feedback allocated lazily); with it and 1 MiB
+ * semi-spaces the peak stayed near 55 MiB, repairs as fast (most of a repair
+ * is the kernel's and `ip`'s). --no-expose-wasm silences the warning that
+ * WebAssembly is off (macvlanctl uses none; test/unit/launcher-cache.test.ts).
  */
-export const WATCH_NODE_FLAGS = ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1'];
+export const WATCH_NODE_FLAGS = ['--lite-mode', '--no-expose-wasm', '--max-semi-space-size=1'];
 export const WATCH_UNIT_HEADER = '# Managed by macvlanctl watch --install. Changes are overwritten; remove with: macvlanctl watch --uninstall';
 
 export interface WatchUnitOptions {
