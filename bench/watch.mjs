@@ -337,7 +337,7 @@ of trials. Other flags tried on 2026-12-06 (peak RSS h1 / h2): 50 trials, \`--ma
 61.6 / 65.2 MiB, \`--jitless\` alone 57.1 / 61.5 MiB; 200 trials, \`--jitless --max-semi-space-size=1\` 57.2 /
 55.4 MiB (60.0 MB: over), the same with \`--single-threaded\` 57.7 / 55.7, with \`--single-threaded
 --optimize-for-size\` 54.9 / 56.5, and \`--lite-mode --max-semi-space-size=1\` 50.6 / 55.5, which the unit
-now uses (\`--lite-mode\` is V8's low-memory mode: no JIT, feedback allocated lazily). The watcher's JS work per
+now uses (\`--lite-mode\` is V8's low-memory mode: no JIT, feedback allocated lazily). A soak of 1,000 trials with the unit's flags (\`BENCH_NO_BASELINE=1\`, 2026-12-06 21:05 UTC) peaked at 54.7 / 55.4 MiB: no growth beyond 200. The watcher's JS work per
 pass is small: repair times stay within the noise of the defaults'. A watcher started with flags goes without
 the launcher's code cache (V8 takes a cache only under the flags it was made with): start-up only.
 `;
