@@ -154,10 +154,9 @@ export function planNetwork(declared: DesiredNetwork, facts: HostFacts, ctx: Pla
   const v6 = families.find(([f]) => f === 6)?.[1];
   for (const r of [v4, v6]) if (r) p.notes.push(...r.inferred);
   const network = networkStep(p, parent, shim, v4, v6, choice.vlan, existingDocker);
-  const changes = [
-    ...(desired.compose?.external ? externalDockerChanges(network) : dockerChanges(network, existingDocker, p.warnings, ctx.replace === true, p.errors)),
-    ...shimChanges(network, facts, shim.existingShim, shim.shimIsOurs, desired.hostAccess),
-  ];
+  const docker = desired.compose?.external ? externalDockerChanges(network) : dockerChanges(network, existingDocker, p.warnings, ctx.replace === true, p.errors);
+  refuseLostVlan(network, choice.vlan, docker);
+  const changes = [...docker, ...shimChanges(network, facts, shim.existingShim, shim.shimIsOurs, desired.hostAccess)];
   lanStep(p, parent.name, v4, v6, changes);
   modeStep(p, parent.name);
   changes.push(...persistenceStep(p, network, parent, choice.vlan?.link));
@@ -174,6 +173,25 @@ function parentStep(p: NetworkPlanning): ReturnType<typeof resolveParent> {
   }
   p.warnings.push(...parentWarnings(parent));
   return choice;
+}
+
+/**
+ * A missing VLAN parent is made by Docker's macvlan driver when it creates (or re-creates) the network,
+ * and only then. One that is gone while Docker keeps the network (the kernel deletes a VLAN with its
+ * base link) is refused here, before anything changes, rather than failing at the shim's `link add`.
+ * macvlanctl does not make it itself: from the host alone it cannot tell whose the VLAN was.
+ */
+function refuseLostVlan(network: PlannedNetwork, vlan: ReturnType<typeof resolveParent>['vlan'], docker: Change[]): void {
+  if (!vlan || vlan.exists) return;
+  const dockerMakesIt = docker.some((c) => c.kind === 'docker-network' && (c.action === 'create' || c.action === 'replace'));
+  if (dockerMakesIt) return;
+  const { parent, name } = network;
+  throw new MacvlanError(
+    'PARENT_NOT_FOUND',
+    `network ${name}: its parent ${parent} (VLAN ${vlan.id} on ${vlan.link.name}) is gone while Docker keeps the network, and Docker makes a VLAN parent only when it creates the network. ` +
+      `Make it again (ip link add link ${vlan.link.name} name ${parent} type vlan id ${vlan.id}; ip link set ${parent} up), or remove the network (docker network rm ${name}, with no container attached) and apply again, so that Docker makes it`,
+    { parent, vlan: { link: vlan.link.name, id: vlan.id } },
+  );
 }
 
 /** The shim's name and lifelong MAC, and whether an interface of that name is ours; refuses a stranger's, or a mode that cannot reach the host. */

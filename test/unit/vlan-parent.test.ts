@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { flagsToRaw, type NetworkFlags } from '../../src/config/flags.js';
 import { toDesired } from '../../src/config/to-desired.js';
 import { planOperations } from '../../src/apply/operations.js';
+import type { PlannedNetwork } from '../../src/model/plan.js';
 import { planDestroy } from '../../src/plan/plan-destroy.js';
 import { lanForPlan, type ScanRequest } from '../../src/gather/lan-for-plan.js';
 import type { HostFacts, InterfaceFact } from '../../src/model/facts.js';
@@ -130,24 +131,42 @@ describe('persistence goes through the manager of the base link', () => {
   });
 });
 
+describe('a VLAN parent gone while Docker keeps the network', () => {
+  it('is refused before anything changes (Docker makes it only with the network), with how to bring it back', () => {
+    const n = plan(VLAN).networks[0]!;
+    const e = refusalOf(() => plan(VLAN, { ...hostFacts(), docker: docker([dockersNetwork(n)]) }));
+    expect(e.code).toBe('PARENT_NOT_FOUND');
+    expect(e.message).toMatch(/^network iot: its parent eno1\.10 \(VLAN 10 on eno1\) is gone while Docker keeps the network/);
+    expect(e.message).toContain('ip link add link eno1 name eno1.10 type vlan id 10; ip link set eno1.10 up');
+    expect(e.message).toContain('docker network rm iot');
+    // Once it is back, the same network plans as applied: nothing to refuse.
+    expect(() => plan(VLAN, { ...withDockersVlan(), docker: docker([dockersNetwork(n)]) })).not.toThrow();
+  });
+});
+
+/** Docker's network iot as apply made it for the planned `n`. */
+function dockersNetwork(n: PlannedNetwork) {
+  return {
+    id: 'id-iot',
+    name: 'iot',
+    driver: 'macvlan',
+    scope: 'local',
+    parent: 'eno1.10',
+    labels: n.labels,
+    options: { parent: 'eno1.10' },
+    subnets: [{ subnet: parseCidr('203.0.113.0/24'), gateway: parseAddress('203.0.113.1'), ipRange: parseCidr('203.0.113.64/27'), auxAddresses: { host: parseAddress(n.shim!.address) }, raw: {} }],
+    enableIPv6: false,
+    containers: [],
+    configOnly: false,
+  };
+}
+
 describe('destroy leaves the VLAN to Docker', () => {
   it('removes the shim and the Docker network (Docker deletes the sub-interface it made), never the sub-interface itself', () => {
     const n = plan(VLAN).networks[0]!;
     const base = withDockersVlan();
     const shim: InterfaceFact = { ...base.interfaces.find((i) => i.name === 'eno1.10')!, name: 'iot-shim', index: 100, kind: 'macvlan', infoKind: 'macvlan', link: 'eno1.10', mac: n.shim!.mac, alias: 'macvlanctl:iot' };
-    const net = {
-      id: 'id-iot',
-      name: 'iot',
-      driver: 'macvlan',
-      scope: 'local',
-      parent: 'eno1.10',
-      labels: n.labels,
-      options: { parent: 'eno1.10' },
-      subnets: [{ subnet: parseCidr('203.0.113.0/24'), gateway: parseAddress('203.0.113.1'), ipRange: parseCidr('203.0.113.64/27'), auxAddresses: { host: parseAddress(n.shim!.address) }, raw: {} }],
-      enableIPv6: false,
-      containers: [],
-      configOnly: false,
-    };
+    const net = dockersNetwork(n);
     const t = { ops: planOperations(planDestroy('iot', { ...base, interfaces: [...base.interfaces, shim], docker: docker([net]) }, {})) };
     expect(t.ops.map((o) => o.title)).toEqual(['delete shim iot-shim (with its address and route)', 'remove Docker network iot']);
     expect(JSON.stringify(t.ops)).not.toMatch(/link del dev eno1\.10/);
