@@ -326,24 +326,31 @@ with node's defaults:
 
 | node flags | shim p95 | container connected p95 | peak RSS h1 / h2 | peak ratio to defaults |
 |---|---|---|---|---|
-${compare(`\`${WATCH_NODE_FLAGS.join(' ')}\``, shipped)}
+${compare(`\`${(tried ?? WATCH_NODE_FLAGS).join(' ')}\``, shipped)}
 ${compare('node defaults (baseline)', defaults)}
 
 The start event comes after the engine has attached the network, so the route is usually in place before it
 (negative times). Of the watcher's RSS, 34–39 MiB is the \`node\` binary's own pages (\`/proc/PID/smaps\`),
 about what a bare \`node\` has; the rest is anonymous memory that grows with activity. Under node's defaults V8
 lets the young generation grow to 16 MiB semi-spaces and keeps JIT code, and the peak grows with the number
-of trials. Other flags tried on 2026-12-06 (peak RSS h1 / h2): 50 trials, \`--max-semi-space-size=1\` alone
-61.6 / 65.2 MiB, \`--jitless\` alone 57.1 / 61.5 MiB; 200 trials, \`--jitless --max-semi-space-size=1\` 57.2 /
-55.4 MiB (60.0 MB: over), the same with \`--single-threaded\` 57.7 / 55.7, with \`--single-threaded
---optimize-for-size\` 54.9 / 56.5, and \`--lite-mode --max-semi-space-size=1\` 50.6 / 55.5, which the unit
-now uses (\`--lite-mode\` is V8's low-memory mode: no JIT, feedback allocated lazily). A soak of 1,000 trials with the unit's flags (\`BENCH_NO_BASELINE=1\`, 2026-12-06 21:05 UTC) peaked at 54.7 / 55.4 MiB: no growth beyond 200. The watcher's JS work per
+of trials. Other flags tried on 2026-12-06, in separate runs (peak RSS h1 / h2; h1 varies by up to 5 MiB
+from run to run): 50 trials, \`--max-semi-space-size=1\` alone 61.6 / 65.2 MiB, \`--jitless\` alone 57.1 / 61.5 MiB;
+200 trials, \`--jitless --max-semi-space-size=1\` 57.2 / 55.4 MiB (just over 60 MB), the same with
+\`--single-threaded\` 57.7 / 55.7, with \`--single-threaded --optimize-for-size\` 54.9 / 56.5, and
+\`--lite-mode --max-semi-space-size=1\` 50.6 / 55.5, which the unit now uses (\`--lite-mode\` is V8's
+low-memory mode; it implies \`--jitless\`). A soak of 1,000 trials with the unit's flags (\`BENCH_NO_BASELINE=1\`,
+21:05 UTC) peaked at 54.7 / 55.4 MiB: no growth beyond 200. The watcher's JS work per
 pass is small: repair times stay within the noise of the defaults'. A watcher started with flags goes without
 the launcher's code cache (V8 takes a cache only under the flags it was made with): start-up only.
 `;
   process.stdout.write(`${section}\n`);
-  replaceResultsSection('Watch', section);
-  log('bench/RESULTS.md updated (section "Watch")');
+  // Flags other than the unit's are a trial: RESULTS.md records what the unit runs.
+  if (tried) {
+    log('bench: BENCH_WATCH_FLAGS given, so bench/RESULTS.md is left alone');
+  } else {
+    replaceResultsSection('Watch', section);
+    log('bench/RESULTS.md updated (section "Watch")');
+  }
 } finally {
   await teardown();
 }

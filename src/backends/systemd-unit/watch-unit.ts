@@ -16,14 +16,15 @@ export const WATCH_UNIT_PATH = `${SYSTEMD_UNIT_DIR}/${WATCH_UNIT_NAME}`;
 export const WATCH_UNIT_LINK = { path: `${UNIT_WANTS_DIR}/${WATCH_UNIT_NAME}`, target: WATCH_UNIT_PATH };
 /**
  * Node flags the unit runs the watcher with, to keep it within its memory goal
- * (RSS ≤ 60 MB, issue 12; bench/watch.mjs). With node's defaults its peak RSS
- * was 74–95 MiB over 200 repairs and container starts: V8 lets the young
- * generation grow to 16 MiB semi-spaces and compiles hot code, though the
- * watcher's JS work per pass is a few milliseconds. --lite-mode is V8's
- * low-memory mode (no JIT, feedback allocated lazily); with it and 1 MiB
- * semi-spaces the peak stayed near 55 MiB, repairs as fast (most of a repair
- * is the kernel's and `ip`'s). --no-expose-wasm silences the warning that
- * WebAssembly is off (macvlanctl uses none; test/unit/launcher-cache.test.ts).
+ * (RSS ≤ 60 MB, issue 12; bench/watch.mjs and bench/RESULTS.md "Watch"). With
+ * node's defaults its peak RSS was 74–94 MiB over 200 trials of each repair
+ * and container start: V8 lets the young generation grow to 16 MiB
+ * semi-spaces and compiles hot code, though the watcher's JS work per pass is
+ * a few milliseconds. --lite-mode is V8's low-memory mode (it implies
+ * --jitless); with it and 1 MiB semi-spaces the peak stayed near 55 MiB,
+ * repairs as fast (most of a repair is the kernel's and `ip`'s).
+ * --no-expose-wasm silences the warning that WebAssembly is off (macvlanctl
+ * uses none; test/unit/launcher-cache.test.ts).
  */
 export const WATCH_NODE_FLAGS = ['--lite-mode', '--no-expose-wasm', '--max-semi-space-size=1'];
 export const WATCH_UNIT_HEADER = '# Managed by macvlanctl watch --install. Changes are overwritten; remove with: macvlanctl watch --uninstall';
