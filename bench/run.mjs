@@ -176,6 +176,8 @@ try {
     '|---|---|---|---|---|---|---|',
     ...rows,
     '',
+    'One run is one sample: on this shared machine the baseline alone has swung by more than the margins between runs, so a verdict near its target says little.',
+    '',
     'Commands (`$NS` = `nsenter --net=/run/netns/<lab>-h1 --`, `$M` = `$NS bin/macvlanctl`, flags `--docker-host unix://<lab socket> --root <tmp>`,',
     '`$R` = `mynet --parent eno1 --ip-range 198.51.100.192/27 --aux-address host=198.51.100.223 --no-scan`; `--persist auto` picks the systemd unit in that root, so apply also writes and enables it; the LAN scan is timed on its own):',
     '',
