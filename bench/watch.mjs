@@ -16,7 +16,9 @@
 // until the route is gone. Event times are the engine's own (timeNano), read from its events stream.
 // Then both watchers are left idle for 30 s: CPU time used (utime+stime from /proc/PID/stat) and RSS.
 // All of it runs twice: with the node flags of `watch --install`'s unit, then, as the baseline, with
-// node's defaults. BENCH_SMAPS=PREFIX writes each watcher's /proc/PID/smaps after its idle time.
+// node's defaults. BENCH_SMAPS=PREFIX writes each watcher's /proc/PID/smaps after its idle time;
+// BENCH_WATCH_FLAGS='…' tries other node flags in place of the unit's (RESULTS.md is then left alone),
+// and BENCH_NO_BASELINE=1 skips the run under node's defaults.
 //
 // Writes a table to stdout and replaces the "Watch" section of bench/RESULTS.md. The lab is removed at
 // the end, also on failure or Ctrl-C.
@@ -175,7 +177,7 @@ function procStat(pid) {
   const ticks = Number(f[11]) + Number(f[12]); // utime + stime
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  return { ticks, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM'), anonKb: kb('RssAnon'), fileKb: kb('RssFile') };
+  return { ticks, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
 }
 
 try {
